@@ -1,0 +1,1 @@
+"""Pure pandas domain logic: no Dagster import anywhere below this package."""

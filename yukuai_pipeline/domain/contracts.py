@@ -1,0 +1,168 @@
+"""Data contracts: the YAML files in schemas/ (pandera schema + header aliases + vocabularies), loaded at run time.
+
+Input contracts say how a file is recognised (header aliases, required columns), how each cell is parsed and what
+a valid row is; output contracts say what each SQL table holds, with a Chinese comment per column.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from yukuai_pipeline import settings
+
+_HEADER_NOISE = re.compile(r"[\s*:：＊\u200b\ufeff]+")
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")"})
+
+
+def header_key(text: object) -> str:
+    """A header cell reduced to what identifies it: NFKC, no spaces, one bracket style, no * or colon, lower case."""
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ""
+    key = unicodedata.normalize("NFKC", str(text)).translate(_BRACKETS)
+    key = _HEADER_NOISE.sub("", key)
+    return key.replace("(必填)", "").replace("(选填)", "").lower()
+
+
+@dataclass(frozen=True)
+class Contract:
+    kind: str
+    role: str
+    title: str
+    schema: pa.DataFrameSchema
+    header_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    required_columns: tuple[str, ...] = ()
+    parse: dict[str, str] = field(default_factory=dict)
+    vocabularies: dict[str, dict[str, str]] = field(default_factory=dict)
+    vocabulary_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical -> Chinese word
+    sensitive: dict[str, str] = field(default_factory=dict)
+    table: str | None = None
+    comment: str = ""
+    primary_key: tuple[str, ...] = ()
+    partition_column: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.columns)
+
+    def column_title(self, column: str) -> str:
+        return self.schema.columns[column].title or column
+
+    def nullable(self, column: str) -> bool:
+        return bool(self.schema.columns[column].nullable)
+
+    def alias_index(self) -> dict[str, str]:
+        """header key -> logical column; an alias listed for two columns is a contract error."""
+        index: dict[str, str] = {}
+        for column, aliases in self.header_aliases.items():
+            for alias in (column, *aliases):
+                key = header_key(alias)
+                if index.get(key, column) != column:
+                    raise ValueError(f"schemas/{self.kind}.yaml: header alias {alias!r} names two columns")
+                index[key] = column
+        return index
+
+
+@lru_cache(maxsize=None)
+def load_contract(kind: str, role: str = "table") -> Contract:
+    """schemas/inputs/<kind>.yaml (role "input") or schemas/tables/<kind>.yaml (role "table")."""
+    folder = {"input": "inputs", "table": "tables"}[role]
+    path = settings.schemas_dir() / folder / f"{kind}.yaml"
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh)
+    schema = pa.DataFrameSchema.from_yaml(yaml.safe_dump(doc["pandera"], allow_unicode=True, sort_keys=False))
+    vocabularies = {
+        column: {header_key(word): canonical for canonical, words in vocab.items() for word in (canonical, *words)}
+        for column, vocab in (doc.get("vocabularies") or {}).items()
+    }
+    contract = Contract(
+        kind=doc["kind"],
+        role=doc["role"],
+        title=doc.get("title") or doc.get("comment", ""),
+        schema=schema,
+        header_aliases={k: tuple(v) for k, v in (doc.get("header_aliases") or {}).items()},
+        required_columns=tuple(doc.get("required_columns") or ()),
+        parse=dict(doc.get("parse") or {}),
+        vocabularies=vocabularies,
+        vocabulary_labels={column: {canonical: (words or [canonical])[0] for canonical, words in vocab.items()}
+                           for column, vocab in (doc.get("vocabularies") or {}).items()},
+        sensitive=dict(doc.get("sensitive") or {}),
+        table=doc.get("table"),
+        comment=doc.get("comment", ""),
+        primary_key=tuple(doc.get("primary_key") or ()),
+        partition_column=doc.get("partition_column"),
+    )
+    _check_consistent(contract, path.name)
+    return contract
+
+
+def _check_consistent(contract: Contract, file_name: str) -> None:
+    unknown = (set(contract.header_aliases) | set(contract.parse)) - set(contract.columns)
+    if unknown:
+        raise ValueError(f"schemas/{file_name}: columns {sorted(unknown)} are not in its pandera schema")
+    contract.alias_index()
+
+
+INPUT_KINDS = ("registrations", "registration_summary", "community_registry")
+TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
+          "township_progress", "village_progress", "data_quality_issues", "ingest_log")
+
+
+def input_contracts() -> list[Contract]:
+    return [load_contract(kind, "input") for kind in INPUT_KINDS]
+
+
+_CHECK_MESSAGES = {
+    "not_nullable": "必填字段为空",
+    "str_length": "不能为空",
+    "isin": "取值不在允许范围内",
+    "greater_than_or_equal_to": "不能为负数",
+    "str_matches": "格式不正确",
+}
+
+
+def validate(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lazy pandera validation: (the frame, coerced where the contract coerces; one row per failing (index,
+    column) with a Chinese reason). Columns absent from the frame are skipped (optional columns of an input);
+    a whole-column failure would be a bug in the parser or the step, not bad input, so it raises."""
+    present = [c for c in contract.columns if c in frame.columns]
+    schema = contract.schema.select_columns(present)
+    try:
+        return schema.validate(frame[present], lazy=True), _no_failures()
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        row_level = cases[cases["index"].notna()]
+        if len(row_level) < len(cases):
+            raise ValueError(f"{contract.kind}: schema-level failure {cases[cases['index'].isna()].to_dict('records')}")
+        reasons = row_level["check"].astype(str).map(_reason)
+        failures = pd.DataFrame({"index": row_level["index"].to_numpy(), "field": row_level["column"].to_numpy(),
+                                 "message": reasons.to_numpy()}).drop_duplicates(["index", "field"])
+        return frame, failures
+
+
+def _no_failures() -> pd.DataFrame:
+    return pd.DataFrame({"index": pd.Series(dtype="int64"), "field": pd.Series(dtype="str"),
+                         "message": pd.Series(dtype="str")})
+
+
+def _reason(check: str) -> str:
+    name = check.split("(")[0]
+    return _CHECK_MESSAGES.get(name, f"未通过检查 {check}")
+
+
+def conform_output(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Order the columns as the contract says (absent nullable ones as empty) and validate them; a failure here is
+    a pipeline bug, not bad input, so it raises."""
+    frame = frame.assign(**{c: None for c in contract.columns if c not in frame.columns and contract.nullable(c)})
+    missing = [c for c in contract.columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{contract.kind}: output is missing columns {missing}")
+    out, failures = validate(frame[contract.columns].reset_index(drop=True), contract)
+    if len(failures):
+        sample = failures.head(5).to_dict("records")
+        raise ValueError(f"{contract.kind}: {len(failures)} output values break the contract, e.g. {sample}")
+    return out

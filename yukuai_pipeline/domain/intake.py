@@ -1,0 +1,173 @@
+"""One landed file from bytes to accepted rows and quarantined rows: the readers, headers, parsing and contracts
+put together. A file that cannot be used at all raises InputFileError with one clear message."""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
+from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
+from yukuai_pipeline.domain.parsing import parse_frame
+from yukuai_pipeline.domain.privacy import mask_value, scrub_text
+from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
+
+CLASSIFY_ROWS = 60
+_TOTAL_WORDS = {"合计", "总计", "小计", "全县合计", "总合计", "合计数", "累计", "total"}
+_FOOTNOTE_PREFIXES = ("注", "说明", "备注:", "制表", "审核人", "审核:", "填报", "数据来源", "打印", "导出人", "负责人")
+ISSUE_COLUMNS = ["row_number", "field", "value_masked", "message", "quarantined"]
+
+
+@dataclass
+class FileIdentity:
+    """What a file is, from its header and name/title; cheap (reads only the first rows)."""
+
+    path: Path
+    sha256: str
+    kind: str | None
+    snapshot_date: dt.date | None
+    sheet: str | None = None
+    error: InputFileError | None = None
+
+
+@dataclass
+class LoadedFile:
+    identity: FileIdentity
+    header: HeaderMatch
+    accepted: pd.DataFrame  # typed columns of the contract + _row (Excel/CSV line number)
+    issues: pd.DataFrame  # ISSUE_COLUMNS, values masked
+    total_rows: list[dict] = field(default_factory=list)  # the file's own 合计 rows: {"_row": n, column: number}
+    rows: int = 0
+
+    @property
+    def quarantined(self) -> int:
+        return int(self.issues.loc[self.issues["quarantined"], "row_number"].nunique())
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_candidate(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith((".", "~$")) and path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def _pick_sheet(sheets: list[RawSheet], contracts: list[Contract]) -> tuple[RawSheet, HeaderMatch] | None:
+    """The first sheet whose header fits a contract ("wrong sheet first" exports put a cover sheet before it)."""
+    for sheet in sheets:
+        match = find_header(sheet.cells, contracts)
+        if match:
+            return sheet, match
+    return None
+
+
+def _unrecognised(path: Path, sheets: list[RawSheet], contracts: list[Contract]) -> InputFileError:
+    if all(sheet.cells.dropna(how="all").empty for sheet in sheets) or all(
+        (sheet.cells.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=None) for sheet in sheets
+    ):
+        return InputFileError(path.name, "文件中没有任何内容", "从平台重新导出该文件")
+    partial = [p for p in (best_partial_header(s.cells, contracts) for s in sheets) if p]
+    if partial:
+        contract, missing = partial[0]
+        titles = "、".join(contract.column_title(c) for c in missing)
+        return InputFileError(path.name, f"看起来是「{contract.title}」，但缺少必需的列：{titles}",
+                              f"导出时勾选这些列，或把表头改成 schemas/inputs/{contract.kind}.yaml 中列出的名称之一")
+    return InputFileError(path.name, "无法识别文件类型（表头不是任何已知导出格式）",
+                          "确认这是平台导出的注册明细、注册汇总或社区基本信息表，表头在前 40 行内")
+
+
+def identify(path: Path, contracts: list[Contract] | None = None) -> FileIdentity:
+    """Kind and snapshot date, from the first rows only. Errors are returned, not raised, so a scan goes on."""
+    path = Path(path)
+    contracts = contracts or input_contracts()
+    sha = file_sha256(path)
+    try:
+        sheets = read_raw(path, nrows=CLASSIFY_ROWS)
+        picked = _pick_sheet(sheets, contracts)
+        if picked is None:
+            raise _unrecognised(path, sheets, contracts)
+        sheet, match = picked
+        return FileIdentity(path, sha, match.contract.kind, _snapshot_date(path, sheet, match), sheet.name)
+    except InputFileError as err:
+        return FileIdentity(path, sha, None, None, error=err)
+
+
+def _snapshot_date(path: Path, sheet: RawSheet, match: HeaderMatch) -> dt.date | None:
+    return date_from_text(path.stem) or date_from_title(sheet.cells, match.last_row)
+
+
+def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
+    """Read, parse and validate the whole file; raises InputFileError when nothing of it can be used."""
+    path = Path(path)
+    identity = identity or identify(path)
+    if identity.error:
+        raise identity.error
+    if identity.snapshot_date is None:
+        raise InputFileError(path.name, "无法确定数据日期（文件名和标题行里都没有日期）",
+                             "把日期写进文件名（如 注册用户_20230217.xlsx），或在表头上方加一行「统计截止：2023-02-17」")
+    contracts = [c for c in input_contracts() if c.kind == identity.kind]
+    sheets = [s for s in read_raw(path) if s.name == identity.sheet] or read_raw(path)
+    sheet, match = _pick_sheet(sheets, contracts)
+    body, totals = _body_rows(sheet.cells, match)
+    if body.empty:
+        raise InputFileError(path.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")
+    typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
+    typed["_row"] = body["_row"]
+    issues, bad_rows = _row_issues(typed, parse_failures, match.contract)
+    accepted = typed.loc[~typed.index.isin(bad_rows)]
+    return LoadedFile(identity, match, accepted, issues, totals, rows=len(body))
+
+
+def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, list[dict]]:
+    """Data rows under the header with the logical column names; 合计 rows and footnotes taken out.
+
+    Only the few rows that could be a total or a footnote are looked at closely, so a million-row export costs a
+    handful of vectorised passes.
+    """
+    below = cells.iloc[match.last_row + 1:]
+    body = below.iloc[:, list(match.columns.values())].copy()
+    body.columns = list(match.columns.keys())
+    text = body.astype("str")
+    nonblank = body.notna() & ~text.apply(lambda c: c.str.strip().isin(["", "nan", "None"]))
+    filled = nonblank.sum(axis=1)
+    body = body[filled > 0]
+    lead = below.loc[body.index].iloc[:, : min(3, below.shape[1])].astype("str")
+    maybe_total = lead.apply(lambda c: c.str.contains("合|总|小|累|total", case=False, na=False)).any(axis=1)
+    maybe_footnote = filled.loc[body.index] <= 2
+    suspects = lead[maybe_total | maybe_footnote].map(header_key)
+    is_total = suspects.apply(lambda c: c.isin(_TOTAL_WORDS) | c.str.startswith(("合计", "总计"))).any(axis=1)
+    first_text = suspects.apply(lambda r: next((v for v in r if v and v not in ("nan", "none")), ""), axis=1)
+    is_footnote = first_text.astype("str").str.startswith(_FOOTNOTE_PREFIXES) & maybe_footnote.loc[suspects.index]
+    total_index = is_total.index[is_total.to_numpy()]
+    totals = [{"_row": int(i) + 1, **{c: body.at[i, c] for c in body.columns}} for i in total_index]
+    dropped = set(total_index) | set(is_footnote.index[is_footnote.to_numpy()])
+    body = body[~body.index.isin(dropped)]
+    body.insert(len(body.columns), "_row", body.index + 1)
+    return body, totals
+
+
+def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, set]:
+    """Parse failures and pandera failures as masked issue rows; the set of row indexes to quarantine."""
+    _, failures = validate(typed.drop(columns="_row"), contract)
+    failures = failures.merge(parse_failures[["index", "field"]], how="left", indicator=True)
+    failures = failures[failures["_merge"] == "left_only"].drop(columns="_merge")  # one message per cell
+    failures["raw"] = None
+    merged = pd.concat([parse_failures, failures], ignore_index=True)
+    if merged.empty:
+        return pd.DataFrame(columns=ISSUE_COLUMNS), set()
+    merged["quarantined"] = merged["field"].map(
+        lambda f: not contract.nullable(f) or contract.parse.get(f) == "vocabulary")
+    # A nullable field that could not be read is kept empty; the row still counts.
+    for _, failure in merged[~merged["quarantined"]].iterrows():
+        typed.at[failure["index"], failure["field"]] = None
+    merged["row_number"] = typed.loc[merged["index"], "_row"].to_numpy()
+    merged["value_masked"] = [mask_value(raw, contract.sensitive.get(f)) for raw, f in zip(merged["raw"], merged["field"])]
+    merged["message"] = [scrub_text(f"{contract.column_title(f)}：{m}") for f, m in zip(merged["field"], merged["message"])]
+    bad_rows = set(merged.loc[merged["quarantined"], "index"])
+    return merged[ISSUE_COLUMNS].sort_values(["row_number", "field"]).reset_index(drop=True), bad_rows

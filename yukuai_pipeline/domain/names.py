@@ -1,0 +1,113 @@
+"""Normalising township and village names so that the many spellings of real exports meet one reference list.
+
+Matching is done once per *distinct* name (a city export repeats a few thousand names millions of times), then
+mapped back onto the rows.
+"""
+
+import re
+import unicodedata
+from collections import defaultdict
+
+import pandas as pd
+
+_SPACE = re.compile(r"\s+")
+# Official long forms and their short forms, longest first so that 村民委员会 wins over 委员会.
+_COMMITTEE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会", "委员会")
+_TOWNSHIP_SUFFIXES = ("人民政府", "街道办事处", "办事处")
+
+
+def normalize_text(value: object) -> str:
+    """NFKC (full-width brackets, digits and spaces become half-width), all whitespace removed."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    return _SPACE.sub("", text).replace("\u200b", "").replace("\ufeff", "")
+
+
+def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def short_village_name(name: object) -> str:
+    """The name without its committee suffix: 天山堡村村民委员会 -> 天山堡村, 城北社区居委会 -> 城北社区."""
+    full = normalize_text(name)
+    short = _strip_suffix(full, _COMMITTEE_SUFFIXES)
+    return full[:-1] if short == full and full.endswith("村委") else short
+
+
+def village_keys(name: str) -> list[str]:
+    """Keys a village may be written as, most specific first.
+
+    天山堡村村民委员会 -> [天山堡村村民委员会, 天山堡村, 天山堡]; 城北社区居民委员会 -> [..., 城北社区, 城北].
+    """
+    full = normalize_text(name)
+    short = short_village_name(full)
+    keys = [full, short]
+    for tail in ("社区", "村", "居"):
+        if short.endswith(tail) and len(short) > len(tail) + 1:
+            keys.append(short[: -len(tail)])
+            break
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+class TownshipMatcher:
+    """Maps raw township names onto the official list: prefixes, suffixes and old names (aliases)."""
+
+    def __init__(self, townships: list[str], aliases: dict[str, str], prefixes: list[str]):
+        self.townships = list(townships)
+        self._prefixes = sorted((normalize_text(p) for p in prefixes), key=len, reverse=True)
+        self._lookup: dict[str, str] = {}
+        for name in townships:
+            self._lookup[normalize_text(name)] = name
+        for alias, target in aliases.items():
+            self._lookup.setdefault(normalize_text(alias), target)
+
+    def match(self, raw: object) -> str | None:
+        name = normalize_text(raw)
+        for prefix in self._prefixes:
+            if name.startswith(prefix) and len(name) > len(prefix):
+                name = name[len(prefix):]
+                break
+        for candidate in (name, _strip_suffix(name, _TOWNSHIP_SUFFIXES)):
+            if candidate in self._lookup:
+                return self._lookup[candidate]
+        return None
+
+    def match_series(self, raw: pd.Series) -> pd.Series:
+        distinct = pd.Series(raw.dropna().unique())
+        mapping = {value: self.match(value) for value in distinct}
+        return raw.map(mapping).astype("object")
+
+
+class VillageMatcher:
+    """Maps (township, raw village name) onto the registry's official village names.
+
+    A short key (without 村民委员会, or without 村/社区) is used only where it is unique in its township, so that
+    two villages never collapse into one.
+    """
+
+    def __init__(self, registry: pd.DataFrame):
+        candidates: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for township, village in zip(registry["township"], registry["village"]):
+            for key in village_keys(village):
+                candidates[(township, key)].add(village)
+        self._lookup = {key: next(iter(v)) for key, v in candidates.items() if len(v) == 1}
+
+    def match(self, township: str | None, raw: object) -> str | None:
+        if not township:
+            return None
+        for key in village_keys(raw):
+            found = self._lookup.get((township, key))
+            if found:
+                return found
+        return None
+
+    def match_frame(self, townships: pd.Series, raw: pd.Series) -> pd.Series:
+        frame = pd.DataFrame({"t": townships.to_numpy(), "v": raw.to_numpy()})
+        pairs = frame.drop_duplicates().copy()
+        pairs["m"] = [self.match(t, v) for t, v in zip(pairs["t"], pairs["v"])]
+        matched = frame.merge(pairs, on=["t", "v"], how="left")["m"]
+        return pd.Series(matched.to_numpy(), index=raw.index, dtype="object")

@@ -1,0 +1,32 @@
+"""Data-quality verdicts as plain values; the Dagster layer turns each into an asset check result."""
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+MAX_NAMED = 20
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    severity: str  # "ERROR" or "WARN"
+    summary: str
+    townships: list[str] = field(default_factory=list)
+    villages: list[str] = field(default_factory=list)
+    numbers: dict = field(default_factory=dict)
+    table: pd.DataFrame | None = None  # a small markdown preview of what is concerned
+
+    def named(self, items: list[str]) -> str:
+        shown = items[:MAX_NAMED]
+        more = f" 等 {len(items)} 个" if len(items) > MAX_NAMED else ""
+        return "、".join(shown) + more
+
+
+def passed(name: str, summary: str, severity: str = "WARN", **numbers) -> CheckOutcome:
+    return CheckOutcome(name, True, severity, summary, numbers=numbers)
+
+
+def failed(name: str, summary: str, severity: str = "WARN", **kwargs) -> CheckOutcome:
+    return CheckOutcome(name, False, severity, summary, **kwargs)

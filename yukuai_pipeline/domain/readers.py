@@ -1,0 +1,124 @@
+"""File -> raw cells: .xlsx/.xls through calamine, .csv in any of the encodings Chinese exports use.
+
+The file's real format is sniffed from its bytes, not trusted from its extension. Cells come back untyped (an
+object DataFrame whose index is the file's 0-based row), so header finding and parsing stay format-free.
+"""
+
+import codecs
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SAMPLE_BYTES = 256 * 1024
+SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
+
+
+class InputFileError(Exception):
+    """A whole file cannot be used. The message names the file, what is wrong and how to fix it."""
+
+    def __init__(self, file_name: str, problem: str, fix: str):
+        self.file_name, self.problem, self.fix = file_name, problem, fix
+        super().__init__(f"文件《{file_name}》无法使用：{problem}。处理办法：{fix}")
+
+
+@dataclass
+class RawSheet:
+    name: str
+    cells: pd.DataFrame  # object cells, no header; index = 0-based row of the file (Excel row = index + 1)
+    encoding: str | None = None
+
+
+def read_raw(path: Path, nrows: int | None = None) -> list[RawSheet]:
+    """Every sheet of the file (one for a CSV); nrows limits the rows read, for cheap classification."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as err:
+        raise InputFileError(path.name, f"读取失败（{err.strerror}）", "确认文件存在且有读取权限") from err
+    if not head:
+        raise InputFileError(path.name, "文件为空（0 字节）", "从平台重新导出该文件")
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
+        return _read_workbook(path, nrows, encrypted_possible=head.startswith(_OLE_MAGIC))
+    return [_read_csv(path, nrows)]
+
+
+def _read_workbook(path: Path, nrows: int | None, encrypted_possible: bool) -> list[RawSheet]:
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheets = []
+        for name in workbook.sheet_names:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+            sheets.append(RawSheet(name=name, cells=_frame(rows)))
+        return sheets
+    except Exception as err:  # calamine raises several unrelated types for broken files
+        if "password" in str(err).lower() or "encrypt" in str(err).lower() or (
+            encrypted_possible and path.suffix.lower() in (".xlsx", ".xlsm")
+        ):
+            raise InputFileError(path.name, "工作簿已加密或受密码保护", "在 Excel 中取消密码后另存为 .xlsx 再放入") from err
+        raise InputFileError(path.name, f"Excel 文件已损坏或格式不对（{type(err).__name__}）",
+                             "从平台重新导出，或在 Excel 中打开后另存为 .xlsx") from err
+
+
+def _frame(rows: list[list]) -> pd.DataFrame:
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype="object")
+
+
+def detect_encoding(sample: bytes) -> str:
+    """BOM first; then strict UTF-8 (an incomplete last character is fine); then GB18030, a superset of GBK."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if sample[1:200:2].count(0) > 50 and sample[0:200:2].count(0) < 5:
+        return "utf-16-le"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _read_csv(path: Path, nrows: int | None) -> RawSheet:
+    with open(path, "rb") as fh:
+        sample = fh.read(_SAMPLE_BYTES)
+    encoding = detect_encoding(sample)
+    text_sample = sample.decode(encoding, errors="ignore").replace("\x00", "")
+    lines = text_sample.splitlines()[:200]
+    delimiter = _sniff_delimiter(lines)
+    width = max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=1)
+    options = dict(header=None, dtype=str, na_filter=False, skip_blank_lines=False, sep=delimiter,
+                   encoding=encoding, encoding_errors="replace", nrows=nrows, quotechar='"')
+    try:
+        cells = pd.read_csv(path, names=range(width), engine="c", **options)
+    except (pd.errors.ParserError, ValueError):
+        # A later row wider than the first 200 (or NUL bytes): the slower reader copes with ragged rows.
+        cells = _read_ragged_csv(path, encoding, delimiter, nrows)
+    cells = cells.astype("object")
+    if sample.count(b"\x00") and not encoding.startswith("utf-16"):
+        cells = cells.map(lambda v: v.replace("\x00", "") if isinstance(v, str) else v)
+    return RawSheet(name="", cells=cells, encoding=encoding)
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    counts = {d: sum(line.count(d) for line in lines) for d in (",", "\t", ";", "|")}
+    return max(counts, key=counts.get) if any(counts.values()) else ","
+
+
+def _read_ragged_csv(path: Path, encoding: str, delimiter: str, nrows: int | None) -> pd.DataFrame:
+    csv.field_size_limit(1 << 30)
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader((line.replace("\x00", "") for line in fh), delimiter=delimiter)
+        rows = []
+        for i, row in enumerate(reader):
+            if nrows is not None and i >= nrows:
+                break
+            rows.append(row)
+    return _frame(rows).fillna("")
+

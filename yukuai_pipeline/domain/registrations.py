@@ -1,0 +1,129 @@
+"""Counting registered users per township and village from landed exports (SPEC §4 counting rule).
+
+completed = distinct user_id whose status is approved (or who have no status column) and registered_at ≤ the
+snapshot date. Pending and rejected users are counted in their own columns. Users whose township or village cannot
+be matched are counted under 未匹配 and reported, never dropped.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher, normalize_text
+
+COUNT_COLUMNS = ["township", "village", "completed", "pending", "rejected", "new_approved"]
+ISSUE_FIELDS = ["township", "village", "row_number", "field", "value_masked", "message", "check", "severity",
+                "source_file", "quarantined"]
+
+
+@dataclass(frozen=True)
+class Labels:
+    unmatched: str = "未匹配"
+    township_only: str = "（未分村）"
+
+
+def _issue(check: str, message: str, severity: str = "WARN", **fields) -> dict:
+    row = dict.fromkeys(ISSUE_FIELDS)
+    row.update(check=check, message=message, severity=severity, quarantined=False, **fields)
+    return row
+
+
+def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: VillageMatcher | None,
+                 labels: Labels) -> tuple[pd.DataFrame, list[dict]]:
+    """Adds township_std and village_std; one issue per distinct unmatched name (with its row count)."""
+    out = frame.copy()
+    out["township_std"] = townships.match_series(out["township"])
+    issues = []
+    bad_town = out["township_std"].isna()
+    for raw, rows in out[bad_town].groupby(out.loc[bad_town, "township"].fillna(""), sort=True):
+        issues.append(_issue("unknown_township", f"乡镇（街道）“{raw}”无法识别，{len(rows)} 行计入“{labels.unmatched}”",
+                             township=raw, row_number=int(rows["_row"].min()), field="township", value_masked=raw,
+                             source_file=_first(rows)))
+    out["township_std"] = out["township_std"].fillna(labels.unmatched)
+    if "village" not in out.columns:
+        out["village_std"] = labels.township_only
+        return out, issues
+    if villages is None:
+        out["village_std"] = out["village"].map(normalize_text).replace("", labels.unmatched)
+        return out, issues
+    out["village_std"] = villages.match_frame(out["township_std"], out["village"])
+    bad_village = out["village_std"].isna() & ~bad_town
+    keys = [out.loc[bad_village, "township_std"], out.loc[bad_village, "village"].fillna("")]
+    for (township, raw), rows in out[bad_village].groupby(keys, sort=True):
+        issues.append(_issue("unknown_village", f"{township}的村（社区）“{raw}”在社区基本信息中找不到，"
+                             f"{len(rows)} 行计入“{labels.unmatched}”", township=township, village=raw,
+                             row_number=int(rows["_row"].min()), field="village", value_masked=raw,
+                             source_file=_first(rows)))
+    out["village_std"] = out["village_std"].fillna(labels.unmatched)
+    return out, issues
+
+
+def _first(rows: pd.DataFrame) -> str | None:
+    return rows["source_file"].iloc[0] if "source_file" in rows.columns else None
+
+
+def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFrame, list[dict]]:
+    """Counts per (township_std, village_std) of a matched user-level snapshot."""
+    issues = []
+    day_end = pd.Timestamp(snapshot_date) + pd.Timedelta(days=1)
+    future = users["registered_at"] >= day_end
+    if future.any():
+        issues.append(_issue("registered_after_snapshot", f"{int(future.sum())} 个用户的注册时间晚于数据日期"
+                             f" {snapshot_date}，不计入", row_number=int(users.loc[future, "_row"].min()),
+                             field="registered_at", source_file=_first(users[future])))
+    users = users[~future]
+    users = users.sort_values(["registered_at", "_row"], kind="stable")
+    duplicated = users["user_id"].duplicated(keep="first")
+    if duplicated.any():
+        first = users[~duplicated].set_index("user_id")["village_std"]
+        conflicting = users[duplicated]["village_std"].to_numpy() != first.loc[users[duplicated]["user_id"]].to_numpy()
+        issues.append(_issue("duplicate_user_id", f"{int(duplicated.sum())} 行用户ID重复（其中 {int(conflicting.sum())}"
+                             " 行所属村（社区）不一致），按最早注册的一条计数",
+                             row_number=int(users.loc[duplicated, "_row"].min()), field="user_id",
+                             source_file=_first(users[duplicated])))
+    users = users[~duplicated]
+    status = users["status"].fillna("approved") if "status" in users.columns else pd.Series(
+        "approved", index=users.index)
+    snapshot_day = users["registered_at"].dt.normalize() == pd.Timestamp(snapshot_date)
+    flags = pd.DataFrame({
+        "township": users["township_std"], "village": users["village_std"],
+        "completed": status.eq("approved"), "pending": status.eq("pending"), "rejected": status.eq("rejected"),
+        "new_approved": status.eq("approved") & snapshot_day,
+    })
+    counts = flags.groupby(["township", "village"], sort=True).sum().astype("int64").reset_index()
+    return counts[COUNT_COLUMNS], issues
+
+
+def count_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Counts from a summary export (already matched); several rows of one place are added up."""
+    frame = pd.DataFrame({
+        "township": rows["township_std"], "village": rows["village_std"],
+        "completed": rows["completed"].astype("int64"),
+        "pending": rows["pending"].fillna(0).astype("int64") if "pending" in rows.columns else 0,
+        "rejected": 0, "new_approved": 0,
+    })
+    return frame.groupby(["township", "village"], sort=True).sum().astype("int64").reset_index()[COUNT_COLUMNS]
+
+
+_INT_IN_TEXT = re.compile(r"\d[\d,]*")
+
+
+def total_row_mismatches(kind: str, totals: list[dict], body_rows: int, accepted: pd.DataFrame) -> list[str]:
+    """Where the export's own 合计 row disagrees with its rows: a truncated or hand-edited file."""
+    problems = []
+    for total in totals:
+        if kind == "registrations":
+            numbers = [int(m.replace(",", "")) for v in total.values() if isinstance(v, str)
+                       for m in _INT_IN_TEXT.findall(normalize_text(v))]
+            numbers += [int(v) for k, v in total.items() if k != "_row" and isinstance(v, (int, float))
+                        and not pd.isna(v)]
+            if numbers and body_rows not in numbers:
+                problems.append(f"第 {total['_row']} 行合计为 {max(numbers)} 人，明细实际 {body_rows} 行")
+        elif kind == "registration_summary" and "completed" in total:
+            stated = pd.to_numeric(str(total["completed"]).replace(",", ""), errors="coerce")
+            actual = int(accepted["completed"].sum())
+            if not pd.isna(stated) and int(stated) != actual:
+                problems.append(f"第 {total['_row']} 行合计完成数为 {int(stated)}，各行相加为 {actual}")
+    return problems

@@ -1,0 +1,83 @@
+"""Campaign targets: the notice's target rule and the largest-remainder split of a target over villages."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+
+def rule_target(population: int, multiplier: int = 2, population_factor: str = "0.06") -> int:
+    """2 × round_half_up(population × 0.06): 1,200 per 10,000 with the notice's own rounding (Decimal, no float)."""
+    half = (Decimal(int(population)) * Decimal(population_factor)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return multiplier * int(half)
+
+
+def allocate_largest_remainder(total: int, weights) -> np.ndarray:
+    """Split an integer total in proportion to weights so that the parts sum exactly to total.
+
+    Hamilton's method: floor of each exact quota, then one more to the largest remainders; ties go to the
+    earlier item so the result is deterministic. Zero total weight splits evenly.
+    """
+    weights = np.asarray(weights, dtype="float64")
+    if total < 0:
+        raise ValueError(f"cannot allocate a negative total ({total})")
+    if len(weights) == 0:
+        if total:
+            raise ValueError(f"cannot allocate {total} over no items")
+        return np.zeros(0, dtype="int64")
+    if (weights < 0).any() or np.isnan(weights).any():
+        raise ValueError("weights must be non-negative numbers")
+    if weights.sum() == 0:
+        weights = np.ones_like(weights)
+    if np.all(weights == np.floor(weights)) and weights.sum() * max(total, 1) < 2**62:
+        # Integer weights (populations): exact quotas, so exact ties stay ties and go to the earlier item.
+        w = weights.astype("int64")
+        parts, remainders = np.divmod(w * total, int(w.sum()))
+    else:
+        quotas = weights * total / weights.sum()
+        parts = np.floor(quotas).astype("int64")
+        remainders = quotas - parts
+    short = int(total - parts.sum())
+    if short:
+        order = np.lexsort((np.arange(len(weights)), -remainders))
+        parts[order[:short]] += 1
+    return parts
+
+
+def township_targets(attachment: pd.DataFrame, campaign: dict) -> pd.DataFrame:
+    """The official target table with the rule's own target beside it."""
+    rule = campaign["target_rule"]
+    out = attachment.rename(columns={"completed_20230217": "baseline_completed"}).copy()
+    out["rule_target"] = [
+        rule_target(p, rule["multiplier"], str(rule["population_factor"])) for p in out["resident_population"]
+    ]
+    out["township_type"] = out["township"].map(_township_type)
+    out["campaign_id"] = campaign["campaign_id"]
+    out["target_source"] = campaign["target_source"]
+    out["rate_per_10k"] = campaign["rate_per_10k"]
+    columns = ["campaign_id", "seq", "township", "township_type", "resident_population", "target", "rule_target",
+               "baseline_completed", "rate_per_10k", "target_source"]
+    return out[columns].reset_index(drop=True)
+
+
+def _township_type(name: str) -> str:
+    for suffix in ("街道", "镇", "乡"):
+        if name.endswith(suffix):
+            return suffix
+    return ""
+
+
+def village_targets(registry: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Each township target split over its villages by resident population (largest remainder, sums exact)."""
+    frames = []
+    by_township = targets.set_index("township")["target"]
+    for township, villages in registry.groupby("township", sort=False):
+        if township not in by_township.index:
+            continue
+        villages = villages.copy()
+        villages["target"] = allocate_largest_remainder(int(by_township[township]),
+                                                        villages["resident_population"].fillna(0))
+        frames.append(villages)
+    if not frames:
+        return registry.head(0).assign(target=pd.Series(dtype="int64"))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,53 @@
+"""The one place where configuration is read: YUKUAI_* environment variables and the data folders."""
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT_DIR = _PACKAGE_DIR.parent
+
+
+def _data_dir(name: str) -> Path:
+    """assets/ and schemas/ sit at the top of a checkout; an installed wheel carries them in _data/."""
+    for candidate in (_CHECKOUT_DIR / name, _PACKAGE_DIR / "_data" / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"找不到数据目录 {name}/ (looked beside the package and in yukuai_pipeline/_data)")
+
+
+def assets_dir() -> Path:
+    return _data_dir("assets")
+
+
+def schemas_dir() -> Path:
+    return _data_dir("schemas")
+
+
+@lru_cache(maxsize=1)
+def campaign() -> dict:
+    with open(assets_dir() / "campaign.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    database_url: str
+    report_dir: Path
+    dagster_home: Path
+    ui_base_url: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        return cls(
+            landing_dir=Path(env.get("YUKUAI_LANDING_DIR", "data/landing")),
+            database_url=env.get("YUKUAI_DATABASE_URL", "sqlite:///data/warehouse.db"),
+            report_dir=Path(env.get("YUKUAI_REPORT_DIR", "data/reports")),
+            dagster_home=Path(env.get("DAGSTER_HOME", "data/dagster_home")),
+            ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
+        )

@@ -1,0 +1,362 @@
+"""What each asset does, without Dagster: read the landed files and the warehouse, compute with the domain
+modules, write one partition in one transaction, and return what the UI should show (rows, checks, preview).
+
+The Dagster layer (defs/) only calls these and converts their outcomes.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from yukuai_pipeline import settings
+from yukuai_pipeline.domain import landing, quality
+from yukuai_pipeline.domain.contracts import load_contract, conform_output
+from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile, load
+from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher
+from yukuai_pipeline.domain.progress import township_progress, village_progress
+from yukuai_pipeline.domain.readers import InputFileError
+from yukuai_pipeline.domain.registrations import (ISSUE_FIELDS, Labels, count_summary, count_users, match_places,
+                                                  total_row_mismatches)
+from yukuai_pipeline.domain.registry import standardise_registry
+from yukuai_pipeline.domain.targets import township_targets, village_targets
+from yukuai_pipeline.warehouse import Replacement, Warehouse
+
+USER_LEVEL, SUMMARY, REGISTRY = "registrations", "registration_summary", "community_registry"
+
+
+@dataclass
+class StepResult:
+    rows: int
+    checks: list[quality.CheckOutcome] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+    preview: pd.DataFrame | None = None
+
+
+def load_attachment() -> pd.DataFrame:
+    campaign = settings.campaign()
+    return pd.read_csv(settings.assets_dir() / campaign["target_table"], dtype={"township": "str"})
+
+
+def township_matcher() -> TownshipMatcher:
+    campaign = settings.campaign()
+    aliases = pd.read_csv(settings.assets_dir() / "township_aliases.csv", dtype="str")
+    return TownshipMatcher(load_attachment()["township"].tolist(), dict(zip(aliases["alias"], aliases["township"])),
+                           campaign["county"]["name_prefixes"])
+
+
+def _issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.DataFrame:
+    frame = pd.DataFrame(issues, columns=ISSUE_FIELDS) if issues else pd.DataFrame(columns=ISSUE_FIELDS)
+    frame["snapshot_date"] = day
+    frame["stage"] = stage
+    frame["row_number"] = frame["row_number"].astype("Int64")
+    frame["quarantined"] = frame["quarantined"].fillna(False).astype(bool)
+    return conform_output(frame, load_contract("data_quality_issues"))
+
+
+def _file_issues(loaded: LoadedFile) -> list[dict]:
+    rows = loaded.issues.assign(check="invalid_row", severity="WARN", source_file=loaded.identity.path.name,
+                                township=None, village=None)
+    rows.loc[rows["quarantined"], "message"] = rows.loc[rows["quarantined"], "message"] + "（该行已隔离，未计入）"
+    return rows.to_dict("records")
+
+
+def _log_row(identity: FileIdentity, status: str, message: str | None, loaded: LoadedFile | None = None) -> dict:
+    return {"file_name": identity.path.name, "sha256": identity.sha256, "kind": identity.kind,
+            "snapshot_date": identity.snapshot_date, "rows": loaded.rows if loaded else None,
+            "accepted": len(loaded.accepted) if loaded else None,
+            "quarantined": loaded.quarantined if loaded else None, "status": status, "message": message,
+            "ingested_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)}
+
+
+def _log_replacements(rows: list[dict]) -> list[Replacement]:
+    contract = load_contract("ingest_log")
+    return [Replacement("ingest_log", conform_output(pd.DataFrame([row]), contract),
+                        {"file_name": row["file_name"], "sha256": row["sha256"]}) for row in rows]
+
+
+class Steps:
+    def __init__(self, warehouse: Warehouse, landing_dir: Path):
+        self.warehouse = warehouse
+        self.landing_dir = Path(landing_dir)
+        self.campaign = settings.campaign()
+        self.labels = Labels(unmatched=self.campaign["unmatched_label"])
+
+    # ---- reference -------------------------------------------------------------------------------------------
+    def township_targets(self) -> StepResult:
+        targets = conform_output(township_targets(load_attachment(), self.campaign), load_contract("township_targets"))
+        self.warehouse.replace([Replacement("township_targets", targets, {"campaign_id": self.campaign["campaign_id"]})])
+        differ = targets[targets["target"] != targets["rule_target"]]
+        if differ.empty:
+            check = quality.passed("target_matches_rule", f"全部 {len(targets)} 个乡镇（街道）的任务数与规则一致",
+                                   townships=len(targets))
+        else:
+            check = quality.failed("target_matches_rule", f"{len(differ)} 个乡镇（街道）的官方任务数与规则计算不一致",
+                                   townships=differ["township"].tolist(), table=differ[["township", "target", "rule_target"]])
+        totals = {"resident_population": int(targets["resident_population"].sum()), "target": int(targets["target"].sum())}
+        return StepResult(len(targets), [check], totals, targets.head(10))
+
+    def _registry_for(self, day: dt.date) -> pd.DataFrame:
+        return self.warehouse.read("community_registry", {"snapshot_date": day})
+
+    def community_registry(self, day: dt.date) -> StepResult:
+        files = landing.scan(self.landing_dir)
+        chosen = landing.newest_on_or_before(files, REGISTRY, day)
+        if chosen is None:
+            self.warehouse.replace([Replacement("community_registry", _empty(REGISTRY), {"snapshot_date": day})])
+            check = quality.failed("registry_available", f"{day} 及之前没有社区基本信息表：村级任务和进度无法计算，"
+                                   "乡镇级进度照常计算")
+            return StepResult(0, [quality.passed("registry_usable", "没有需要读取的社区基本信息表", "ERROR"), check])
+        try:
+            loaded = load(chosen.path, chosen)
+        except InputFileError as err:
+            self._refuse(day, "community_registry", chosen, err)
+            return StepResult(0, [quality.failed("registry_usable", str(err), "ERROR"),
+                                  quality.passed("registry_available", "")])
+        registry, issues = standardise_registry(loaded.accepted, township_matcher())
+        registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.path.name)
+        registry = conform_output(registry, load_contract("community_registry"))
+        all_issues = _file_issues(loaded) + [dict(i, source_file=chosen.path.name) for i in issues]
+        self.warehouse.replace([
+            Replacement("community_registry", registry, {"snapshot_date": day}),
+            Replacement("data_quality_issues", _issues_frame(all_issues, day, "community_registry"),
+                        {"snapshot_date": day, "stage": "community_registry"}),
+            *_log_replacements([_log_row(chosen, "partial" if all_issues else "accepted", None, loaded)]),
+        ])
+        checks = [quality.passed("registry_usable", f"使用 {chosen.path.name}（{chosen.snapshot_date}）", "ERROR"),
+                  quality.passed("registry_available", f"{len(registry)} 个村（社区）", villages=len(registry))]
+        missing = sorted(set(load_attachment()["township"]) - set(registry["township"]))
+        if missing:
+            checks[1] = quality.failed("registry_available", f"社区基本信息缺少 {len(missing)} 个乡镇（街道）的村（社区）",
+                                       townships=missing)
+        return StepResult(len(registry), checks, {"registry_file": chosen.path.name,
+                                                  "registry_date": str(chosen.snapshot_date),
+                                                  "quarantined": loaded.quarantined}, registry.head(10))
+
+    def _refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
+        """A refused file: logged and reported, while every table keeps what it held."""
+        issue = {"check": "file_unusable", "severity": "ERROR", "message": str(err), "source_file": identity.path.name,
+                 "quarantined": True}
+        self.warehouse.replace([
+            Replacement("data_quality_issues", _issues_frame([issue], day, stage),
+                        {"snapshot_date": day, "stage": stage, "check": "file_unusable"}),
+            *_log_replacements([_log_row(identity, "rejected", str(err))]),
+        ])
+
+    def village_targets(self, day: dt.date) -> StepResult:
+        registry = self._registry_for(day)
+        targets = self.warehouse.read("township_targets", {"campaign_id": self.campaign["campaign_id"]})
+        frame = village_targets(registry, targets) if len(registry) else registry.assign(target=pd.Series(dtype="Int64"))
+        frame = conform_output(frame.assign(snapshot_date=day), load_contract("village_targets"))
+        self.warehouse.replace([Replacement("village_targets", frame, {"snapshot_date": day})])
+        by_township = frame.groupby("township")["target"].sum()
+        official = targets.set_index("township")["target"]
+        wrong = [t for t in by_township.index if by_township[t] != official.get(t)]
+        check = (quality.passed("village_targets_sum", f"{len(by_township)} 个乡镇（街道）的村级任务之和等于乡镇任务数")
+                 if not wrong else quality.failed("village_targets_sum", "村级任务之和与乡镇任务数不符", townships=wrong))
+        return StepResult(len(frame), [check], {"villages": len(frame), "target_total": int(frame["target"].sum())},
+                          frame.head(10))
+
+    # ---- registrations ---------------------------------------------------------------------------------------
+    def registration_counts(self, day: dt.date) -> StepResult:
+        files = landing.scan(self.landing_dir)
+        details = landing.for_date(files, (USER_LEVEL,), day)
+        summaries = landing.for_date(files, (SUMMARY,), day)
+        broken = landing.unusable_for_date(files, day)
+        loaded, refused = [], []
+        seen_sha = {}
+        for identity in details + summaries:
+            if identity.sha256 in seen_sha:  # the same export landed twice under two names counts once
+                continue
+            seen_sha[identity.sha256] = identity.path.name
+            try:
+                loaded.append(load(identity.path, identity))
+            except InputFileError as err:
+                refused.append((identity, err))
+        refused += [(identity, identity.error) for identity in broken]
+        if refused:
+            for identity, err in refused:
+                self._refuse(day, "registration_counts", identity, err)
+            message = "；".join(str(err) for _, err in refused)
+            return StepResult(0, [quality.failed("registration_files_usable", message, "ERROR",
+                                                 numbers={"refused_files": len(refused)})])
+        duplicates = [f for f in details + summaries if seen_sha.get(f.sha256) != f.path.name]
+        if not loaded:
+            return StepResult(0, [
+                quality.passed("registration_files_usable", "没有需要读取的文件", "ERROR"),
+                quality.failed("registration_export_present", f"{day} 没有注册数据导出文件：进度沿用此前最近一天的数据"),
+            ])
+        return self._count_and_store(day, loaded, duplicates)
+
+    def _count_and_store(self, day: dt.date, loaded: list[LoadedFile], duplicates: list[FileIdentity]) -> StepResult:
+        registry = self._registry_for(day)
+        villages = VillageMatcher(registry) if len(registry) else None
+        user_files = [f for f in loaded if f.identity.kind == USER_LEVEL]
+        summary_files = [f for f in loaded if f.identity.kind == SUMMARY]
+        issues, log_rows, checks = [], [], []
+        for f in loaded:
+            issues += _file_issues(f)
+        if user_files:
+            users = pd.concat([f.accepted.assign(source_file=f.identity.path.name) for f in user_files], ignore_index=True)
+            matched, place_issues = match_places(users, township_matcher(), villages, self.labels)
+            counts, count_issues = count_users(matched, day)
+            source_kind, used = USER_LEVEL, user_files
+        else:
+            rows = pd.concat([f.accepted.assign(source_file=f.identity.path.name) for f in summary_files], ignore_index=True)
+            matched, place_issues = match_places(rows, township_matcher(), villages, self.labels)
+            counts, count_issues = count_summary(matched), []
+            source_kind, used = SUMMARY, summary_files
+        issues += place_issues + count_issues
+        mismatches = []
+        for f in loaded:
+            for problem in total_row_mismatches(f.identity.kind, f.total_rows, f.rows, f.accepted):
+                mismatches.append(f"{f.identity.path.name}：{problem}")
+                issues.append({"check": "export_total_mismatch", "severity": "WARN", "message": problem,
+                               "source_file": f.identity.path.name, "quarantined": False})
+        for f in loaded:
+            status = "superseded" if f not in used else ("partial" if len(f.issues) else "accepted")
+            note = "同日已有用户明细，汇总表仅用于核对" if status == "superseded" else None
+            log_rows.append(_log_row(f.identity, status, note, f))
+        for d in duplicates:
+            log_rows.append(_log_row(d, "superseded", "与同日另一文件内容完全相同，未重复计数"))
+        counts = counts.assign(snapshot_date=day, source_kind=source_kind,
+                               source_files="、".join(f.identity.path.name for f in used))
+        counts = conform_output(counts, load_contract("registration_counts"))
+        self.warehouse.replace([
+            Replacement("registration_counts", counts, {"snapshot_date": day}),
+            Replacement("data_quality_issues", _issues_frame(issues, day, "registration_counts"),
+                        {"snapshot_date": day, "stage": "registration_counts"}),
+            *_log_replacements(log_rows),
+        ])
+        checks.append(quality.passed("registration_files_usable", f"读取 {len(loaded)} 个文件", "ERROR"))
+        checks.append(quality.passed("registration_export_present", "、".join(f.identity.path.name for f in used)))
+        checks.append(_places_check(place_issues, self.labels))
+        checks.append(quality.failed("export_total_matches_rows", "导出文件的合计行与明细不符", numbers={},
+                                     table=pd.DataFrame({"problem": mismatches}))
+                      if mismatches else quality.passed("export_total_matches_rows", "合计行与明细一致"))
+        if summary_files and user_files:
+            checks.append(_summary_reconciles(counts, summary_files, township_matcher(), villages, self.labels))
+        quarantined = sum(f.quarantined for f in loaded)
+        metadata = {"files": "、".join(f.identity.path.name for f in loaded), "source_kind": source_kind,
+                    "rows_read": sum(f.rows for f in loaded), "rows_quarantined": quarantined,
+                    "completed": int(counts["completed"].sum()), "pending": int(counts["pending"].sum()),
+                    "issues": len(issues)}
+        return StepResult(len(counts), checks, metadata, counts.head(10))
+
+    # ---- marts -----------------------------------------------------------------------------------------------
+    def _latest_counts(self, day: dt.date) -> tuple[pd.DataFrame, dt.date | None]:
+        """The counts of `day`, or of the newest earlier day when that day's export has not landed."""
+        table = self.warehouse.table("registration_counts")
+        newest = self.warehouse.scalar(sa.select(sa.func.max(table.c.snapshot_date)).where(table.c.snapshot_date <= day))
+        if newest is None:
+            return _empty("registration_counts"), None
+        return self.warehouse.read("registration_counts", {"snapshot_date": newest}), newest
+
+    def township_progress(self, day: dt.date) -> StepResult:
+        counts, data_date = self._latest_counts(day)
+        targets = self.warehouse.read("township_targets", {"campaign_id": self.campaign["campaign_id"]}, ["seq"])
+        frame = township_progress(counts, targets, day, data_date, self.campaign["county_row_label"],
+                                  self.labels.unmatched)
+        frame = conform_output(frame, load_contract("township_progress"))
+        previous = self._previous_progress(day)
+        self.warehouse.replace([Replacement("township_progress", frame, {"snapshot_date": day})])
+        county = frame[frame["township"] == self.campaign["county_row_label"]].iloc[0]
+        checks = [_falling_check(frame, previous, self.campaign["county_row_label"])]
+        if data_date is None:
+            checks.append(quality.failed("progress_has_data", f"{day} 及之前没有任何注册数据，完成数全为 0"))
+        else:
+            checks.append(quality.passed("progress_has_data", f"使用 {data_date} 的注册数据"))
+        metadata = {k: (None if pd.isna(county[k]) else county[k].item() if hasattr(county[k], "item") else county[k])
+                    for k in ("resident_population", "target", "completed", "gap", "completion_rate")}
+        behind = frame[frame["seq"].notna()].sort_values("completion_rate").head(5)
+        metadata["data_date"] = str(data_date) if data_date else None
+        return StepResult(len(frame), checks, metadata,
+                          behind[["township", "target", "completed", "gap", "completion_rate"]])
+
+    def _previous_progress(self, day: dt.date) -> pd.DataFrame:
+        table = self.warehouse.table("township_progress")
+        previous = self.warehouse.scalar(sa.select(sa.func.max(table.c.snapshot_date)).where(table.c.snapshot_date < day))
+        return self.warehouse.read("township_progress", {"snapshot_date": previous}) if previous else _empty(
+            "township_progress")
+
+    def village_progress(self, day: dt.date) -> StepResult:
+        counts, data_date = self._latest_counts(day)
+        targets = self.warehouse.read("village_targets", {"snapshot_date": day})
+        frame = conform_output(village_progress(counts, targets if len(targets) else None, day, data_date),
+                               load_contract("village_progress"))
+        self.warehouse.replace([Replacement("village_progress", frame, {"snapshot_date": day})])
+        townships = self.warehouse.read("township_progress", {"snapshot_date": day})
+        checks = [_reconcile_check(frame, townships, self.campaign["county_row_label"])]
+        if targets.empty:
+            checks.append(quality.failed("village_figures_available", "没有社区基本信息：村级任务数、完成率缺失"))
+        else:
+            checks.append(quality.passed("village_figures_available", f"{len(targets)} 个村（社区）有任务数"))
+        behind = frame[frame["target"].notna()].sort_values("completion_rate").head(10)
+        return StepResult(len(frame), checks, {"villages": len(frame), "completed": int(frame["completed"].sum())},
+                          behind[["township", "village", "target", "completed", "gap", "completion_rate"]])
+
+    def data_quality_summary(self, day: dt.date) -> StepResult:
+        issues = self.warehouse.read("data_quality_issues", {"snapshot_date": day})
+        by_check = issues.groupby(["stage", "check", "severity"]).size().rename("issues").reset_index()
+        quarantined = int(issues["quarantined"].astype(bool).sum()) if len(issues) else 0
+        check = (quality.passed("no_quarantined_rows", "没有被隔离的行") if quarantined == 0 else
+                 quality.failed("no_quarantined_rows", f"{quarantined} 行数据被隔离，未计入进度",
+                                numbers={"quarantined": quarantined},
+                                table=issues[issues["quarantined"].astype(bool)][
+                                    ["source_file", "row_number", "field", "value_masked", "message"]].head(20)))
+        return StepResult(len(issues), [check], {"issues": len(issues), "quarantined": quarantined}, by_check)
+
+
+def _empty(table: str) -> pd.DataFrame:
+    contract = load_contract(table)
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in contract.columns})
+
+
+def _places_check(place_issues: list[dict], labels: Labels) -> quality.CheckOutcome:
+    if not place_issues:
+        return quality.passed("places_matched", "所有用户的乡镇（街道）和村（社区）均已匹配")
+    townships = sorted({i["township"] for i in place_issues if i["check"] == "unknown_township"})
+    villages = sorted({f"{i['township']}{i['village']}" for i in place_issues if i["check"] == "unknown_village"})
+    return quality.failed("places_matched", f"{len(townships)} 个乡镇名称、{len(villages)} 个村（社区）名称无法匹配，"
+                          f"相关用户计入“{labels.unmatched}”", townships=townships, villages=villages,
+                          table=pd.DataFrame(place_issues)[["township", "village", "row_number", "message"]].head(20))
+
+
+def _falling_check(frame: pd.DataFrame, previous: pd.DataFrame, county_label: str) -> quality.CheckOutcome:
+    if previous.empty:
+        return quality.passed("completed_not_falling", "没有前一天的数据可比较")
+    merged = frame.merge(previous[["township", "completed"]], on="township", suffixes=("", "_before"))
+    fell = merged[merged["completed"] < merged["completed_before"]]
+    if fell.empty:
+        return quality.passed("completed_not_falling", "各乡镇完成数均未下降")
+    names = [t for t in fell["township"] if t != county_label]
+    return quality.failed("completed_not_falling", f"{len(names)} 个乡镇（街道）的完成数比前一天少",
+                          townships=names, table=fell[["township", "completed_before", "completed"]])
+
+
+def _reconcile_check(villages: pd.DataFrame, townships: pd.DataFrame, county_label: str) -> quality.CheckOutcome:
+    county = townships.loc[townships["township"] == county_label, "completed"]
+    body = townships.loc[townships["township"] != county_label]
+    totals = {"county_row": int(county.iloc[0]) if len(county) else None,
+              "sum_of_townships": int(body["completed"].sum()), "sum_of_villages": int(villages["completed"].sum())}
+    by_town = villages.groupby("township")["completed"].sum()
+    wrong = [t for t, c in zip(body["township"], body["completed"]) if int(by_town.get(t, 0)) != int(c)]
+    if len(set(totals.values())) == 1 and not wrong:
+        return quality.passed("totals_reconcile", "全县合计 = 各乡镇之和 = 各村之和", **totals)
+    return quality.failed("totals_reconcile", "全县合计、各乡镇之和、各村之和不一致", townships=wrong, numbers=totals)
+
+
+def _summary_reconciles(counts, summary_files, townships, villages, labels) -> quality.CheckOutcome:
+    rows = pd.concat([f.accepted for f in summary_files], ignore_index=True)
+    matched, _ = match_places(rows.drop(columns=["village"], errors="ignore"), townships, villages, labels)
+    stated = count_summary(matched).groupby("township")["completed"].sum()
+    counted = counts.groupby("township")["completed"].sum()
+    differ = [t for t in stated.index if int(stated[t]) != int(counted.get(t, 0))]
+    if not differ:
+        return quality.passed("summary_matches_detail", "汇总表与用户明细一致")
+    table = pd.DataFrame({"township": differ, "summary": [int(stated[t]) for t in differ],
+                          "detail": [int(counted.get(t, 0)) for t in differ]})
+    return quality.failed("summary_matches_detail", f"{len(differ)} 个乡镇（街道）汇总表完成数与用户明细不一致",
+                          townships=differ, table=table)

@@ -1,0 +1,127 @@
+"""The reporting warehouse: SQLAlchemy Core tables built from the output contracts, transactional partition replace.
+
+Downstream BI users depend on these names; each column carries its Chinese comment (PostgreSQL stores it with
+COMMENT ON; SQLite has no comments, the contracts in schemas/tables/ are the documentation there).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from yukuai_pipeline.domain.contracts import TABLES, Contract, load_contract
+
+_SQL_TYPES = {
+    "str": sa.Text, "string": sa.Text, "Int64": sa.BigInteger, "int64": sa.BigInteger, "float64": sa.Float,
+    "Float64": sa.Float, "date": sa.Date, "datetime64[ns]": sa.DateTime, "bool": sa.Boolean, "boolean": sa.Boolean,
+}
+
+
+def _sql_type(contract: Contract, column: str):
+    dtype = str(contract.schema.columns[column].dtype)
+    for name, sql_type in _SQL_TYPES.items():
+        if dtype == name or dtype.startswith(name + "[") or (name == "str" and "string" in dtype):
+            return sql_type()
+    raise ValueError(f"schemas/tables/{contract.kind}.yaml: no SQL type for {column} ({dtype})")
+
+
+def build_metadata() -> sa.MetaData:
+    metadata = sa.MetaData()
+    for name in TABLES:
+        contract = load_contract(name)
+        columns = [sa.Column(c, _sql_type(contract, c), nullable=contract.nullable(c),
+                             comment=contract.column_title(c)) for c in contract.columns]
+        constraints = [sa.PrimaryKeyConstraint(*contract.primary_key)] if contract.primary_key else []
+        table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
+        if contract.partition_column and not contract.primary_key:
+            sa.Index(f"ix_{name}_{contract.partition_column}", table.c[contract.partition_column])
+    return metadata
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Delete the rows matching `where`, then insert `frame` — one unit of a transaction."""
+
+    table: str
+    frame: pd.DataFrame
+    where: dict
+
+
+class Warehouse:
+    def __init__(self, url: str):
+        self.url = url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"timeout": 60} if url.startswith("sqlite") else {}
+        self.engine = sa.create_engine(url, connect_args=connect_args)
+        self.metadata = build_metadata()
+        self._ready = False
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def ensure_tables(self) -> None:
+        if self._ready:
+            return
+        self.metadata.create_all(self.engine, checkfirst=True)
+        inspector = sa.inspect(self.engine)
+        for table in self.metadata.sorted_tables:
+            existing = {c["name"] for c in inspector.get_columns(table.name)}
+            expected = set(table.columns.keys())
+            if existing != expected:
+                raise RuntimeError(
+                    f"数据库表 {table.name} 的列与契约 schemas/tables/{table.name}.yaml 不一致"
+                    f"（多出 {sorted(existing - expected)}，缺少 {sorted(expected - existing)}）："
+                    "请备份后删除该表（或整个数据库）再重新物化。")
+        self._ready = True
+
+    def table(self, name: str) -> sa.Table:
+        return self.metadata.tables[name]
+
+    def replace(self, replacements: Iterable[Replacement]) -> dict[str, int]:
+        """All replacements in ONE transaction: a crash or an error leaves the previous state untouched."""
+        self.ensure_tables()
+        written = {}
+        with self.engine.begin() as conn:
+            for item in replacements:
+                table = self.table(item.table)
+                delete = table.delete()
+                for column, value in item.where.items():
+                    delete = delete.where(table.c[column] == value)
+                conn.execute(delete)
+                records = _records(item.frame[list(table.columns.keys())])
+                if records:
+                    conn.execute(table.insert(), records)
+                written[item.table] = written.get(item.table, 0) + len(records)
+        return written
+
+    def read(self, name: str, where: dict | None = None, order_by: list[str] | None = None) -> pd.DataFrame:
+        self.ensure_tables()
+        table = self.table(name)
+        query = sa.select(table)
+        for column, value in (where or {}).items():
+            query = query.where(table.c[column] == value)
+        for column in order_by or []:
+            query = query.order_by(table.c[column])
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def scalar(self, query) -> object:
+        self.ensure_tables()
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Plain Python values (None for every kind of missing) for executemany."""
+    if frame.empty:
+        return []
+    plain = frame.astype("object").where(frame.notna(), None)
+    return plain.to_dict("records")
