@@ -11,9 +11,10 @@ from collections import defaultdict
 import pandas as pd
 
 _SPACE = re.compile(r"\s+")
-# Official long forms and their short forms, longest first so that 村民委员会 wins over 委员会.
-_COMMITTEE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会", "委员会")
-_TOWNSHIP_SUFFIXES = ("人民政府", "街道办事处", "办事处")
+# Committee suffixes, longest first; a village committee's short name keeps its 村 (天山堡村委会 -> 天山堡村).
+_VILLAGE_COMMITTEE = ("村民委员会", "村委会")
+_RESIDENT_COMMITTEE = ("居民委员会", "居委会")
+_TOWNSHIP_SUFFIXES = ("人民政府", "办事处")
 
 
 def normalize_text(value: object) -> str:
@@ -32,10 +33,14 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
 
 
 def short_village_name(name: object) -> str:
-    """The name without its committee suffix: 天山堡村村民委员会 -> 天山堡村, 城北社区居委会 -> 城北社区."""
+    """The name without its committee suffix: 天山堡村村民委员会 / 天山堡村委会 -> 天山堡村, 城北社区居委会 -> 城北社区."""
     full = normalize_text(name)
-    short = _strip_suffix(full, _COMMITTEE_SUFFIXES)
-    return full[:-1] if short == full and full.endswith("村委") else short
+    short = _strip_suffix(full, _VILLAGE_COMMITTEE)
+    if short != full:
+        return short if short.endswith("村") else short + "村"
+    if full.endswith("村委") and len(full) > 3:
+        return full[:-1]
+    return _strip_suffix(full, _RESIDENT_COMMITTEE)
 
 
 def village_keys(name: str) -> list[str]:
@@ -67,10 +72,13 @@ class TownshipMatcher:
 
     def match(self, raw: object) -> str | None:
         name = normalize_text(raw)
-        for prefix in self._prefixes:
-            if name.startswith(prefix) and len(name) > len(prefix):
-                name = name[len(prefix):]
-                break
+        stripped = True
+        while stripped:  # 重庆市酉阳土家族苗族自治县麻旺镇: several prefixes in a row
+            stripped = False
+            for prefix in self._prefixes:
+                if name.startswith(prefix) and len(name) > len(prefix):
+                    name, stripped = name[len(prefix):], True
+                    break
         for candidate in (name, _strip_suffix(name, _TOWNSHIP_SUFFIXES)):
             if candidate in self._lookup:
                 return self._lookup[candidate]

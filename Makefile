@@ -1,0 +1,34 @@
+# yukuai-pipeline — two commands: `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: install demo test ui clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/yukuai demo-data
+	$(BIN)/yukuai materialize --landed
+	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（Excel 报表随“报表”功能提供 / arrives with the report issue）"
+	@echo "查看界面 / UI: make ui → http://127.0.0.1:3000"
+
+test: install
+	$(BIN)/python -m pytest
+
+ui: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || printf 'telemetry:\n  enabled: false\n' > "$(DAGSTER_HOME)/dagster.yaml"
+	@echo "Dagster UI: http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}  (DAGSTER_HOME=$(DAGSTER_HOME))"
+	$(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
+
+clean:
+	rm -rf data/warehouse.db data/dagster_home data/reports

@@ -1,0 +1,73 @@
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from messy import ROWS, write_csv
+from yukuai_pipeline.defs.automation import daily_schedule, landing_sensor
+from yukuai_pipeline.defs.resources import YukuaiResource
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_definitions_load_with_every_asset_check_job_schedule_and_sensor():
+    from yukuai_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == {"township_targets", "community_registry", "village_targets", "registration_counts",
+                    "township_progress", "village_progress", "data_quality_issues"}
+    assert defs.resolve_job_def("daily_refresh") is not None
+    assert defs.resolve_schedule_def("daily_refresh_schedule") is not None
+    assert defs.resolve_sensor_def("landing_sensor") is not None
+    checks = {k.name for k in graph.asset_check_keys}
+    assert {"registration_files_usable", "places_matched", "totals_reconcile", "completed_not_falling",
+            "target_matches_rule"} <= checks
+
+
+def test_schedule_runs_the_days_own_partition_at_0830_shanghai():
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2023, 3, 1, 8, 30, tzinfo=SHANGHAI))
+    requests = list(daily_schedule.evaluate_tick(context).run_requests)
+    assert [r.partition_key for r in requests] == ["2023-03-01"]
+    assert daily_schedule.cron_schedule == "30 8 * * *" and daily_schedule.execution_timezone == "Asia/Shanghai"
+
+
+def _tick(folder, tmp_path, cursor=None):
+    resource = YukuaiResource(landing_dir=str(folder), database_url=f"sqlite:///{tmp_path}/w.db",
+                              report_dir=str(tmp_path))
+    from yukuai_pipeline.definitions import defs
+
+    context = dg.build_sensor_context(cursor=cursor, resources={"yukuai": resource}, definitions=defs)
+    result = landing_sensor.evaluate_tick(context)
+    return result.run_requests, result.cursor
+
+
+def test_sensor_requests_one_run_per_new_file_and_none_for_a_repeat(tmp_path):
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    write_csv(folder / "注册用户_20230217.csv", ROWS)
+    write_csv(folder / "注册用户_20230218.csv", ROWS)
+    write_csv(folder / "注册用户_没有日期.csv", ROWS)
+    requests, cursor = _tick(folder, tmp_path)
+    assert sorted(r.partition_key for r in requests) == ["2023-02-17", "2023-02-18"]
+    assert len(json.loads(cursor)) == 3  # the undated file is remembered so it is not re-reported every tick
+
+    requests, cursor = _tick(folder, tmp_path, cursor)
+    assert requests == []
+
+    write_csv(folder / "注册用户_20230218.csv", ROWS[:2])  # content changed
+    write_csv(folder / "注册用户_2099-01-01.csv", ROWS)  # a partition that does not exist yet
+    requests, cursor = _tick(folder, tmp_path, cursor)
+    assert [r.partition_key for r in requests] == ["2023-02-18"]
+    assert "注册用户_2099-01-01.csv" not in json.loads(cursor)
+
+
+def test_sensor_starts_from_what_the_warehouse_already_ingested(tmp_path, landing):
+    from conftest import PipelineRunner
+
+    runner = PipelineRunner(landing, f"sqlite:///{tmp_path}/w.db", tmp_path)
+    assert runner.run("2023-02-17").success
+    requests, _ = _tick(landing, tmp_path)
+    days = sorted({r.partition_key for r in requests})
+    assert "2023-02-17" not in days and days[0] == "2023-02-18"

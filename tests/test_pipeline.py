@@ -1,0 +1,99 @@
+import datetime as dt
+
+import pandas as pd
+
+from messy import ROWS, write_csv
+from yukuai_pipeline.steps import load_attachment
+
+FIRST, SECOND = "2023-02-17", "2023-02-18"
+D1 = dt.date(2023, 2, 17)
+
+
+def _checks(result) -> dict[str, bool]:
+    return {e.event_specific_data.check_name: e.event_specific_data.passed
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def test_golden_first_day_reproduces_the_notice_attachment(runner):
+    assert runner.run(FIRST).success
+    progress = runner.table("township_progress", snapshot_date=D1).set_index("township")
+    attachment = load_attachment().set_index("township")
+    towns = progress.loc[attachment.index]
+    assert towns["resident_population"].astype(int).tolist() == attachment["resident_population"].tolist()
+    assert towns["target"].astype(int).tolist() == attachment["target"].tolist()
+    assert towns["completed"].astype(int).tolist() == attachment["completed_20230217"].tolist()
+    assert towns["gap"].astype(int).tolist() == attachment["gap_20230217"].tolist()
+    assert towns["seq"].astype(int).tolist() == list(range(1, 40))
+    county = progress.loc["合计"]
+    assert [int(county[c]) for c in ("resident_population", "target", "completed", "gap")] == [
+        853_945, 102_476, 28_632, 73_844]
+    assert abs(county["users_per_10k"] - 28_632 / 853_945 * 10_000) < 1e-3
+    assert set(progress.index) == set(attachment.index) | {"合计"}  # day 0 has no unmatched township
+    # 可大乡 1145 / 2112 = 54.2 % is the attachment's best rate, 浪坪乡 91 / 1264 = 7.2 % its worst
+    assert progress.loc["可大乡", "rank"] == 1 and progress.loc["浪坪乡", "rank"] == 39
+
+
+def test_village_figures_add_up_and_every_registry_village_has_a_row(runner):
+    assert runner.run(FIRST).success
+    villages = runner.table("village_progress", snapshot_date=D1)
+    registry = runner.table("community_registry", snapshot_date=D1)
+    targets = runner.table("village_targets", snapshot_date=D1)
+    assert int(villages["completed"].sum()) == 28_632
+    assert int(targets["target"].sum()) == 102_476
+    assert set(zip(registry["township"], registry["village"])) <= set(zip(villages["township"], villages["village"]))
+    per_town = villages.groupby("township")["completed"].sum()
+    assert per_town["浪坪乡"] == 91 and per_town["桃花源街道"] == 711
+
+
+def test_rerun_gives_identical_tables(runner):
+    assert runner.run(FIRST).success
+    assert runner.run(SECOND).success
+    tables = ["township_progress", "village_progress", "registration_counts", "village_targets",
+              "community_registry", "data_quality_issues"]
+    before = {t: runner.table(t) for t in tables}
+    assert runner.run(FIRST).success
+    for t in tables:
+        after = runner.table(t)
+        pd.testing.assert_frame_equal(before[t].sort_values(list(before[t].columns)).reset_index(drop=True),
+                                      after.sort_values(list(after.columns)).reset_index(drop=True), obj=t)
+    log = runner.table("ingest_log")
+    assert not log.duplicated(["file_name", "sha256"]).any()
+
+
+def test_a_bad_file_is_refused_and_earlier_results_stay(runner, landing):
+    assert runner.run(FIRST).success
+    assert runner.run(SECOND).success
+    before = runner.table("township_progress")
+    (landing / "注册用户_2023-02-18_补充.csv").write_bytes("序号,姓名\r\n1,张三\r\n".encode())
+    result = runner.run(SECOND)
+    assert not result.success
+    assert _checks(result)["registration_files_usable"] is False
+    pd.testing.assert_frame_equal(before, runner.table("township_progress"))
+    log = runner.table("ingest_log").set_index("file_name")
+    assert log.loc["注册用户_2023-02-18_补充.csv", "status"] == "rejected"
+    assert "无法识别文件类型" in log.loc["注册用户_2023-02-18_补充.csv", "message"]
+    issues = runner.table("data_quality_issues", snapshot_date=dt.date(2023, 2, 18))
+    assert (issues["check"] == "file_unusable").sum() == 1
+
+
+def test_bad_rows_are_quarantined_and_the_rest_counted(tmp_path, database_url):
+    from conftest import PipelineRunner
+
+    folder = tmp_path / "own_landing"
+    folder.mkdir()
+    bad = [[9, "", "x", "13800001111", "龙潭镇", "某村", "2023-02-01", "已通过"],
+           [10, "YK10", "x", "13800001111", "龙潭镇", "某村", "2023-02-01", "怪"]]
+    write_csv(folder / "注册用户_20230217.csv", ROWS + bad)
+    runner = PipelineRunner(folder, database_url, tmp_path)
+    result = runner.run(FIRST)
+    assert result.success
+    checks = _checks(result)
+    assert checks["no_quarantined_rows"] is False and checks["village_figures_available"] is False
+    progress = runner.table("township_progress", snapshot_date=D1).set_index("township")
+    assert int(progress.loc["桃花源街道", "completed"]) == 1 and int(progress.loc["龙潭镇", "pending"]) == 1
+    assert int(progress.loc["合计", "completed"]) == 1
+    issues = runner.table("data_quality_issues", snapshot_date=D1)
+    quarantined = issues[issues["quarantined"].astype(bool)].sort_values("row_number")
+    assert quarantined["row_number"].astype(int).tolist() == [5, 6]
+    assert quarantined["field"].tolist() == ["user_id", "status"]
+    assert "13800001111" not in issues.to_string()

@@ -1,0 +1,102 @@
+import dagster as dg
+
+from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, table_metadata
+from yukuai_pipeline.defs.partitions import daily_partitions
+from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
+from yukuai_pipeline.settings import Settings
+
+OWNER = "team:county-data-office"
+REFERENCE, INGEST, MARTS, QUALITY = "reference", "ingest", "marts", "data_quality"
+SQL_KIND = "postgres" if Settings.from_env().database_url.startswith("postgresql") else "sqlite"
+
+# (check name, blocking, description): blocking checks stop downstream assets in the same run.
+CHECKS = {
+    "township_targets": [
+        ("target_matches_rule", False, "官方任务数与规则任务数一致。Official target equals 2 × round_half_up(population × 0.06)."),
+    ],
+    "community_registry": [
+        ("registry_usable", True, "社区基本信息表可以读取（否则阻断）。The registry file in force can be read; blocks otherwise."),
+        ("registry_available", False, "有覆盖全部乡镇的社区基本信息。A registry covering every township is in force."),
+    ],
+    "village_targets": [
+        ("village_targets_sum", False, "各村任务数之和等于乡镇任务数。Village targets add up to each township target."),
+    ],
+    "registration_counts": [
+        ("registration_files_usable", True, "当天的注册导出文件都能使用（否则阻断）。Every export of the day is usable; blocks otherwise."),
+        ("registration_export_present", False, "当天有注册数据导出。An export for the day has landed."),
+        ("places_matched", False, "用户的乡镇、村（社区）名称都能匹配。Every user's township and village is known."),
+        ("export_total_matches_rows", False, "导出文件的合计行与明细一致。The export's own 合计 row matches its rows."),
+        ("summary_matches_detail", False, "同日汇总表与用户明细一致。A same-day summary export agrees with the user-level one."),
+    ],
+    "township_progress": [
+        ("completed_not_falling", False, "完成数不比前一天少。No township's completed count falls from the previous day."),
+        ("progress_has_data", False, "有注册数据可用。Registration data exists on or before the day."),
+    ],
+    "village_progress": [
+        ("totals_reconcile", False, "全县合计 = 各乡镇之和 = 各村之和。County row = sum of townships = sum of villages."),
+        ("village_figures_available", False, "村级任务数可用（需要社区基本信息）。Village targets exist (needs the registry)."),
+    ],
+    "data_quality_issues": [
+        ("no_quarantined_rows", False, "没有被隔离的数据行。No input row was quarantined."),
+    ],
+}
+
+
+def _asset(name: str, group: str, description: str, partitioned: bool = True, deps=()):
+    return dg.asset(
+        name=name, group_name=group, description=description, deps=list(deps), owners=[OWNER],
+        partitions_def=daily_partitions if partitioned else None, kinds={"pandas", SQL_KIND},
+        check_specs=check_specs(name, CHECKS[name]), metadata=table_metadata(name, SQL_KIND),
+    )
+
+
+@_asset("township_targets", REFERENCE, "乡镇（街道）任务数：通知附件的 39 个乡镇常住人口与任务数，附规则计算值。\n\n"
+        "Township targets from the notice's attachment, with the rule's own target beside them.", partitioned=False)
+def township_targets(yukuai: YukuaiResource) -> dg.MaterializeResult:
+    return materialize_result(yukuai.steps().township_targets(), CHECKS["township_targets"])
+
+
+@_asset("community_registry", INGEST, "村（社区）基本信息：该日生效的社区基本信息表（最近一份不晚于该日的导出）。\n\n"
+        "The community registry in force on the day: the newest registry export dated on or before it.")
+def community_registry(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    return materialize_result(yukuai.steps().community_registry(partition_date(context)), CHECKS["community_registry"])
+
+
+@_asset("village_targets", REFERENCE, "村（社区）任务数：乡镇任务数按村人口以最大余额法分配，合计不差一人。\n\n"
+        "Village targets: each township target split by village population, largest remainder, sums exact.",
+        deps=["township_targets", "community_registry"])
+def village_targets(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    return materialize_result(yukuai.steps().village_targets(partition_date(context)), CHECKS["village_targets"])
+
+
+@_asset("registration_counts", INGEST, "注册用户计数：读取当天落地的注册导出，校验、隔离坏行，按村（社区）计数。\n\n"
+        "Registration counts: the day's landed exports read, validated (bad rows quarantined) and counted per village.",
+        deps=["community_registry"])
+def registration_counts(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    return materialize_result(yukuai.steps().registration_counts(partition_date(context)), CHECKS["registration_counts"])
+
+
+@_asset("township_progress", MARTS, "乡镇（街道）注册进度：完成数、尚差任务数、完成率、每万人用户数、排名，含全县合计行。\n\n"
+        "Township progress with the county 合计 row, in the notice attachment's terms.",
+        deps=["registration_counts", "township_targets"])
+def township_progress(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    return materialize_result(yukuai.steps().township_progress(partition_date(context)), CHECKS["township_progress"])
+
+
+@_asset("village_progress", MARTS, "村（社区）注册进度：每个村（社区）的任务数、完成数、尚差任务数和乡镇内排名。\n\n"
+        "Village progress: target, completed, gap and rank within the township for every village.",
+        deps=["registration_counts", "village_targets", "township_progress"])
+def village_progress(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    return materialize_result(yukuai.steps().village_progress(partition_date(context)), CHECKS["village_progress"])
+
+
+@_asset("data_quality_issues", QUALITY, "数据质量问题：当天所有被隔离的行和告警（文件、行号、字段、脱敏后的值、原因）。\n\n"
+        "Data-quality issues of the day: quarantined rows and warnings with file, row, field and masked value.",
+        deps=["registration_counts", "community_registry", "village_progress"])
+def data_quality_issues(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    return materialize_result(yukuai.steps().data_quality_summary(partition_date(context)),
+                              CHECKS["data_quality_issues"])
+
+
+ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,
+              village_progress, data_quality_issues]

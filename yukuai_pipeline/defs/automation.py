@@ -1,0 +1,75 @@
+import hashlib
+import json
+from collections import defaultdict
+
+import dagster as dg
+
+from yukuai_pipeline.defs.assets import ALL_ASSETS, township_targets
+from yukuai_pipeline.defs.partitions import daily_partitions
+from yukuai_pipeline.defs.resources import YukuaiResource
+from yukuai_pipeline.domain import landing
+from yukuai_pipeline.domain.headers import date_from_text
+
+daily_refresh = dg.define_asset_job(
+    "daily_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=daily_partitions,
+    description="每日刷新：读取当天落地的导出文件，更新该日的全部表和检查。Refresh every table of one day.",
+)
+targets_refresh = dg.define_asset_job(
+    "targets_refresh", selection=dg.AssetSelection.assets(township_targets),
+    description="刷新乡镇任务数表（通知附件）。Reload the township target table.",
+)
+
+# 08:30 Asia/Shanghai, for the latest partition (today's, thanks to end_offset=1).
+daily_schedule = dg.build_schedule_from_partitioned_job(
+    daily_refresh, hour_of_day=8, minute_of_hour=30, name="daily_refresh_schedule",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:
+    """name -> sha256 of every file the warehouse already ingested: the cursor to start from, so that turning the
+    sensor on over a folder the CLI already processed does not re-run every day."""
+    log = yukuai.warehouse().read("ingest_log")
+    return dict(zip(log["file_name"], log["sha256"]))
+
+
+def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str, str], list[str]]:
+    """Which partitions to run for new or changed files: (partition -> files, new cursor, notes for the log)."""
+    runs, notes = defaultdict(list), []
+    new_cursor = dict(cursor)
+    registration_days = sorted({f.snapshot_date for f in files if f.kind in ("registrations", "registration_summary")
+                                and f.snapshot_date})
+    for f in files:
+        if cursor.get(f.path.name) == f.sha256:
+            continue
+        day = f.snapshot_date or date_from_text(f.path.stem)
+        if day is None:
+            notes.append(f"{f.path.name}: {f.error or '无法确定日期'}")
+            new_cursor[f.path.name] = f.sha256
+            continue
+        # A registry holds until a newer one lands: every later day with an export is affected too.
+        days = [day] + ([d for d in registration_days if d > day] if f.kind == "community_registry" else [])
+        keys = [d.isoformat() for d in days if daily_partitions.has_partition_key(d.isoformat())]
+        if not keys:
+            notes.append(f"{f.path.name}: 日期 {day} 不在分区范围内（早于活动开始或在未来），稍后再试")
+            continue
+        for key in keys:
+            runs[key].append(f)
+        new_cursor[f.path.name] = f.sha256
+    return runs, new_cursor, notes
+
+
+@dg.sensor(job=daily_refresh, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="落地文件夹中出现新文件或文件内容变化时，运行对应日期的每日刷新。")
+def landing_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource):
+    cursor = json.loads(context.cursor) if context.cursor else _ingested_files(yukuai)
+    files = landing.scan(yukuai.landing_dir)
+    runs, new_cursor, notes = plan_runs(files, cursor)
+    for note in notes:
+        context.log.warning(note)
+    for key, changed in sorted(runs.items()):
+        digest = hashlib.sha256("".join(sorted(f.sha256 for f in changed)).encode()).hexdigest()[:16]
+        yield dg.RunRequest(partition_key=key, run_key=f"{key}:{digest}",
+                            tags={"yukuai/trigger": "landing_sensor",
+                                  "yukuai/files": ",".join(f.path.name for f in changed)[:200]})
+    context.update_cursor(json.dumps(new_cursor, ensure_ascii=False))

@@ -1,0 +1,79 @@
+"""Step outcomes -> Dagster materialization metadata and asset check results; contracts -> column schemas."""
+
+import dagster as dg
+import pandas as pd
+
+from yukuai_pipeline.domain.contracts import load_contract
+from yukuai_pipeline.domain.quality import CheckOutcome
+from yukuai_pipeline.steps import StepResult
+
+PREVIEW_ROWS = 10
+
+
+def column_schema(table: str) -> dg.TableSchema:
+    contract = load_contract(table)
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=c, type=str(contract.schema.columns[c].dtype), description=contract.column_title(c))
+        for c in contract.columns
+    ])
+
+
+def table_metadata(table: str, kind: str) -> dict:
+    return {"dagster/column_schema": column_schema(table), "dagster/table_name": table,
+            "契约 / contract": f"schemas/tables/{table}.yaml", "数据库 / database": kind}
+
+
+def _markdown(frame: pd.DataFrame | None) -> dg.MetadataValue | None:
+    if frame is None or frame.empty:
+        return None
+    return dg.MetadataValue.md(frame.head(PREVIEW_ROWS * 2).to_markdown(index=False))
+
+
+def _plain(value):
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def materialize_result(result: StepResult, checks: list[tuple[str, bool, str]]) -> dg.MaterializeResult:
+    metadata = {"dagster/row_count": result.rows}
+    metadata.update({k: _plain(v) for k, v in result.metadata.items() if _plain(v) is not None})
+    preview = _markdown(result.preview)
+    if preview is not None:
+        metadata["预览 / preview"] = preview
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results(result.checks, checks))
+
+
+def check_results(outcomes: list[CheckOutcome], declared: list[tuple[str, bool, str]]) -> list[dg.AssetCheckResult]:
+    """One result per declared check. A check the step did not evaluate (its input file was refused, or it does
+    not apply today) is reported as passed with evaluated=False, so the refusal itself is the one red mark."""
+    by_name = {o.name: o for o in outcomes}
+    results = []
+    for name, _blocking, _description in declared:
+        outcome = by_name.get(name)
+        if outcome is None:
+            results.append(dg.AssetCheckResult(check_name=name, passed=True, description="本次未检查（不适用或输入文件无法使用）",
+                                               metadata={"evaluated": False}))
+            continue
+        severity = dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN
+        metadata = {"evaluated": True, "摘要 / summary": outcome.summary}
+        if outcome.townships:
+            metadata["乡镇（街道） / townships"] = outcome.named(outcome.townships)
+            metadata["township_count"] = len(outcome.townships)
+        if outcome.villages:
+            metadata["村（社区） / villages"] = outcome.named(outcome.villages)
+            metadata["village_count"] = len(outcome.villages)
+        metadata.update({k: _plain(v) for k, v in outcome.numbers.items() if _plain(v) is not None})
+        table = _markdown(outcome.table)
+        if table is not None:
+            metadata["明细 / details"] = table
+        results.append(dg.AssetCheckResult(check_name=name, passed=outcome.passed, severity=severity,
+                                           description=outcome.summary[:1000], metadata=metadata))
+    return results
+
+
+def check_specs(asset_key: str, declared: list[tuple[str, bool, str]]) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name, asset=asset_key, blocking=blocking, description=description)
+            for name, blocking, description in declared]
+
+

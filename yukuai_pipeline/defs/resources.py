@@ -1,0 +1,40 @@
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+
+from yukuai_pipeline.settings import Settings
+from yukuai_pipeline.steps import Steps
+from yukuai_pipeline.warehouse import Warehouse
+
+_WAREHOUSES: dict[str, Warehouse] = {}
+
+
+class YukuaiResource(dg.ConfigurableResource):
+    """Where the pipeline reads and writes: landing folder, warehouse URL, report folder (YUKUAI_* env vars)."""
+
+    landing_dir: str
+    database_url: str
+    report_dir: str
+
+    @classmethod
+    def from_env(cls) -> "YukuaiResource":
+        s = Settings.from_env()
+        return cls(landing_dir=str(s.landing_dir), database_url=s.database_url, report_dir=str(s.report_dir))
+
+    def warehouse(self) -> Warehouse:
+        # One engine per URL and process: a range of partitions run in one process shares its connection pool.
+        if self.database_url not in _WAREHOUSES:
+            _WAREHOUSES[self.database_url] = Warehouse(self.database_url)
+        return _WAREHOUSES[self.database_url]
+
+    def steps(self) -> Steps:
+        return Steps(self.warehouse(), Path(self.landing_dir))
+
+    @property
+    def sql_kind(self) -> str:
+        return "postgres" if self.database_url.startswith("postgresql") else "sqlite"
+
+
+def partition_date(context) -> dt.date:
+    return dt.date.fromisoformat(context.partition_key)
