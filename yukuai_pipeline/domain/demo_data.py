@@ -39,7 +39,7 @@ _FIXED_TIMESTAMP = datetime(2023, 2, 17, 8, 0, 0)
 _NAME_CHARS = "青石花桥龙凤竹溪坪坝岩湾田山水木桂柏松梨桃杨柳金银红白黄沙河泉井塘坡岭坳沟堡寨关庙堰马鹿茶林峰槽峡洞坎丰安兴和新阳光明长高"
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙冉田彭向白石罗何胡谢龚崔"
 _GIVEN_CHARS = "明华军平芳英兰红霞梅丽强伟勇秀玉福贵春秋云燕波涛辉敏静娟琴林海"
-_MOBILE_PREFIXES = np.array([f"13{d}" for d in range(10)] + [f"15{d}" for d in "0123567892"]
+_MOBILE_PREFIXES = np.array([f"13{d}" for d in range(10)] + [f"15{d}" for d in "012356789"]
                             + ["170", "173", "175", "176", "177", "178"] + [f"18{d}" for d in range(10)]
                             + ["191", "198", "199"])
 # Nicknames that a spreadsheet would read as a formula; downstream must keep them as literal text.
@@ -584,6 +584,7 @@ _STYLES = _XML_DECLARATION + (
     '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>')
 
 
