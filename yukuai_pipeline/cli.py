@@ -17,6 +17,10 @@ telemetry:
 """
 
 
+# The full event log is in the Dagster instance (make ui); the terminal shows warnings and the summary only.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def prepare_dagster_home() -> Path:
     """DAGSTER_HOME must be an absolute, existing folder; the default is data/dagster_home beside the data."""
     home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home).expanduser().resolve()
@@ -84,7 +88,7 @@ def cmd_materialize(args) -> int:
     with dg.DagsterInstance.get() as instance:
         for i, day in enumerate(dates, 1):
             result = job.execute_in_process(partition_key=day.isoformat(), instance=instance, raise_on_error=False,
-                                            tags={"yukuai/trigger": "cli"})
+                                            tags={"yukuai/trigger": "cli"}, run_config=QUIET)
             if not result.success:
                 failures.append((day, _failure_messages(result)))
             if len(dates) > 1:

@@ -72,9 +72,8 @@ def _log_row(identity: FileIdentity, status: str, message: str | None, loaded: L
 
 
 def _log_replacements(rows: list[dict]) -> list[Replacement]:
-    contract = load_contract("ingest_log")
-    return [Replacement("ingest_log", conform_output(pd.DataFrame([row]), contract),
-                        {"file_name": row["file_name"], "sha256": row["sha256"]}) for row in rows]
+    frame = conform_output(pd.DataFrame(rows), load_contract("ingest_log"))
+    return [Replacement("ingest_log", frame, upsert=True)] if rows else []
 
 
 class Steps:
@@ -83,6 +82,22 @@ class Steps:
         self.landing_dir = Path(landing_dir)
         self.campaign = settings.campaign()
         self.labels = Labels(unmatched=self.campaign["unmatched_label"])
+
+    def _scan(self, name_date_wanted) -> list[FileIdentity]:
+        """Landed files, identified once: what earlier runs learnt about a file is in the ingest log, and what this
+        run learns about a new file is logged there as "landed" (left alone if another run logged it first)."""
+        log = self.warehouse.read("ingest_log")
+        known = {(r.file_name, r.sha256): FileIdentity(
+            self.landing_dir / r.file_name, r.sha256, r.kind, r.snapshot_date,
+            error=InputFileError.from_message(r.file_name, r.message) if r.kind is None and r.message else None)
+            for r in log.itertuples()}
+        files = landing.scan(self.landing_dir, name_date_wanted, known)
+        new = [f for f in files if (f.path.name, f.sha256) not in known]
+        if new:
+            rows = [_log_row(f, "rejected" if f.error else "landed", str(f.error) if f.error else None) for f in new]
+            frame = conform_output(pd.DataFrame(rows), load_contract("ingest_log"))
+            self.warehouse.replace([Replacement("ingest_log", frame, upsert=True, only_new=True)])
+        return files
 
     # ---- reference -------------------------------------------------------------------------------------------
     def township_targets(self) -> StepResult:
@@ -102,7 +117,7 @@ class Steps:
         return self.warehouse.read("community_registry", {"snapshot_date": day})
 
     def community_registry(self, day: dt.date) -> StepResult:
-        files = landing.scan(self.landing_dir)
+        files = self._scan(lambda d: d <= day)
         chosen = landing.newest_on_or_before(files, REGISTRY, day)
         if chosen is None:
             self.warehouse.replace([Replacement("community_registry", _empty(REGISTRY), {"snapshot_date": day})])
@@ -161,7 +176,7 @@ class Steps:
 
     # ---- registrations ---------------------------------------------------------------------------------------
     def registration_counts(self, day: dt.date) -> StepResult:
-        files = landing.scan(self.landing_dir)
+        files = self._scan(lambda d: d == day)
         details = landing.for_date(files, (USER_LEVEL,), day)
         summaries = landing.for_date(files, (SUMMARY,), day)
         broken = landing.unusable_for_date(files, day)

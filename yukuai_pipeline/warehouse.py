@@ -5,7 +5,7 @@ COMMENT ON; SQLite has no comments, the contracts in schemas/tables/ are the doc
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -42,11 +42,17 @@ def build_metadata() -> sa.MetaData:
 
 @dataclass(frozen=True)
 class Replacement:
-    """Delete the rows matching `where`, then insert `frame` — one unit of a transaction."""
+    """Delete the rows matching `where`, then insert `frame` — one unit of a transaction.
+
+    With upsert=True the rows are instead inserted or, where their primary key exists, updated (only_new=True:
+    left alone). Rows keyed by file, which concurrent runs may both write, use it so that neither run fails.
+    """
 
     table: str
     frame: pd.DataFrame
-    where: dict
+    where: dict = field(default_factory=dict)
+    upsert: bool = False
+    only_new: bool = False
 
 
 class Warehouse:
@@ -88,15 +94,33 @@ class Warehouse:
         with self.engine.begin() as conn:
             for item in replacements:
                 table = self.table(item.table)
-                delete = table.delete()
-                for column, value in item.where.items():
-                    delete = delete.where(table.c[column] == value)
-                conn.execute(delete)
                 records = _records(item.frame[list(table.columns.keys())])
-                if records:
-                    conn.execute(table.insert(), records)
+                if item.upsert:
+                    if records:
+                        conn.execute(self._upsert(table, item.only_new), records)
+                else:
+                    delete = table.delete()
+                    for column, value in item.where.items():
+                        delete = delete.where(table.c[column] == value)
+                    conn.execute(delete)
+                    if records:
+                        conn.execute(table.insert(), records)
                 written[item.table] = written.get(item.table, 0) + len(records)
         return written
+
+    def _upsert(self, table: sa.Table, only_new: bool):
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            raise NotImplementedError(f"upsert on {self.dialect}")
+        statement = insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        if only_new:
+            return statement.on_conflict_do_nothing(index_elements=keys)
+        updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+        return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 
     def read(self, name: str, where: dict | None = None, order_by: list[str] | None = None) -> pd.DataFrame:
         self.ensure_tables()

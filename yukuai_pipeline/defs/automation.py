@@ -30,6 +30,7 @@ def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:
     """name -> sha256 of every file the warehouse already ingested: the cursor to start from, so that turning the
     sensor on over a folder the CLI already processed does not re-run every day."""
     log = yukuai.warehouse().read("ingest_log")
+    log = log[log["status"] != "landed"]  # identified by a run, but not yet ingested
     return dict(zip(log["file_name"], log["sha256"]))
 
 

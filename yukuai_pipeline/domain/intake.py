@@ -82,11 +82,11 @@ def _unrecognised(path: Path, sheets: list[RawSheet], contracts: list[Contract])
                           "确认这是平台导出的注册明细、注册汇总或社区基本信息表，表头在前 40 行内")
 
 
-def identify(path: Path, contracts: list[Contract] | None = None) -> FileIdentity:
+def identify(path: Path, contracts: list[Contract] | None = None, sha256: str | None = None) -> FileIdentity:
     """Kind and snapshot date, from the first rows only. Errors are returned, not raised, so a scan goes on."""
     path = Path(path)
     contracts = contracts or input_contracts()
-    sha = file_sha256(path)
+    sha = sha256 or file_sha256(path)
     try:
         sheets = read_raw(path, nrows=CLASSIFY_ROWS)
         picked = _pick_sheet(sheets, contracts)
@@ -112,8 +112,11 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
         raise InputFileError(path.name, "无法确定数据日期（文件名和标题行里都没有日期）",
                              "把日期写进文件名（如 注册用户_20230217.xlsx），或在表头上方加一行「统计截止：2023-02-17」")
     contracts = [c for c in input_contracts() if c.kind == identity.kind]
-    sheets = [s for s in read_raw(path) if s.name == identity.sheet] or read_raw(path)
-    sheet, match = _pick_sheet(sheets, contracts)
+    sheets = read_raw(path)
+    picked = _pick_sheet([s for s in sheets if s.name == identity.sheet] or sheets, contracts)
+    if picked is None:  # the file changed between identification and now
+        raise _unrecognised(path, sheets, contracts)
+    sheet, match = picked
     body, totals = _body_rows(sheet.cells, match)
     if body.empty:
         raise InputFileError(path.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")

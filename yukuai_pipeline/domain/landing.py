@@ -2,24 +2,35 @@
 range of partitions in one process reads each file's header once."""
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from yukuai_pipeline.domain.headers import date_from_text
-from yukuai_pipeline.domain.intake import FileIdentity, identify, is_candidate
+from yukuai_pipeline.domain.intake import FileIdentity, file_sha256, identify, is_candidate
 
 _CACHE: dict[tuple, FileIdentity] = {}
 
 
-def scan(directory: Path) -> list[FileIdentity]:
+def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = None,
+         known: dict[tuple[str, str], FileIdentity] | None = None) -> list[FileIdentity]:
+    """Identify the folder's files. A date in the file name wins over any date inside the file, so a step that
+    wants only some dates skips opening the files whose name says another date. `known` maps (name, sha256) to
+    an identity found earlier (the ingest log), so a file is opened for identification once, not on every run."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
     found = []
     for path in sorted(p for p in directory.iterdir() if is_candidate(p)):
+        name_date = date_from_text(path.stem)
+        if name_date_wanted and name_date and not name_date_wanted(name_date):
+            continue
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if key not in _CACHE:
-            _CACHE[key] = identify(path)
+            sha = file_sha256(path)
+            earlier = (known or {}).get((path.name, sha))
+            _CACHE[key] = replace(earlier, path=path) if earlier else identify(path, sha256=sha)
         found.append(_CACHE[key])
     return found
 

@@ -21,9 +21,14 @@ SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
 class InputFileError(Exception):
     """A whole file cannot be used. The message names the file, what is wrong and how to fix it."""
 
-    def __init__(self, file_name: str, problem: str, fix: str):
+    def __init__(self, file_name: str, problem: str, fix: str, message: str | None = None):
         self.file_name, self.problem, self.fix = file_name, problem, fix
-        super().__init__(f"文件《{file_name}》无法使用：{problem}。处理办法：{fix}")
+        super().__init__(message or f"文件《{file_name}》无法使用：{problem}。处理办法：{fix}")
+
+    @classmethod
+    def from_message(cls, file_name: str, message: str) -> "InputFileError":
+        """The same refusal, as recorded earlier in the ingest log."""
+        return cls(file_name, message, "", message=message)
 
 
 @dataclass
