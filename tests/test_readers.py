@@ -128,3 +128,30 @@ def test_registry_with_long_names_and_thousands(tmp_path):
     assert loaded.accepted["village_code"].tolist() == ["500242001200", "500242001001"]
     assert loaded.accepted["resident_population"].tolist() == [3258, 12000]
     assert pd.api.types.is_integer_dtype(loaded.accepted["households"])
+
+
+def test_legacy_xls_workbook(tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Sheet1")
+    for r, row in enumerate([["渝快社区注册用户明细 统计截止：2023-02-17"], HEADER, *ROWS]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    path = tmp_path / "注册用户.xls"
+    book.save(str(path))
+    loaded = load(path)
+    assert loaded.identity.snapshot_date == dt.date(2023, 2, 17)
+    assert _ids(loaded) == ["YK00000001", "YK00000002", "YK00000003"]
+
+
+def test_wrong_extension_and_cover_sheet_first(tmp_path):
+    path = write_xlsx(tmp_path / "注册用户_20230217.xlsx", ROWS)
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    cover = book.create_sheet("封面", 0)
+    cover.append(["酉阳县民政局", "内部资料"])
+    book.save(path)
+    renamed = path.rename(tmp_path / "注册用户_20230217.csv")  # an xlsx that claims to be a csv
+    assert _ids(load(renamed)) == ["YK00000001", "YK00000002", "YK00000003"]
