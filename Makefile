@@ -25,8 +25,7 @@ test: install
 	$(BIN)/python -m pytest
 
 ui: install
-	@mkdir -p "$(DAGSTER_HOME)"
-	@test -f "$(DAGSTER_HOME)/dagster.yaml" || printf 'telemetry:\n  enabled: false\n' > "$(DAGSTER_HOME)/dagster.yaml"
+	@$(BIN)/yukuai instance >/dev/null
 	@echo "Dagster UI: http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}  (DAGSTER_HOME=$(DAGSTER_HOME))"
 	$(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
 

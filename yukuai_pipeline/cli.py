@@ -11,9 +11,18 @@ from pathlib import Path
 
 from yukuai_pipeline.settings import Settings
 
-DAGSTER_YAML = """# Local instance of yukuai-pipeline (created by `yukuai`); see README for production settings.
+DAGSTER_YAML = """# Local instance of yukuai-pipeline (created by `yukuai` / `make ui`); see README for production settings.
 telemetry:
   enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+    # the sensor and the schedule may ask for the same day at once: one run per day at a time
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 """
 
 
@@ -133,6 +142,11 @@ def _print_county_row(day: dt.date) -> None:
           f"完成数 {int(row['completed']):,}，尚差任务数 {int(row['gap']):,}，完成率 {row['completion_rate']:.2%}")
 
 
+def cmd_instance(args) -> int:
+    print(prepare_dagster_home())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yukuai", description="渝快社区注册推广数据管道 / yukuai-pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--to", dest="end", type=_date)
     run.add_argument("--landed", action="store_true", help="落地目录中每个有文件的日期 / every date with a landed file")
     run.set_defaults(func=cmd_materialize)
+    home = sub.add_parser("instance", help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder")
+    home.set_defaults(func=cmd_instance)
     args = parser.parse_args(argv)
     return args.func(args)
 

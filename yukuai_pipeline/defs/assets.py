@@ -56,46 +56,40 @@ def township_targets(yukuai: YukuaiResource) -> dg.MaterializeResult:
     return materialize_result(yukuai.steps().township_targets(), CHECKS["township_targets"])
 
 
-@_asset("community_registry", INGEST, "村（社区）基本信息：该日生效的社区基本信息表（最近一份不晚于该日的导出）。\n\n"
-        "The community registry in force on the day: the newest registry export dated on or before it.")
-def community_registry(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-    return materialize_result(yukuai.steps().community_registry(partition_date(context)), CHECKS["community_registry"])
+def _daily_asset(name: str, group: str, description: str, deps: list[str], step: str):
+    """A daily-partitioned asset whose work is the plain-Python step of the same day."""
+
+    @_asset(name, group, description, deps=deps)
+    def _daily(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+        return materialize_result(getattr(yukuai.steps(), step)(partition_date(context)), CHECKS[name])
+
+    return _daily
 
 
-@_asset("village_targets", REFERENCE, "村（社区）任务数：乡镇任务数按村人口以最大余额法分配，合计不差一人。\n\n"
-        "Village targets: each township target split by village population, largest remainder, sums exact.",
-        deps=["township_targets", "community_registry"])
-def village_targets(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-    return materialize_result(yukuai.steps().village_targets(partition_date(context)), CHECKS["village_targets"])
-
-
-@_asset("registration_counts", INGEST, "注册用户计数：读取当天落地的注册导出，校验、隔离坏行，按村（社区）计数。\n\n"
-        "Registration counts: the day's landed exports read, validated (bad rows quarantined) and counted per village.",
-        deps=["community_registry"])
-def registration_counts(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-    return materialize_result(yukuai.steps().registration_counts(partition_date(context)), CHECKS["registration_counts"])
-
-
-@_asset("township_progress", MARTS, "乡镇（街道）注册进度：完成数、尚差任务数、完成率、每万人用户数、排名，含全县合计行。\n\n"
-        "Township progress with the county 合计 row, in the notice attachment's terms.",
-        deps=["registration_counts", "township_targets"])
-def township_progress(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-    return materialize_result(yukuai.steps().township_progress(partition_date(context)), CHECKS["township_progress"])
-
-
-@_asset("village_progress", MARTS, "村（社区）注册进度：每个村（社区）的任务数、完成数、尚差任务数和乡镇内排名。\n\n"
-        "Village progress: target, completed, gap and rank within the township for every village.",
-        deps=["registration_counts", "village_targets", "township_progress"])
-def village_progress(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-    return materialize_result(yukuai.steps().village_progress(partition_date(context)), CHECKS["village_progress"])
-
-
-@_asset("data_quality_issues", QUALITY, "数据质量问题：当天所有被隔离的行和告警（文件、行号、字段、脱敏后的值、原因）。\n\n"
-        "Data-quality issues of the day: quarantined rows and warnings with file, row, field and masked value.",
-        deps=["registration_counts", "community_registry", "village_progress"])
-def data_quality_issues(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-    return materialize_result(yukuai.steps().data_quality_summary(partition_date(context)),
-                              CHECKS["data_quality_issues"])
+community_registry = _daily_asset(
+    "community_registry", INGEST, "村（社区）基本信息：该日生效的社区基本信息表（最近一份不晚于该日的导出）。\n\n"
+    "The community registry in force on the day: the newest registry export dated on or before it.",
+    [], "community_registry")
+village_targets = _daily_asset(
+    "village_targets", REFERENCE, "村（社区）任务数：乡镇任务数按村人口以最大余额法分配，合计不差一人。\n\n"
+    "Village targets: each township target split by village population, largest remainder, sums exact.",
+    ["township_targets", "community_registry"], "village_targets")
+registration_counts = _daily_asset(
+    "registration_counts", INGEST, "注册用户计数：读取当天落地的注册导出，校验、隔离坏行，按村（社区）计数。\n\n"
+    "Registration counts: the day's landed exports read, validated (bad rows quarantined) and counted per village.",
+    ["community_registry"], "registration_counts")
+township_progress = _daily_asset(
+    "township_progress", MARTS, "乡镇（街道）注册进度：完成数、尚差任务数、完成率、每万人用户数、排名，含全县合计行。\n\n"
+    "Township progress with the county 合计 row, in the notice attachment's terms.",
+    ["registration_counts", "township_targets"], "township_progress")
+village_progress = _daily_asset(
+    "village_progress", MARTS, "村（社区）注册进度：每个村（社区）的任务数、完成数、尚差任务数和乡镇内排名。\n\n"
+    "Village progress: target, completed, gap and rank within the township for every village.",
+    ["registration_counts", "village_targets", "township_progress"], "village_progress")
+data_quality_issues = _daily_asset(
+    "data_quality_issues", QUALITY, "数据质量问题：当天所有被隔离的行和告警（文件、行号、字段、脱敏后的值、原因）。\n\n"
+    "Data-quality issues of the day: quarantined rows and warnings with file, row, field and masked value.",
+    ["registration_counts", "community_registry", "village_progress"], "data_quality_summary")
 
 
 ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,
