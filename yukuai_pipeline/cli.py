@@ -81,7 +81,7 @@ def cmd_materialize(args) -> int:
     home = prepare_dagster_home()
     import dagster as dg
 
-    from yukuai_pipeline.definitions import defs
+    from yukuai_pipeline.definitions import build_definitions
     from yukuai_pipeline.defs.partitions import daily_partitions
 
     dates = _dates(args)
@@ -92,7 +92,7 @@ def cmd_materialize(args) -> int:
         print(f"日期不在分区范围内（{daily_partitions.start.date()} 起，至今天）：{', '.join(map(str, invalid))}",
               file=sys.stderr)
         return 2
-    job = defs.resolve_job_def("daily_refresh")
+    job = build_definitions().resolve_job_def("daily_refresh")
     failures = []
     with dg.DagsterInstance.get() as instance:
         for i, day in enumerate(dates, 1):

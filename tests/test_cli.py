@@ -1,0 +1,35 @@
+import dagster as dg
+import pytest
+
+from yukuai_pipeline.cli import main
+
+
+@pytest.fixture
+def cli_env(tmp_path, landing, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("YUKUAI_LANDING_DIR", str(landing))
+    monkeypatch.setenv("YUKUAI_DATABASE_URL", f"sqlite:///{tmp_path}/warehouse.db")
+    return tmp_path
+
+
+def test_materialize_a_range_records_runs_in_the_instance_and_prints_the_county_row(cli_env, capsys):
+    assert main(["materialize", "--from", "2023-02-17", "--to", "2023-02-18"]) == 0
+    out = capsys.readouterr().out
+    assert "2023-02-17 全县合计：常住人口 853,945，任务数 102,476，完成数 28,632，尚差任务数 73,844" in out
+    assert "2/2" in out  # the progress bar reached the end
+    with dg.DagsterInstance.from_config(str(cli_env / "dagster_home")) as instance:
+        runs = instance.get_runs()
+        assert sorted(r.tags["dagster/partition"] for r in runs) == ["2023-02-17", "2023-02-18"]
+        assert all(r.is_success for r in runs)
+
+
+def test_a_failing_day_exits_non_zero_with_the_readers_message(cli_env, landing, capsys):
+    (landing / "注册用户_20230218_坏.csv").write_text("序号,用户ID\r\n1,U1\r\n", encoding="utf-8")
+    assert main(["materialize", "--date", "2023-02-18"]) == 1
+    err = capsys.readouterr().err
+    assert "注册用户_20230218_坏.csv" in err and "缺少必需的列" in err
+
+
+def test_dates_outside_the_partitions_are_refused(cli_env, capsys):
+    assert main(["materialize", "--date", "2022-01-01"]) == 2
+    assert "不在分区范围内" in capsys.readouterr().err
