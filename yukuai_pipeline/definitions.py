@@ -3,7 +3,8 @@
 import dagster as dg
 
 from yukuai_pipeline.defs.assets import ALL_ASSETS
-from yukuai_pipeline.defs.automation import daily_refresh, daily_schedule, landing_sensor, targets_refresh
+from yukuai_pipeline.defs.automation import (daily_refresh, daily_schedule, landing_sensor, roster_refresh,
+                                             targets_refresh)
 from yukuai_pipeline.defs.resources import YukuaiResource
 
 
@@ -11,7 +12,7 @@ def build_definitions() -> dg.Definitions:
     """Definitions bound to the YUKUAI_* environment as it is now (the CLI calls this after reading its flags)."""
     return dg.Definitions(
         assets=ALL_ASSETS,
-        jobs=[daily_refresh, targets_refresh],
+        jobs=[daily_refresh, roster_refresh, targets_refresh],
         schedules=[daily_schedule],
         sensors=[landing_sensor],
         resources={"yukuai": YukuaiResource.from_env()},

@@ -47,7 +47,7 @@ def township_matcher() -> TownshipMatcher:
                            campaign["county"]["name_prefixes"])
 
 
-def _issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.DataFrame:
+def issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.DataFrame:
     frame = pd.DataFrame(issues, columns=ISSUE_FIELDS) if issues else pd.DataFrame(columns=ISSUE_FIELDS)
     frame["snapshot_date"] = day
     frame["stage"] = stage
@@ -56,14 +56,14 @@ def _issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.Dat
     return conform_output(frame, load_contract("data_quality_issues"))
 
 
-def _file_issues(loaded: LoadedFile) -> list[dict]:
+def file_issues(loaded: LoadedFile) -> list[dict]:
     rows = loaded.issues.assign(check="invalid_row", severity="WARN", source_file=loaded.identity.path.name,
                                 township=None, village=None)
     rows.loc[rows["quarantined"], "message"] = rows.loc[rows["quarantined"], "message"] + "（该行已隔离，未计入）"
     return rows.to_dict("records")
 
 
-def _log_row(identity: FileIdentity, status: str, message: str | None, loaded: LoadedFile | None = None) -> dict:
+def log_row(identity: FileIdentity, status: str, message: str | None, loaded: LoadedFile | None = None) -> dict:
     return {"file_name": identity.path.name, "sha256": identity.sha256, "kind": identity.kind,
             "snapshot_date": identity.snapshot_date, "rows": loaded.rows if loaded else None,
             "accepted": len(loaded.accepted) if loaded else None,
@@ -71,7 +71,7 @@ def _log_row(identity: FileIdentity, status: str, message: str | None, loaded: L
             "ingested_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)}
 
 
-def _log_replacements(rows: list[dict]) -> list[Replacement]:
+def log_replacements(rows: list[dict]) -> list[Replacement]:
     frame = conform_output(pd.DataFrame(rows), load_contract("ingest_log"))
     return [Replacement("ingest_log", frame, upsert=True)] if rows else []
 
@@ -83,7 +83,7 @@ class Steps:
         self.campaign = settings.campaign()
         self.labels = Labels(unmatched=self.campaign["unmatched_label"])
 
-    def _scan(self, name_date_wanted) -> list[FileIdentity]:
+    def scan(self, name_date_wanted) -> list[FileIdentity]:
         """Landed files, identified once: what earlier runs learnt about a file is in the ingest log, and what this
         run learns about a new file is logged there as "landed" (left alone if another run logged it first)."""
         log = self.warehouse.read("ingest_log")
@@ -94,7 +94,7 @@ class Steps:
         files = landing.scan(self.landing_dir, name_date_wanted, known)
         new = [f for f in files if (f.path.name, f.sha256) not in known]
         if new:
-            rows = [_log_row(f, "rejected" if f.error else "landed", str(f.error) if f.error else None) for f in new]
+            rows = [log_row(f, "rejected" if f.error else "landed", str(f.error) if f.error else None) for f in new]
             frame = conform_output(pd.DataFrame(rows), load_contract("ingest_log"))
             self.warehouse.replace([Replacement("ingest_log", frame, upsert=True, only_new=True)])
         return files
@@ -113,11 +113,11 @@ class Steps:
         totals = {"resident_population": int(targets["resident_population"].sum()), "target": int(targets["target"].sum())}
         return StepResult(len(targets), [check], totals, targets.head(10))
 
-    def _registry_for(self, day: dt.date) -> pd.DataFrame:
+    def registry_for(self, day: dt.date) -> pd.DataFrame:
         return self.warehouse.read("community_registry", {"snapshot_date": day})
 
     def community_registry(self, day: dt.date) -> StepResult:
-        files = self._scan(lambda d: d <= day)
+        files = self.scan(lambda d: d <= day)
         chosen = landing.newest_on_or_before(files, REGISTRY, day)
         if chosen is None:
             self.warehouse.replace([Replacement("community_registry", _empty(REGISTRY), {"snapshot_date": day})])
@@ -127,18 +127,18 @@ class Steps:
         try:
             loaded = load(chosen.path, chosen)
         except InputFileError as err:
-            self._refuse(day, "community_registry", chosen, err)
+            self.refuse(day, "community_registry", chosen, err)
             return StepResult(0, [quality.failed("registry_usable", str(err), "ERROR"),
                                   quality.passed("registry_available", "")])
         registry, issues = standardise_registry(loaded.accepted, township_matcher())
         registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.path.name)
         registry = conform_output(registry, load_contract("community_registry"))
-        all_issues = _file_issues(loaded) + [dict(i, source_file=chosen.path.name) for i in issues]
+        all_issues = file_issues(loaded) + [dict(i, source_file=chosen.path.name) for i in issues]
         self.warehouse.replace([
             Replacement("community_registry", registry, {"snapshot_date": day}),
-            Replacement("data_quality_issues", _issues_frame(all_issues, day, "community_registry"),
+            Replacement("data_quality_issues", issues_frame(all_issues, day, "community_registry"),
                         {"snapshot_date": day, "stage": "community_registry"}),
-            *_log_replacements([_log_row(chosen, "partial" if all_issues else "accepted", None, loaded)]),
+            *log_replacements([log_row(chosen, "partial" if all_issues else "accepted", None, loaded)]),
         ])
         checks = [quality.passed("registry_usable", f"使用 {chosen.path.name}（{chosen.snapshot_date}）", "ERROR"),
                   quality.passed("registry_available", f"{len(registry)} 个村（社区）", villages=len(registry))]
@@ -150,18 +150,18 @@ class Steps:
                                                   "registry_date": str(chosen.snapshot_date),
                                                   "quarantined": loaded.quarantined}, registry.head(10))
 
-    def _refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
+    def refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
         """A refused file: logged and reported, while every table keeps what it held."""
         issue = {"check": "file_unusable", "severity": "ERROR", "message": str(err), "source_file": identity.path.name,
                  "quarantined": True}
         self.warehouse.replace([
-            Replacement("data_quality_issues", _issues_frame([issue], day, stage),
+            Replacement("data_quality_issues", issues_frame([issue], day, stage),
                         {"snapshot_date": day, "stage": stage, "check": "file_unusable"}),
-            *_log_replacements([_log_row(identity, "rejected", str(err))]),
+            *log_replacements([log_row(identity, "rejected", str(err))]),
         ])
 
     def village_targets(self, day: dt.date) -> StepResult:
-        registry = self._registry_for(day)
+        registry = self.registry_for(day)
         targets = self.warehouse.read("township_targets", {"campaign_id": self.campaign["campaign_id"]})
         frame = village_targets(registry, targets) if len(registry) else registry.assign(target=pd.Series(dtype="Int64"))
         frame = conform_output(frame.assign(snapshot_date=day), load_contract("village_targets"))
@@ -176,7 +176,7 @@ class Steps:
 
     # ---- registrations ---------------------------------------------------------------------------------------
     def registration_counts(self, day: dt.date) -> StepResult:
-        files = self._scan(lambda d: d == day)
+        files = self.scan(lambda d: d == day)
         details = landing.for_date(files, (USER_LEVEL,), day)
         summaries = landing.for_date(files, (SUMMARY,), day)
         broken = landing.unusable_for_date(files, day)
@@ -193,7 +193,7 @@ class Steps:
         refused += [(identity, identity.error) for identity in broken]
         if refused:
             for identity, err in refused:
-                self._refuse(day, "registration_counts", identity, err)
+                self.refuse(day, "registration_counts", identity, err)
             message = "；".join(str(err) for _, err in refused)
             return StepResult(0, [quality.failed("registration_files_usable", message, "ERROR",
                                                  numbers={"refused_files": len(refused)})])
@@ -206,13 +206,13 @@ class Steps:
         return self._count_and_store(day, loaded, duplicates)
 
     def _count_and_store(self, day: dt.date, loaded: list[LoadedFile], duplicates: list[FileIdentity]) -> StepResult:
-        registry = self._registry_for(day)
+        registry = self.registry_for(day)
         villages = VillageMatcher(registry) if len(registry) else None
         user_files = [f for f in loaded if f.identity.kind == USER_LEVEL]
         summary_files = [f for f in loaded if f.identity.kind == SUMMARY]
         issues, log_rows, checks = [], [], []
         for f in loaded:
-            issues += _file_issues(f)
+            issues += file_issues(f)
         if user_files:
             users = pd.concat([f.accepted.assign(source_file=f.identity.path.name) for f in user_files], ignore_index=True)
             matched, place_issues = match_places(users, township_matcher(), villages, self.labels)
@@ -233,17 +233,17 @@ class Steps:
         for f in loaded:
             status = "superseded" if f not in used else ("partial" if len(f.issues) else "accepted")
             note = "同日已有用户明细，汇总表仅用于核对" if status == "superseded" else None
-            log_rows.append(_log_row(f.identity, status, note, f))
+            log_rows.append(log_row(f.identity, status, note, f))
         for d in duplicates:
-            log_rows.append(_log_row(d, "superseded", "与同日另一文件内容完全相同，未重复计数"))
+            log_rows.append(log_row(d, "superseded", "与同日另一文件内容完全相同，未重复计数"))
         counts = counts.assign(snapshot_date=day, source_kind=source_kind,
                                source_files="、".join(f.identity.path.name for f in used))
         counts = conform_output(counts, load_contract("registration_counts"))
         self.warehouse.replace([
             Replacement("registration_counts", counts, {"snapshot_date": day}),
-            Replacement("data_quality_issues", _issues_frame(issues, day, "registration_counts"),
+            Replacement("data_quality_issues", issues_frame(issues, day, "registration_counts"),
                         {"snapshot_date": day, "stage": "registration_counts"}),
-            *_log_replacements(log_rows),
+            *log_replacements(log_rows),
         ])
         checks.append(quality.passed("registration_files_usable", f"读取 {len(loaded)} 个文件", "ERROR"))
         checks.append(quality.passed("registration_export_present", "、".join(f.identity.path.name for f in used)))

@@ -1,9 +1,14 @@
+import datetime as dt
+from collections.abc import Callable
+
 import dagster as dg
 
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, table_metadata
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
+from yukuai_pipeline.roster_step import roster_completeness as roster_step
 from yukuai_pipeline.settings import Settings
+from yukuai_pipeline.steps import StepResult, Steps
 
 OWNER = "team:county-data-office"
 REFERENCE, INGEST, MARTS, QUALITY = "reference", "ingest", "marts", "data_quality"
@@ -39,6 +44,12 @@ CHECKS = {
     "data_quality_issues": [
         ("no_quarantined_rows", False, "没有被隔离的数据行。No input row was quarantined."),
     ],
+    "roster_completeness": [
+        ("roster_file_usable", True, "基层队伍名单文件可以读取（否则阻断）。The roster in force can be read; blocks otherwise."),
+        ("roster_complete", False, "每个村（社区）五类队伍都完整。Every village's five rosters are complete and valid."),
+        ("supervisor_not_on_committee", False, "监督委员会成员不兼任村（居）委会成员。No supervisor sits on the committee."),
+        ("roster_places_matched", False, "名单中的村（社区）都能匹配。Every roster row names a known village."),
+    ],
 }
 
 
@@ -56,12 +67,13 @@ def township_targets(yukuai: YukuaiResource) -> dg.MaterializeResult:
     return materialize_result(yukuai.steps().township_targets(), CHECKS["township_targets"])
 
 
-def _daily_asset(name: str, group: str, description: str, deps: list[str], step: str):
+def _daily_asset(name: str, group: str, description: str, deps: list[str],
+                 step: Callable[[Steps, dt.date], StepResult]):
     """A daily-partitioned asset whose work is the plain-Python step of the same day."""
 
     @_asset(name, group, description, deps=deps)
     def _daily(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-        return materialize_result(getattr(yukuai.steps(), step)(partition_date(context)), CHECKS[name])
+        return materialize_result(step(yukuai.steps(), partition_date(context)), CHECKS[name])
 
     return _daily
 
@@ -69,28 +81,31 @@ def _daily_asset(name: str, group: str, description: str, deps: list[str], step:
 community_registry = _daily_asset(
     "community_registry", INGEST, "村（社区）基本信息：该日生效的社区基本信息表（最近一份不晚于该日的导出）。\n\n"
     "The community registry in force on the day: the newest registry export dated on or before it.",
-    [], "community_registry")
+    [], Steps.community_registry)
 village_targets = _daily_asset(
     "village_targets", REFERENCE, "村（社区）任务数：乡镇任务数按村人口以最大余额法分配，合计不差一人。\n\n"
     "Village targets: each township target split by village population, largest remainder, sums exact.",
-    ["township_targets", "community_registry"], "village_targets")
+    ["township_targets", "community_registry"], Steps.village_targets)
 registration_counts = _daily_asset(
     "registration_counts", INGEST, "注册用户计数：读取当天落地的注册导出，校验、隔离坏行，按村（社区）计数。\n\n"
     "Registration counts: the day's landed exports read, validated (bad rows quarantined) and counted per village.",
-    ["community_registry"], "registration_counts")
+    ["community_registry"], Steps.registration_counts)
 township_progress = _daily_asset(
     "township_progress", MARTS, "乡镇（街道）注册进度：完成数、尚差任务数、完成率、每万人用户数、排名，含全县合计行。\n\n"
     "Township progress with the county 合计 row, in the notice attachment's terms.",
-    ["registration_counts", "township_targets"], "township_progress")
+    ["registration_counts", "township_targets"], Steps.township_progress)
 village_progress = _daily_asset(
     "village_progress", MARTS, "村（社区）注册进度：每个村（社区）的任务数、完成数、尚差任务数和乡镇内排名。\n\n"
     "Village progress: target, completed, gap and rank within the township for every village.",
-    ["registration_counts", "village_targets", "township_progress"], "village_progress")
+    ["registration_counts", "village_targets", "township_progress"], Steps.village_progress)
 data_quality_issues = _daily_asset(
     "data_quality_issues", QUALITY, "数据质量问题：当天所有被隔离的行和告警（文件、行号、字段、脱敏后的值、原因）。\n\n"
     "Data-quality issues of the day: quarantined rows and warnings with file, row, field and masked value.",
-    ["registration_counts", "community_registry", "village_progress"], "data_quality_summary")
-
+    ["registration_counts", "community_registry", "village_progress", "roster_completeness"], Steps.data_quality_summary)
+roster_completeness = _daily_asset(
+    "roster_completeness", QUALITY, "基层队伍完整性：每个村（社区）的两委、监委、专职工作者、小组长、代表是否录全、录对，依据法律规则。\n\n"
+    "Roster completeness per village and role group, checked record by record and against the law's rules.",
+    ["community_registry"], roster_step)
 
 ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,
-              village_progress, data_quality_issues]
+              village_progress, roster_completeness, data_quality_issues]

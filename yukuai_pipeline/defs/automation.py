@@ -4,7 +4,7 @@ from collections import defaultdict
 
 import dagster as dg
 
-from yukuai_pipeline.defs.assets import ALL_ASSETS, township_targets
+from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.domain import landing
@@ -17,6 +17,11 @@ daily_refresh = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description="每日刷新：读取当天落地的导出文件，更新该日的全部表和检查。Refresh every table of one day.",
 )
+roster_refresh = dg.define_asset_job(
+    "roster_refresh", selection=dg.AssetSelection.assets(community_registry, roster_completeness),
+    partitions_def=daily_partitions, executor_def=dg.in_process_executor,
+    description="基层队伍刷新：只重新检查某天的基层队伍名单。Re-check the rosters of one day.",
+)
 targets_refresh = dg.define_asset_job(
     "targets_refresh", selection=dg.AssetSelection.assets(township_targets),
     description="刷新乡镇任务数表（通知附件）。Reload the township target table.",
@@ -27,6 +32,9 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
     daily_refresh, hour_of_day=8, minute_of_hour=30, name="daily_refresh_schedule",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+REFERENCE_KINDS = ("community_registry", "roster")
 
 
 def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:
@@ -51,8 +59,8 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
             notes.append(f"{f.path.name}: {f.error or '无法确定日期'}")
             new_cursor[f.path.name] = f.sha256
             continue
-        # A registry holds until a newer one lands: every later day with an export is affected too.
-        days = [day] + ([d for d in registration_days if d > day] if f.kind == "community_registry" else [])
+        # A registry or roster holds until a newer one lands: every later day with an export is affected too.
+        days = [day] + ([d for d in registration_days if d > day] if f.kind in REFERENCE_KINDS else [])
         keys = [d.isoformat() for d in days if daily_partitions.has_partition_key(d.isoformat())]
         if not keys:
             notes.append(f"{f.path.name}: 日期 {day} 不在分区范围内（早于活动开始或在未来），稍后再试")

@@ -40,10 +40,12 @@ class Contract:
     vocabularies: dict[str, dict[str, str]] = field(default_factory=dict)
     vocabulary_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical -> Chinese word
     sensitive: dict[str, str] = field(default_factory=dict)
+    quarantine_fields: tuple[str, ...] = ()  # optional fields whose unreadable value still makes the row unusable
     table: str | None = None
     comment: str = ""
     primary_key: tuple[str, ...] = ()
     partition_column: str | None = None
+    sections: dict = field(default_factory=dict)  # the file's own further sections (e.g. a roster's role vocabulary)
 
     @property
     def columns(self) -> list[str]:
@@ -54,6 +56,10 @@ class Contract:
 
     def nullable(self, column: str) -> bool:
         return bool(self.schema.columns[column].nullable)
+
+    def quarantines(self, column: str) -> bool:
+        """A row whose value here is missing or unreadable cannot be used at all."""
+        return not self.nullable(column) or column in self.quarantine_fields
 
     def alias_index(self) -> dict[str, str]:
         """header key -> logical column; an alias listed for two columns is a contract error."""
@@ -91,25 +97,33 @@ def load_contract(kind: str, role: str = "table") -> Contract:
         vocabulary_labels={column: {canonical: (words or [canonical])[0] for canonical, words in vocab.items()}
                            for column, vocab in (doc.get("vocabularies") or {}).items()},
         sensitive=dict(doc.get("sensitive") or {}),
+        quarantine_fields=tuple(doc.get("quarantine_fields") or ()),
         table=doc.get("table"),
         comment=doc.get("comment", ""),
         primary_key=tuple(doc.get("primary_key") or ()),
         partition_column=doc.get("partition_column"),
+        sections={k: v for k, v in doc.items() if k not in _KNOWN_KEYS},
     )
     _check_consistent(contract, path.name)
     return contract
 
 
+_KNOWN_KEYS = {"kind", "role", "title", "comment", "pandera", "header_aliases", "required_columns", "parse",
+               "vocabularies", "sensitive", "quarantine_fields", "table", "primary_key", "partition_column"}
+
+
 def _check_consistent(contract: Contract, file_name: str) -> None:
-    unknown = (set(contract.header_aliases) | set(contract.parse)) - set(contract.columns)
+    unknown = (set(contract.header_aliases) | set(contract.parse) | set(contract.quarantine_fields)) - set(
+        contract.columns)
     if unknown:
         raise ValueError(f"schemas/{file_name}: columns {sorted(unknown)} are not in its pandera schema")
     contract.alias_index()
 
 
-INPUT_KINDS = ("registrations", "registration_summary", "community_registry")
+INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "roster")
 TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
-          "township_progress", "village_progress", "data_quality_issues", "ingest_log")
+          "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
+          "roster_township_summary")
 
 
 def input_contracts() -> list[Contract]:

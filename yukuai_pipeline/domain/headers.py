@@ -93,7 +93,8 @@ def best_partial_header(cells: pd.DataFrame, contracts: list[Contract]) -> tuple
         for contract in contracts:
             found, _, _ = _match_columns(candidates, contract)
             hits = len(set(found) & set(contract.required_columns))
-            if hits and (closest is None or hits > closest[0]):
+            # one shared column (姓名, 乡镇) says little: suggest a kind only when half its required columns are there
+            if hits >= max(2, len(contract.required_columns) / 2) and (closest is None or hits > closest[0]):
                 closest = (hits, contract, [c for c in contract.required_columns if c not in found])
     return None if closest is None else (closest[1], closest[2])
 

@@ -164,8 +164,7 @@ def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Con
     merged = pd.concat([parse_failures, failures], ignore_index=True)
     if merged.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS), set()
-    merged["quarantined"] = merged["field"].map(
-        lambda f: not contract.nullable(f) or contract.parse.get(f) == "vocabulary")
+    merged["quarantined"] = merged["field"].map(contract.quarantines)
     # A nullable field that could not be read is kept empty; the row still counts.
     for _, failure in merged[~merged["quarantined"]].iterrows():
         typed.at[failure["index"], failure["field"]] = None

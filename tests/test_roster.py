@@ -1,0 +1,170 @@
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from yukuai_pipeline.domain.contracts import load_contract
+from yukuai_pipeline.domain.identity import gender_problem, id_check_char, id_problem, phone_problem
+from yukuai_pipeline.domain.roster import RoleVocabulary, check_records, group_number, members
+from yukuai_pipeline.domain.roster_rules import bound, completeness, judge_village, load_rules
+
+ON = dt.date(2023, 2, 17)
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "youyang_villages.csv"
+RULES, DOC = load_rules()
+LABELS = DOC["role_group_labels"]
+VOCABULARY = RoleVocabulary.from_contract(load_contract("roster", "input"))
+
+
+def make_id(birth: str, sequence: int, region: str = "500242") -> str:
+    first17 = f"{region}{birth}{sequence:03d}"
+    return first17 + id_check_char(first17)
+
+
+@pytest.mark.parametrize("number, problem", [
+    ("11010519491231002X", None),  # the standard's own example, check char X
+    ("11010519491231002x", None),  # lower-case x is the same number
+    ("110105194912310021", "校验位"),
+    ("11010519491231002", "18 位"),
+    (make_id("20230230", 1), "出生日期"),
+    (make_id("20100101", 1), "未满 18"),
+    (make_id("20050217", 1), None),  # 18 on the day itself
+    (make_id("20050218", 1), "未满 18"),  # one day short
+    ("", "为空"),
+])
+def test_id_numbers(number, problem):
+    found = id_problem(number, ON)
+    assert (found is None) if problem is None else (problem in found)
+
+
+def test_gender_follows_the_17th_digit_and_phone_pattern():
+    man, woman = make_id("19800101", 1), make_id("19800101", 2)
+    assert gender_problem("男", man) is None and gender_problem("女", woman) is None
+    assert "不符" in gender_problem("女", man) and "不符" in gender_problem("男", woman)
+    assert phone_problem("13812345678") is None and phone_problem("19912345678") is None
+    assert phone_problem("1381234567") and phone_problem("23812345678") and phone_problem("12812345678")
+
+
+@pytest.mark.parametrize("text, number", [("第一村民小组", 1), ("3组", 3), ("第12村民小组", 12), ("十一组", 11),
+                                          ("二十组", 20), ("第三居民小组", 3), ("", None), (None, None)])
+def test_group_numbers(text, number):
+    assert group_number(text) == number
+
+
+@pytest.mark.parametrize("cell, roles", [
+    ("党支部书记兼村委会主任", ["party_committee", "village_committee"]),
+    ("书记兼主任", ["party_committee", "village_committee"]),
+    ("村（居）委会委员", ["village_committee"]), ("村(居)委会委员", ["village_committee"]),
+    ("村委委员、村民代表", ["village_committee", "representative"]),
+    ("监委会委员", ["supervisor"]), ("组长", ["group_leader"]), ("社区专职工作者", ["worker"]),
+])
+def test_role_vocabulary(cell, roles):
+    assert VOCABULARY.roles(cell) == (roles, [])
+
+
+def test_unknown_role_part_is_reported():
+    assert VOCABULARY.roles("村委委员、扫地僧") == (["village_committee"], ["扫地僧"])
+
+
+def _people(spec: list[tuple[str, str, str]], village="甲村", township="龙潭镇") -> pd.DataFrame:
+    """spec: (name, gender, role cell) rows -> member rows as the pipeline builds them; one ID per name."""
+    numbers = {n: i for i, n in enumerate(dict.fromkeys(n for n, _, _ in spec))}
+    rows = pd.DataFrame([{"township_std": township, "village_std": village, "name": n, "gender": g, "role": r,
+                          "id_number": make_id("19800101", numbers[n] * 2 + (1 if g == "男" else 2)),
+                          "phone": "13800000000", "group": None, "row_number": i + 2}
+                         for i, (n, g, r) in enumerate(spec)])
+    people, issues = members(rows, VOCABULARY)
+    assert not issues
+    people["group_number"] = people["group"].map(group_number)
+    return people
+
+
+def _village(committee_type="村委会", households=60, group_count=2, **extra) -> dict:
+    return {"township": "龙潭镇", "village": "甲村", "committee_type": committee_type, "households": households,
+            "group_count": group_count, "resident_population": 200, **extra}
+
+
+def _row(rows, group) -> dict:
+    return next(r for r in rows if r["role_group"] == group)
+
+
+def _committee(n: int, women: int = 1) -> list[tuple[str, str, str]]:
+    return [(f"委{i}", "女" if i < women else "男", "村委会委员") for i in range(n)] + [("书记", "男", "党支部书记")]
+
+
+@pytest.mark.parametrize("size, status", [(2, "不完整"), (3, "完整"), (7, "完整"), (8, "有误")])
+def test_village_committee_size_3_to_7(size, status):
+    row = _row(judge_village(_village(), _people(_committee(size)), set(), RULES, LABELS), "committee")
+    assert (row["required_min"], row["required_max"], row["actual"], row["status"]) == (3, 7, size, status)
+
+
+@pytest.mark.parametrize("size, status", [(4, "不完整"), (5, "完整"), (9, "完整"), (10, "有误")])
+def test_resident_committee_size_5_to_9(size, status):
+    village = _village("居委会")
+    row = _row(judge_village(village, _people(_committee(size)), set(), RULES, LABELS), "committee")
+    assert (row["required_min"], row["required_max"], row["status"]) == (5, 9, status)
+
+
+def test_village_committee_needs_a_woman():
+    row = _row(judge_village(_village(), _people(_committee(4, women=0)), set(), RULES, LABELS), "committee")
+    assert row["status"] == "有误" and "妇女" in row["reasons"]
+
+
+def test_supervisor_on_the_committee_is_wrong_and_3_to_5_supervisors():
+    spec = _committee(4) + [("委0", "女", "监委会主任"), ("监1", "男", "监委会委员"), ("监2", "男", "监委会委员")]
+    row = _row(judge_village(_village(), _people(spec), set(), RULES, LABELS), "supervisor")
+    assert row["actual"] == 3 and row["status"] == "有误" and "不得担任" in row["reasons"]
+    two = _row(judge_village(_village(), _people(_committee(4) + spec[-2:]), set(), RULES, LABELS), "supervisor")
+    assert two["status"] == "不完整" and (two["required_min"], two["required_max"]) == (3, 5)
+
+
+@pytest.mark.parametrize("groups, status", [(["1组", "第二村民小组"], "完整"), (["1组"], "不完整"),
+                                            (["1组", "1组"], "不完整"), (["1组", "2组", "2组"], "有误")])
+def test_one_leader_per_group(groups, status):
+    people = _people(_committee(4) + [(f"组长{i}", "男", "村民小组长") for i in range(len(groups))])
+    leaders = people["role_std"] == "group_leader"
+    people.loc[leaders, "group"] = groups
+    people["group_number"] = people["group"].map(group_number)
+    assert _row(judge_village(_village(), people, set(), RULES, LABELS), "group_leader")["status"] == status
+
+
+@pytest.mark.parametrize("count, women, status", [(3, 2, "不完整"), (4, 2, "完整"), (12, 5, "完整"), (13, 5, "有误"),
+                                                  (12, 4, "完整"), (12, 3, "有误"), (4, 0, "有误")])
+def test_representatives_per_households_and_women_share(count, women, status):
+    # 60 households: at least ceil(60/15) = 4, at most 60/5 = 12; women >= 1/3 of committee + representatives
+    # (3 committee members with 1 woman: 12 representatives with 4 women make exactly 5/15, 以上 includes it)
+    spec = _committee(3, women=1) + [(f"代表{i}", "女" if i < women else "男", "村民代表") for i in range(count)]
+    row = _row(judge_village(_village(), _people(spec), set(), RULES, LABELS), "representative")
+    assert (row["required_min"], row["required_max"], row["status"]) == (4, 12, status)
+
+
+def test_formulas_need_their_figures():
+    assert bound("ceil(households / 15)", {"households": 61}) == 5
+    assert bound("floor(households / 5)", {"households": None}) is None
+    with pytest.raises(ValueError):
+        bound("__import__('os')", {})
+
+
+def test_bad_records_are_counted_and_masked():
+    rows = pd.DataFrame([
+        {"township_std": "龙潭镇", "village_std": "甲村", "name": "甲", "gender": "女", "role": "村委会委员",
+         "id_number": make_id("19800101", 1), "phone": "1380000000", "row_number": 5},
+        {"township_std": "龙潭镇", "village_std": "甲村", "name": "乙", "gender": "男", "role": "村委会委员",
+         "id_number": "500242198001010010", "phone": "13800000000", "row_number": 6},
+    ])
+    bad, issues = check_records(rows, ON, 18)
+    assert bad.tolist() == [True, True]
+    assert {(i["row_number"], i["field"]) for i in issues} == {(5, "gender"), (5, "phone"), (6, "id_number")}
+    text = str(issues)
+    assert make_id("19800101", 1) not in text and "1380000000" not in text and "500242********0010" in text
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is not beside this checkout")
+def test_the_real_278_villages_each_get_five_rows():
+    real = pd.read_csv(REFERENCE, dtype=str)
+    registry = pd.DataFrame({"township": real["township_name"], "village": real["name"], "village_code": real["code"],
+                             "committee_type": real["committee_type"], "households": None, "group_count": None})
+    empty = _people([("x", "男", "村民代表")]).head(0)
+    table = completeness(registry, empty, set(), RULES, LABELS)
+    assert len(table) == 278 * 5
+    assert (table["status"] == "不完整").all() and table["reasons"].str.contains("未录入").all()

@@ -1,0 +1,164 @@
+"""Village rules over rosters (assets/roster_rules.yaml): one completeness row per village × role group.
+
+A rule reads one measure of a village's roster and compares it with bounds that are numbers or formulas over
+the village's registry figures. Head-count rules set the row's required_min/required_max; a shortfall is
+不完整, an excess or any other broken rule is 有误; records with bad ID/phone/gender make a row 有误 too.
+"""
+
+import ast
+import math
+import operator
+from dataclasses import dataclass
+
+import pandas as pd
+import yaml
+
+from yukuai_pipeline import settings
+
+ROLE_GROUPS = ("committee", "supervisor", "worker", "group_leader", "representative")
+COMPLETENESS_COLUMNS = ["township", "village", "village_code", "committee_type", "role_group", "role_group_label",
+                        "required_min", "required_max", "actual", "invalid_records", "status", "reasons"]
+COMPLETE, INCOMPLETE, WRONG = "完整", "不完整", "有误"
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_FUNCS = {"ceil": math.ceil, "floor": math.floor}
+_KIND = {"incomplete": INCOMPLETE, "wrong": WRONG}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    applies_to: tuple[str, ...]
+    role_group: str
+    measure: str
+    min: object = None
+    max: object = None
+    head_count: bool = False
+    kind: str = "wrong"
+    message: str = ""
+    source: str = ""
+
+
+def load_rules(path=None) -> tuple[list[Rule], dict]:
+    with open(path or settings.assets_dir() / "roster_rules.yaml", encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh)
+    rules = [Rule(**{k: (tuple(v) if k == "applies_to" else v) for k, v in r.items() if k != "enabled"})
+             for r in doc["rules"] if r.get("enabled", True)]
+    return rules, doc
+
+
+def bound(expression, figures: dict) -> float | None:
+    """A number, or a formula such as ceil(households / 15); None when a figure it needs is unknown."""
+    if expression is None or isinstance(expression, (int, float)):
+        return expression
+    return _evaluate(ast.parse(str(expression), mode="eval").body, figures)
+
+
+def _evaluate(node, figures):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return node.value
+    if isinstance(node, ast.Name):
+        value = figures.get(node.id)
+        return None if value is None or pd.isna(value) else float(value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        left, right = _evaluate(node.left, figures), _evaluate(node.right, figures)
+        return None if left is None or right is None else _OPS[type(node.op)](left, right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and len(node.args) == 1:
+        inner = _evaluate(node.args[0], figures)
+        return None if inner is None else _FUNCS[node.func.id](inner)
+    raise ValueError(f"roster_rules.yaml: unsupported formula element {ast.dump(node)}")
+
+
+def village_measures(people: pd.DataFrame, group_count) -> dict[str, float]:
+    """Every measure a rule may read, for one village's members (one row per person and role)."""
+    def persons(mask) -> set:
+        return set(people.loc[mask, "person"])
+
+    committee = persons(people["role_std"] == "village_committee")
+    supervisors = persons(people["role_std"] == "supervisor")
+    representatives = persons(people["role_std"] == "representative")
+    women = persons(people["gender_std"] == "女")
+    leaders = people[people["role_std"] == "group_leader"]
+    numbers = leaders["group_number"].dropna().astype(int)
+    per_group = numbers.value_counts()
+    assembly = committee | representatives
+    expected = set(range(1, int(group_count) + 1)) if group_count is not None and not pd.isna(group_count) else None
+    return {
+        "roster_rows": len(people),
+        "village_committee_members": len(committee),
+        "village_committee_women": len(committee & women),
+        "party_committee_members": len(persons(people["role_std"] == "party_committee")),
+        "supervisor_members": len(supervisors),
+        "supervisors_on_village_committee": len(supervisors & committee),
+        "group_leaders": len(set(leaders["person"])),
+        "groups_without_leader": None if expected is None else len(expected - set(numbers)),
+        "groups_with_several_leaders": int((per_group > 1).sum()),
+        "representatives": len(representatives),
+        "women_share_of_assembly": (len(assembly & women) / len(assembly)) if assembly else 0.0,
+        "workers": len(persons(people["role_std"] == "worker")),
+    }
+
+
+def _fmt(value) -> str:
+    return f"{value:.0%}" if isinstance(value, float) and 0 < value < 1 else f"{value:g}"
+
+
+def judge_village(village: dict, people: pd.DataFrame, invalid_rows: set, rules: list[Rule], labels: dict) -> list[dict]:
+    """The five completeness rows of one registry village."""
+    measures = village_measures(people, village.get("group_count"))
+    rows = []
+    for group in ROLE_GROUPS:
+        group_rules = [r for r in rules if r.role_group in (group, "all") and village["committee_type"] in r.applies_to]
+        required_min, required_max, actual = None, None, None
+        reasons, kinds = [], set()
+        for rule in group_rules:
+            low, high = bound(rule.min, village), bound(rule.max, village)
+            value = measures.get(rule.measure)
+            if (rule.min is not None and low is None) or (rule.max is not None and high is None) or value is None:
+                reasons.append(f"缺少户数或小组数，未检查：{rule.message}")
+                continue
+            if rule.head_count:
+                actual = value
+                required_min = low if required_min is None or (low is not None and low > required_min) else required_min
+                required_max = high if required_max is None or (high is not None and high < required_max) else required_max
+            if low is not None and value < low:
+                kinds.add(INCOMPLETE if rule.head_count else _KIND[rule.kind])
+                reasons.append(f"{rule.message}：实际 {_fmt(value)}，应不少于 {_fmt(low)}（{rule.source}）")
+            elif high is not None and value > high:
+                kinds.add(WRONG if rule.head_count else _KIND[rule.kind])
+                reasons.append(f"{rule.message}：实际 {_fmt(value)}，应不多于 {_fmt(high)}（{rule.source}）")
+        group_people = people[people["role_group"] == group]
+        invalid = len(set(group_people["source_index"]) & invalid_rows)
+        if invalid:
+            kinds.add(WRONG)
+            reasons.append(f"{invalid} 条记录的身份证号、性别或手机号有误")
+        status = INCOMPLETE if INCOMPLETE in kinds else WRONG if WRONG in kinds else COMPLETE
+        rows.append({"role_group": group, "role_group_label": labels[group], "required_min": required_min,
+                     "required_max": required_max,
+                     "actual": actual if actual is not None else len(set(group_people["person"])),
+                     "invalid_records": invalid, "status": status, "reasons": "；".join(reasons) or None})
+    return rows
+
+
+def completeness(registry: pd.DataFrame, people: pd.DataFrame, invalid_rows: set, rules: list[Rule],
+                 labels: dict) -> pd.DataFrame:
+    """Rows for every registry village, whether or not it has a roster."""
+    slim = people[["township_std", "village_std", "role_std", "role_group", "person", "gender_std", "group_number",
+                   "source_index"]]  # per-village filtering of a narrow frame is what keeps a city's roster fast
+    by_village = {key: frame for key, frame in slim.groupby(["township_std", "village_std"])}
+    empty = slim.head(0)
+    rows = []
+    for village in registry.to_dict("records"):
+        members = by_village.get((village["township"], village["village"]), empty)
+        for row in judge_village(village, members, invalid_rows, rules, labels):
+            rows.append({"township": village["township"], "village": village["village"],
+                         "village_code": village.get("village_code"), "committee_type": village["committee_type"],
+                         **row})
+    return pd.DataFrame(rows, columns=COMPLETENESS_COLUMNS)
+
+
+def township_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Villages whose five rows are all 完整, per township."""
+    complete = table.groupby(["township", "village"])["status"].apply(lambda s: (s == COMPLETE).all())
+    summary = complete.groupby(level="township").agg(villages_total="size", villages_complete="sum").reset_index()
+    summary["completeness"] = (summary["villages_complete"] / summary["villages_total"]).round(4)
+    return summary

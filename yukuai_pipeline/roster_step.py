@@ -1,0 +1,121 @@
+"""The roster asset's work, without Dagster: the roster in force on a day, checked record by record and
+village by village against assets/roster_rules.yaml, written as one partition."""
+
+import datetime as dt
+
+import pandas as pd
+
+from yukuai_pipeline.domain import landing, quality
+from yukuai_pipeline.domain.contracts import conform_output, load_contract
+from yukuai_pipeline.domain.intake import load
+from yukuai_pipeline.domain.names import VillageMatcher, short_village_name
+from yukuai_pipeline.domain.readers import InputFileError
+from yukuai_pipeline.domain.registrations import match_places
+from yukuai_pipeline.domain.roster import RoleVocabulary, check_records, duplicate_listings, group_number, members
+from yukuai_pipeline.domain.roster_rules import COMPLETE, completeness, load_rules, township_summary
+from yukuai_pipeline.steps import StepResult, Steps, file_issues, issues_frame, log_replacements, log_row, township_matcher
+from yukuai_pipeline.warehouse import Replacement
+
+ROSTER = "roster"
+STAGE = "roster_completeness"
+
+
+def _village_type(name: str) -> str:
+    return "居委会" if short_village_name(name).endswith("社区") else "村委会"
+
+
+def _registry(steps: Steps, day: dt.date, matched: pd.DataFrame) -> pd.DataFrame:
+    """The registry in force; without one, the villages the roster names (so rules needing figures are skipped)."""
+    registry = steps.warehouse.read("community_registry", {"snapshot_date": day})
+    if registry.empty:
+        registry = matched[["township_std", "village_std"]].drop_duplicates().rename(
+            columns={"township_std": "township", "village_std": "village"})
+        for column in ("village_code", "households", "group_count", "resident_population", "committee_type"):
+            registry[column] = None
+    registry["committee_type"] = registry["committee_type"].fillna(registry["village"].map(_village_type))
+    return registry
+
+
+def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
+    files = steps.scan(lambda d: d <= day)
+    chosen = landing.newest_on_or_before(files, ROSTER, day)
+    rules, doc = load_rules()
+    labels = doc["role_group_labels"]
+    registry_rows = steps.warehouse.read("community_registry", {"snapshot_date": day})
+    villages = VillageMatcher(registry_rows) if len(registry_rows) else None
+    loaded = None
+    if chosen is not None:
+        try:
+            loaded = load(chosen.path, chosen)
+        except InputFileError as err:
+            steps.refuse(day, STAGE, chosen, err)
+            return StepResult(0, [quality.failed("roster_file_usable", str(err), "ERROR")])
+    rows = loaded.accepted if loaded else pd.DataFrame(columns=["township", "village", "name", "role", "_row"])
+    matched, place_issues = match_places(rows, township_matcher(), villages, steps.labels)
+    known = matched[(matched["township_std"] != steps.labels.unmatched) & (matched["village_std"] != steps.labels.unmatched)]
+    known = known.rename(columns={"_row": "row_number"})
+    for column in ("gender", "id_number", "phone", "group"):
+        if column not in known.columns:
+            known[column] = None
+    people, role_issues = members(known, RoleVocabulary.from_contract(load_contract(ROSTER, "input")))
+    people["group_number"] = people["group"].map(group_number)
+    bad, record_issues = check_records(known, day, doc["min_age"])
+    issues = (file_issues(loaded) if loaded else []) + place_issues + role_issues + record_issues + duplicate_listings(people)
+    registry = _registry(steps, day, matched)
+    table = completeness(registry, people, set(bad.index[bad.to_numpy()]), rules, labels)
+    table = table.assign(snapshot_date=day, roster_date=chosen.snapshot_date if chosen else None,
+                         source_file=chosen.path.name if chosen else None)
+    table = conform_output(table, load_contract("roster_completeness"))
+    summary = conform_output(township_summary(table).assign(snapshot_date=day), load_contract("roster_township_summary"))
+    source = chosen.path.name if chosen else None
+    steps.warehouse.replace([
+        Replacement("roster_completeness", table, {"snapshot_date": day}),
+        Replacement("roster_township_summary", summary, {"snapshot_date": day}),
+        Replacement("data_quality_issues", issues_frame([dict(i, source_file=source) for i in issues], day, STAGE),
+                    {"snapshot_date": day, "stage": STAGE}),
+        *(log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]) if loaded else []),
+    ])
+    checks = [quality.passed("roster_file_usable", f"使用 {source}" if source else "没有名单文件", "ERROR"),
+              _complete_check(table, summary, source), _conflict_check(people),
+              _places_check(place_issues)]
+    metadata = {"roster_file": source, "villages": int(summary["villages_total"].sum()),
+                "villages_complete": int(summary["villages_complete"].sum()), "issues": len(issues)}
+    return StepResult(len(table), checks, metadata, summary.sort_values("completeness").head(10))
+
+
+def _complete_check(table: pd.DataFrame, summary: pd.DataFrame, source: str | None) -> quality.CheckOutcome:
+    if table.empty:
+        return quality.failed("roster_complete", "没有社区基本信息，也没有基层队伍名单：无法检查完整性")
+    broken = table[table["status"] != COMPLETE]
+    if broken.empty:
+        return quality.passed("roster_complete", f"全部 {table['village'].nunique()} 个村（社区）的基层队伍信息完整")
+    per_village = broken.groupby(["township", "village"])["role_group_label"].apply("、".join).reset_index()
+    villages = [f"{t}{v}（{roles}）" for t, v, roles in per_village.itertuples(index=False)]
+    per_township = per_village.groupby("township").agg(
+        villages=("village", "size"), names=("village", lambda s: "、".join(s.head(8)) + (" 等" if len(s) > 8 else "")))
+    per_township = per_township.join(summary.set_index("township")[["villages_total", "completeness"]]).reset_index()
+    where = "" if source else "（尚未收到任何基层队伍名单）"
+    return quality.failed("roster_complete", f"{len(per_village)} 个村（社区）基层队伍信息不完整或有误{where}",
+                          townships=sorted(per_village["township"].unique()), villages=villages,
+                          numbers={"villages_incomplete": len(per_village)}, table=per_township)
+
+
+def _conflict_check(people: pd.DataFrame) -> quality.CheckOutcome:
+    keys = ["township_std", "village_std", "person"]
+    supervisors = people.loc[people["role_std"] == "supervisor", keys + ["name"]].drop_duplicates(keys)
+    committee = people.loc[people["role_std"] == "village_committee", keys].drop_duplicates()
+    both = supervisors.merge(committee, on=keys)
+    if both.empty:
+        return quality.passed("supervisor_not_on_committee", "监督委员会成员均未兼任村（居）委会成员")
+    villages = [f"{t}{v}（{n}）" for t, v, n in both[["township_std", "village_std", "name"]].itertuples(index=False)]
+    return quality.failed("supervisor_not_on_committee", f"{len(both)} 人同时是监督委员会和村（居）委会成员"
+                          "（村民委员会组织法第三十二条）", townships=sorted(both["township_std"].unique()),
+                          villages=villages)
+
+
+def _places_check(place_issues: list[dict]) -> quality.CheckOutcome:
+    if not place_issues:
+        return quality.passed("roster_places_matched", "名单中的乡镇、村（社区）均已匹配")
+    names = [f"{i.get('township') or ''}{i.get('village') or ''}" for i in place_issues]
+    return quality.failed("roster_places_matched", f"名单中 {len(place_issues)} 个地名无法匹配，相关行未计入",
+                          villages=names)
