@@ -125,6 +125,8 @@ def _failure_messages(result) -> list[str]:
                 messages.append(f"{evaluation.check_name}: {evaluation.description}")
         elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
+            if error and "DagsterAssetCheckFailedError" in error.message:
+                continue  # the failed blocking check above already says why, in the reader's words
             messages.append(f"{event.step_key}: {error.message.strip() if error else '未知错误'}")
     return messages or ["运行失败，详见 Dagster UI 中的运行日志"]
 

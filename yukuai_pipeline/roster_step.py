@@ -11,8 +11,10 @@ from yukuai_pipeline.domain.intake import load
 from yukuai_pipeline.domain.names import VillageMatcher, short_village_name
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
-from yukuai_pipeline.domain.roster import RoleVocabulary, check_records, duplicate_listings, group_number, members
+from yukuai_pipeline.domain.roster import (RoleVocabulary, check_records, duplicate_listings, group_number, masked_members,
+                                           members)
 from yukuai_pipeline.domain.roster_rules import COMPLETE, completeness, load_rules, township_summary
+from yukuai_pipeline.domain.targets import cadre_quotas as allocate_cadre_quotas
 from yukuai_pipeline.steps import StepResult, Steps, file_issues, issues_frame, log_replacements, log_row, township_matcher
 from yukuai_pipeline.warehouse import Replacement
 
@@ -63,13 +65,15 @@ def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
     issues = (file_issues(loaded) if loaded else []) + place_issues + role_issues + record_issues + duplicate_listings(people)
     registry = _registry(steps, day, matched)
     table = completeness(registry, people, set(bad.index[bad.to_numpy()]), rules, labels)
-    table = table.assign(snapshot_date=day, roster_date=chosen.snapshot_date if chosen else None,
-                         source_file=chosen.path.name if chosen else None)
+    roster_date, source = (chosen.snapshot_date, chosen.path.name) if chosen else (None, None)
+    table = table.assign(snapshot_date=day, roster_date=roster_date, source_file=source)
     table = conform_output(table, load_contract("roster_completeness"))
     summary = conform_output(township_summary(table).assign(snapshot_date=day), load_contract("roster_township_summary"))
-    source = chosen.path.name if chosen else None
+    listed = conform_output(masked_members(people, bad).assign(snapshot_date=day, roster_date=roster_date,
+                                                               source_file=source), load_contract("roster_members"))
     steps.warehouse.replace([
         Replacement("roster_completeness", table, {"snapshot_date": day}),
+        Replacement("roster_members", listed, {"snapshot_date": day}),
         Replacement("roster_township_summary", summary, {"snapshot_date": day}),
         Replacement("data_quality_issues", issues_frame([dict(i, source_file=source) for i in issues], day, STAGE),
                     {"snapshot_date": day, "stage": STAGE}),
@@ -119,3 +123,34 @@ def _places_check(place_issues: list[dict]) -> quality.CheckOutcome:
     names = [f"{i.get('township') or ''}{i.get('village') or ''}" for i in place_issues]
     return quality.failed("roster_places_matched", f"名单中 {len(place_issues)} 个地名无法匹配，相关行未计入",
                           villages=names)
+
+
+def cadre_quotas(steps: Steps, day: dt.date) -> StepResult:
+    """The notice's advice (二、二): split each village's task among its 两委 members in proportion."""
+    targets = steps.warehouse.read("village_targets", {"snapshot_date": day})
+    listed = steps.warehouse.read("roster_members", {"snapshot_date": day})
+    committee = listed[listed["role_group"] == "committee"].groupby(["township", "village", "person_key"]).agg(
+        cadre_name=("name", "first"), roles=("role", lambda r: "、".join(dict.fromkeys(r)))).reset_index()
+    quotas, missing = allocate_cadre_quotas(targets, committee)
+    issues = [{"check": "village_without_committee", "severity": "WARN", "township": r.township, "village": r.village,
+               "message": f"{r.township}{r.village}没有录入“两委”成员，任务数 {int(r.target)} 无法分配到人",
+               "quarantined": False} for r in missing.itertuples()]
+    frame = conform_output(quotas.assign(snapshot_date=day), load_contract("cadre_quotas"))
+    steps.warehouse.replace([
+        Replacement("cadre_quotas", frame, {"snapshot_date": day}),
+        Replacement("data_quality_issues", issues_frame(issues, day, "cadre_quotas"),
+                    {"snapshot_date": day, "stage": "cadre_quotas"}),
+    ])
+    sums = frame.groupby(["township", "village"])["quota"].sum()
+    expected = targets.set_index(["township", "village"])["target"]
+    wrong = [f"{t}{v}" for (t, v), total in sums.items() if int(total) != int(expected.get((t, v), -1))]
+    checks = [
+        quality.passed("quotas_sum_to_targets", f"{len(sums)} 个村（社区）的分配之和等于村任务数") if not wrong else
+        quality.failed("quotas_sum_to_targets", "分配之和与村任务数不符", villages=wrong),
+        quality.passed("every_village_has_cadres", "每个有任务的村（社区）都有“两委”成员可分配") if missing.empty else
+        quality.failed("every_village_has_cadres", f"{len(missing)} 个村（社区）没有“两委”成员，任务无法分配到人",
+                       townships=sorted(missing["township"].unique()),
+                       villages=[f"{t}{v}" for t, v in zip(missing["township"], missing["village"])]),
+    ]
+    metadata = {"cadres": len(frame), "villages_allocated": len(sums), "villages_without_committee": len(missing)}
+    return StepResult(len(frame), checks, metadata, frame.head(10))

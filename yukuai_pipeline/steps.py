@@ -16,7 +16,7 @@ from yukuai_pipeline.domain import landing, quality
 from yukuai_pipeline.domain.contracts import load_contract, conform_output
 from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile, load
 from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher
-from yukuai_pipeline.domain.progress import township_progress, village_progress
+from yukuai_pipeline.domain.progress import add_pace, township_progress, village_progress
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import (ISSUE_FIELDS, Labels, count_summary, count_users, match_places,
                                                   total_row_mismatches)
@@ -269,11 +269,35 @@ class Steps:
             return _empty("registration_counts"), None
         return self.warehouse.read("registration_counts", {"snapshot_date": newest}), newest
 
+    def _pace_base(self, data_date: dt.date | None) -> tuple[pd.DataFrame | None, int | None]:
+        """The counts about window_days before the data date (or the earliest earlier ones) and the days between."""
+        if data_date is None:
+            return None, None
+        table = self.warehouse.table("registration_counts")
+        window = dt.timedelta(days=self.campaign["pace"]["window_days"])
+        base_date = self.warehouse.scalar(
+            sa.select(sa.func.max(table.c.snapshot_date)).where(table.c.snapshot_date <= data_date - window))
+        if base_date is None:
+            base_date = self.warehouse.scalar(
+                sa.select(sa.func.min(table.c.snapshot_date)).where(table.c.snapshot_date < data_date))
+        if base_date is None:
+            return None, None
+        return self.warehouse.read("registration_counts", {"snapshot_date": base_date}), (data_date - base_date).days
+
+    def _with_pace(self, frame: pd.DataFrame, keys: list[str], base: pd.DataFrame | None, days: int | None,
+                   day: dt.date) -> pd.DataFrame:
+        return add_pace(frame, keys, base, days, day, self.campaign["deadline"], self.campaign["pace"])
+
     def township_progress(self, day: dt.date) -> StepResult:
         counts, data_date = self._latest_counts(day)
         targets = self.warehouse.read("township_targets", {"campaign_id": self.campaign["campaign_id"]}, ["seq"])
         frame = township_progress(counts, targets, day, data_date, self.campaign["county_row_label"],
                                   self.labels.unmatched)
+        base, days = self._pace_base(data_date)
+        if base is not None:
+            base = base.groupby("township", as_index=False)["completed"].sum()
+            base.loc[len(base)] = [self.campaign["county_row_label"], base["completed"].sum()]
+        frame = self._with_pace(frame, ["township"], base, days, day)
         frame = conform_output(frame, load_contract("township_progress"))
         previous = self._previous_progress(day)
         self.warehouse.replace([Replacement("township_progress", frame, {"snapshot_date": day})])
@@ -299,8 +323,9 @@ class Steps:
     def village_progress(self, day: dt.date) -> StepResult:
         counts, data_date = self._latest_counts(day)
         targets = self.warehouse.read("village_targets", {"snapshot_date": day})
-        frame = conform_output(village_progress(counts, targets if len(targets) else None, day, data_date),
-                               load_contract("village_progress"))
+        frame = village_progress(counts, targets if len(targets) else None, day, data_date)
+        frame = self._with_pace(frame, ["township", "village"], *self._pace_base(data_date), day)
+        frame = conform_output(frame, load_contract("village_progress"))
         self.warehouse.replace([Replacement("village_progress", frame, {"snapshot_date": day})])
         townships = self.warehouse.read("township_progress", {"snapshot_date": day})
         checks = [_reconcile_check(frame, townships, self.campaign["county_row_label"])]

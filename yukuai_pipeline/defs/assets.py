@@ -6,6 +6,7 @@ import dagster as dg
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, table_metadata
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
+from yukuai_pipeline.roster_step import cadre_quotas as cadre_quotas_step
 from yukuai_pipeline.roster_step import roster_completeness as roster_step
 from yukuai_pipeline.settings import Settings
 from yukuai_pipeline.steps import StepResult, Steps
@@ -49,6 +50,10 @@ CHECKS = {
         ("roster_complete", False, "每个村（社区）五类队伍都完整。Every village's five rosters are complete and valid."),
         ("supervisor_not_on_committee", False, "监督委员会成员不兼任村（居）委会成员。No supervisor sits on the committee."),
         ("roster_places_matched", False, "名单中的村（社区）都能匹配。Every roster row names a known village."),
+    ],
+    "cadre_quotas": [
+        ("quotas_sum_to_targets", False, "分配到人的任务之和等于村任务数。Quotas add up to each village target."),
+        ("every_village_has_cadres", False, "每个村都有“两委”成员可分配。Every village has committee members."),
     ],
 }
 
@@ -101,11 +106,17 @@ village_progress = _daily_asset(
 data_quality_issues = _daily_asset(
     "data_quality_issues", QUALITY, "数据质量问题：当天所有被隔离的行和告警（文件、行号、字段、脱敏后的值、原因）。\n\n"
     "Data-quality issues of the day: quarantined rows and warnings with file, row, field and masked value.",
-    ["registration_counts", "community_registry", "village_progress", "roster_completeness"], Steps.data_quality_summary)
+    ["registration_counts", "community_registry", "village_progress", "roster_completeness", "cadre_quotas"],
+    Steps.data_quality_summary)
 roster_completeness = _daily_asset(
     "roster_completeness", QUALITY, "基层队伍完整性：每个村（社区）的两委、监委、专职工作者、小组长、代表是否录全、录对，依据法律规则。\n\n"
     "Roster completeness per village and role group, checked record by record and against the law's rules.",
     ["community_registry"], roster_step)
 
+cadre_quotas = _daily_asset(
+    "cadre_quotas", MARTS, "两委干部分配任务：按通知建议，把村（社区）任务数按比例分给“两委”成员，合计不差一人。\n\n"
+    "Cadre quotas: each village target split among its committee members (largest remainder, sums exact).",
+    ["village_targets", "roster_completeness"], cadre_quotas_step)
+
 ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,
-              village_progress, roster_completeness, data_quality_issues]
+              village_progress, roster_completeness, cadre_quotas, data_quality_issues]

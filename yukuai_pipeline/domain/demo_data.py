@@ -86,6 +86,10 @@ def generate_demo_data(landing_dir: Path, days: int = 42, seed: int = DEFAULT_SE
     users = _build_users(rng, attachment, registry, days)
     for day in range(days):
         paths.append(_write_daily_export(landing_dir, users, day, baseline + timedelta(days=day)))
+    from yukuai_pipeline.domain.demo_roster import demo_roster, write_roster  # imports this module's xlsx writer
+    roster_path = landing_dir / f"基层队伍信息_{baseline:%Y-%m-%d}.xlsx"
+    write_roster(roster_path, demo_roster(registry, baseline, seed), baseline)
+    paths.append(roster_path)
     return sorted(paths)
 
 

@@ -76,3 +76,44 @@ def _finish(frame: pd.DataFrame, snapshot_date: dt.date, data_date: dt.date | No
     out.insert(0, "snapshot_date", snapshot_date)
     out["data_date"] = data_date
     return out
+
+
+def add_pace(frame: pd.DataFrame, keys: list[str], base: pd.DataFrame | None, base_days: int | None,
+             snapshot_date: dt.date, deadline: dt.date, pace: dict) -> pd.DataFrame:
+    """new_7d_avg, required_daily, projected_date and status (SPEC §5, issue: pace to the deadline).
+
+    The pace is the growth of `completed` since an earlier snapshot (`base`, about window_days back) per day, so it
+    works for user-level and summary exports alike; it is empty until a second snapshot exists.
+    """
+    out = frame.copy()
+    if base is not None and base_days:
+        before = out[keys].merge(base[keys + ["completed"]].rename(columns={"completed": "_before"}), on=keys,
+                                 how="left")["_before"].to_numpy()
+        out["new_7d_avg"] = ((out["completed"].to_numpy() - before) / base_days).clip(min=0).round(4)
+    else:
+        out["new_7d_avg"] = np.nan
+    out["new_7d_avg"] = out["new_7d_avg"].astype("float64")
+    days_left = (deadline - snapshot_date).days
+    gap = out["gap"].astype("Float64")
+    out["required_daily"] = (gap / days_left).round(4).astype("float64") if days_left > 0 else np.nan
+    speed = out["new_7d_avg"]
+    days_needed = np.ceil(gap.astype("float64") / speed.where(speed > 0))
+    out["projected_date"] = [
+        snapshot_date if g == 0 else (snapshot_date + dt.timedelta(days=int(d)) if not pd.isna(d) else None)
+        for g, d in zip(out["gap"].fillna(-1), days_needed)]
+    out["status"] = [_status(g, s, r, days_left, pace) for g, s, r in zip(out["gap"], speed, out["required_daily"])]
+    return out
+
+
+def _status(gap, speed, required, days_left: int, pace: dict) -> str | None:
+    if pd.isna(gap):
+        return None
+    if gap == 0:
+        return "已完成"
+    if days_left <= 0:
+        return "严重滞后"
+    if pd.isna(speed) or pd.isna(required):
+        return None
+    if speed >= pace["on_track_ratio"] * required:
+        return "按期"
+    return "滞后" if speed >= pace["behind_ratio"] * required else "严重滞后"

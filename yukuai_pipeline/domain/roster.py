@@ -125,3 +125,20 @@ def duplicate_listings(people: pd.DataFrame) -> list[dict]:
     return [_issue(row, "id_number", f"同一人在同一村（社区）重复登记为“{row.role}”",
                    mask_id_number(row.id_number) if isinstance(row.id_number, str) else None)
             | {"check": "duplicate_roster_record"} for row in repeated.itertuples()]
+
+
+def masked_members(people: pd.DataFrame, bad_rows: pd.Series) -> pd.DataFrame:
+    """The roster as it may be stored: ID and phone masked, persons numbered within the snapshot (the number is not
+    derived from the ID number, so it cannot be reversed into one)."""
+    order = people.sort_values(["township_std", "village_std", "row_number"], kind="stable")
+    numbers = {p: f"P{i:06d}" for i, p in enumerate(dict.fromkeys(zip(order["village_std"], order["person"])), 1)}
+    ids = people["id_number"].map(lambda v: mask_id_number(normalise_id(v)) if isinstance(v, str) and v else None)
+    phones = people["phone"].map(lambda v: mask_phone(v) if isinstance(v, str) and v else None)
+    return pd.DataFrame({
+        "township": people["township_std"], "village": people["village_std"], "name": people["name"],
+        "gender": people["gender_std"], "role": people["role"], "role_std": people["role_std"],
+        "role_group": people["role_group"],
+        "person_key": [numbers[(v, p)] for v, p in zip(people["village_std"], people["person"])],
+        "id_masked": ids, "phone_masked": phones, "record_ok": ~bad_rows.reindex(people["source_index"]).to_numpy(),
+        "row_number": people["row_number"],
+    })

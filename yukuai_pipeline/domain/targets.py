@@ -81,3 +81,24 @@ def village_targets(registry: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFra
     if not frames:
         return registry.head(0).assign(target=pd.Series(dtype="int64"))
     return pd.concat(frames, ignore_index=True)
+
+
+def cadre_quotas(targets: pd.DataFrame, committee: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each village target split among its 两委 members in equal proportion (按比例, largest remainder, sums exact).
+
+    committee: one row per person (township, village, person_key, cadre_name, roles). Returns (quotas, the target
+    rows of villages that have no committee member to give the task to).
+    """
+    people = committee.sort_values(["township", "village", "person_key"], kind="stable")
+    by_village = {key: frame for key, frame in people.groupby(["township", "village"], sort=False)}
+    frames, missing = [], []
+    for row in targets.itertuples(index=False):
+        members = by_village.get((row.township, row.village))
+        if members is None or members.empty:
+            missing.append(row)
+            continue
+        frames.append(members.assign(village_target=int(row.target),
+                                     quota=allocate_largest_remainder(int(row.target), [1] * len(members))))
+    columns = ["township", "village", "person_key", "cadre_name", "roles", "village_target", "quota"]
+    quotas = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    return quotas, pd.DataFrame(missing, columns=targets.columns)
