@@ -144,6 +144,20 @@ def _print_county_row(day: dt.date) -> None:
           f"完成数 {int(row['completed']):,}，尚差任务数 {int(row['gap']):,}，完成率 {row['completion_rate']:.2%}")
 
 
+def cmd_alerts(args) -> int:
+    prepare_dagster_home()
+    import dagster as dg
+
+    from yukuai_pipeline.defs.alerting import AlertingResource, alert_tick
+    from yukuai_pipeline.defs.resources import YukuaiResource
+
+    with dg.DagsterInstance.get() as instance:
+        result = alert_tick(instance, YukuaiResource.from_env(), AlertingResource.from_env(secrets_as_env_var=False))
+    print(f"检查了 {result['runs']} 次运行，新告警 {result['recorded']} 条，送达 {result['sent']}，失败 {result['failed']}"
+          "（详见 alerts 表）")
+    return 0
+
+
 def cmd_instance(args) -> int:
     print(prepare_dagster_home())
     return 0
@@ -163,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--to", dest="end", type=_date)
     run.add_argument("--landed", action="store_true", help="落地目录中每个有文件的日期 / every date with a landed file")
     run.set_defaults(func=cmd_materialize)
+    alerts = sub.add_parser("alerts", help="运行一次告警检查并发送 / one tick of the alert sensors (same cursor)")
+    alerts.set_defaults(func=cmd_alerts)
     home = sub.add_parser("instance", help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder")
     home.set_defaults(func=cmd_instance)
     args = parser.parse_args(argv)

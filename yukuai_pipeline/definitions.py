@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from yukuai_pipeline.defs.alerting import AlertingResource, alert_sensor, run_failure_alert_sensor
 from yukuai_pipeline.defs.assets import ALL_ASSETS
 from yukuai_pipeline.defs.automation import (daily_refresh, daily_schedule, landing_sensor, roster_refresh,
                                              targets_refresh)
@@ -14,8 +15,8 @@ def build_definitions() -> dg.Definitions:
         assets=ALL_ASSETS,
         jobs=[daily_refresh, roster_refresh, targets_refresh],
         schedules=[daily_schedule],
-        sensors=[landing_sensor],
-        resources={"yukuai": YukuaiResource.from_env()},
+        sensors=[landing_sensor, alert_sensor, run_failure_alert_sensor],
+        resources={"yukuai": YukuaiResource.from_env(), "alerting": AlertingResource.from_env()},
     )
 
 

@@ -123,7 +123,7 @@ def _check_consistent(contract: Contract, file_name: str) -> None:
 INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "roster")
 TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
           "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
-          "roster_township_summary", "roster_members", "cadre_quotas")
+          "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state")
 
 
 def input_contracts() -> list[Contract]:

@@ -1,0 +1,185 @@
+import datetime as dt
+import os
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pandas as pd
+
+from yukuai_pipeline import settings
+from yukuai_pipeline.defs.resources import YukuaiResource
+from yukuai_pipeline.domain import alerts as texts
+from yukuai_pipeline.domain import landing
+from yukuai_pipeline.domain.contracts import conform_output, load_contract
+from yukuai_pipeline.notify import EmailChannel, Outbox, WebhookChannel
+from yukuai_pipeline.warehouse import Replacement, Warehouse
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CURSOR = "runs_updated_after"
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
+
+
+class AlertingResource(dg.ConfigurableResource):
+    """Alert channels (YUKUAI_ALERT_* / YUKUAI_SMTP_*); none configured = alerts are only recorded in `alerts`."""
+
+    ui_base_url: str = "http://127.0.0.1:3000"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    email_from: str | None = None
+    email_to: str | None = None
+    freshness_deadline: str = "10:00"
+
+    @classmethod
+    def from_env(cls, secrets_as_env_var: bool = True) -> "AlertingResource":
+        """Dagster definitions keep secrets as EnvVar (resolved at run time, never shown in the UI); the CLI, which
+        runs outside Dagster's resource resolution, reads them directly."""
+        env = os.environ
+
+        def secret(name: str):
+            if not env.get(name):
+                return None
+            return dg.EnvVar(name) if secrets_as_env_var else env[name]
+
+        return cls(ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
+                   webhook_url=env.get("YUKUAI_ALERT_WEBHOOK_URL"), webhook_secret=secret("YUKUAI_ALERT_WEBHOOK_SECRET"),
+                   smtp_host=env.get("YUKUAI_SMTP_HOST"), smtp_port=int(env.get("YUKUAI_SMTP_PORT", "587")),
+                   smtp_user=env.get("YUKUAI_SMTP_USER"), smtp_password=secret("YUKUAI_SMTP_PASSWORD"),
+                   smtp_starttls=env.get("YUKUAI_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
+                   email_from=env.get("YUKUAI_ALERT_EMAIL_FROM"), email_to=env.get("YUKUAI_ALERT_EMAIL_TO"),
+                   freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"))
+
+    def channels(self) -> list:
+        channels = []
+        if self.webhook_url:
+            channels.append(WebhookChannel(self.webhook_url, self.webhook_secret))
+        if self.smtp_host and self.email_to:
+            recipients = tuple(a.strip() for a in self.email_to.split(",") if a.strip())
+            channels.append(EmailChannel(self.smtp_host, self.smtp_port, self.email_from or recipients[0], recipients,
+                                         self.smtp_user, self.smtp_password, self.smtp_starttls))
+        return channels
+
+
+def _state(warehouse: Warehouse, name: str) -> str | None:
+    rows = warehouse.read("alert_state", {"name": name})
+    return None if rows.empty else rows["value"].iloc[0]
+
+
+def _save_state(warehouse: Warehouse, name: str, value: str) -> None:
+    frame = conform_output(pd.DataFrame([{"name": name, "value": value}]), load_contract("alert_state"))
+    warehouse.replace([Replacement("alert_state", frame, upsert=True)])
+
+
+def _evaluations(instance: dg.DagsterInstance, run_id: str) -> list:
+    entries = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return [e.dagster_event.event_specific_data for e in entries]
+
+
+def _meta(evaluation, key: str):
+    value = evaluation.metadata.get(key)
+    return getattr(value, "value", getattr(value, "text", None)) if value is not None else None
+
+
+def _partition(evaluation) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(evaluation.partition) if evaluation.partition else None
+    except ValueError:
+        return None
+
+
+def alert_on_checks(outbox: Outbox, instance: dg.DagsterInstance, run_id: str, base_url: str) -> int:
+    """One alert per new failure of a (asset, check, partition); one 已恢复 when it passes again."""
+    recorded = 0
+    for evaluation in _evaluations(instance, run_id):
+        if _meta(evaluation, "evaluated") is False:
+            continue
+        asset, check, day = evaluation.asset_key.to_user_string(), evaluation.check_name, _partition(evaluation)
+        key = f"{asset}/{check}/{day or '-'}"
+        last = outbox.last_kind(key)
+        if not evaluation.passed and last != "failure":
+            outbox.record(texts.check_failed(
+                asset, check, day, evaluation.severity.value, evaluation.description or check,
+                _meta(evaluation, "乡镇（街道） / townships"), _meta(evaluation, "村（社区） / villages"),
+                _meta(evaluation, "village_count"), base_url))
+            recorded += 1
+        elif evaluation.passed and last == "failure":
+            outbox.record(texts.check_recovered(asset, check, day, base_url))
+            recorded += 1
+    return recorded
+
+
+def alert_on_run_failure(outbox: Outbox, instance: dg.DagsterInstance, run: dg.DagsterRun, base_url: str) -> int:
+    if outbox.last_kind(f"run/{run.run_id}") is not None:
+        return 0
+    steps, messages = [], []
+    for evaluation in _evaluations(instance, run.run_id):
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR and evaluation.blocking:
+            messages.append(evaluation.description or evaluation.check_name)
+    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        steps.append(entry.step_key)
+        error = entry.dagster_event.event_specific_data.error
+        if error and "DagsterAssetCheckFailedError" not in error.message:
+            messages.append(error.message.strip().splitlines()[-1])
+    outbox.record(texts.run_failed(run.run_id, run.job_name, run.tags.get("dagster/partition"), steps, messages,
+                                   base_url))
+    return 1
+
+
+def alert_on_missing_export(outbox: Outbox, landing_dir: str, deadline: str, now: dt.datetime) -> int:
+    """今日注册数据未上传: after the deadline (Asia/Shanghai) of a campaign day, once per day."""
+    local = now.astimezone(SHANGHAI)
+    campaign = settings.campaign()
+    today = local.date()
+    hour, minute = (int(x) for x in deadline.split(":"))
+    if local.time() < dt.time(hour, minute) or not campaign["baseline_date"] <= today <= campaign["deadline"]:
+        return 0
+    if outbox.last_kind(f"freshness/{today}") is not None:
+        return 0
+    files = landing.scan(landing_dir, lambda d: d == today)
+    if landing.for_date(files, ("registrations", "registration_summary"), today):
+        return 0
+    outbox.record(texts.export_missing(today, deadline, landing_dir))
+    return 1
+
+
+def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: AlertingResource,
+               now: dt.datetime | None = None) -> dict[str, int]:
+    """One tick: checks and failures of the runs finished since the shared cursor, the freshness rule, and
+    delivery of everything due. The sensors and `yukuai alerts` both call this, so nothing is sent twice."""
+    warehouse = yukuai.warehouse()
+    now = now or dt.datetime.now(dt.UTC)
+    outbox = Outbox(warehouse, alerting.channels(), now=lambda: now.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
+    since = _state(warehouse, CURSOR)
+    filters = dg.RunsFilter(statuses=FINISHED,
+                            updated_after=dt.datetime.fromisoformat(since) if since else None)
+    records = sorted(instance.get_run_records(filters=filters), key=lambda r: r.update_timestamp)
+    recorded = 0
+    for record in records:
+        recorded += alert_on_checks(outbox, instance, record.dagster_run.run_id, alerting.ui_base_url)
+        if record.dagster_run.status == dg.DagsterRunStatus.FAILURE:
+            recorded += alert_on_run_failure(outbox, instance, record.dagster_run, alerting.ui_base_url)
+    if records:
+        # runs updated in the same instant as the newest are looked at again next time: the keys keep that harmless
+        _save_state(warehouse, CURSOR, (records[-1].update_timestamp - dt.timedelta(seconds=1)).isoformat())
+    recorded += alert_on_missing_export(outbox, yukuai.landing_dir, alerting.freshness_deadline, now)
+    return {"runs": len(records), "recorded": recorded, **outbox.deliver_due()}
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="检查告警：读取已完成运行的资产检查结果，新的失败发一次告警，恢复发“已恢复”；并按时检查今日数据是否上传。")
+def alert_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource, alerting: AlertingResource):
+    result = alert_tick(context.instance, yukuai, alerting)
+    return dg.SkipReason(f"runs={result['runs']} recorded={result['recorded']} sent={result['sent']} "
+                         f"failed={result['failed']}")
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False,
+                       description="运行失败告警：运行失败（含阻断检查、无法使用的文件）时立即告警，附读取器给出的原因。")
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext, yukuai: YukuaiResource,
+                             alerting: AlertingResource):
+    outbox = Outbox(yukuai.warehouse(), alerting.channels())
+    alert_on_run_failure(outbox, context.instance, context.dagster_run, alerting.ui_base_url)
+    outbox.deliver_due()
