@@ -18,7 +18,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/yukuai demo-data
 	$(BIN)/yukuai materialize --landed
-	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（Excel 报表随“报表”功能提供 / arrives with the report issue）"
+	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（每天一个 Excel 文件 / one workbook per day）"
 	@echo "查看界面 / UI: make ui → http://127.0.0.1:3000"
 
 test: install

@@ -33,6 +33,24 @@ def test_golden_first_day_reproduces_the_notice_attachment(runner):
     assert progress.loc["可大乡", "rank"] == 1 and progress.loc["浪坪乡", "rank"] == 39
 
 
+def test_the_days_workbook_reproduces_the_attachment(runner, tmp_path):
+    import openpyxl
+
+    from yukuai_pipeline.domain.report import report_file_name
+
+    assert runner.run(FIRST).success
+    sheet = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1)).worksheets[0]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(i for i, r in enumerate(rows) if r[:2] == ["序号", "乡镇（街道）"])
+    assert rows[header][:7] == ["序号", "乡镇（街道）", "常住人口数（人）", "任务数（人）", "完成数", "尚差任务数", "备注"]
+    body = rows[header + 1: header + 40]
+    expected = load_attachment()
+    assert [r[:6] for r in body] == expected[["seq", "township", "resident_population", "target",
+                                              "completed_20230217", "gap_20230217"]].values.tolist()
+    total = next(r for r in rows if r[0] == "合计")
+    assert total[2:6] == [853_945, 102_476, 28_632, 73_844]
+
+
 def test_village_figures_add_up_and_every_registry_village_has_a_row(runner):
     assert runner.run(FIRST).success
     villages = runner.table("village_progress", snapshot_date=D1)

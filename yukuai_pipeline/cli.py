@@ -113,6 +113,10 @@ def cmd_materialize(args) -> int:
     print(f"Dagster 实例 / instance: {home}（make ui 可查看这些运行）")
     for day in sorted({dates[0], dates[-1]} - {d for d, _ in failures}):
         _print_county_row(day)
+    if dates[-1] not in {d for d, _ in failures}:
+        from yukuai_pipeline.domain.report import report_file_name
+
+        print(f"报表 / report: {(Path(settings.report_dir) / report_file_name(dates[-1])).resolve()}")
     return 1 if failures else 0
 
 
@@ -142,6 +146,23 @@ def _print_county_row(day: dt.date) -> None:
     row = county.iloc[0]
     print(f"{day} 全县合计：常住人口 {int(row['resident_population']):,}，任务数 {int(row['target']):,}，"
           f"完成数 {int(row['completed']):,}，尚差任务数 {int(row['gap']):,}，完成率 {row['completion_rate']:.2%}")
+
+
+def cmd_report(args) -> int:
+    from yukuai_pipeline.report_step import excel_report
+    from yukuai_pipeline.steps import Steps
+    from yukuai_pipeline.warehouse import Warehouse
+
+    settings = Settings.from_env()
+    steps = Steps(Warehouse(settings.database_url), settings.landing_dir)
+    try:
+        result = excel_report(steps, args.date, settings.report_dir)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"报表 / report: {result.metadata['path']}")
+    print(f"进度图 / chart: {result.metadata['chart_path']}")
+    return 0
 
 
 def cmd_alerts(args) -> int:
@@ -177,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--to", dest="end", type=_date)
     run.add_argument("--landed", action="store_true", help="落地目录中每个有文件的日期 / every date with a landed file")
     run.set_defaults(func=cmd_materialize)
+    report = sub.add_parser("report", help="从数据库重新生成某天的 Excel 报表 / rebuild a day's workbook from the database")
+    report.add_argument("--date", type=_date, required=True)
+    report.set_defaults(func=cmd_report)
     alerts = sub.add_parser("alerts", help="运行一次告警检查并发送 / one tick of the alert sensors (same cursor)")
     alerts.set_defaults(func=cmd_alerts)
     home = sub.add_parser("instance", help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder")

@@ -33,6 +33,7 @@ class StepResult:
     checks: list[quality.CheckOutcome] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     preview: pd.DataFrame | None = None
+    markdown: dict[str, str] = field(default_factory=dict)  # shown rendered in the UI (tables, images)
 
 
 def load_attachment() -> pd.DataFrame:
@@ -298,6 +299,9 @@ class Steps:
             base = base.groupby("township", as_index=False)["completed"].sum()
             base.loc[len(base)] = [self.campaign["county_row_label"], base["completed"].sum()]
         frame = self._with_pace(frame, ["township"], base, days, day)
+        unmatched = frame["township"] == self.labels.unmatched  # no target: pace and status mean nothing there
+        frame.loc[unmatched, ["new_7d_avg", "required_daily"]] = float("nan")
+        frame.loc[unmatched, ["projected_date", "status"]] = None
         frame = conform_output(frame, load_contract("township_progress"))
         previous = self._previous_progress(day)
         self.warehouse.replace([Replacement("township_progress", frame, {"snapshot_date": day})])

@@ -1,18 +1,20 @@
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, table_metadata
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
+from yukuai_pipeline.report_step import excel_report as excel_report_step
 from yukuai_pipeline.roster_step import cadre_quotas as cadre_quotas_step
 from yukuai_pipeline.roster_step import roster_completeness as roster_step
 from yukuai_pipeline.settings import Settings
 from yukuai_pipeline.steps import StepResult, Steps
 
 OWNER = "team:county-data-office"
-REFERENCE, INGEST, MARTS, QUALITY = "reference", "ingest", "marts", "data_quality"
+REFERENCE, INGEST, MARTS, QUALITY, REPORTS = "reference", "ingest", "marts", "data_quality", "reports"
 SQL_KIND = "postgres" if Settings.from_env().database_url.startswith("postgresql") else "sqlite"
 
 # (check name, blocking, description): blocking checks stop downstream assets in the same run.
@@ -50,6 +52,9 @@ CHECKS = {
         ("roster_complete", False, "每个村（社区）五类队伍都完整。Every village's five rosters are complete and valid."),
         ("supervisor_not_on_committee", False, "监督委员会成员不兼任村（居）委会成员。No supervisor sits on the committee."),
         ("roster_places_matched", False, "名单中的村（社区）都能匹配。Every roster row names a known village."),
+    ],
+    "excel_report": [
+        ("report_written", False, "报表已生成。The workbook and chart were written."),
     ],
     "cadre_quotas": [
         ("quotas_sum_to_targets", False, "分配到人的任务之和等于村任务数。Quotas add up to each village target."),
@@ -118,5 +123,16 @@ cadre_quotas = _daily_asset(
     "Cadre quotas: each village target split among its committee members (largest remainder, sums exact).",
     ["village_targets", "roster_completeness"], cadre_quotas_step)
 
+@dg.asset(name="excel_report", group_name=REPORTS, owners=[OWNER], partitions_def=daily_partitions,
+          kinds={"excel", "pandas"}, check_specs=check_specs("excel_report", CHECKS["excel_report"]),
+          deps=["township_progress", "village_progress", "roster_completeness", "cadre_quotas", "data_quality_issues"],
+          description="Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表。\n\n"
+                      "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
+                      "and chart sheets, written to YUKUAI_REPORT_DIR.")
+def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    result = excel_report_step(yukuai.steps(), partition_date(context), Path(yukuai.report_dir))
+    return materialize_result(result, CHECKS["excel_report"])
+
+
 ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,
-              village_progress, roster_completeness, cadre_quotas, data_quality_issues]
+              village_progress, roster_completeness, cadre_quotas, data_quality_issues, excel_report]

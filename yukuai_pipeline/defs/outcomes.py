@@ -41,6 +41,7 @@ def materialize_result(result: StepResult, checks: list[tuple[str, bool, str]]) 
     preview = _markdown(result.preview)
     if preview is not None:
         metadata["预览 / preview"] = preview
+    metadata.update({k: dg.MetadataValue.md(v) for k, v in result.markdown.items()})
     return dg.MaterializeResult(metadata=metadata, check_results=check_results(result.checks, checks))
 
 
