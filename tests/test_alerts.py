@@ -187,3 +187,27 @@ def test_alert_sensors_load_in_definitions():
 
     assert defs.resolve_sensor_def("alert_sensor") is not None
     assert defs.resolve_sensor_def("run_failure_alert_sensor") is not None
+
+
+def test_the_alert_sensors_evaluate_through_dagster(tmp_path, robot):
+    from yukuai_pipeline.defs.alerting import alert_sensor, run_failure_alert_sensor
+
+    instance = dg.DagsterInstance.ephemeral()
+    yukuai, alerting = _resources(tmp_path, robot)
+    _run(instance, ok=False)
+    context = dg.build_sensor_context(instance=instance, resources={"yukuai": yukuai, "alerting": alerting})
+    result = alert_sensor.evaluate_tick(context)
+    assert "recorded=1" in result.skip_message and len(robot.posts) == 1
+
+    @dg.asset
+    def broken():
+        raise ValueError("文件《坏.csv》无法使用")
+
+    failed = dg.materialize([broken], instance=instance, raise_on_error=False)
+    run = instance.get_run_by_id(failed.run_id)
+    failure_event = next(e for e in failed.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    status_context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert_sensor", dagster_instance=instance, dagster_run=run,
+        dagster_event=failure_event, resources={"yukuai": yukuai, "alerting": alerting}).for_run_failure()
+    run_failure_alert_sensor(status_context)
+    assert len(robot.posts) == 2 and "运行失败" in robot.texts()[1] and "坏.csv" in robot.texts()[1]

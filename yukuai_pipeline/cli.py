@@ -121,6 +121,8 @@ def cmd_materialize(args) -> int:
 
 
 def _failure_messages(result) -> list[str]:
+    from yukuai_pipeline.defs.outcomes import root_cause
+
     messages = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -131,7 +133,7 @@ def _failure_messages(result) -> list[str]:
             error = event.event_specific_data.error
             if error and "DagsterAssetCheckFailedError" in error.message:
                 continue  # the failed blocking check above already says why, in the reader's words
-            messages.append(f"{event.step_key}: {error.message.strip() if error else '未知错误'}")
+            messages.append(f"{event.step_key}: {root_cause(error) if error else '未知错误'}")
     return messages or ["运行失败，详见 Dagster UI 中的运行日志"]
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from yukuai_pipeline import settings
+from yukuai_pipeline.defs.outcomes import root_cause
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.domain import alerts as texts
 from yukuai_pipeline.domain import landing
@@ -122,7 +123,7 @@ def alert_on_run_failure(outbox: Outbox, instance: dg.DagsterInstance, run: dg.D
         steps.append(entry.step_key)
         error = entry.dagster_event.event_specific_data.error
         if error and "DagsterAssetCheckFailedError" not in error.message:
-            messages.append(error.message.strip().splitlines()[-1])
+            messages.append(root_cause(error))
     outbox.record(texts.run_failed(run.run_id, run.job_name, run.tags.get("dagster/partition"), steps, messages,
                                    base_url))
     return 1

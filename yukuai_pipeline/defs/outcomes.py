@@ -78,3 +78,11 @@ def check_specs(asset_key: str, declared: list[tuple[str, bool, str]]) -> list[d
             for name, blocking, description in declared]
 
 
+
+
+def root_cause(error) -> str:
+    """The innermost error's message: Dagster wraps the step's own exception ("Error occurred while executing op")."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [line for line in error.message.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else error.cls_name or "未知错误"
