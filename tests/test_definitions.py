@@ -17,7 +17,7 @@ def test_definitions_load_with_every_asset_check_job_schedule_and_sensor():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == {"township_targets", "community_registry", "village_targets", "registration_counts",
-                    "township_progress", "village_progress", "data_quality_issues", "roster_completeness", "cadre_quotas", "excel_report"}
+                    "township_progress", "village_progress", "data_quality_issues", "roster_completeness", "cadre_quotas", "excel_report", "platform_activity"}
     assert defs.resolve_job_def("daily_refresh") is not None and defs.resolve_job_def("roster_refresh") is not None
     assert defs.resolve_schedule_def("daily_refresh_schedule") is not None
     assert defs.resolve_sensor_def("landing_sensor") is not None

@@ -107,7 +107,7 @@ def known_village(data: pd.DataFrame) -> pd.Series:
 
 def test_file_names(landing):
     expected = {"社区基本信息_2023-02-17.xlsx", "乡镇注册汇总_2023-02-17.xlsx", "基层队伍信息_2023-02-17.xlsx",
-                "注册用户明细_2023-02-17.xlsx", "注册用户明细_2023-02-24.xlsx"}
+                "平台应用情况_2023-02-17.xlsx", "注册用户明细_2023-02-17.xlsx", "注册用户明细_2023-02-24.xlsx"}
     expected |= {f"渝快社区注册用户_202302{17 + day}.csv" for day in range(1, 7)}
     assert {p.name for p in landing.iterdir()} == expected
 

@@ -49,6 +49,9 @@ def test_the_days_workbook_reproduces_the_attachment(runner, tmp_path):
                                               "completed_20230217", "gap_20230217"]].values.tolist()
     total = next(r for r in rows if r[0] == "合计")
     assert total[2:6] == [853_945, 102_476, 28_632, 73_844]
+    activity = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1))["平台应用"]
+    county = next(r for r in activity.iter_rows(values_only=True) if r[0] == "合计")
+    assert list(county[1:7]) == [480, 135, 321, 27, 7, 1]
 
 
 def test_village_figures_add_up_and_every_registry_village_has_a_row(runner):
@@ -115,3 +118,17 @@ def test_bad_rows_are_quarantined_and_the_rest_counted(tmp_path, database_url):
     assert quarantined["row_number"].astype(int).tolist() == [5, 6]
     assert quarantined["field"].tolist() == ["user_id", "status"]
     assert "13800001111" not in issues.to_string()
+
+
+def test_platform_activity_reproduces_the_notices_six_numbers(runner):
+    result = runner.run(FIRST)
+    assert result.success
+    rollup = runner.table("platform_activity_rollup", snapshot_date=D1)
+    county = rollup[rollup["township"] == "合计"].set_index("kind")["count_total"].astype(int).to_dict()
+    assert county == {"request": 480, "notice": 135, "disclosure": 321, "consultation": 27, "decision": 7,
+                      "review": 1}
+    decisions = rollup[(rollup["kind"] == "decision") & (rollup["township"] != "合计")].set_index("township")
+    assert int(decisions.loc["麻旺镇", "count_total"]) == 7 and int(decisions["count_total"].sum()) == 7
+    villages = runner.table("platform_activity", snapshot_date=D1)
+    assert len(villages) == 6 * runner.table("community_registry", snapshot_date=D1).shape[0]
+    assert _checks(result)["requests_handled"] is False  # the demo has requests unhandled for more than 7 days

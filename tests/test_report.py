@@ -122,7 +122,8 @@ def _row(ws, row: int, width: int) -> list:
 
 def test_file_name_and_sheets(workbook_path, book):
     assert workbook_path.name == "酉阳县渝快社区注册进度报表_2023-02-17.xlsx" == report_file_name(DAY)
-    assert book.sheetnames == ["乡镇进度", "村（社区）进度", "基层队伍完整性", "数据质量问题", "干部分配任务", "图表"]
+    assert book.sheetnames == ["乡镇进度", "村（社区）进度", "基层队伍完整性", "数据质量问题", "干部分配任务", "平台应用",
+                               "图表"]
     assert [p.name for p in workbook_path.parent.iterdir()] == [workbook_path.name]  # no temporary file left
 
 

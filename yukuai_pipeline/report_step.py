@@ -31,6 +31,7 @@ def report_data(steps: Steps, day: dt.date) -> ReportData:
         issues=read("data_quality_issues", {"snapshot_date": day}),
         quotas=read("cadre_quotas", {"snapshot_date": day}),
         county_history=history,
+        activity=read("platform_activity_rollup", {"snapshot_date": day}),
     )
 
 

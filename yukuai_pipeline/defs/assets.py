@@ -7,6 +7,7 @@ import dagster as dg
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, table_metadata
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
+from yukuai_pipeline.activity_step import platform_activity as activity_step
 from yukuai_pipeline.report_step import excel_report as excel_report_step
 from yukuai_pipeline.roster_step import cadre_quotas as cadre_quotas_step
 from yukuai_pipeline.roster_step import roster_completeness as roster_step
@@ -52,6 +53,12 @@ CHECKS = {
         ("roster_complete", False, "每个村（社区）五类队伍都完整。Every village's five rosters are complete and valid."),
         ("supervisor_not_on_committee", False, "监督委员会成员不兼任村（居）委会成员。No supervisor sits on the committee."),
         ("roster_places_matched", False, "名单中的村（社区）都能匹配。Every roster row names a known village."),
+    ],
+    "platform_activity": [
+        ("activity_file_usable", True, "平台应用明细可以读取（否则阻断）。The activity export can be read; blocks otherwise."),
+        ("every_village_uses_every_kind", False, "近30日每村都用过六项应用。Every village used all six functions in 30 days."),
+        ("requests_handled", False, "没有超期未处理的居民诉求。No resident request waits unhandled past the limit."),
+        ("closed_requests_rated", False, "已办结诉求有满意度评价。Closed requests carry a satisfaction rating."),
     ],
     "excel_report": [
         ("report_written", False, "报表已生成。The workbook and chart were written."),
@@ -123,9 +130,16 @@ cadre_quotas = _daily_asset(
     "Cadre quotas: each village target split among its committee members (largest remainder, sums exact).",
     ["village_targets", "roster_completeness"], cadre_quotas_step)
 
+platform_activity = _daily_asset(
+    "platform_activity", MARTS, "平台应用情况：居民诉求、信息发布、村（居）务公开、在线协商、民主决策、民主评议，按村（社区）累计和近30日次数。\n\n"
+    "Platform activity: the notice's six other assessed functions per village, total and last 30 days.",
+    ["community_registry"], activity_step)
+
+
 @dg.asset(name="excel_report", group_name=REPORTS, owners=[OWNER], partitions_def=daily_partitions,
           kinds={"excel", "pandas"}, check_specs=check_specs("excel_report", CHECKS["excel_report"]),
-          deps=["township_progress", "village_progress", "roster_completeness", "cadre_quotas", "data_quality_issues"],
+          deps=["township_progress", "village_progress", "roster_completeness", "cadre_quotas", "data_quality_issues",
+                "platform_activity"],
           description="Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表。\n\n"
                       "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
                       "and chart sheets, written to YUKUAI_REPORT_DIR.")
@@ -135,4 +149,5 @@ def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> d
 
 
 ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,
-              village_progress, roster_completeness, cadre_quotas, data_quality_issues, excel_report]
+              village_progress, roster_completeness, cadre_quotas, platform_activity, data_quality_issues,
+              excel_report]

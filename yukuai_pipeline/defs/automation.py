@@ -34,7 +34,7 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 
-REFERENCE_KINDS = ("community_registry", "roster")
+REFERENCE_KINDS = ("community_registry", "roster", "platform_activity")
 
 
 def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:

@@ -120,10 +120,11 @@ def _check_consistent(contract: Contract, file_name: str) -> None:
     contract.alias_index()
 
 
-INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "roster")
+INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "roster", "platform_activity")
 TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
           "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
-          "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state")
+          "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state",
+          "platform_activity", "platform_activity_rollup")
 
 
 def input_contracts() -> list[Contract]:

@@ -90,6 +90,10 @@ def generate_demo_data(landing_dir: Path, days: int = 42, seed: int = DEFAULT_SE
     roster_path = landing_dir / f"基层队伍信息_{baseline:%Y-%m-%d}.xlsx"
     write_roster(roster_path, demo_roster(registry, baseline, seed), baseline)
     paths.append(roster_path)
+    from yukuai_pipeline.domain.demo_activity import demo_activity, write_activity  # its own rng stream
+    activity_path = landing_dir / f"平台应用情况_{baseline:%Y-%m-%d}.xlsx"
+    write_activity(activity_path, demo_activity(registry, baseline, seed), baseline)
+    paths.append(activity_path)
     return sorted(paths)
 
 

@@ -79,7 +79,7 @@ def _unrecognised(path: Path, sheets: list[RawSheet], contracts: list[Contract])
         return InputFileError(path.name, f"看起来是「{contract.title}」，但缺少必需的列：{titles}",
                               f"导出时勾选这些列，或把表头改成 schemas/inputs/{contract.kind}.yaml 中列出的名称之一")
     return InputFileError(path.name, "无法识别文件类型（表头不是任何已知导出格式）",
-                          "确认这是平台导出的注册明细、注册汇总、社区基本信息或基层队伍信息表，表头在前 40 行内")
+                          "确认这是平台导出的注册明细、注册汇总、社区基本信息、基层队伍信息或平台应用明细表，表头在前 40 行内")
 
 
 def identify(path: Path, contracts: list[Contract] | None = None, sha256: str | None = None) -> FileIdentity:

@@ -9,7 +9,7 @@ import os
 import tempfile
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -33,6 +33,7 @@ class ReportData:
     issues: pd.DataFrame
     quotas: pd.DataFrame
     county_history: pd.DataFrame
+    activity: pd.DataFrame = field(default_factory=pd.DataFrame)  # platform_activity_rollup rows of the day
 
 
 # Cell kinds: text, integer, yes/no, or a number format for floats and dates.
@@ -60,6 +61,8 @@ ISSUE_COLUMNS = [("环节", "stage", TEXT), ("来源文件", "source_file", TEXT
                  ("说明", "message", TEXT), ("是否隔离", "quarantined", YES_NO)]
 QUOTA_COLUMNS = [("乡镇（街道）", "township", TEXT), ("村（社区）", "village", TEXT), ("姓名", "cadre_name", TEXT),
                  ("职务", "roles", TEXT), ("村任务数", "village_target", INT), ("分配任务数", "quota", INT)]
+ACTIVITY_KINDS = [("居民诉求", "request"), ("信息发布", "notice"), ("村（居）务公开", "disclosure"),
+                  ("在线协商", "consultation"), ("民主决策", "decision"), ("民主评议", "review")]
 ROLE_GROUP_ORDER = ["committee", "supervisor", "worker", "group_leader", "representative"]
 
 FILLS = {"滞后": PatternFill("solid", fgColor="FCE4D6"), "严重滞后": PatternFill("solid", fgColor="FFC7CE"),
@@ -104,6 +107,7 @@ def build_workbook(data: ReportData) -> Workbook:
     _roster_sheet(wb.create_sheet("基层队伍完整性"), data)
     _issue_sheet(wb.create_sheet("数据质量问题"), data)
     _quota_sheet(wb.create_sheet("干部分配任务"), data)
+    _activity_sheet(wb.create_sheet("平台应用"), data)
     _chart_sheet(wb.create_sheet("图表"), wb["乡镇进度"], township_rows, data)
     stamp = dt.datetime.combine(data.snapshot_date, dt.time())
     wb.properties.created = wb.properties.modified = stamp  # from the data, not the clock: same input, same file
@@ -286,6 +290,26 @@ def _quota_sheet(ws, data: ReportData) -> None:
         return
     write_table(ws, 1, QUOTA_COLUMNS, _sorted_by_township(data.quotas, data, ["village", "cadre_name"]))
     _print_ready(ws, data, header_row=1, freeze="A2")
+
+
+def _activity_sheet(ws, data: ReportData) -> None:
+    """The notice's six other assessed functions (一（三）), township by township: total and last 30 days."""
+    if data.activity is None or data.activity.empty:
+        put_text(ws.cell(1, 1), "尚未收到平台应用明细：导出后放入落地目录，这里按乡镇列出六项应用的次数。")
+        _print_ready(ws, data, header_row=1, freeze=None)
+        return
+    wide = data.activity.pivot_table(index="township", columns="kind", values=["count_total", "count_30d"],
+                                     aggfunc="sum", fill_value=0)
+    wide.columns = [f"{measure}_{kind}" for measure, kind in wide.columns]
+    wide = wide.reset_index()
+    county = data.campaign["county_row_label"]
+    body = _sorted_by_township(wide[wide["township"] != county], data, [])
+    rows = pd.concat([body, wide[wide["township"] == county]], ignore_index=True)
+    columns = [("乡镇（街道）", "township", TEXT)]
+    columns += [(f"{label}（累计）", f"count_total_{kind}", INT) for label, kind in ACTIVITY_KINDS]
+    columns += [(f"{label}（近30日）", f"count_30d_{kind}", INT) for label, kind in ACTIVITY_KINDS]
+    write_table(ws, 1, columns, rows)
+    _print_ready(ws, data, header_row=1, freeze="B2")
 
 
 def _chart_sheet(ws, township_ws, township_rows: tuple[int, int], data: ReportData) -> None:
