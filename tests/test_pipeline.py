@@ -49,6 +49,8 @@ def test_the_days_workbook_reproduces_the_attachment(runner, tmp_path):
                                               "completed_20230217", "gap_20230217"]].values.tolist()
     total = next(r for r in rows if r[0] == "合计")
     assert total[2:6] == [853_945, 102_476, 28_632, 73_844]
+    assert rows[header][-6:] == ["居民诉求", "信息发布", "村（居）务公开", "在线协商", "民主决策", "民主评议"]
+    assert total[-6:] == [480, 135, 321, 27, 7, 1]
     activity = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1))["平台应用"]
     county = next(r for r in activity.iter_rows(values_only=True) if r[0] == "合计")
     assert list(county[1:7]) == [480, 135, 321, 27, 7, 1]

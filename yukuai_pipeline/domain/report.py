@@ -224,10 +224,17 @@ def _attachment_rows(data: ReportData) -> tuple[pd.DataFrame, int]:
 def _township_sheet(ws, data: ReportData) -> tuple[int, int]:
     """Sheet 1; returns the first and last row of the attachment townships (the bar chart reads them)."""
     rows, official = _attachment_rows(data)
-    width = len(TOWNSHIP_COLUMNS)
+    columns = TOWNSHIP_COLUMNS
+    if data.activity is not None and not data.activity.empty:  # the notice's other indicators beside progress
+        totals = data.activity.pivot_table(index="township", columns="kind", values="count_total", aggfunc="sum")
+        county = data.campaign["county_row_label"]
+        key = rows["township"].where(rows["seq"] != county, county)  # the county row carries 合计 in 序号
+        rows = rows.join(totals.add_prefix("activity_"), on=key)
+        columns = columns + [(label, f"activity_{kind}", INT) for label, kind in ACTIVITY_KINDS]
+    width = len(columns)
     put_line(ws, 1, _title(data), width, bold=True, size=14)
     put_line(ws, 2, _as_of(data), width)
-    last = write_table(ws, 3, TOWNSHIP_COLUMNS, rows)
+    last = write_table(ws, 3, columns, rows)
     for row in range(4, last + 1):
         ws.cell(row, 1).alignment = Alignment(horizontal="center")
     put_line(ws, last + 2, _legend(data.campaign["pace"]), width)
