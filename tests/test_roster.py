@@ -168,3 +168,13 @@ def test_the_real_278_villages_each_get_five_rows():
     table = completeness(registry, empty, set(), RULES, LABELS)
     assert len(table) == 278 * 5
     assert (table["status"] == "不完整").all() and table["reasons"].str.contains("未录入").all()
+
+
+def test_vectorised_id_checks_agree_with_the_reference_function():
+    from yukuai_pipeline.domain.roster import id_problems
+
+    numbers = ["11010519491231002X", "11010519491231002x", "110105194912310021", "11010519491231002", "",
+               make_id("20230230", 1), make_id("20100101", 1), make_id("20050217", 1), make_id("20050218", 1),
+               make_id("18991231", 1), make_id("19800229", 1), make_id("19840229", 1), None]
+    vectorised = id_problems(pd.Series(numbers), ON, 18).tolist()
+    assert vectorised == [id_problem(n, ON) for n in numbers]

@@ -6,11 +6,11 @@ import pandas as pd
 
 from yukuai_pipeline.domain import activity, landing, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
-from yukuai_pipeline.domain.intake import load
 from yukuai_pipeline.domain.names import VillageMatcher
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
-from yukuai_pipeline.steps import StepResult, Steps, file_issues, issues_frame, log_replacements, log_row, township_matcher
+from yukuai_pipeline.steps import (StepResult, Steps, file_issues, issues_frame, load_file, log_replacements, log_row,
+                                   township_matcher)
 from yukuai_pipeline.warehouse import Replacement
 
 KIND = "platform_activity"
@@ -23,7 +23,7 @@ def platform_activity(steps: Steps, day: dt.date) -> StepResult:
         return StepResult(0, [quality.passed("activity_file_usable", "没有平台应用明细", "ERROR"),
                               quality.failed("every_village_uses_every_kind", f"{day} 及之前没有平台应用明细导出")])
     try:
-        loaded = load(chosen.path, chosen)
+        loaded = load_file(chosen)
     except InputFileError as err:
         steps.refuse(day, KIND, chosen, err)
         return StepResult(0, [quality.failed("activity_file_usable", str(err), "ERROR")])

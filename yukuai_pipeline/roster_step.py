@@ -7,7 +7,6 @@ import pandas as pd
 
 from yukuai_pipeline.domain import landing, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
-from yukuai_pipeline.domain.intake import load
 from yukuai_pipeline.domain.names import VillageMatcher, short_village_name
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
@@ -15,7 +14,8 @@ from yukuai_pipeline.domain.roster import (RoleVocabulary, check_records, duplic
                                            members)
 from yukuai_pipeline.domain.roster_rules import COMPLETE, completeness, load_rules, township_summary
 from yukuai_pipeline.domain.targets import cadre_quotas as allocate_cadre_quotas
-from yukuai_pipeline.steps import StepResult, Steps, file_issues, issues_frame, log_replacements, log_row, township_matcher
+from yukuai_pipeline.steps import (StepResult, Steps, file_issues, issues_frame, load_file, log_replacements, log_row,
+                                   township_matcher)
 from yukuai_pipeline.warehouse import Replacement
 
 ROSTER = "roster"
@@ -48,7 +48,7 @@ def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
     loaded = None
     if chosen is not None:
         try:
-            loaded = load(chosen.path, chosen)
+            loaded = load_file(chosen)
         except InputFileError as err:
             steps.refuse(day, STAGE, chosen, err)
             return StepResult(0, [quality.failed("roster_file_usable", str(err), "ERROR")])

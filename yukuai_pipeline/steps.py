@@ -5,6 +5,7 @@ The Dagster layer (defs/) only calls these and converts their outcomes.
 """
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,21 @@ from yukuai_pipeline.domain.targets import township_targets, village_targets
 from yukuai_pipeline.warehouse import Replacement, Warehouse
 
 USER_LEVEL, SUMMARY, REGISTRY = "registrations", "registration_summary", "community_registry"
+_LOADED: OrderedDict[tuple[str, str], LoadedFile] = OrderedDict()
+LOADED_FILES_KEPT = 4  # a range of days in one process re-reads the same registry, roster and activity export
+
+
+def load_file(identity: FileIdentity) -> LoadedFile:
+    """intake.load, remembered per (path, content hash) for the few files every day of a range uses again."""
+    key = (str(identity.path), identity.sha256)
+    if key in _LOADED:
+        _LOADED.move_to_end(key)
+        return _LOADED[key]
+    loaded = load(identity.path, identity)
+    _LOADED[key] = loaded
+    while len(_LOADED) > LOADED_FILES_KEPT:
+        _LOADED.popitem(last=False)
+    return loaded
 
 
 @dataclass
@@ -126,7 +142,7 @@ class Steps:
                                    "乡镇级进度照常计算")
             return StepResult(0, [quality.passed("registry_usable", "没有需要读取的社区基本信息表", "ERROR"), check])
         try:
-            loaded = load(chosen.path, chosen)
+            loaded = load_file(chosen)
         except InputFileError as err:
             self.refuse(day, "community_registry", chosen, err)
             return StepResult(0, [quality.failed("registry_usable", str(err), "ERROR"),
@@ -188,7 +204,7 @@ class Steps:
                 continue
             seen_sha[identity.sha256] = identity.path.name
             try:
-                loaded.append(load(identity.path, identity))
+                loaded.append(load_file(identity))
             except InputFileError as err:
                 refused.append((identity, err))
         refused += [(identity, identity.error) for identity in broken]

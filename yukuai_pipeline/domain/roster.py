@@ -5,10 +5,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key
-from yukuai_pipeline.domain.identity import gender_problem, id_gender, id_problem, normalise_id, phone_problem
+from yukuai_pipeline.domain.identity import WEIGHTS as _ID_WEIGHTS
+from yukuai_pipeline.domain.identity import id_gender, normalise_id
 from yukuai_pipeline.domain.privacy import mask_id_number, mask_phone
 
 _ROLE_SEPARATORS = re.compile(r"兼|、|，|,|;|；|/|／|\+")
@@ -66,33 +68,66 @@ def group_number(text: object) -> int | None:
 
 
 def _issue(row, field: str, message: str, value: str | None) -> dict:
-    return {"check": "invalid_roster_record", "severity": "WARN", "township": row.township_std,
-            "village": row.village_std, "row_number": int(row.row_number), "field": field, "value_masked": value,
-            "message": f"{row.village_std}“{row.name}”：{message}", "quarantined": False}
+    return {"check": "invalid_roster_record", "severity": "WARN", "township": row["township_std"],
+            "village": row["village_std"], "row_number": int(row["row_number"]), "field": field, "value_masked": value,
+            "message": f"{row['village_std']}“{row['name']}”：{message}", "quarantined": False}
+
+
+def id_problems(numbers: pd.Series, on: dt.date, min_age: int) -> pd.Series:
+    """identity.id_problem over a whole column at once (a city's roster has half a million rows); the row-wise
+    function stays the reference and the tests compare both."""
+    text = numbers.fillna("").astype("str").str.strip().str.upper().str.replace(" ", "", regex=False)
+    shaped = text.str.match(r"^\d{17}[\dX]$")
+    reasons = pd.Series(None, index=numbers.index, dtype="object")
+    reasons[text == ""] = "身份证号为空"
+    wrong_shape = (text != "") & ~shaped
+    reasons[wrong_shape] = "身份证号应为 18 位（17 位数字加 1 位数字或 X），实际 " + text[wrong_shape].str.len().astype(
+        "str") + " 位"
+    good = text[shaped]
+    if good.empty:
+        return reasons.astype("object").where(reasons.notna(), None)
+    digits = np.frombuffer("".join(good.str[:17]).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - ord("0")
+    expected = np.array(list("10X98765432"))[(digits * np.array(_ID_WEIGHTS)).sum(axis=1) % 11]
+    bad_check = pd.Series(expected != good.str[17].to_numpy(), index=good.index)
+    born = pd.to_datetime(good.str[6:14], format="%Y%m%d", errors="coerce")
+    today = pd.Timestamp(on)
+    no_birth = born.isna() | (born > today) | (born.dt.year < 1900)
+    birthday_ahead = (born.dt.month > today.month) | ((born.dt.month == today.month) & (born.dt.day > today.day))
+    age = today.year - born.dt.year - birthday_ahead.astype(int)
+    minor = ~no_birth & (age < min_age)
+    reasons[bad_check[bad_check].index] = "身份证号校验位不正确（GB 11643）"
+    rest = ~bad_check
+    reasons[no_birth[no_birth & rest].index] = "身份证号中的出生日期不存在"
+    for i in minor[minor & rest & ~no_birth].index:
+        reasons[i] = f"按身份证号计算未满 {min_age} 周岁（{int(age[i])} 岁）"
+    return reasons.astype("object").where(reasons.notna(), None)
 
 
 def check_records(rows: pd.DataFrame, on: dt.date, min_age: int) -> tuple[pd.Series, list[dict]]:
     """(row index -> has a problem, issues). Problem records still count as listed people (status 有误).
     rows carry township_std, village_std and row_number (the file's line)."""
+    numbers = rows["id_number"].where(rows["id_number"].map(lambda v: isinstance(v, str)), None)
+    id_reason = id_problems(numbers, on, min_age)
+    normal = numbers.fillna("").astype("str").str.strip().str.upper().str.replace(" ", "", regex=False)
+    shaped = normal.str.match(r"^\d{17}[\dX]$")
+    gender = rows["gender"].where(rows["gender"].isin(["男", "女"]))
+    from_id = normal.str[16].where(shaped).map(lambda d: ("男" if int(d) % 2 else "女") if isinstance(d, str) else None)
+    gender_bad = gender.notna() & from_id.notna() & (gender != from_id)
+    phones = rows["phone"].where(rows["phone"].map(lambda v: isinstance(v, str)), None)
+    phone_reason = pd.Series(None, index=rows.index, dtype="object")
+    phone_reason[phones.isna() | (phones.fillna("") == "")] = "手机号为空"
+    phone_reason[phones.notna() & (phones != "") & ~phones.fillna("").str.match(r"^1[3-9]\d{9}$")] = \
+        "手机号应为 11 位、1 开头的大陆手机号"
     issues = []
-    bad = pd.Series(False, index=rows.index)
-    for row in rows.itertuples():
-        problems = []
-        number = normalise_id(row.id_number if isinstance(row.id_number, str) else None)
-        reason = id_problem(number, on, min_age)
-        if reason:
-            problems.append(("id_number", reason, mask_id_number(number) if number else None))
-        gender = row.gender if isinstance(row.gender, str) else None
-        reason = gender_problem(gender, number)
-        if reason:
-            problems.append(("gender", reason, gender))
-        phone = row.phone if isinstance(row.phone, str) else None
-        reason = phone_problem(phone)
-        if reason:
-            problems.append(("phone", reason, mask_phone(phone) if phone else None))
-        for field, message, value in problems:
-            issues.append(_issue(row, field, message, value))
-        bad[row.Index] = bool(problems)
+    bad = id_reason.notna() | gender_bad | phone_reason.notna()
+    for index in bad.index[bad.to_numpy()]:
+        row = rows.loc[index]
+        if pd.notna(id_reason[index]):
+            issues.append(_issue(row, "id_number", id_reason[index], mask_id_number(normal[index]) or None))
+        if gender_bad[index]:
+            issues.append(_issue(row, "gender", f"性别“{gender[index]}”与身份证号（第 17 位）不符", gender[index]))
+        if pd.notna(phone_reason[index]):
+            issues.append(_issue(row, "phone", phone_reason[index], mask_phone(phones[index]) if phones[index] else None))
     return bad, issues
 
 
@@ -104,7 +139,7 @@ def members(rows: pd.DataFrame, vocabulary: RoleVocabulary) -> tuple[pd.DataFram
     for row in rows.itertuples():
         roles, unknown = parsed.get(row.role, ([], []))
         if unknown:
-            issues.append({**_issue(row, "role", f"职务“{'、'.join(unknown)}”无法识别（可在 schemas/inputs/roster.yaml "
+            issues.append({**_issue(row._asdict(), "role", f"职务“{'、'.join(unknown)}”无法识别（可在 schemas/inputs/roster.yaml "
                                                  "的 roles 中补充写法）", row.role), "quarantined": not roles})
         for role in dict.fromkeys(roles):
             exploded.append((row.Index, role, vocabulary.group_of[role]))
@@ -122,7 +157,7 @@ def duplicate_listings(people: pd.DataFrame) -> list[dict]:
     """The same person twice in the same role in the same village."""
     keys = ["township_std", "village_std", "role_std", "person"]
     repeated = people[people.duplicated(keys, keep="first")]
-    return [_issue(row, "id_number", f"同一人在同一村（社区）重复登记为“{row.role}”",
+    return [_issue(row._asdict(), "id_number", f"同一人在同一村（社区）重复登记为“{row.role}”",
                    mask_id_number(row.id_number) if isinstance(row.id_number, str) else None)
             | {"check": "duplicate_roster_record"} for row in repeated.itertuples()]
 

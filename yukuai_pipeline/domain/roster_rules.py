@@ -8,6 +8,7 @@ the village's registry figures. Head-count rules set the row's required_min/requ
 import ast
 import math
 import operator
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -69,32 +70,33 @@ def _evaluate(node, figures):
 
 
 def village_measures(people: pd.DataFrame, group_count) -> dict[str, float]:
-    """Every measure a rule may read, for one village's members (one row per person and role)."""
-    def persons(mask) -> set:
-        return set(people.loc[mask, "person"])
-
-    committee = persons(people["role_std"] == "village_committee")
-    supervisors = persons(people["role_std"] == "supervisor")
-    representatives = persons(people["role_std"] == "representative")
-    women = persons(people["gender_std"] == "女")
-    leaders = people[people["role_std"] == "group_leader"]
-    numbers = leaders["group_number"].dropna().astype(int)
-    per_group = numbers.value_counts()
-    assembly = committee | representatives
-    expected = set(range(1, int(group_count) + 1)) if group_count is not None and not pd.isna(group_count) else None
+    """Every measure a rule may read, for one village's members (one row per person and role). Plain Python sets
+    over the village's few hundred rows: a city has ~11,000 villages, so per-village pandas calls would dominate."""
+    by_role: dict[str, set] = defaultdict(set)
+    women, numbers = set(), []
+    for role, person, gender, number in zip(people["role_std"], people["person"], people["gender_std"],
+                                            people["group_number"]):
+        by_role[role].add(person)
+        if gender == "女":
+            women.add(person)
+        if role == "group_leader" and number is not None and not pd.isna(number):
+            numbers.append(int(number))
+    committee, supervisors = by_role["village_committee"], by_role["supervisor"]
+    assembly = committee | by_role["representative"]
+    known_groups = group_count is not None and not pd.isna(group_count)
     return {
         "roster_rows": len(people),
         "village_committee_members": len(committee),
         "village_committee_women": len(committee & women),
-        "party_committee_members": len(persons(people["role_std"] == "party_committee")),
+        "party_committee_members": len(by_role["party_committee"]),
         "supervisor_members": len(supervisors),
         "supervisors_on_village_committee": len(supervisors & committee),
-        "group_leaders": len(set(leaders["person"])),
-        "groups_without_leader": None if expected is None else len(expected - set(numbers)),
-        "groups_with_several_leaders": int((per_group > 1).sum()),
-        "representatives": len(representatives),
+        "group_leaders": len(by_role["group_leader"]),
+        "groups_without_leader": len(set(range(1, int(group_count) + 1)) - set(numbers)) if known_groups else None,
+        "groups_with_several_leaders": sum(1 for n in Counter(numbers).values() if n > 1),
+        "representatives": len(by_role["representative"]),
         "women_share_of_assembly": (len(assembly & women) / len(assembly)) if assembly else 0.0,
-        "workers": len(persons(people["role_std"] == "worker")),
+        "workers": len(by_role["worker"]),
     }
 
 
@@ -105,6 +107,7 @@ def _fmt(value) -> str:
 def judge_village(village: dict, people: pd.DataFrame, invalid_rows: set, rules: list[Rule], labels: dict) -> list[dict]:
     """The five completeness rows of one registry village."""
     measures = village_measures(people, village.get("group_count"))
+    groups, sources, persons = people["role_group"].tolist(), people["source_index"].tolist(), people["person"].tolist()
     rows = []
     for group in ROLE_GROUPS:
         group_rules = [r for r in rules if r.role_group in (group, "all") and village["committee_type"] in r.applies_to]
@@ -126,15 +129,15 @@ def judge_village(village: dict, people: pd.DataFrame, invalid_rows: set, rules:
             elif high is not None and value > high:
                 kinds.add(WRONG if rule.head_count else _KIND[rule.kind])
                 reasons.append(f"{rule.message}：实际 {_fmt(value)}，应不多于 {_fmt(high)}（{rule.source}）")
-        group_people = people[people["role_group"] == group]
-        invalid = len(set(group_people["source_index"]) & invalid_rows)
+        in_group = [i for i, g in enumerate(groups) if g == group]
+        invalid = len({sources[i] for i in in_group} & invalid_rows)
         if invalid:
             kinds.add(WRONG)
             reasons.append(f"{invalid} 条记录的身份证号、性别或手机号有误")
         status = INCOMPLETE if INCOMPLETE in kinds else WRONG if WRONG in kinds else COMPLETE
         rows.append({"role_group": group, "role_group_label": labels[group], "required_min": required_min,
                      "required_max": required_max,
-                     "actual": actual if actual is not None else len(set(group_people["person"])),
+                     "actual": actual if actual is not None else len({persons[i] for i in in_group}),
                      "invalid_records": invalid, "status": status, "reasons": "；".join(reasons) or None})
     return rows
 
