@@ -10,7 +10,7 @@ import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
 from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
-from yukuai_pipeline.domain.parsing import parse_frame
+from yukuai_pipeline.domain.parsing import parse_frame, per_distinct
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
@@ -134,16 +134,19 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     handful of vectorised passes.
     """
     below = cells.iloc[match.last_row + 1:]
-    body = below.iloc[:, list(match.columns.values())].copy()
-    body.columns = list(match.columns.keys())
-    text = body.astype("str")
-    nonblank = body.notna() & ~text.apply(lambda c: c.str.strip().isin(["", "nan", "None"]))
-    filled = nonblank.sum(axis=1)
+    candidates = sorted(set(match.columns.values()).union(*match.duplicate_columns.values()))
+    blank = {p: per_distinct(below.iloc[:, p], _blank).astype(bool) for p in candidates}
+    positions = {column: _fullest(blank, position, match.duplicate_columns.get(column, []))
+                 for column, position in match.columns.items()}
+    body = below.iloc[:, list(positions.values())].copy()
+    body.columns = list(positions.keys())
+    filled = sum((~blank[p]).astype("int64") for p in positions.values())
     body = body[filled > 0]
-    lead = below.loc[body.index].iloc[:, : min(3, below.shape[1])].astype("str")
-    maybe_total = lead.apply(lambda c: c.str.contains("合|总|小|累|total", case=False, na=False)).any(axis=1)
+    lead = below.loc[body.index].iloc[:, : min(3, below.shape[1])]
+    maybe_total = lead.apply(lambda c: per_distinct(c, lambda d: d.astype("str").str.contains(
+        "合|总|小|累|total", case=False, na=False)).astype(bool)).any(axis=1)
     maybe_footnote = filled.loc[body.index] <= 2
-    suspects = lead[maybe_total | maybe_footnote].map(header_key)
+    suspects = lead[maybe_total | maybe_footnote].astype("str").map(header_key)
     is_total = suspects.apply(lambda c: c.isin(_TOTAL_WORDS) | c.str.startswith(("合计", "总计"))).any(axis=1)
     first_text = suspects.apply(lambda r: next((v for v in r if v and v not in ("nan", "none")), ""), axis=1)
     is_footnote = first_text.astype("str").str.startswith(_FOOTNOTE_PREFIXES) & maybe_footnote.loc[suspects.index]
@@ -153,6 +156,17 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     body = body[~body.index.isin(dropped)]
     body.insert(len(body.columns), "_row", body.index + 1)
     return body, totals
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    return values.isna() | values.astype("str").str.strip().isin(["", "nan", "None"])
+
+
+def _fullest(blank: dict[int, pd.Series], first: int, copies: list[int]) -> int:
+    """A header written twice: the copy that holds data (the first one when several do)."""
+    candidates = [first, *copies]
+    filled = [int((~blank[p]).sum()) for p in candidates]
+    return candidates[filled.index(max(filled))]
 
 
 def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, set]:

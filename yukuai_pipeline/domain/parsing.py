@@ -16,9 +16,24 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EMPTY = {"", "-", "—", "/", "无", "null", "none", "nan", "n/a"}
 
 
+def per_distinct(values: pd.Series, function) -> pd.Series:
+    """function(a Series of the distinct values) spread back onto every row: an export repeats a few townships,
+    villages, statuses and dates a million times, so per-text work is done once per text. Only for text columns:
+    factorize would take 1, 1.0 and True for one value."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return pd.Series(function(values.astype("object")).to_numpy(), index=values.index)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series([*uniques, None], dtype="object")  # the last one stands for every missing cell
+    codes[codes < 0] = len(uniques)
+    result = function(distinct)
+    return pd.Series(result.to_numpy()[codes], index=values.index)
+
+
 def _is_empty(values: pd.Series) -> pd.Series:
-    as_text = values.astype("str").str.strip().str.lower()
-    return (values.isna() | as_text.isin(_EMPTY)).astype(bool)
+    def empty(distinct: pd.Series) -> pd.Series:
+        return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
+
+    return per_distinct(values, empty).astype(bool)
 
 
 def _nfkc_distinct(values: pd.Series) -> pd.Series:
@@ -32,7 +47,7 @@ def _nfkc_distinct(values: pd.Series) -> pd.Series:
 
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     empty = _is_empty(values)
-    text = values.where(~empty, "").astype("str").str.strip()
+    text = per_distinct(values.where(~empty, ""), lambda d: d.astype("str").str.strip()).astype("str")
     return text.where(~empty), pd.Series(False, index=values.index)
 
 
@@ -55,10 +70,13 @@ def parse_identifier(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_count(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Whole non-negative-or-not numbers: "1,258", "１２５８", "1 258人" all read as 1258; 3.5 is an error."""
+    """Whole non-negative-or-not numbers: "1,258", "１２５８", "1 258人" all read as 1258; 3.5 is an error, and so is
+    "3,5": a comma is read only as a thousands separator between groups of three digits."""
     empty = _is_empty(values)
     text = _nfkc_distinct(values.where(~empty, "").map(lambda v: repr(v) if isinstance(v, float) else str(v)))
-    cleaned = text.str.replace(r"[,，\s]", "", regex=True).str.replace(r"(人|户|个|组|名)$", "", regex=True)
+    cleaned = text.str.replace(r"\s", "", regex=True).str.replace(r"(人|户|个|组|名)$", "", regex=True)
+    misgrouped = cleaned.str.contains(",", regex=False) & ~cleaned.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+    cleaned = cleaned.str.replace(",", "", regex=False).where(~misgrouped, "x")
     numbers = pd.to_numeric(cleaned.where(~empty), errors="coerce")
     whole = numbers.notna() & (numbers == np.floor(numbers.fillna(0)))
     bad = ~empty & ~whole
@@ -68,43 +86,78 @@ def parse_count(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """datetime cells as they are; Excel serial numbers; text such as 2023-02-17 08:00, 2023/2/17, 2023年2月17日."""
+    """datetime cells as they are; Excel serial numbers (also written as text, as a CSV saved from Excel holds them);
+    text such as 2023-02-17 08:00, 2023/2/17, 2023年2月17日 8时30分."""
     empty = _is_empty(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    is_datetime = values.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
+    all_text = pd.api.types.infer_dtype(values, skipna=True) == "string"  # a CSV column: skip the type loops
+    is_datetime = pd.Series(False, index=values.index) if all_text else values.map(
+        lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
     if is_datetime.any():
-        out[is_datetime] = pd.to_datetime(values[is_datetime].astype(str), errors="coerce")
-    is_number = values.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)) & ~empty
+        # one by one: a column mixing dates and datetimes (calamine gives a date for a midnight time) must not
+        # have its format inferred from the first cell
+        out[is_datetime] = values[is_datetime].map(_timestamp).astype("datetime64[ns]")
+    is_number = pd.Series(False, index=values.index) if all_text else values.map(
+        lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)) & ~empty
     if is_number.any():
-        serial = pd.to_numeric(values[is_number], errors="coerce")
-        in_range = serial.between(20000, 80000)  # 1954..2119: anything else is not a plausible date serial
-        out[serial[in_range].index] = _EXCEL_EPOCH + pd.to_timedelta(serial[in_range], unit="D")
+        out[is_number] = _from_serial(pd.to_numeric(values[is_number], errors="coerce"))
     is_text = ~empty & ~is_datetime & ~is_number
     if is_text.any():
-        text = _nfkc_distinct(values[is_text].astype(str))
-        text = (text.str.replace(r"\s*年\s*", "-", regex=True).str.replace(r"\s*月\s*", "-", regex=True)
-                .str.replace(r"\s*[日号]\s*", " ", regex=True).str.replace(r"[/.]", "-", regex=True)
-                .str.replace(r"\s+", " ", regex=True).str.strip())
-        parsed = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-        rest = parsed.isna()
-        if rest.any():
-            parsed[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
-        out[is_text] = parsed.astype("datetime64[ns]")
+        out[is_text] = _from_text(values[is_text].astype(str)).astype("datetime64[ns]")
     bad = ~empty & out.isna()
     return out, bad
 
 
+def _timestamp(value) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(value).tz_localize(None).as_unit("ns")
+    except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        return pd.NaT
+
+
+def _from_serial(serial: pd.Series) -> pd.Series:
+    in_range = serial.between(20000, 80000)  # 1954..2119: anything else is not a plausible date serial
+    return (_EXCEL_EPOCH + pd.to_timedelta(serial.where(in_range), unit="D")).astype("datetime64[ns]")
+
+
+def _from_text(raw: pd.Series) -> pd.Series:
+    # The common exports first, in one vectorised pass each; only what is left goes through normalisation.
+    parsed = pd.to_datetime(raw, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    for form in ("%Y-%m-%d", "%Y-%m-%d %H:%M"):
+        rest = parsed.isna()
+        if rest.any():
+            parsed[rest] = pd.to_datetime(raw[rest], format=form, errors="coerce")
+    rest = parsed.isna()
+    if not rest.any():
+        return parsed
+    text = _nfkc_distinct(raw[rest])
+    serial = text.str.fullmatch(r"\d{5}(\.\d+)?")
+    if serial.any():
+        parsed[serial[serial].index] = _from_serial(pd.to_numeric(text[serial], errors="coerce"))
+    text = text[~serial]
+    text = (text.str.replace(r"\s*年\s*", "-", regex=True).str.replace(r"\s*月\s*", "-", regex=True)
+            .str.replace(r"\s*[日号]\s*", " ", regex=True).str.replace(r"[/.]", "-", regex=True)
+            .str.replace(r"\s*[时時点點分]\s*", ":", regex=True).str.replace(r"\s*秒\s*", "", regex=True)
+            .str.replace(r"\s+", " ", regex=True).str.strip().str.replace(r":$", ":00", regex=True))
+    if text.empty:
+        return parsed
+    strict = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    left = strict.isna()
+    if left.any():
+        strict[left] = pd.to_datetime(text[left], format="mixed", errors="coerce")
+    parsed[text.index] = strict
+    return parsed
+
+
 def parse_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text, _ = parse_identifier(values)
-    digits = text.str.replace(r"^(\+?86)", "", regex=True).str.replace(r"[-()]", "", regex=True)
+    digits = text.str.replace(r"^\+?86|[-()]", "", regex=True)  # the country code, then dashes and brackets
     return digits, pd.Series(False, index=values.index)
 
 
 def parse_vocabulary(values: pd.Series, vocabulary: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     empty = _is_empty(values)
-    keys = values.where(~empty, "").map(header_key)
-    mapping = {k: vocabulary.get(k) for k in keys.unique()}
-    out = keys.map(mapping)
+    out = per_distinct(values.where(~empty, ""), lambda d: d.map(lambda v: vocabulary.get(header_key(v))))
     bad = ~empty & out.isna()
     return out.astype("str").where(out.notna()), bad
 
@@ -125,9 +178,17 @@ def parse_frame(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, 
             reason = {"count": "不是整数", "datetime": "无法识别为日期/时间"}.get(kind, "无法识别")
         typed[column] = parsed
         if bad.any():
-            failures.append(pd.DataFrame({"index": frame.index[bad.to_numpy()], "field": column,
-                                          "raw": frame.loc[bad, column].astype(str).str.slice(0, 200),
-                                          "message": reason}))
+            failures.append(_failures(frame, column, bad, reason))
+        if kind == "datetime" and column in contract.sections.get("plausible_dates", {}):
+            earliest = pd.Timestamp(contract.sections["plausible_dates"][column]["min"])
+            too_early = parsed < earliest
+            if too_early.any():
+                failures.append(_failures(frame, column, too_early, f"早于 {earliest:%Y-%m-%d}，不可能是真实的日期"))
     if failures:
         return typed, pd.concat(failures, ignore_index=True)
     return typed, pd.DataFrame(columns=["index", "field", "raw", "message"])
+
+
+def _failures(frame: pd.DataFrame, column: str, bad: pd.Series, reason: str) -> pd.DataFrame:
+    return pd.DataFrame({"index": frame.index[bad.to_numpy()], "field": column,
+                         "raw": frame.loc[bad, column].astype(str).str.slice(0, 200), "message": reason})

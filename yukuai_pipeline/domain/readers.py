@@ -6,6 +6,7 @@ object DataFrame whose index is the file's 0-based row), so header finding and p
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from python_calamine import CalamineWorkbook
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_MARKUP = re.compile(rb"(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|table|\?xml|meta|head|body)", re.IGNORECASE)
 _SAMPLE_BYTES = 256 * 1024
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
 
@@ -43,31 +46,41 @@ def read_raw(path: Path, nrows: int | None = None) -> list[RawSheet]:
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            head = fh.read(8)
+            head = fh.read(1024)
     except OSError as err:
         raise InputFileError(path.name, f"读取失败（{err.strerror}）", "确认文件存在且有读取权限") from err
     if not head:
         raise InputFileError(path.name, "文件为空（0 字节）", "从平台重新导出该文件")
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
         return _read_workbook(path, nrows, encrypted_possible=head.startswith(_OLE_MAGIC))
+    if _MARKUP.match(head):
+        raise InputFileError(path.name, "这是网页（HTML）或 XML 格式的表格，不是真正的 Excel 或 CSV 文件",
+                             "在 Excel 中打开它，“另存为” Excel 工作簿（.xlsx）后再放入")
     return [_read_csv(path, nrows)]
 
 
 def _read_workbook(path: Path, nrows: int | None, encrypted_possible: bool) -> list[RawSheet]:
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheets = []
-        for name in workbook.sheet_names:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-            sheets.append(RawSheet(name=name, cells=_frame(rows)))
+        with open(path, "rb") as fh:  # by content: an .xls named .xlsx (or the reverse) opens all the same
+            workbook = CalamineWorkbook.from_filelike(fh)
+            sheets = []
+            for name in workbook.sheet_names:
+                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+                sheets.append(RawSheet(name=name, cells=_frame(rows)))
         return sheets
     except Exception as err:  # calamine raises several unrelated types for broken files
         if "password" in str(err).lower() or "encrypt" in str(err).lower() or (
-            encrypted_possible and path.suffix.lower() in (".xlsx", ".xlsm")
+            encrypted_possible and (path.suffix.lower() in (".xlsx", ".xlsm") or _holds_encrypted_package(path))
         ):
             raise InputFileError(path.name, "工作簿已加密或受密码保护", "在 Excel 中取消密码后另存为 .xlsx 再放入") from err
         raise InputFileError(path.name, f"Excel 文件已损坏或格式不对（{type(err).__name__}）",
                              "从平台重新导出，或在 Excel 中打开后另存为 .xlsx") from err
+
+
+def _holds_encrypted_package(path: Path) -> bool:
+    """A password-protected .xlsx is an OLE file holding an "EncryptedPackage" stream, whatever its name."""
+    with open(path, "rb") as fh:
+        return _ENCRYPTED_PACKAGE in fh.read(64 * 1024 * 1024)
 
 
 def _frame(rows: list[list]) -> pd.DataFrame:
@@ -76,12 +89,15 @@ def _frame(rows: list[list]) -> pd.DataFrame:
 
 
 def detect_encoding(sample: bytes) -> str:
-    """BOM first; then strict UTF-8 (an incomplete last character is fine); then GB18030, a superset of GBK."""
+    """BOM first; then UTF-16 by its zero bytes; then strict UTF-8 (an incomplete last character is fine); then
+    GB18030, a superset of GBK."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
-    if sample[1:200:2].count(0) > 50 and sample[0:200:2].count(0) < 5:
+    window = sample[:4096]  # UTF-16 without BOM: ASCII digits and commas leave zero bytes on one side only
+    odd, even = window[1::2].count(0), window[0::2].count(0)
+    if odd > len(window) // 20 and even < odd // 4:
         return "utf-16-le"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)

@@ -46,7 +46,8 @@ def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: Vill
         out["village_std"] = labels.township_only
         return out, issues
     if villages is None:
-        out["village_std"] = out["village"].map(normalize_text).replace("", labels.unmatched)
+        names = {v: normalize_text(v) or labels.unmatched for v in out["village"].dropna().unique()}
+        out["village_std"] = out["village"].map(names).fillna(labels.unmatched)  # once per distinct name
         return out, issues
     out["village_std"] = villages.match_frame(out["township_std"], out["village"])
     bad_village = out["village_std"].isna() & ~bad_town
