@@ -264,10 +264,17 @@ def _village_sheet(ws, data: ReportData) -> None:
     _print_ready(ws, data, header_row=1, freeze="C2")
 
 
+def _nothing_yet(ws, data: ReportData, frame: pd.DataFrame | None, message: str) -> bool:
+    """A sheet whose input has not landed says so in one line instead of showing an empty table."""
+    if frame is not None and not frame.empty:
+        return False
+    put_text(ws.cell(1, 1), message)
+    _print_ready(ws, data, header_row=1, freeze=None)
+    return True
+
+
 def _roster_sheet(ws, data: ReportData) -> None:
-    if data.roster is None or data.roster.empty:
-        put_text(ws.cell(1, 1), "尚未收到基层队伍名单：名单落地后，这里按村（社区）列出五类队伍是否完整。")
-        _print_ready(ws, data, header_row=1, freeze=None)
+    if _nothing_yet(ws, data, data.roster, "尚未收到基层队伍名单：名单落地后，这里按村（社区）列出五类队伍是否完整。"):
         return
     summary = _sorted_by_township(data.roster_summary, data, []) if len(data.roster_summary) else data.roster_summary
     last = write_table(ws, 1, ROSTER_SUMMARY_COLUMNS, summary)
@@ -291,9 +298,8 @@ def _issue_sheet(ws, data: ReportData) -> None:
 
 
 def _quota_sheet(ws, data: ReportData) -> None:
-    if data.quotas is None or data.quotas.empty:
-        put_text(ws.cell(1, 1), "尚无干部分配任务：需要基层队伍名单中的村（社区）“两委”成员，才能把村任务数按比例分配到人。")
-        _print_ready(ws, data, header_row=1, freeze=None)
+    if _nothing_yet(ws, data, data.quotas,
+                    "尚无干部分配任务：需要基层队伍名单中的村（社区）“两委”成员，才能把村任务数按比例分配到人。"):
         return
     write_table(ws, 1, QUOTA_COLUMNS, _sorted_by_township(data.quotas, data, ["village", "cadre_name"]))
     _print_ready(ws, data, header_row=1, freeze="A2")
@@ -301,9 +307,7 @@ def _quota_sheet(ws, data: ReportData) -> None:
 
 def _activity_sheet(ws, data: ReportData) -> None:
     """The notice's six other assessed functions (一（三）), township by township: total and last 30 days."""
-    if data.activity is None or data.activity.empty:
-        put_text(ws.cell(1, 1), "尚未收到平台应用明细：导出后放入落地目录，这里按乡镇列出六项应用的次数。")
-        _print_ready(ws, data, header_row=1, freeze=None)
+    if _nothing_yet(ws, data, data.activity, "尚未收到平台应用明细：导出后放入落地目录，这里按乡镇列出六项应用的次数。"):
         return
     wide = data.activity.pivot_table(index="township", columns="kind", values=["count_total", "count_30d"],
                                      aggfunc="sum", fill_value=0)
