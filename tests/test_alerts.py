@@ -164,6 +164,10 @@ def test_run_failure_alerts_with_the_readers_message(tmp_path, robot):
     assert len(failures) == 1 and "注册用户_20230217.csv" in failures[0] and "注册时间" in failures[0]
     alert_tick(runner.instance, runner.resource, alerting)
     assert len([t for t in robot.texts() if "运行失败" in t]) == 1
+    alerts = runner.resource.warehouse().read("alerts")
+    checks = alerts[alerts["kind"] == "failure"]
+    assert len(checks) and (checks["partition_date"] == dt.date(2023, 2, 17)).all()  # keyed by the run's day
+    assert checks["alert_key"].str.endswith("/2023-02-17").all()
 
 
 def test_missing_export_alerts_once_after_the_deadline(tmp_path, robot):

@@ -84,20 +84,22 @@ def _meta(evaluation, key: str):
     return getattr(value, "value", getattr(value, "text", None)) if value is not None else None
 
 
-def _partition(evaluation) -> dt.date | None:
+def _partition(evaluation, run: dg.DagsterRun) -> dt.date | None:
+    """Checks evaluated inside a partitioned asset carry no partition of their own: the run's tag says which day."""
+    key = evaluation.partition or run.tags.get("dagster/partition")
     try:
-        return dt.date.fromisoformat(evaluation.partition) if evaluation.partition else None
+        return dt.date.fromisoformat(key) if key else None
     except ValueError:
         return None
 
 
-def alert_on_checks(outbox: Outbox, instance: dg.DagsterInstance, run_id: str, base_url: str) -> int:
+def alert_on_checks(outbox: Outbox, instance: dg.DagsterInstance, run: dg.DagsterRun, base_url: str) -> int:
     """One alert per new failure of a (asset, check, partition); one 已恢复 when it passes again."""
     recorded = 0
-    for evaluation in _evaluations(instance, run_id):
+    for evaluation in _evaluations(instance, run.run_id):
         if _meta(evaluation, "evaluated") is False:
             continue
-        asset, check, day = evaluation.asset_key.to_user_string(), evaluation.check_name, _partition(evaluation)
+        asset, check, day = evaluation.asset_key.to_user_string(), evaluation.check_name, _partition(evaluation, run)
         key = f"{asset}/{check}/{day or '-'}"
         last = outbox.last_kind(key)
         if not evaluation.passed and last != "failure":
@@ -159,7 +161,7 @@ def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: A
     records = sorted(instance.get_run_records(filters=filters), key=lambda r: r.update_timestamp)
     recorded = 0
     for record in records:
-        recorded += alert_on_checks(outbox, instance, record.dagster_run.run_id, alerting.ui_base_url)
+        recorded += alert_on_checks(outbox, instance, record.dagster_run, alerting.ui_base_url)
         if record.dagster_run.status == dg.DagsterRunStatus.FAILURE:
             recorded += alert_on_run_failure(outbox, instance, record.dagster_run, alerting.ui_base_url)
     if records:
