@@ -116,7 +116,7 @@ def write_csv(path: Path, rows: list[list], encoding: str = "utf-8", **kwargs) -
     path.write_bytes(csv_text(rows, **kwargs).encode(encoding))
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> None:
+def _workbook(sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> openpyxl.Workbook:
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
@@ -125,18 +125,16 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]], merges: dict[str, list
             sheet.append(row)
         for cells in (merges or {}).get(name, []):
             sheet.merge_cells(cells)
-    book.save(path)
+    return book
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> None:
+    _workbook(sheets, merges).save(path)
 
 
 def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
     buffer = io.BytesIO()
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    book.save(buffer)
+    _workbook(sheets).save(buffer)
     return buffer.getvalue()
 
 
