@@ -14,6 +14,9 @@ from yukuai_pipeline.settings import Settings
 DAGSTER_YAML = """# Local instance of yukuai-pipeline (created by `yukuai` / `make ui`); see README for production settings.
 telemetry:
   enabled: false
+# no first-visit "join the community" pop-up in the UI of this local instance
+nux:
+  enabled: false
 concurrency:
   runs:
     max_concurrent_runs: 2
@@ -34,8 +37,13 @@ def prepare_dagster_home() -> Path:
     """DAGSTER_HOME must be an absolute, existing folder; the default is data/dagster_home beside the data."""
     home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    config = home / "dagster.yaml"
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    if not text:
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    elif text.startswith(DAGSTER_YAML.splitlines()[0]) and "\nnux:" not in text:
+        # written by an earlier version of this command: add the pop-up setting, keep the rest
+        config.write_text(text.rstrip("\n") + "\nnux:\n  enabled: false\n", encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -138,6 +146,7 @@ def _failure_messages(result) -> list[str]:
 
 
 def _print_county_row(day: dt.date) -> None:
+    from yukuai_pipeline.domain.progress import county_summary
     from yukuai_pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
@@ -145,9 +154,7 @@ def _print_county_row(day: dt.date) -> None:
     county = progress[progress["township"] == "合计"]
     if county.empty:
         return
-    row = county.iloc[0]
-    print(f"{day} 全县合计：常住人口 {int(row['resident_population']):,}，任务数 {int(row['target']):,}，"
-          f"完成数 {int(row['completed']):,}，尚差任务数 {int(row['gap']):,}，完成率 {row['completion_rate']:.2%}")
+    print(f"{day} 全县合计：{county_summary(county.iloc[0])}")
 
 
 def cmd_report(args) -> int:

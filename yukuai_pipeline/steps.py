@@ -17,7 +17,7 @@ from yukuai_pipeline.domain import landing, quality
 from yukuai_pipeline.domain.contracts import load_contract, conform_output
 from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile, load
 from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher
-from yukuai_pipeline.domain.progress import add_pace, township_progress, village_progress
+from yukuai_pipeline.domain.progress import add_pace, county_summary, township_progress, village_progress
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import (ISSUE_FIELDS, Labels, count_summary, count_users, match_places,
                                                   total_row_mismatches)
@@ -50,6 +50,7 @@ class StepResult:
     metadata: dict = field(default_factory=dict)
     preview: pd.DataFrame | None = None
     markdown: dict[str, str] = field(default_factory=dict)  # shown rendered in the UI (tables, images)
+    preview_title: str = "预览 / preview"  # what the preview rows are, e.g. the townships furthest behind
 
 
 def load_attachment() -> pd.DataFrame:
@@ -331,8 +332,10 @@ class Steps:
                     for k in ("resident_population", "target", "completed", "gap", "completion_rate")}
         behind = frame[frame["seq"].notna()].sort_values("completion_rate").head(5)
         metadata["data_date"] = str(data_date) if data_date else None
+        metadata["全县合计 / county row"] = county_summary(county)
         return StepResult(len(frame), checks, metadata,
-                          behind[["township", "target", "completed", "gap", "completion_rate"]])
+                          behind[["township", "target", "completed", "gap", "completion_rate"]],
+                          preview_title="进度最慢的乡镇 / townships furthest behind")
 
     def _previous_progress(self, day: dt.date) -> pd.DataFrame:
         table = self.warehouse.table("township_progress")
@@ -355,7 +358,8 @@ class Steps:
             checks.append(quality.passed("village_figures_available", f"{len(targets)} 个村（社区）有任务数"))
         behind = frame[frame["target"].notna()].sort_values("completion_rate").head(10)
         return StepResult(len(frame), checks, {"villages": len(frame), "completed": int(frame["completed"].sum())},
-                          behind[["township", "village", "target", "completed", "gap", "completion_rate"]])
+                          behind[["township", "village", "target", "completed", "gap", "completion_rate"]],
+                          preview_title="进度最慢的村（社区） / villages furthest behind")
 
     def data_quality_summary(self, day: dt.date) -> StepResult:
         issues = self.warehouse.read("data_quality_issues", {"snapshot_date": day})

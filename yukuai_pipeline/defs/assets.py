@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, table_metadata
+from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, report_schema, table_metadata
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
 from yukuai_pipeline.activity_step import platform_activity as activity_step
@@ -16,6 +16,9 @@ from yukuai_pipeline.steps import StepResult, Steps
 
 OWNER = "team:county-data-office"
 REFERENCE, INGEST, MARTS, QUALITY, REPORTS = "reference", "ingest", "marts", "data_quality", "reports"
+# Dagster group names must be ASCII identifiers and groups carry no description of their own, so the officer's
+# name of the group leads every asset description (【数据接入】…) and stands in the asset's metadata.
+GROUP_LABELS = {REFERENCE: "参考数据", INGEST: "数据接入", MARTS: "指标", QUALITY: "数据质量", REPORTS: "报表"}
 SQL_KIND = "postgres" if Settings.from_env().database_url.startswith("postgresql") else "sqlite"
 
 # (check name, blocking, description): blocking checks stop downstream assets in the same run.
@@ -70,11 +73,19 @@ CHECKS = {
 }
 
 
+def _group(group: str, description: str) -> dict:
+    return {"group_name": group, "description": f"【{GROUP_LABELS[group]}】{description}", "owners": [OWNER]}
+
+
+def _group_metadata(group: str) -> dict:
+    return {"分组 / group": f"{GROUP_LABELS[group]}（{group}）"}
+
+
 def _asset(name: str, group: str, description: str, partitioned: bool = True, deps=()):
     return dg.asset(
-        name=name, group_name=group, description=description, deps=list(deps), owners=[OWNER],
+        name=name, **_group(group, description), deps=list(deps),
         partitions_def=daily_partitions if partitioned else None, kinds={"pandas", SQL_KIND},
-        check_specs=check_specs(name, CHECKS[name]), metadata=table_metadata(name, SQL_KIND),
+        check_specs=check_specs(name, CHECKS[name]), metadata={**table_metadata(name, SQL_KIND), **_group_metadata(group)},
     )
 
 
@@ -90,7 +101,7 @@ def _daily_asset(name: str, group: str, description: str, deps: list[str],
 
     @_asset(name, group, description, deps=deps)
     def _daily(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-        return materialize_result(step(yukuai.steps(), partition_date(context)), CHECKS[name])
+        return materialize_result(step(yukuai.steps(), partition_date(context)), CHECKS[name], context.partition_key)
 
     return _daily
 
@@ -136,16 +147,18 @@ platform_activity = _daily_asset(
     ["community_registry"], activity_step)
 
 
-@dg.asset(name="excel_report", group_name=REPORTS, owners=[OWNER], partitions_def=daily_partitions,
-          kinds={"excel", "pandas"}, check_specs=check_specs("excel_report", CHECKS["excel_report"]),
+@dg.asset(name="excel_report", **_group(
+              REPORTS, "Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表。\n\n"
+                       "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
+                       "and chart sheets, written to YUKUAI_REPORT_DIR."),
+          partitions_def=daily_partitions, kinds={"excel", "pandas"},
+          check_specs=check_specs("excel_report", CHECKS["excel_report"]),
+          metadata={"dagster/column_schema": report_schema(), **_group_metadata(REPORTS)},
           deps=["township_progress", "village_progress", "roster_completeness", "cadre_quotas", "data_quality_issues",
-                "platform_activity"],
-          description="Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表。\n\n"
-                      "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
-                      "and chart sheets, written to YUKUAI_REPORT_DIR.")
+                "platform_activity"])
 def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
     result = excel_report_step(yukuai.steps(), partition_date(context), Path(yukuai.report_dir))
-    return materialize_result(result, CHECKS["excel_report"])
+    return materialize_result(result, CHECKS["excel_report"], context.partition_key)
 
 
 ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,

@@ -5,6 +5,7 @@ import pandas as pd
 
 from yukuai_pipeline.domain.contracts import load_contract
 from yukuai_pipeline.domain.quality import CheckOutcome
+from yukuai_pipeline.domain.report import TOWNSHIP_COLUMNS
 from yukuai_pipeline.steps import StepResult
 
 PREVIEW_ROWS = 10
@@ -15,6 +16,14 @@ def column_schema(table: str) -> dg.TableSchema:
     return dg.TableSchema(columns=[
         dg.TableColumn(name=c, type=str(contract.schema.columns[c].dtype), description=contract.column_title(c))
         for c in contract.columns
+    ])
+
+
+def report_schema() -> dg.TableSchema:
+    """The columns of the workbook's first sheet 乡镇进度, the notice's attachment table."""
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=column, type=kind, description=f"乡镇进度表“{header}”列")
+        for header, column, kind in TOWNSHIP_COLUMNS
     ])
 
 
@@ -35,12 +44,32 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def materialize_result(result: StepResult, checks: list[tuple[str, bool, str]]) -> dg.MaterializeResult:
+# Step metadata keys that are files on the officer's disk, shown as paths she can copy.
+PATH_KEYS = {"path": "报表文件 / report path", "chart_path": "进度图文件 / chart path"}
+# Step metadata keys that count quarantined rows: each gets a link to the table where those rows are listed.
+QUARANTINE_KEYS = ("rows_quarantined", "quarantined")
+QUALITY_TABLE = "data_quality_issues"
+
+
+def quality_table_link(day: str | None) -> dict:
+    """Where the quarantined rows are: the data-quality asset in this UI, and the SQL that lists them."""
+    where = f" WHERE snapshot_date = '{day}' AND quarantined" if day else " WHERE quarantined"
+    return {"数据质量表 / data-quality table": dg.MetadataValue.asset(dg.AssetKey(QUALITY_TABLE)),
+            "查询被隔离的行 / SQL": dg.MetadataValue.text(f"SELECT * FROM {QUALITY_TABLE}{where}")}
+
+
+def materialize_result(result: StepResult, checks: list[tuple[str, bool, str]],
+                       day: str | None = None) -> dg.MaterializeResult:
     metadata = {"dagster/row_count": result.rows}
-    metadata.update({k: _plain(v) for k, v in result.metadata.items() if _plain(v) is not None})
+    for key, value in result.metadata.items():
+        if _plain(value) is None:
+            continue
+        metadata[PATH_KEYS.get(key, key)] = dg.MetadataValue.path(value) if key in PATH_KEYS else _plain(value)
+    if any(key in result.metadata for key in QUARANTINE_KEYS):
+        metadata.update(quality_table_link(day))
     preview = _markdown(result.preview)
     if preview is not None:
-        metadata["预览 / preview"] = preview
+        metadata[result.preview_title] = preview
     metadata.update({k: dg.MetadataValue.md(v) for k, v in result.markdown.items()})
     return dg.MaterializeResult(metadata=metadata, check_results=check_results(result.checks, checks))
 
@@ -57,7 +86,8 @@ def check_results(outcomes: list[CheckOutcome], declared: list[tuple[str, bool, 
                                                metadata={"evaluated": False}))
             continue
         severity = dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN
-        metadata = {"evaluated": True, "摘要 / summary": outcome.summary}
+        # The UI marks a failed WARN check with an amber icon only; the word tells the officer it did not block.
+        metadata = {"evaluated": True, "严重程度 / severity": outcome.severity, "摘要 / summary": outcome.summary}
         if outcome.townships:
             metadata["乡镇（街道） / townships"] = outcome.named(outcome.townships)
             metadata["township_count"] = len(outcome.townships)
@@ -73,11 +103,15 @@ def check_results(outcomes: list[CheckOutcome], declared: list[tuple[str, bool, 
     return results
 
 
+def bilingual(description: str) -> str:
+    """"中文句子。English sentence." -> the Chinese sentence as the first line (what the UI lists), English below."""
+    chinese, _, english = description.partition("。")
+    return f"{chinese}。\n\n{english.strip()}" if english.strip() else description
+
+
 def check_specs(asset_key: str, declared: list[tuple[str, bool, str]]) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(name, asset=asset_key, blocking=blocking, description=description)
+    return [dg.AssetCheckSpec(name, asset=asset_key, blocking=blocking, description=bilingual(description))
             for name, blocking, description in declared]
-
-
 
 
 def root_cause(error) -> str:

@@ -117,3 +117,9 @@ def _status(gap, speed, required, days_left: int, pace: dict) -> str | None:
     if speed >= pace["on_track_ratio"] * required:
         return "按期"
     return "滞后" if speed >= pace["behind_ratio"] * required else "严重滞后"
+
+
+def county_summary(row) -> str:
+    """The county 合计 row in the notice's words, as the CLI prints it and the UI shows it."""
+    return (f"常住人口 {int(row['resident_population']):,}，任务数 {int(row['target']):,}，完成数 {int(row['completed']):,}，"
+            f"尚差任务数 {int(row['gap']):,}，完成率 {row['completion_rate']:.2%}")
