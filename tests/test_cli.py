@@ -37,3 +37,21 @@ def test_a_failing_day_exits_non_zero_with_the_readers_message(cli_env, landing,
 def test_dates_outside_the_partitions_are_refused(cli_env, capsys):
     assert main(["materialize", "--date", "2022-01-01"]) == 2
     assert "不在分区范围内" in capsys.readouterr().err
+
+
+def test_instance_config_turns_off_the_community_popup_also_in_an_older_one(tmp_path, monkeypatch):
+    from yukuai_pipeline.cli import DAGSTER_YAML
+
+    home = tmp_path / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert main(["instance"]) == 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.nux_enabled is False
+    older = DAGSTER_YAML.replace("nux:\n  enabled: false\n", "")
+    (home / "dagster.yaml").write_text(older, encoding="utf-8")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.nux_enabled is True  # Dagster's default: the pop-up on the first visit
+    assert main(["instance"]) == 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.nux_enabled is False
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 2  # the rest is kept

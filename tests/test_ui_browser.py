@@ -40,6 +40,7 @@ def shots(tmp_path_factory) -> Path:
     yield folder
     target = os.environ.get("YUKUAI_SCREENSHOT_DIR")
     if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
         for name in DOCS_SHOTS & {p.name for p in folder.iterdir()}:
             shutil.copy2(folder / name, Path(target) / name)
 
