@@ -108,7 +108,13 @@ def test_asset_graph_shows_every_group_expanded_and_a_nodes_chinese_description(
     for asset in ("registration_counts", "township_progress", "roster_completeness", "village_targets",
                   "excel_report"):
         page.get_by_text(asset, exact=True).first.wait_for(timeout=FIRST_LOAD_MS)
-    page.wait_for_timeout(1_500)  # node details (checks, partitions) load after the nodes themselves
+    # node details (checks, partitions) load after the nodes themselves
+    loading = page.get_by_text(re.compile(r"^Loading"))
+    for _ in range(120):
+        if loading.count() == 0:
+            break
+        page.wait_for_timeout(500)
+    page.wait_for_timeout(1_000)
     page.screenshot(path=shots / "asset-graph.png")
     page.get_by_text("registration_counts", exact=True).first.click()
     page.get_by_text("【数据接入】注册用户计数").wait_for()
