@@ -28,7 +28,7 @@ test: install
 ui: install
 	@$(BIN)/yukuai instance >/dev/null
 	@echo "Dagster UI: http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}  (DAGSTER_HOME=$(DAGSTER_HOME))"
-	$(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
+	umask 027 && $(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
 
 # The README's two pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).
 screenshots: install

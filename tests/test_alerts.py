@@ -1,47 +1,19 @@
 import datetime as dt
-import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
+from local_robot import Robot
 from messy import ROWS, write_csv
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_on_missing_export, alert_tick
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.notify import Outbox
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class Robot:
-    """A local WeCom/DingTalk-style robot: records POSTed JSON, answers with the status it is told."""
-
-    def __init__(self):
-        self.posts, self.status = [], 200
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                robot.posts.append((self.path, json.loads(body)))
-                self.send_response(robot.status)
-                self.end_headers()
-                self.wfile.write(b'{"errcode":0,"errmsg":"ok"}')
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/robot/send?access_token=t"
-
-    def texts(self) -> list[str]:
-        return [body["markdown"]["text"] for _, body in self.posts]
 
 
 class Mailbox:

@@ -68,17 +68,24 @@ def test_village_figures_add_up_and_every_registry_village_has_a_row(runner):
     assert per_town["浪坪乡"] == 91 and per_town["桃花源街道"] == 711
 
 
-def test_rerun_gives_identical_tables(runner):
-    assert runner.run(FIRST).success
-    assert runner.run(SECOND).success
+def test_materializing_a_range_twice_gives_identical_tables(runner):
+    """A backfill of three days, then the same backfill again (the second pass replaces, never appends)."""
+    days = [FIRST, SECOND, "2023-02-19"]
     tables = ["township_progress", "village_progress", "registration_counts", "village_targets",
-              "community_registry", "data_quality_issues"]
-    before = {t: runner.table(t) for t in tables}
-    assert runner.run(FIRST).success
+              "community_registry", "data_quality_issues", "roster_completeness", "roster_members",
+              "cadre_quotas", "platform_activity_rollup"]
+
+    def snapshot():
+        frames = {t: runner.table(t) for t in tables}
+        return {t: f.sort_values(list(f.columns)).reset_index(drop=True) for t, f in frames.items()}
+
+    assert all(runner.run(day).success for day in days)
+    before = snapshot()
+    assert before["township_progress"]["snapshot_date"].nunique() == 3
+    assert all(runner.run(day).success for day in days)
+    after = snapshot()
     for t in tables:
-        after = runner.table(t)
-        pd.testing.assert_frame_equal(before[t].sort_values(list(before[t].columns)).reset_index(drop=True),
-                                      after.sort_values(list(after.columns)).reset_index(drop=True), obj=t)
+        pd.testing.assert_frame_equal(before[t], after[t], obj=t)
     log = runner.table("ingest_log")
     assert not log.duplicated(["file_name", "sha256"]).any()
 

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from yukuai_pipeline.file_modes import private_dir, private_file, restrict_umask
 from yukuai_pipeline.settings import Settings
 
 DAGSTER_YAML = """# Local instance of yukuai-pipeline (created by `yukuai` / `make ui`); see README for production settings.
@@ -35,12 +36,12 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 def prepare_dagster_home() -> Path:
     """DAGSTER_HOME must be an absolute, existing folder; the default is data/dagster_home beside the data."""
-    home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home).expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home = private_dir(Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home).expanduser().resolve())
     config = home / "dagster.yaml"
     text = config.read_text(encoding="utf-8") if config.exists() else ""
     if not text:
         config.write_text(DAGSTER_YAML, encoding="utf-8")
+        private_file(config)
     elif text.startswith(DAGSTER_YAML.splitlines()[0]) and "\nnux:" not in text:
         # written by an earlier version of this command: add the pop-up setting, keep the rest
         config.write_text(text.rstrip("\n") + "\nnux:\n  enabled: false\n", encoding="utf-8")
@@ -58,7 +59,7 @@ def _date(text: str) -> dt.date:
 def cmd_demo_data(args) -> int:
     from yukuai_pipeline.domain.demo_data import generate_demo_data
 
-    landing = Path(args.landing_dir or Settings.from_env().landing_dir)
+    landing = private_dir(args.landing_dir or Settings.from_env().landing_dir)
     paths = generate_demo_data(landing, days=args.days, seed=args.seed)
     print(f"已生成 {len(paths)} 个演示文件 → {landing.resolve()}")
     return 0
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     home = sub.add_parser("instance", help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder")
     home.set_defaults(func=cmd_instance)
     args = parser.parse_args(argv)
+    restrict_umask()  # before anything is written: the database, reports, Dagster's storage and logs
     return args.func(args)
 
 

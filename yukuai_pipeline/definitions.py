@@ -7,6 +7,7 @@ from yukuai_pipeline.defs.assets import ALL_ASSETS
 from yukuai_pipeline.defs.automation import (daily_refresh, daily_schedule, landing_sensor, roster_refresh,
                                              targets_refresh)
 from yukuai_pipeline.defs.resources import YukuaiResource
+from yukuai_pipeline.file_modes import restrict_umask
 
 
 def build_definitions() -> dg.Definitions:
@@ -20,4 +21,5 @@ def build_definitions() -> dg.Definitions:
     )
 
 
+restrict_umask()  # the code server and its run workers write the database and reports: 0640/0750
 defs = build_definitions()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from yukuai_pipeline.domain import quality
 from yukuai_pipeline.domain.report import ReportData, furthest_behind, progress_chart_png, write_workbook
+from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.steps import StepResult, Steps
 
 CHART_NAME = "进度图_{day}.png"
@@ -40,9 +41,9 @@ def excel_report(steps: Steps, day: dt.date, report_dir: Path) -> StepResult:
     data = report_data(steps, day)
     if data.townships.empty:
         raise ValueError(f"{day} 还没有乡镇进度数据：请先物化该日（yukuai materialize --date {day}）")
-    report_dir = Path(report_dir)
-    path = write_workbook(data, report_dir)
-    chart = progress_chart_png(data, report_dir / CHART_NAME.format(day=day))
+    report_dir = private_dir(report_dir)
+    path = private_file(write_workbook(data, report_dir))
+    chart = private_file(progress_chart_png(data, report_dir / CHART_NAME.format(day=day)))
     image = base64.b64encode(chart.read_bytes()).decode()
     return StepResult(
         rows=len(data.townships),

@@ -40,6 +40,8 @@ class Settings:
     report_dir: Path
     dagster_home: Path
     ui_base_url: str
+    file_mode: int = 0o640
+    dir_mode: int = 0o750
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -50,4 +52,19 @@ class Settings:
             report_dir=Path(env.get("YUKUAI_REPORT_DIR", "data/reports")),
             dagster_home=Path(env.get("DAGSTER_HOME", "data/dagster_home")),
             ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
+            file_mode=_octal(env, "YUKUAI_FILE_MODE", 0o640),
+            dir_mode=_octal(env, "YUKUAI_DIR_MODE", 0o750),
         )
+
+
+def _octal(env, name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        raise ValueError(f"{name}={text!r}：应为八进制权限，例如 0640 / an octal mode such as 0640") from None
+    if not 0 <= mode <= 0o777:
+        raise ValueError(f"{name}={text!r}：权限应在 0000–0777 之间 / must be within 0000-0777")
+    return mode

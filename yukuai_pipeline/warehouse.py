@@ -4,6 +4,8 @@ Downstream BI users depend on these names; each column carries its Chinese comme
 COMMENT ON; SQLite has no comments, the contracts in schemas/tables/ are the documentation there).
 """
 
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline.domain.contracts import TABLES, Contract, load_contract
+from yukuai_pipeline.file_modes import create_private_file, private_dir
 
 _SQL_TYPES = {
     "str": sa.Text, "string": sa.Text, "Int64": sa.BigInteger, "int64": sa.BigInteger, "float64": sa.Float,
@@ -27,12 +30,25 @@ def _sql_type(contract: Contract, column: str):
     raise ValueError(f"schemas/tables/{contract.kind}.yaml: no SQL type for {column} ({dtype})")
 
 
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def _identifier(name: str, where: str) -> str:
+    """Table and column names come from the YAML contracts (configuration): only plain lower-case SQL identifiers
+    are accepted, so no contract can smuggle quoting or SQL into a statement. Values always travel as parameters."""
+    if not _IDENTIFIER.fullmatch(str(name)):
+        raise ValueError(f"{where}: {name!r} is not a plain SQL identifier (a-z, 0-9, _; starts with a letter)")
+    return name
+
+
 def build_metadata() -> sa.MetaData:
     metadata = sa.MetaData()
     for name in TABLES:
         contract = load_contract(name)
-        columns = [sa.Column(c, _sql_type(contract, c), nullable=contract.nullable(c),
-                             comment=contract.column_title(c)) for c in contract.columns]
+        _identifier(name, f"schemas/tables/{name}.yaml")
+        columns = [sa.Column(_identifier(c, f"schemas/tables/{name}.yaml"), _sql_type(contract, c),
+                             nullable=contract.nullable(c), comment=contract.column_title(c))
+                   for c in contract.columns]
         constraints = [sa.PrimaryKeyConstraint(*contract.primary_key)] if contract.primary_key else []
         table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
         if contract.partition_column and not contract.primary_key:
@@ -59,7 +75,9 @@ class Warehouse:
     def __init__(self, url: str):
         self.url = url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            database = Path(url.removeprefix("sqlite:///").split("?")[0]).expanduser()
+            private_dir(database.parent)
+            create_private_file(database)  # SQLite gives its journals the database file's mode
         connect_args = {"timeout": 60} if url.startswith("sqlite") else {}
         self.engine = sa.create_engine(url, connect_args=connect_args)
         self.metadata = build_metadata()
@@ -90,8 +108,10 @@ class Warehouse:
     def replace(self, replacements: Iterable[Replacement]) -> dict[str, int]:
         """All replacements in ONE transaction: a crash or an error leaves the previous state untouched."""
         self.ensure_tables()
+        replacements = list(replacements)
         written = {}
         with self.engine.begin() as conn:
+            self._lock_partitions(conn, replacements)
             for item in replacements:
                 table = self.table(item.table)
                 records = _records(item.frame[list(table.columns.keys())])
@@ -107,6 +127,20 @@ class Warehouse:
                         conn.execute(table.insert(), records)
                 written[item.table] = written.get(item.table, 0) + len(records)
         return written
+
+    def _lock_partitions(self, conn, replacements: list[Replacement]) -> None:
+        """Serialise concurrent replaces of the same partition (the sensor and the schedule asking for one day).
+
+        Under PostgreSQL's READ COMMITTED, a second DELETE that waited for the first transaction does not see the
+        rows that transaction inserted, so both runs' rows would survive. A transaction-scoped advisory lock per
+        (table, partition), taken in sorted order (no deadlock), makes the second replace start after the first has
+        committed. SQLite needs nothing: one writer holds the whole database until it commits.
+        """
+        if self.dialect != "postgresql":
+            return
+        keys = sorted({_lock_key(item.table, item.where) for item in replacements if not item.upsert})
+        for key in keys:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
     def _upsert(self, table: sa.Table, only_new: bool):
         if self.dialect == "postgresql":
@@ -141,6 +175,11 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lock_key(table: str, where: dict) -> int:
+    text = table + "|" + "|".join(f"{k}={where[k]}" for k in sorted(where))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -82,7 +82,9 @@ def report_file_name(snapshot_date) -> str:
 
 
 def write_workbook(data: ReportData, directory: Path) -> Path:
-    """Build the workbook and put it in place atomically, so readers never see a half-written file."""
+    """Build the workbook and put it in place atomically, so readers never see a half-written file.
+
+    The file is private to its owner (mkstemp); the caller widens it to the configured mode."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / report_file_name(data.snapshot_date)
@@ -91,7 +93,6 @@ def write_workbook(data: ReportData, directory: Path) -> Path:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; the report is meant to be shared
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
