@@ -61,8 +61,9 @@ def ui(tmp_path_factory, demo_files):
                YUKUAI_DATABASE_URL=f"sqlite:///{root}/warehouse.db", YUKUAI_REPORT_DIR=str(root / "reports"))
     yukuai = Path(sys.executable).with_name("yukuai")
     subprocess.run([str(yukuai), "materialize", "--date", baseline], env=env, check=True, capture_output=True)
-    server = DagsterDev(env, root / "dagster-dev.log").start()
-    env["YUKUAI_UI_BASE_URL"] = server.url
+    server = DagsterDev(env, root / "dagster-dev.log")
+    env["YUKUAI_UI_BASE_URL"] = server.url  # the links in alerts point at this server
+    server.start()
     try:
         yield server, env
     finally:
@@ -75,8 +76,7 @@ def page(ui):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai")
+        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
         yield context.new_page()
         browser.close()
 
