@@ -104,9 +104,29 @@ class Warehouse:
                         delete = delete.where(table.c[column] == value)
                     conn.execute(delete)
                     if records:
-                        conn.execute(table.insert(), records)
+                        self._bulk_insert(conn, table, item.frame)
                 written[item.table] = written.get(item.table, 0) + len(records)
         return written
+
+    def _bulk_insert(self, conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+        """Rows as plain tuples straight to the driver, inside the caller's transaction: COPY on PostgreSQL, one
+        executemany on SQLite. Values go through each column type's own SQLAlchemy bind processor, so the stored
+        values are those table.insert() would store."""
+        columns = list(table.columns)
+        rows = _tuples(frame[[c.name for c in columns]], columns, conn.dialect)
+        quote = conn.dialect.identifier_preparer
+        names = ", ".join(quote.quote(c.name) for c in columns)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            if self.dialect == "postgresql":
+                with cursor.copy(f"COPY {quote.format_table(table)} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(columns))
+                cursor.executemany(f"INSERT INTO {quote.format_table(table)} ({names}) VALUES ({marks})", rows)
+        finally:
+            cursor.close()
 
     def _upsert(self, table: sa.Table, only_new: bool):
         if self.dialect == "postgresql":
@@ -141,6 +161,14 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _tuples(frame: pd.DataFrame, columns: list[sa.Column], dialect) -> list[tuple]:
+    plain = frame.astype("object").where(frame.notna(), None)
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    values = [plain[c.name].tolist() if p is None else [None if v is None else p(v) for v in plain[c.name]]
+              for c, p in zip(columns, processors)]
+    return list(zip(*values))
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

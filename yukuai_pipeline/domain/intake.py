@@ -3,6 +3,7 @@ put together. A file that cannot be used at all raises InputFileError with one c
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,13 +11,15 @@ import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
 from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
-from yukuai_pipeline.domain.parsing import parse_frame, per_distinct
+from yukuai_pipeline.domain.parsing import TextColumn, parse_frame, per_distinct
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
 CLASSIFY_ROWS = 60
 _TOTAL_WORDS = {"合计", "总计", "小计", "全县合计", "总合计", "合计数", "累计", "total"}
 _FOOTNOTE_PREFIXES = ("注", "说明", "备注:", "制表", "审核人", "审核:", "填报", "数据来源", "打印", "导出人", "负责人")
+_TOTAL_HINT = re.compile("合|总|小|累|total", re.IGNORECASE)  # a cheap first look for rows that may be a 合计
+_BLANK_WORDS = {"", "nan", "None"}
 ISSUE_COLUMNS = ["row_number", "field", "value_masked", "message", "quarantined"]
 
 
@@ -135,7 +138,7 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     """
     below = cells.iloc[match.last_row + 1:]
     candidates = sorted(set(match.columns.values()).union(*match.duplicate_columns.values()))
-    blank = {p: per_distinct(below.iloc[:, p], _blank).astype(bool) for p in candidates}
+    blank = {p: _blank_cells(below.iloc[:, p]) for p in candidates}
     positions = {column: _fullest(blank, position, match.duplicate_columns.get(column, []))
                  for column, position in match.columns.items()}
     body = below.iloc[:, list(positions.values())].copy()
@@ -143,8 +146,7 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     filled = sum((~blank[p]).astype("int64") for p in positions.values())
     body = body[filled > 0]
     lead = below.loc[body.index].iloc[:, : min(3, below.shape[1])]
-    maybe_total = lead.apply(lambda c: per_distinct(c, lambda d: d.astype("str").str.contains(
-        "合|总|小|累|total", case=False, na=False)).astype(bool)).any(axis=1)
+    maybe_total = lead.apply(_may_hold_total_word).any(axis=1)
     maybe_footnote = filled.loc[body.index] <= 2
     suspects = lead[maybe_total | maybe_footnote].astype("str").map(header_key)
     is_total = suspects.apply(lambda c: c.isin(_TOTAL_WORDS) | c.str.startswith(("合计", "总计"))).any(axis=1)
@@ -160,6 +162,20 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
 
 def _blank(values: pd.Series) -> pd.Series:
     return values.isna() | values.astype("str").str.strip().isin(["", "nan", "None"])
+
+
+def _blank_cells(values: pd.Series) -> pd.Series:
+    text = TextColumn.of(values)
+    if text is not None and not text.spaced:
+        return pd.Series(text.short_cells_in(_BLANK_WORDS), index=values.index)
+    return per_distinct(values, _blank).astype(bool)
+
+
+def _may_hold_total_word(values: pd.Series) -> pd.Series:
+    text = TextColumn.of(values)
+    if text is not None:
+        return pd.Series(text.rows_matching(_TOTAL_HINT), index=values.index)
+    return per_distinct(values, lambda d: d.astype("str").str.contains(_TOTAL_HINT, na=False)).astype(bool)
 
 
 def _fullest(blank: dict[int, pd.Series], first: int, copies: list[int]) -> int:
