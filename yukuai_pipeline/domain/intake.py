@@ -11,7 +11,7 @@ import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
 from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
-from yukuai_pipeline.domain.parsing import TextColumn, parse_frame, per_distinct
+from yukuai_pipeline.domain.parsing import TextColumn, all_text, cells_where, mostly_distinct, parse_frame, per_distinct
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
@@ -141,11 +141,12 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     blank = {p: _blank_cells(below.iloc[:, p]) for p in candidates}
     positions = {column: _fullest(blank, position, match.duplicate_columns.get(column, []))
                  for column, position in match.columns.items()}
-    body = below.iloc[:, list(positions.values())].copy()
+    body = below.iloc[:, list(positions.values())]  # copy-on-write: renaming below leaves `cells` alone
     body.columns = list(positions.keys())
     filled = sum((~blank[p]).astype("int64") for p in positions.values())
-    body = body[filled > 0]
-    lead = below.loc[body.index].iloc[:, : min(3, below.shape[1])]
+    if not (filled > 0).all():  # (filtering a million rows that are all kept is a copy for nothing)
+        body = body[filled > 0]
+    lead = (below if len(body) == len(below) else below.loc[body.index]).iloc[:, : min(3, below.shape[1])]
     maybe_total = lead.apply(_may_hold_total_word).any(axis=1)
     maybe_footnote = filled.loc[body.index] <= 2
     suspects = lead[maybe_total | maybe_footnote].astype("str").map(header_key)
@@ -155,7 +156,9 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     total_index = is_total.index[is_total.to_numpy()]
     totals = [{"_row": int(i) + 1, **{c: body.at[i, c] for c in body.columns}} for i in total_index]
     dropped = set(total_index) | set(is_footnote.index[is_footnote.to_numpy()])
-    body = body[~body.index.isin(dropped)]
+    if dropped:
+        body = body[~body.index.isin(dropped)]
+    body = body.copy()
     body.insert(len(body.columns), "_row", body.index + 1)
     return body, totals
 
@@ -165,14 +168,13 @@ def _blank(values: pd.Series) -> pd.Series:
 
 
 def _blank_cells(values: pd.Series) -> pd.Series:
-    text = TextColumn.of(values)
-    if text is not None and not text.spaced:
-        return pd.Series(text.short_cells_in(_BLANK_WORDS), index=values.index)
+    if all_text(values) and mostly_distinct(values):
+        return cells_where(values, lambda v: v.strip() in _BLANK_WORDS)
     return per_distinct(values, _blank).astype(bool)
 
 
 def _may_hold_total_word(values: pd.Series) -> pd.Series:
-    text = TextColumn.of(values)
+    text = TextColumn.of(values) if mostly_distinct(values) else None
     if text is not None:
         return pd.Series(text.rows_matching(_TOTAL_HINT), index=values.index)
     return per_distinct(values, lambda d: d.astype("str").str.contains(_TOTAL_HINT, na=False)).astype(bool)

@@ -23,13 +23,32 @@ def per_distinct(values: pd.Series, function) -> pd.Series:
     """function(a Series of the distinct values) spread back onto every row: an export repeats a few townships,
     villages, statuses and dates a million times, so per-text work is done once per text. Only for text columns:
     factorize would take 1, 1.0 and True for one value."""
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty") or (
+            all_text(values) and mostly_distinct(values)):
         return pd.Series(function(values.astype("object")).to_numpy(), index=values.index)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = pd.Series([*uniques, None], dtype="object")  # the last one stands for every missing cell
     codes[codes < 0] = len(uniques)
     result = function(distinct)
     return pd.Series(result.to_numpy()[codes], index=values.index)
+
+
+def all_text(values: pd.Series) -> bool:
+    """Every cell a str, none missing: a CSV column."""
+    return pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
+def mostly_distinct(values: pd.Series, sample_size: int = 20_000) -> bool:
+    """IDs, phone numbers and times have nearly as many distinct values as rows: factorizing them to do per-text
+    work once per text costs more than the work itself. Judged on the first cells."""
+    sample = values.iloc[:sample_size]
+    return len(sample) >= 1_000 and sample.nunique(dropna=False) > len(sample) // 2
+
+
+def cells_where(values: pd.Series, test) -> pd.Series:
+    """test(cell) for every cell of an all-text column, in one pass without pandas' per-operation passes."""
+    cells = values.to_numpy(dtype="object")
+    return pd.Series(np.fromiter(map(test, cells), dtype=bool, count=len(cells)), index=values.index)
 
 
 _SEP = "\x00"
@@ -41,7 +60,7 @@ _ASCII_WHITESPACE = tuple(c for c in _WHITESPACE if c.isascii())
 class TextColumn:
     """A column whose cells are all str (a CSV column), joined once: a few searches of the joined text then
     stand in for a Python call per cell. Without whitespace anywhere, stripping and removing spaces change
-    nothing, and only a short cell can be one of the "empty" words."""
+    nothing."""
 
     cells: np.ndarray
     joined: str
@@ -59,14 +78,6 @@ class TextColumn:
         spaced = any(c in joined for c in (_ASCII_WHITESPACE if ascii_only else _WHITESPACE))
         return cls(cells, joined, ascii_only, spaced)
 
-    def short_cells_in(self, words: set[str], lower: bool = False) -> np.ndarray:
-        """Which cells are one of `words` (no whitespace to strip: only cells as short as the longest word can)."""
-        lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
-        out = np.zeros(len(self.cells), dtype=bool)
-        short = np.flatnonzero(lengths <= max(map(len, words)))
-        out[short] = [(v.lower() if lower else v) in words for v in self.cells[short]]
-        return out
-
     def rows_matching(self, pattern: re.Pattern) -> np.ndarray:
         """Which cells the pattern finds something in (it must not match the separator)."""
         lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
@@ -81,9 +92,8 @@ def _is_empty(values: pd.Series) -> pd.Series:
     def empty(distinct: pd.Series) -> pd.Series:
         return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
 
-    text = TextColumn.of(values)
-    if text is not None and not text.spaced:
-        return pd.Series(text.short_cells_in(_EMPTY, lower=True), index=values.index)
+    if all_text(values) and mostly_distinct(values):
+        return cells_where(values, lambda v: v.strip().lower() in _EMPTY)
     return per_distinct(values, empty).astype(bool)
 
 
@@ -98,9 +108,6 @@ def _nfkc_distinct(values: pd.Series) -> pd.Series:
 
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     empty = _is_empty(values)
-    plain = TextColumn.of(values)
-    if plain is not None and not plain.spaced:  # nothing to strip
-        return values.astype("str").where(~empty), pd.Series(False, index=values.index)
     text = per_distinct(values.where(~empty, ""), lambda d: d.astype("str").str.strip()).astype("str")
     return text.where(~empty), pd.Series(False, index=values.index)
 
