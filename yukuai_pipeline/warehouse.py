@@ -94,8 +94,8 @@ class Warehouse:
         with self.engine.begin() as conn:
             for item in replacements:
                 table = self.table(item.table)
-                records = _records(item.frame[list(table.columns.keys())])
                 if item.upsert:
+                    records = _records(item.frame[list(table.columns.keys())])
                     if records:
                         conn.execute(self._upsert(table, item.only_new), records)
                 else:
@@ -103,9 +103,9 @@ class Warehouse:
                     for column, value in item.where.items():
                         delete = delete.where(table.c[column] == value)
                     conn.execute(delete)
-                    if records:
+                    if len(item.frame):
                         self._bulk_insert(conn, table, item.frame)
-                written[item.table] = written.get(item.table, 0) + len(records)
+                written[item.table] = written.get(item.table, 0) + len(item.frame)
         return written
 
     def _bulk_insert(self, conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:

@@ -144,12 +144,13 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     body = below.iloc[:, list(positions.values())]  # copy-on-write: renaming below leaves `cells` alone
     body.columns = list(positions.keys())
     filled = sum((~blank[p]).astype("int64") for p in positions.values())
-    if not (filled > 0).all():  # (filtering a million rows that are all kept is a copy for nothing)
-        body = body[filled > 0]
-    lead = (below if len(body) == len(below) else below.loc[body.index]).iloc[:, : min(3, below.shape[1])]
+    kept = (filled > 0).to_numpy()
+    if not kept.all():  # (filtering a million rows that are all kept is a copy for nothing)
+        body = body[kept]
+    lead = below.iloc[:, : min(3, below.shape[1])]
     maybe_total = lead.apply(_may_hold_total_word).any(axis=1)
-    maybe_footnote = filled.loc[body.index] <= 2
-    suspects = lead[maybe_total | maybe_footnote].astype("str").map(header_key)
+    maybe_footnote = filled <= 2
+    suspects = lead[kept & (maybe_total | maybe_footnote).to_numpy()].astype("str").map(header_key)
     is_total = suspects.apply(lambda c: c.isin(_TOTAL_WORDS) | c.str.startswith(("合计", "总计"))).any(axis=1)
     first_text = suspects.apply(lambda r: next((v for v in r if v and v not in ("nan", "none")), ""), axis=1)
     is_footnote = first_text.astype("str").str.startswith(_FOOTNOTE_PREFIXES) & maybe_footnote.loc[suspects.index]
@@ -169,6 +170,9 @@ def _blank(values: pd.Series) -> pd.Series:
 
 def _blank_cells(values: pd.Series) -> pd.Series:
     if all_text(values) and mostly_distinct(values):
+        found = TextColumn.of(values).cells_in(_BLANK_WORDS)
+        if found is not None:
+            return pd.Series(found, index=values.index)
         return cells_where(values, lambda v: v.strip() in _BLANK_WORDS)
     return per_distinct(values, _blank).astype(bool)
 
@@ -176,7 +180,8 @@ def _blank_cells(values: pd.Series) -> pd.Series:
 def _may_hold_total_word(values: pd.Series) -> pd.Series:
     text = TextColumn.of(values) if mostly_distinct(values) else None
     if text is not None:
-        return pd.Series(text.rows_matching(_TOTAL_HINT), index=values.index)
+        found = text.rows_containing(_TOTAL_HINT.pattern.split("|"))
+        return pd.Series(text.rows_matching(_TOTAL_HINT) if found is None else found, index=values.index)
     return per_distinct(values, lambda d: d.astype("str").str.contains(_TOTAL_HINT, na=False)).astype(bool)
 
 

@@ -26,11 +26,15 @@ def per_distinct(values: pd.Series, function) -> pd.Series:
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty") or (
             all_text(values) and mostly_distinct(values)):
         return pd.Series(function(values.astype("object")).to_numpy(), index=values.index)
+    codes, distinct = _factorized(values)
+    return pd.Series(function(distinct).to_numpy()[codes], index=values.index)
+
+
+def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = pd.Series([*uniques, None], dtype="object")  # the last one stands for every missing cell
     codes[codes < 0] = len(uniques)
-    result = function(distinct)
-    return pd.Series(result.to_numpy()[codes], index=values.index)
+    return codes, distinct
 
 
 def all_text(values: pd.Series) -> bool:
@@ -80,19 +84,49 @@ class TextColumn:
 
     def rows_matching(self, pattern: re.Pattern) -> np.ndarray:
         """Which cells the pattern finds something in (it must not match the separator)."""
+        return self._rows_at(m.start() for m in pattern.finditer(self.joined))
+
+    def rows_containing(self, words: tuple[str, ...]) -> np.ndarray | None:
+        """Which cells hold one of `words` in any letter case, by plain substring search (what re.IGNORECASE finds
+        for these words); None when lower() changes the text's length."""
+        text = self.joined.lower()
+        if len(text) != len(self.joined):
+            return None
+        return self._rows_at(p for w in words for p in _find_all(text, w.lower()))
+
+    def cells_in(self, words: set[str], lower: bool = False) -> np.ndarray | None:
+        """Which cells are one of `words` (lower case first with lower=True), found as separator-word-separator in
+        the joined text; None when the cells hold whitespace (to strip) or lower() changes a cell's length."""
+        if self.spaced:
+            return None
+        text = _SEP + (self.joined.lower() if lower else self.joined) + _SEP
+        if len(text) != len(self.joined) + 2:
+            return None
+        # a match starts at the separator before the cell; overlapping matches ("\0\0\0") are found one by one
+        return self._rows_at(p for w in words for p in _find_all(text, _SEP + w + _SEP, step=1))
+
+    def _rows_at(self, positions) -> np.ndarray:
         lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
         starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-        hits = np.fromiter((m.start() for m in pattern.finditer(self.joined)), dtype="int64")
+        hits = np.fromiter(positions, dtype="int64")
         out = np.zeros(len(self.cells), dtype=bool)
         out[np.searchsorted(starts, hits, side="right") - 1] = True
         return out
 
 
-def _is_empty(values: pd.Series) -> pd.Series:
-    def empty(distinct: pd.Series) -> pd.Series:
-        return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
+def _find_all(text: str, word: str, step: int | None = None):
+    position = text.find(word)
+    while position >= 0:
+        yield position
+        position = text.find(word, position + (step or len(word)))
 
+
+def _is_empty(values: pd.Series) -> pd.Series:
+    empty = _empty_words
     if all_text(values) and mostly_distinct(values):
+        found = TextColumn.of(values).cells_in(_EMPTY, lower=True)
+        if found is not None:
+            return pd.Series(found, index=values.index)
         return cells_where(values, lambda v: v.strip().lower() in _EMPTY)
     return per_distinct(values, empty).astype(bool)
 
@@ -106,7 +140,19 @@ def _nfkc_distinct(values: pd.Series) -> pd.Series:
     return text.map(mapping)
 
 
+def _empty_words(distinct: pd.Series) -> pd.Series:
+    return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
+
+
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty") and not (
+            all_text(values) and mostly_distinct(values)):  # names: emptiness and stripping on one factorization
+        codes, distinct = _factorized(values)
+        empty_distinct = _empty_words(distinct)
+        stripped = distinct.where(~empty_distinct, "").astype("str").str.strip()
+        empty = pd.Series(empty_distinct.to_numpy()[codes], index=values.index)
+        return pd.Series(stripped.to_numpy()[codes], index=values.index).astype("str").where(~empty), pd.Series(
+            False, index=values.index)
     empty = _is_empty(values)
     text = per_distinct(values.where(~empty, ""), lambda d: d.astype("str").str.strip()).astype("str")
     return text.where(~empty), pd.Series(False, index=values.index)
