@@ -137,13 +137,13 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     handful of vectorised passes.
     """
     below = cells.iloc[match.last_row + 1:]
-    candidates = sorted(set(match.columns.values()).union(*match.duplicate_columns.values()))
-    blank = {p: _blank_cells(below.iloc[:, p]) for p in candidates}
+    written_twice = {p for c, copies in match.duplicate_columns.items() for p in [match.columns[c], *copies]}
+    blank = {p: _blank_cells(below.iloc[:, p]) for p in sorted(written_twice)}
     positions = {column: _fullest(blank, position, match.duplicate_columns.get(column, []))
                  for column, position in match.columns.items()}
     body = below.iloc[:, list(positions.values())]  # copy-on-write: renaming below leaves `cells` alone
     body.columns = list(positions.keys())
-    filled = sum((~blank[p]).astype("int64") for p in positions.values())
+    filled = _filled_cells(below, list(positions.values()), blank)
     kept = (filled > 0).to_numpy()
     if not kept.all():  # (filtering a million rows that are all kept is a copy for nothing)
         body = body[kept]
@@ -185,8 +185,27 @@ def _may_hold_total_word(values: pd.Series) -> pd.Series:
     return per_distinct(values, lambda d: d.astype("str").str.contains(_TOTAL_HINT, na=False)).astype(bool)
 
 
+def _filled_cells(below: pd.DataFrame, positions: list[int], known: dict[int, pd.Series]) -> pd.Series:
+    """How many of the row's cells at `positions` hold something — exact up to 3, which is all that is asked (an
+    empty row has 0, a footnote at most 2): once three cells of a row are filled, its other cells are not read."""
+    filled = pd.Series(0, index=below.index, dtype="int64")
+    for i, position in enumerate(positions):
+        column = below.iloc[:, position]
+        if position in known:
+            filled += (~known[position]).astype("int64")
+            continue
+        open_rows = (filled < 3).to_numpy()
+        if i < 3 or open_rows.all():
+            filled += (~_blank_cells(column)).to_numpy().astype("int64")
+        elif open_rows.any():
+            filled[open_rows] += (~_blank_cells(column[open_rows])).to_numpy().astype("int64")
+    return filled
+
+
 def _fullest(blank: dict[int, pd.Series], first: int, copies: list[int]) -> int:
     """A header written twice: the copy that holds data (the first one when several do)."""
+    if not copies:
+        return first
     candidates = [first, *copies]
     filled = [int((~blank[p]).sum()) for p in candidates]
     return candidates[filled.index(max(filled))]

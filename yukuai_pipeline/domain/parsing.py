@@ -106,11 +106,12 @@ class TextColumn:
         return self._rows_at(p for w in words for p in _find_all(text, _SEP + w + _SEP, step=1))
 
     def _rows_at(self, positions) -> np.ndarray:
-        lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
-        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
         hits = np.fromiter(positions, dtype="int64")
         out = np.zeros(len(self.cells), dtype=bool)
-        out[np.searchsorted(starts, hits, side="right") - 1] = True
+        if len(hits):  # the cells' lengths only when something was found (mostly nothing is)
+            lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
+            starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+            out[np.searchsorted(starts, hits, side="right") - 1] = True
         return out
 
 
@@ -121,10 +122,10 @@ def _find_all(text: str, word: str, step: int | None = None):
         position = text.find(word, position + (step or len(word)))
 
 
-def _is_empty(values: pd.Series) -> pd.Series:
+def _is_empty(values: pd.Series, text: "TextColumn | None" = None) -> pd.Series:
     empty = _empty_words
     if all_text(values) and mostly_distinct(values):
-        found = TextColumn.of(values).cells_in(_EMPTY, lower=True)
+        found = (text or TextColumn.of(values)).cells_in(_EMPTY, lower=True)
         if found is not None:
             return pd.Series(found, index=values.index)
         return cells_where(values, lambda v: v.strip().lower() in _EMPTY)
@@ -158,10 +159,11 @@ def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.where(~empty), pd.Series(False, index=values.index)
 
 
-def parse_identifier(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """IDs and codes: Excel floats that hold integers lose their .0; text is NFKC'd with all spaces removed."""
-    empty = _is_empty(values)
-    plain = TextColumn.of(values)
+def parse_identifier(values: pd.Series, plain: "TextColumn | None" = None) -> tuple[pd.Series, pd.Series]:
+    """IDs and codes: Excel floats that hold integers lose their .0; text is NFKC'd with all spaces removed.
+    (plain: the column joined already, when the caller has it.)"""
+    plain = plain or TextColumn.of(values)
+    empty = _is_empty(values, plain)
     if plain is not None and plain.ascii and not plain.spaced:  # NFKC and space removal change nothing
         return values.astype("str").where(~empty), pd.Series(False, index=values.index)
 
@@ -276,8 +278,8 @@ def _from_text(raw: pd.Series) -> pd.Series:
 
 
 def parse_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text, _ = parse_identifier(values)
     plain = TextColumn.of(values)
+    text, _ = parse_identifier(values, plain)
     if plain is not None and plain.ascii and not plain.spaced and not any(c in plain.joined for c in "+-()") and not (
             plain.joined.startswith("86") or _SEP + "86" in plain.joined):
         return text, pd.Series(False, index=values.index)  # no country code, dash or bracket to take out
