@@ -31,10 +31,10 @@ def run_contender(name: str, data: Path, work: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False) -> dict:
-    data = data_dir(size)
+def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, data: Path | None = None) -> dict:
+    data = data or data_dir(size)
     if regenerate or not (data / "landing").is_dir():
-        generate(size)
+        generate(size, data)
     names = ["parse", "peer", "pipeline"] + (["parse_xlsx", "ingest_xlsx"] if (data / "landing_xlsx").is_dir() else [])
     runs: dict[str, list[dict]] = {n: [] for n in names}
     for i in range(repeat):

@@ -126,7 +126,7 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
     typed["_row"] = body["_row"]
     issues, bad_rows = _row_issues(typed, parse_failures, match.contract)
-    accepted = typed.loc[~typed.index.isin(bad_rows)]
+    accepted = typed.loc[~typed.index.isin(bad_rows)] if bad_rows else typed
     return LoadedFile(identity, match, accepted, issues, totals, rows=len(body))
 
 
@@ -159,9 +159,7 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     dropped = set(total_index) | set(is_footnote.index[is_footnote.to_numpy()])
     if dropped:
         body = body[~body.index.isin(dropped)]
-    body = body.copy()
-    body.insert(len(body.columns), "_row", body.index + 1)
-    return body, totals
+    return body.assign(_row=body.index + 1), totals
 
 
 def _blank(values: pd.Series) -> pd.Series:

@@ -86,9 +86,11 @@ class TownshipMatcher:
         return None
 
     def match_series(self, raw: pd.Series) -> pd.Series:
-        distinct = pd.Series(raw.dropna().unique())
-        mapping = {value: self.match(value) for value in distinct}
-        return raw.map(mapping).astype("object")
+        """Matched once per distinct name (missing names stay missing)."""
+        codes, distinct = pd.factorize(raw)
+        matched = np.array([self.match(value) for value in distinct] + [None], dtype="object")
+        matched[pd.isna(matched)] = np.nan  # as Series.map gave it
+        return pd.Series(matched[codes], index=raw.index, dtype="object")
 
 
 class VillageMatcher:

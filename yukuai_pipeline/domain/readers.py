@@ -114,7 +114,8 @@ def _read_csv(path: Path, nrows: int | None) -> RawSheet:
     lines = text_sample.splitlines()[:200]
     delimiter = _sniff_delimiter(lines)
     width = max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=1)
-    options = dict(header=None, dtype=str, na_filter=False, skip_blank_lines=False, sep=delimiter,
+    # object, not str: the cells are the same Python strings, without a second copy of every column
+    options = dict(header=None, dtype=object, na_filter=False, skip_blank_lines=False, sep=delimiter,
                    encoding=encoding, encoding_errors="replace", nrows=nrows, quotechar='"')
     try:
         cells = pd.read_csv(path, names=range(width), engine="c", **options)

@@ -75,7 +75,7 @@ def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFra
         issues.append(_issue("registered_after_snapshot", f"{int(future.sum())} 个用户的注册时间晚于数据日期"
                              f" {snapshot_date}，不计入", row_number=int(users.loc[future, "_row"].min()),
                              field="registered_at", source_file=_first(users[future])))
-    users = users[~future]
+        users = users[~future]
     duplicated = users["user_id"].duplicated(keep=False)
     if duplicated.any():  # which copy counts depends on the order; without copies the order does not matter
         users = users.sort_values(["registered_at", "_row"], kind="stable")
@@ -86,7 +86,7 @@ def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFra
                              " 行所属村（社区）不一致），按最早注册的一条计数",
                              row_number=int(users.loc[duplicated, "_row"].min()), field="user_id",
                              source_file=_first(users[duplicated])))
-    users = users[~duplicated]
+        users = users[~duplicated]
     status = users["status"].fillna("approved") if "status" in users.columns else pd.Series(
         "approved", index=users.index)
     registered = users["registered_at"].to_numpy()
