@@ -145,18 +145,23 @@ def _empty_words(distinct: pd.Series) -> pd.Series:
     return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
 
 
-def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.Series]:
+    """(empty cells, per_distinct(values with empty cells as "", function)); for a column of few distinct texts
+    (names, statuses) both come from one factorization."""
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty") and not (
-            all_text(values) and mostly_distinct(values)):  # names: emptiness and stripping on one factorization
+            all_text(values) and mostly_distinct(values)):
         codes, distinct = _factorized(values)
         empty_distinct = _empty_words(distinct)
-        stripped = distinct.where(~empty_distinct, "").astype("str").str.strip()
-        empty = pd.Series(empty_distinct.to_numpy()[codes], index=values.index)
-        return pd.Series(stripped.to_numpy()[codes], index=values.index).astype("str").where(~empty), pd.Series(
-            False, index=values.index)
+        result = function(distinct.where(~empty_distinct, ""))
+        return (pd.Series(empty_distinct.to_numpy()[codes], index=values.index),
+                pd.Series(result.to_numpy()[codes], index=values.index))
     empty = _is_empty(values)
-    text = per_distinct(values.where(~empty, ""), lambda d: d.astype("str").str.strip()).astype("str")
-    return text.where(~empty), pd.Series(False, index=values.index)
+    return empty, per_distinct(values.where(~empty, ""), function)
+
+
+def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    empty, text = _empty_and_per_distinct(values, lambda d: d.astype("str").str.strip())
+    return text.astype("str").where(~empty), pd.Series(False, index=values.index)
 
 
 def parse_identifier(values: pd.Series, plain: "TextColumn | None" = None) -> tuple[pd.Series, pd.Series]:
@@ -288,8 +293,7 @@ def parse_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_vocabulary(values: pd.Series, vocabulary: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    empty = _is_empty(values)
-    out = per_distinct(values.where(~empty, ""), lambda d: d.map(lambda v: vocabulary.get(header_key(v))))
+    empty, out = _empty_and_per_distinct(values, lambda d: d.map(lambda v: vocabulary.get(header_key(v))))
     bad = ~empty & out.isna()
     return out.astype("str").where(out.notna()), bad
 

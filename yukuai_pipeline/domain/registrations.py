@@ -76,8 +76,7 @@ def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFra
                              f" {snapshot_date}，不计入", row_number=int(users.loc[future, "_row"].min()),
                              field="registered_at", source_file=_first(users[future])))
         users = users[~future]
-    duplicated = users["user_id"].duplicated(keep=False)
-    if duplicated.any():  # which copy counts depends on the order; without copies the order does not matter
+    if _has_repeats(users["user_id"]):  # which copy counts depends on the order; without copies it does not matter
         users = users.sort_values(["registered_at", "_row"], kind="stable")
         duplicated = users["user_id"].duplicated(keep="first")
         first = users[~duplicated].set_index("user_id")["village_std"]
@@ -96,6 +95,14 @@ def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFra
     flags = {"completed": approved, "pending": status.eq("pending").to_numpy(),
              "rejected": status.eq("rejected").to_numpy(), "new_approved": approved & snapshot_day}
     return _sum_per_place(users["township_std"], users["village_std"], flags), issues
+
+
+def _has_repeats(ids: pd.Series) -> bool:
+    """Any user ID twice? A Python set of millions of IDs answers it several times faster than a pandas hash table."""
+    if ids.isna().any():
+        return bool(ids.duplicated().any())
+    cells = ids.to_numpy(dtype="object")
+    return len(set(cells)) < len(cells)
 
 
 def _sum_per_place(townships: pd.Series, villages: pd.Series, flags: dict[str, np.ndarray]) -> pd.DataFrame:
