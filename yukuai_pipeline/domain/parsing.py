@@ -86,13 +86,17 @@ class TextColumn:
         """Which cells the pattern finds something in (it must not match the separator)."""
         return self._rows_at(m.start() for m in pattern.finditer(self.joined))
 
-    def rows_containing(self, words: tuple[str, ...]) -> np.ndarray | None:
+    def rows_containing(self, words: list[str]) -> np.ndarray | None:
         """Which cells hold one of `words` in any letter case, by plain substring search (what re.IGNORECASE finds
-        for these words); None when lower() changes the text's length."""
-        text = self.joined.lower()
+        for these words); None when lower() changes the text's length. The text is lowered only when a word with
+        letter case may be in it (its last letter is)."""
+        cased = [w for w in words if w.lower() != w.upper()]
+        possible = [w for w in cased if w[-1].lower() in self.joined or w[-1].upper() in self.joined]
+        text = self.joined.lower() if possible else self.joined
         if len(text) != len(self.joined):
             return None
-        return self._rows_at(p for w in words for p in _find_all(text, w.lower()))
+        searched = [w for w in words if w not in cased] + [w.lower() for w in possible]
+        return self._rows_at(p for w in searched for p in _find_all(text, w))
 
     def cells_in(self, words: set[str], lower: bool = False) -> np.ndarray | None:
         """Which cells are one of `words` (lower case first with lower=True), found as separator-word-separator in
