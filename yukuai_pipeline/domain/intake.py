@@ -168,7 +168,8 @@ def _blank(values: pd.Series) -> pd.Series:
 
 def _blank_cells(values: pd.Series) -> pd.Series:
     if all_text(values) and mostly_distinct(values):
-        found = TextColumn.of(values).cells_in(_BLANK_WORDS)
+        text = TextColumn.of(values)
+        found = text.cells_in(_BLANK_WORDS) if text else None
         if found is not None:
             return pd.Series(found, index=values.index)
         return cells_where(values, lambda v: v.strip() in _BLANK_WORDS)
@@ -187,6 +188,8 @@ def _filled_cells(below: pd.DataFrame, positions: list[int], known: dict[int, pd
     """How many of the row's cells at `positions` hold something — exact up to 3, which is all that is asked (an
     empty row has 0, a footnote at most 2): once three cells of a row are filled, its other cells are not read."""
     filled = pd.Series(0, index=below.index, dtype="int64")
+    # columns of few distinct texts first: they are the cheap ones to read in full
+    positions = sorted(positions, key=lambda p: p not in known and mostly_distinct(below.iloc[:, p]))
     for i, position in enumerate(positions):
         column = below.iloc[:, position]
         if position in known:

@@ -78,6 +78,8 @@ class TextColumn:
             joined = _SEP.join(cells)
         except TypeError:  # a number, a date or a missing cell: the general path
             return None
+        if joined.count(_SEP) != max(len(cells) - 1, 0):  # a cell holds the separator itself
+            return None
         ascii_only = joined.isascii()
         spaced = any(c in joined for c in (_ASCII_WHITESPACE if ascii_only else _WHITESPACE))
         return cls(cells, joined, ascii_only, spaced)
@@ -112,7 +114,9 @@ class TextColumn:
     def _rows_at(self, positions) -> np.ndarray:
         hits = np.fromiter(positions, dtype="int64")
         out = np.zeros(len(self.cells), dtype=bool)
-        if len(hits):  # the cells' lengths only when something was found (mostly nothing is)
+        if len(hits) <= 8:  # a few hits (a footer): count the separators before each, no per-cell lengths
+            out[[self.joined.count(_SEP, 0, int(h)) for h in hits]] = True
+        else:
             lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
             starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
             out[np.searchsorted(starts, hits, side="right") - 1] = True
@@ -129,7 +133,8 @@ def _find_all(text: str, word: str, step: int | None = None):
 def _is_empty(values: pd.Series, text: "TextColumn | None" = None) -> pd.Series:
     empty = _empty_words
     if all_text(values) and mostly_distinct(values):
-        found = (text or TextColumn.of(values)).cells_in(_EMPTY, lower=True)
+        text = text or TextColumn.of(values)
+        found = text.cells_in(_EMPTY, lower=True) if text else None
         if found is not None:
             return pd.Series(found, index=values.index)
         return cells_where(values, lambda v: v.strip().lower() in _EMPTY)
