@@ -20,6 +20,12 @@ def test_text_shortcuts_match_the_cell_by_cell_rules(extra):
     assert _may_hold_total_word(values).tolist() == values.str.contains("合|总|小|累|total", case=False).tolist()
 
 
+def test_total_words_are_looked_for_in_the_text_cells_of_a_workbook_column():
+    values = pd.Series([*range(1, 2001), 2000.5, None, "合计", " total：2000 ", "注：…"], dtype="object")
+    assert _may_hold_total_word(values).tolist() == values.astype("str").str.contains(
+        "合|总|小|累|total", case=False).tolist()
+
+
 def test_identifier_and_phone_shortcuts_keep_the_cells():
     values = pd.Series(IDS + ["13900001111"], dtype="object")
     ids, _ = parse_identifier(values)

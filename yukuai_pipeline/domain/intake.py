@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
@@ -177,6 +178,12 @@ def _blank_cells(values: pd.Series) -> pd.Series:
 
 
 def _may_hold_total_word(values: pd.Series) -> pd.Series:
+    if not all_text(values):  # a number's or a date's text never holds these words: look at the text cells only
+        texts = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+        found = pd.Series(False, index=values.index)
+        if texts.any():
+            found[texts] = _may_hold_total_word(values[texts]).to_numpy()
+        return found
     text = TextColumn.of(values) if mostly_distinct(values) else None
     if text is not None:
         found = text.rows_containing(_TOTAL_HINT.pattern.split("|"))
