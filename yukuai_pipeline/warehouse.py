@@ -166,9 +166,14 @@ class Warehouse:
 
 def _tuples(frame: pd.DataFrame, columns: list[sa.Column], dialect) -> list[tuple]:
     plain = frame.astype("object").where(frame.notna(), None)
-    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    values = [plain[c.name].tolist() if p is None else [None if v is None else p(v) for v in plain[c.name]]
-              for c, p in zip(columns, processors)]
+    values = []
+    for column in columns:
+        cells = plain[column.name].tolist()
+        if isinstance(column.type, sa.Integer) and frame[column.name].dtype.kind == "f":
+            # 80817.0 as 80817: COPY takes no decimal point into a bigint (a real fraction is left to fail loudly)
+            cells = [int(v) if isinstance(v, float) and v.is_integer() else v for v in cells]
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        values.append(cells if process is None else [None if v is None else process(v) for v in cells])
     return list(zip(*values))
 
 
