@@ -145,9 +145,7 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     body = below.iloc[:, list(positions.values())]  # copy-on-write: renaming below leaves `cells` alone
     body.columns = list(positions.keys())
     filled = _filled_cells(below, list(positions.values()), blank)
-    kept = (filled > 0).to_numpy()
-    if not kept.all():  # (filtering a million rows that are all kept is a copy for nothing)
-        body = body[kept]
+    kept = (filled > 0).to_numpy().copy()
     lead = below.iloc[:, : min(3, below.shape[1])]
     maybe_total = lead.apply(_may_hold_total_word).any(axis=1)
     maybe_footnote = filled <= 2
@@ -158,9 +156,18 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     total_index = is_total.index[is_total.to_numpy()]
     totals = [{"_row": int(i) + 1, **{c: body.at[i, c] for c in body.columns}} for i in total_index]
     dropped = set(total_index) | set(is_footnote.index[is_footnote.to_numpy()])
-    if dropped:
-        body = body[~body.index.isin(dropped)]
+    kept[below.index.get_indexer(sorted(dropped))] = False
+    body = _rows_kept(body, kept)
     return body.assign(_row=body.index + 1), totals
+
+
+def _rows_kept(frame: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
+    """frame[kept] — as a slice, not a copy, when the rows kept are one run (an export with its title above and its
+    合计 and footnotes below), so a million-row body is not copied to drop three rows."""
+    where = np.flatnonzero(kept)
+    if len(where) and where[-1] - where[0] + 1 == len(where):
+        return frame.iloc[where[0]:where[-1] + 1]
+    return frame[kept]
 
 
 def _blank(values: pd.Series) -> pd.Series:
