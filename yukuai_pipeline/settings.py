@@ -20,16 +20,23 @@ def _data_dir(name: str) -> Path:
 
 
 def assets_dir() -> Path:
-    return _data_dir("assets")
+    """The campaign's reference data (campaign.yaml, its target table, township aliases, roster rules).
+    YUKUAI_ASSETS_DIR points at another campaign's folder of the same files, e.g. a whole city's townships."""
+    override = os.environ.get("YUKUAI_ASSETS_DIR")
+    return Path(override) if override else _data_dir("assets")
 
 
 def schemas_dir() -> Path:
     return _data_dir("schemas")
 
 
-@lru_cache(maxsize=1)
 def campaign() -> dict:
-    with open(assets_dir() / "campaign.yaml", encoding="utf-8") as fh:
+    return _campaign(assets_dir())
+
+
+@lru_cache(maxsize=4)
+def _campaign(folder: Path) -> dict:
+    with open(folder / "campaign.yaml", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 

@@ -3,20 +3,24 @@ put together. A file that cannot be used at all raises InputFileError with one c
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
 from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
-from yukuai_pipeline.domain.parsing import parse_frame, per_distinct
+from yukuai_pipeline.domain.parsing import TextColumn, all_text, cells_where, mostly_distinct, parse_frame, per_distinct
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
 CLASSIFY_ROWS = 60
 _TOTAL_WORDS = {"合计", "总计", "小计", "全县合计", "总合计", "合计数", "累计", "total"}
 _FOOTNOTE_PREFIXES = ("注", "说明", "备注:", "制表", "审核人", "审核:", "填报", "数据来源", "打印", "导出人", "负责人")
+_TOTAL_HINT = re.compile("合|总|小|累|total", re.IGNORECASE)  # a cheap first look for rows that may be a 合计
+_BLANK_WORDS = {"", "nan", "None"}
 ISSUE_COLUMNS = ["row_number", "field", "value_masked", "message", "quarantined"]
 
 
@@ -123,7 +127,7 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
     typed["_row"] = body["_row"]
     issues, bad_rows = _row_issues(typed, parse_failures, match.contract)
-    accepted = typed.loc[~typed.index.isin(bad_rows)]
+    accepted = typed.loc[~typed.index.isin(bad_rows)] if bad_rows else typed
     return LoadedFile(identity, match, accepted, issues, totals, rows=len(body))
 
 
@@ -134,36 +138,89 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     handful of vectorised passes.
     """
     below = cells.iloc[match.last_row + 1:]
-    candidates = sorted(set(match.columns.values()).union(*match.duplicate_columns.values()))
-    blank = {p: per_distinct(below.iloc[:, p], _blank).astype(bool) for p in candidates}
+    written_twice = {p for c, copies in match.duplicate_columns.items() for p in [match.columns[c], *copies]}
+    blank = {p: _blank_cells(below.iloc[:, p]) for p in sorted(written_twice)}
     positions = {column: _fullest(blank, position, match.duplicate_columns.get(column, []))
                  for column, position in match.columns.items()}
-    body = below.iloc[:, list(positions.values())].copy()
+    body = below.iloc[:, list(positions.values())]  # copy-on-write: renaming below leaves `cells` alone
     body.columns = list(positions.keys())
-    filled = sum((~blank[p]).astype("int64") for p in positions.values())
-    body = body[filled > 0]
-    lead = below.loc[body.index].iloc[:, : min(3, below.shape[1])]
-    maybe_total = lead.apply(lambda c: per_distinct(c, lambda d: d.astype("str").str.contains(
-        "合|总|小|累|total", case=False, na=False)).astype(bool)).any(axis=1)
-    maybe_footnote = filled.loc[body.index] <= 2
-    suspects = lead[maybe_total | maybe_footnote].astype("str").map(header_key)
+    filled = _filled_cells(below, list(positions.values()), blank)
+    kept = (filled > 0).to_numpy().copy()
+    lead = below.iloc[:, : min(3, below.shape[1])]
+    maybe_total = lead.apply(_may_hold_total_word).any(axis=1)
+    maybe_footnote = filled <= 2
+    suspects = lead[kept & (maybe_total | maybe_footnote).to_numpy()].astype("str").map(header_key)
     is_total = suspects.apply(lambda c: c.isin(_TOTAL_WORDS) | c.str.startswith(("合计", "总计"))).any(axis=1)
     first_text = suspects.apply(lambda r: next((v for v in r if v and v not in ("nan", "none")), ""), axis=1)
     is_footnote = first_text.astype("str").str.startswith(_FOOTNOTE_PREFIXES) & maybe_footnote.loc[suspects.index]
     total_index = is_total.index[is_total.to_numpy()]
     totals = [{"_row": int(i) + 1, **{c: body.at[i, c] for c in body.columns}} for i in total_index]
     dropped = set(total_index) | set(is_footnote.index[is_footnote.to_numpy()])
-    body = body[~body.index.isin(dropped)]
-    body.insert(len(body.columns), "_row", body.index + 1)
-    return body, totals
+    kept[below.index.get_indexer(sorted(dropped))] = False
+    body = _rows_kept(body, kept)
+    return body.assign(_row=body.index + 1), totals
+
+
+def _rows_kept(frame: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
+    """frame[kept] — as a slice, not a copy, when the rows kept are one run (an export with its title above and its
+    合计 and footnotes below), so a million-row body is not copied to drop three rows."""
+    where = np.flatnonzero(kept)
+    if len(where) and where[-1] - where[0] + 1 == len(where):
+        return frame.iloc[where[0]:where[-1] + 1]
+    return frame[kept]
 
 
 def _blank(values: pd.Series) -> pd.Series:
     return values.isna() | values.astype("str").str.strip().isin(["", "nan", "None"])
 
 
+def _blank_cells(values: pd.Series) -> pd.Series:
+    if all_text(values) and mostly_distinct(values):
+        text = TextColumn.of(values)
+        found = text.cells_in(_BLANK_WORDS) if text else None
+        if found is not None:
+            return pd.Series(found, index=values.index)
+        return cells_where(values, lambda v: v.strip() in _BLANK_WORDS)
+    return per_distinct(values, _blank).astype(bool)
+
+
+def _may_hold_total_word(values: pd.Series) -> pd.Series:
+    if not all_text(values):  # a number's or a date's text never holds these words: look at the text cells only
+        texts = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+        found = pd.Series(False, index=values.index)
+        if texts.any():
+            found[texts] = _may_hold_total_word(values[texts]).to_numpy()
+        return found
+    text = TextColumn.of(values) if mostly_distinct(values) else None
+    if text is not None:
+        found = text.rows_containing(_TOTAL_HINT.pattern.split("|"))
+        return pd.Series(text.rows_matching(_TOTAL_HINT) if found is None else found, index=values.index)
+    return per_distinct(values, lambda d: d.astype("str").str.contains(_TOTAL_HINT, na=False)).astype(bool)
+
+
+def _filled_cells(below: pd.DataFrame, positions: list[int], known: dict[int, pd.Series]) -> pd.Series:
+    """How many of the row's cells at `positions` hold something — exact up to 3, which is all that is asked (an
+    empty row has 0, a footnote at most 2): once three cells of a row are filled, its other cells are not read."""
+    filled = pd.Series(0, index=below.index, dtype="int64")
+    # columns of few distinct texts first: they are the cheap ones to read in full
+    positions = sorted(positions, key=lambda p: p not in known and mostly_distinct(below.iloc[:, p]))
+    for i, position in enumerate(positions):
+        column = below.iloc[:, position]
+        if position in known:
+            filled += (~known[position]).astype("int64")
+            continue
+        open_rows = (filled < 3).to_numpy()
+        if i < 3 or open_rows.all():
+            filled += (~_blank_cells(column)).to_numpy().astype("int64")
+        elif open_rows.any():
+            filled[open_rows] += (~_blank_cells(column[open_rows])).to_numpy().astype("int64")
+    return filled
+
+
 def _fullest(blank: dict[int, pd.Series], first: int, copies: list[int]) -> int:
     """A header written twice: the copy that holds data (the first one when several do)."""
+    if not copies:
+        return first
     candidates = [first, *copies]
     filled = [int((~blank[p]).sum()) for p in candidates]
     return candidates[filled.index(max(filled))]

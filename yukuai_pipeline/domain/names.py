@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 
 _SPACE = re.compile(r"\s+")
@@ -85,9 +86,11 @@ class TownshipMatcher:
         return None
 
     def match_series(self, raw: pd.Series) -> pd.Series:
-        distinct = pd.Series(raw.dropna().unique())
-        mapping = {value: self.match(value) for value in distinct}
-        return raw.map(mapping).astype("object")
+        """Matched once per distinct name (missing names stay missing)."""
+        codes, distinct = pd.factorize(raw)
+        matched = np.array([self.match(value) for value in distinct] + [None], dtype="object")
+        matched[pd.isna(matched)] = np.nan  # as Series.map gave it
+        return pd.Series(matched[codes], index=raw.index, dtype="object")
 
 
 class VillageMatcher:
@@ -114,8 +117,11 @@ class VillageMatcher:
         return None
 
     def match_frame(self, townships: pd.Series, raw: pd.Series) -> pd.Series:
-        frame = pd.DataFrame({"t": townships.to_numpy(), "v": raw.to_numpy()})
-        pairs = frame.drop_duplicates().copy()
-        pairs["m"] = [self.match(t, v) for t, v in zip(pairs["t"], pairs["v"])]
-        matched = frame.merge(pairs, on=["t", "v"], how="left")["m"]
-        return pd.Series(matched.to_numpy(), index=raw.index, dtype="object")
+        """Matched once per distinct (township, name) pair, found through integer codes (no join of string keys)."""
+        town_codes, towns = pd.factorize(townships, use_na_sentinel=False)
+        name_codes, names = pd.factorize(raw, use_na_sentinel=False)
+        pair_codes, pairs = pd.factorize(town_codes.astype("int64") * max(len(names), 1) + name_codes)
+        towns, names = np.asarray(towns, dtype="object"), np.asarray(names, dtype="object")
+        matched = np.array([self.match(towns[p // max(len(names), 1)], names[p % max(len(names), 1)]) for p in pairs]
+                           + [None], dtype="object")
+        return pd.Series(matched[pair_codes], index=raw.index, dtype="object")

@@ -5,7 +5,9 @@ the cells it could not read instead of guessing: (row index, field, raw value, r
 """
 
 import datetime as dt
+import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,7 @@ import pandas as pd
 from yukuai_pipeline.domain.contracts import Contract, header_key
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_USUAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 _EMPTY = {"", "-", "—", "/", "无", "null", "none", "nan", "n/a"}
 
 
@@ -20,19 +23,121 @@ def per_distinct(values: pd.Series, function) -> pd.Series:
     """function(a Series of the distinct values) spread back onto every row: an export repeats a few townships,
     villages, statuses and dates a million times, so per-text work is done once per text. Only for text columns:
     factorize would take 1, 1.0 and True for one value."""
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty") or (
+            all_text(values) and mostly_distinct(values)):
         return pd.Series(function(values.astype("object")).to_numpy(), index=values.index)
+    codes, distinct = _factorized(values)
+    return pd.Series(function(distinct).to_numpy()[codes], index=values.index)
+
+
+def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = pd.Series([*uniques, None], dtype="object")  # the last one stands for every missing cell
     codes[codes < 0] = len(uniques)
-    result = function(distinct)
-    return pd.Series(result.to_numpy()[codes], index=values.index)
+    return codes, distinct
 
 
-def _is_empty(values: pd.Series) -> pd.Series:
-    def empty(distinct: pd.Series) -> pd.Series:
-        return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
+def all_text(values: pd.Series) -> bool:
+    """Every cell a str, none missing: a CSV column."""
+    return pd.api.types.infer_dtype(values, skipna=False) == "string"
 
+
+def mostly_distinct(values: pd.Series, sample_size: int = 20_000) -> bool:
+    """IDs, phone numbers and times have nearly as many distinct values as rows: factorizing them to do per-text
+    work once per text costs more than the work itself. Judged on the first cells."""
+    sample = values.iloc[:sample_size]
+    return len(sample) >= 1_000 and sample.nunique(dropna=False) > len(sample) // 2
+
+
+def cells_where(values: pd.Series, test) -> pd.Series:
+    """test(cell) for every cell of an all-text column, in one pass without pandas' per-operation passes."""
+    cells = values.to_numpy(dtype="object")
+    return pd.Series(np.fromiter(map(test, cells), dtype=bool, count=len(cells)), index=values.index)
+
+
+_SEP = "\x00"
+_WHITESPACE = tuple(c for c in map(chr, range(0x3001)) if c.isspace())  # all that str.strip() and \s take
+_ASCII_WHITESPACE = tuple(c for c in _WHITESPACE if c.isascii())
+
+
+@dataclass
+class TextColumn:
+    """A column whose cells are all str (a CSV column), joined once: a few searches of the joined text then
+    stand in for a Python call per cell. Without whitespace anywhere, stripping and removing spaces change
+    nothing."""
+
+    cells: np.ndarray
+    joined: str
+    ascii: bool
+    spaced: bool
+
+    @classmethod
+    def of(cls, values: pd.Series) -> "TextColumn | None":
+        cells = values.to_numpy(dtype="object")
+        try:
+            joined = _SEP.join(cells)
+        except TypeError:  # a number, a date or a missing cell: the general path
+            return None
+        if joined.count(_SEP) != max(len(cells) - 1, 0):  # a cell holds the separator itself
+            return None
+        ascii_only = joined.isascii()
+        spaced = any(c in joined for c in (_ASCII_WHITESPACE if ascii_only else _WHITESPACE))
+        return cls(cells, joined, ascii_only, spaced)
+
+    def rows_matching(self, pattern: re.Pattern) -> np.ndarray:
+        """Which cells the pattern finds something in (it must not match the separator)."""
+        return self._rows_at(m.start() for m in pattern.finditer(self.joined))
+
+    def rows_containing(self, words: list[str]) -> np.ndarray | None:
+        """Which cells hold one of `words` in any letter case, by plain substring search (what re.IGNORECASE finds
+        for these words); None when lower() changes the text's length. The text is lowered only when a word with
+        letter case may be in it (its last letter is)."""
+        cased = [w for w in words if w.lower() != w.upper()]
+        possible = [w for w in cased if w[-1].lower() in self.joined or w[-1].upper() in self.joined]
+        text = self.joined.lower() if possible else self.joined
+        if len(text) != len(self.joined):
+            return None
+        searched = [w for w in words if w not in cased] + [w.lower() for w in possible]
+        return self._rows_at(p for w in searched for p in _find_all(text, w))
+
+    def cells_in(self, words: set[str], lower: bool = False) -> np.ndarray | None:
+        """Which cells are one of `words` (lower case first with lower=True), found as separator-word-separator in
+        the joined text; None when the cells hold whitespace (to strip) or lower() changes a cell's length."""
+        if self.spaced:
+            return None
+        text = _SEP + (self.joined.lower() if lower else self.joined) + _SEP
+        if len(text) != len(self.joined) + 2:
+            return None
+        # a match starts at the separator before the cell; overlapping matches ("\0\0\0") are found one by one
+        return self._rows_at(p for w in words for p in _find_all(text, _SEP + w + _SEP, step=1))
+
+    def _rows_at(self, positions) -> np.ndarray:
+        hits = np.fromiter(positions, dtype="int64")
+        out = np.zeros(len(self.cells), dtype=bool)
+        if len(hits) <= 8:  # a few hits (a footer): count the separators before each, no per-cell lengths
+            out[[self.joined.count(_SEP, 0, int(h)) for h in hits]] = True
+        else:
+            lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
+            starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+            out[np.searchsorted(starts, hits, side="right") - 1] = True
+        return out
+
+
+def _find_all(text: str, word: str, step: int | None = None):
+    position = text.find(word)
+    while position >= 0:
+        yield position
+        position = text.find(word, position + (step or len(word)))
+
+
+def _is_empty(values: pd.Series, text: "TextColumn | None" = None) -> pd.Series:
+    empty = _empty_words
+    if all_text(values) and mostly_distinct(values):
+        text = text or TextColumn.of(values)
+        found = text.cells_in(_EMPTY, lower=True) if text else None
+        if found is not None:
+            return pd.Series(found, index=values.index)
+        return cells_where(values, lambda v: v.strip().lower() in _EMPTY)
     return per_distinct(values, empty).astype(bool)
 
 
@@ -45,15 +150,36 @@ def _nfkc_distinct(values: pd.Series) -> pd.Series:
     return text.map(mapping)
 
 
+def _empty_words(distinct: pd.Series) -> pd.Series:
+    return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
+
+
+def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.Series]:
+    """(empty cells, per_distinct(values with empty cells as "", function)); for a column of few distinct texts
+    (names, statuses) both come from one factorization."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty") and not (
+            all_text(values) and mostly_distinct(values)):
+        codes, distinct = _factorized(values)
+        empty_distinct = _empty_words(distinct)
+        result = function(distinct.where(~empty_distinct, ""))
+        return (pd.Series(empty_distinct.to_numpy()[codes], index=values.index),
+                pd.Series(result.to_numpy()[codes], index=values.index))
+    empty = _is_empty(values)
+    return empty, per_distinct(values.where(~empty, ""), function)
+
+
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    empty = _is_empty(values)
-    text = per_distinct(values.where(~empty, ""), lambda d: d.astype("str").str.strip()).astype("str")
-    return text.where(~empty), pd.Series(False, index=values.index)
+    empty, text = _empty_and_per_distinct(values, lambda d: d.astype("str").str.strip())
+    return text.astype("str").where(~empty), pd.Series(False, index=values.index)
 
 
-def parse_identifier(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """IDs and codes: Excel floats that hold integers lose their .0; text is NFKC'd with all spaces removed."""
-    empty = _is_empty(values)
+def parse_identifier(values: pd.Series, plain: "TextColumn | None" = None) -> tuple[pd.Series, pd.Series]:
+    """IDs and codes: Excel floats that hold integers lose their .0; text is NFKC'd with all spaces removed.
+    (plain: the column joined already, when the caller has it.)"""
+    plain = plain or TextColumn.of(values)
+    empty = _is_empty(values, plain)
+    if plain is not None and plain.ascii and not plain.spaced:  # NFKC and space removal change nothing
+        return values.astype("str").where(~empty), pd.Series(False, index=values.index)
 
     def one(v):
         if isinstance(v, float) and v.is_integer():
@@ -88,9 +214,11 @@ def parse_count(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """datetime cells as they are; Excel serial numbers (also written as text, as a CSV saved from Excel holds them);
     text such as 2023-02-17 08:00, 2023/2/17, 2023年2月17日 8时30分."""
+    all_text = pd.api.types.infer_dtype(values, skipna=True) == "string"  # a CSV column: skip the type loops
+    if all_text:
+        return _parse_datetime_text(values)
     empty = _is_empty(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    all_text = pd.api.types.infer_dtype(values, skipna=True) == "string"  # a CSV column: skip the type loops
     is_datetime = pd.Series(False, index=values.index) if all_text else values.map(
         lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
     if is_datetime.any():
@@ -108,6 +236,20 @@ def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
+def _parse_datetime_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A column of text: the export's usual format read in one pass first. A cell it reads is no "empty" word,
+    so the emptiness test and the slower formats only see the rest (cell by cell the same result)."""
+    out = pd.to_datetime(values, format=_USUAL_FORMAT, errors="coerce").astype("datetime64[ns]")
+    unread = out.isna()
+    empty = pd.Series(False, index=values.index)
+    if unread.any():
+        empty[unread] = _is_empty(values[unread])
+        rest = unread & ~empty
+        if rest.any():
+            out[rest] = _from_text(values[rest].astype(str)).astype("datetime64[ns]")
+    return out, ~empty & out.isna()
+
+
 def _timestamp(value) -> pd.Timestamp:
     try:
         return pd.Timestamp(value).tz_localize(None).as_unit("ns")
@@ -122,7 +264,7 @@ def _from_serial(serial: pd.Series) -> pd.Series:
 
 def _from_text(raw: pd.Series) -> pd.Series:
     # The common exports first, in one vectorised pass each; only what is left goes through normalisation.
-    parsed = pd.to_datetime(raw, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    parsed = pd.to_datetime(raw, format=_USUAL_FORMAT, errors="coerce")
     for form in ("%Y-%m-%d", "%Y-%m-%d %H:%M"):
         rest = parsed.isna()
         if rest.any():
@@ -150,14 +292,17 @@ def _from_text(raw: pd.Series) -> pd.Series:
 
 
 def parse_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    text, _ = parse_identifier(values)
+    plain = TextColumn.of(values)
+    text, _ = parse_identifier(values, plain)
+    if plain is not None and plain.ascii and not plain.spaced and not any(c in plain.joined for c in "+-()") and not (
+            plain.joined.startswith("86") or _SEP + "86" in plain.joined):
+        return text, pd.Series(False, index=values.index)  # no country code, dash or bracket to take out
     digits = text.str.replace(r"^\+?86|[-()]", "", regex=True)  # the country code, then dashes and brackets
     return digits, pd.Series(False, index=values.index)
 
 
 def parse_vocabulary(values: pd.Series, vocabulary: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    empty = _is_empty(values)
-    out = per_distinct(values.where(~empty, ""), lambda d: d.map(lambda v: vocabulary.get(header_key(v))))
+    empty, out = _empty_and_per_distinct(values, lambda d: d.map(lambda v: vocabulary.get(header_key(v))))
     bad = ~empty & out.isna()
     return out.astype("str").where(out.notna()), bad
 

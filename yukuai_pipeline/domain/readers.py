@@ -7,6 +7,7 @@ object DataFrame whose index is the file's 0-based row), so header finding and p
 import codecs
 import csv
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _MARKUP = re.compile(rb"(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|table|\?xml|meta|head|body)", re.IGNORECASE)
 _SAMPLE_BYTES = 256 * 1024
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
+_SHEETS: OrderedDict[tuple, list] = OrderedDict()
+_SHEETS_KEPT = 2
 
 
 class InputFileError(Exception):
@@ -61,13 +64,8 @@ def read_raw(path: Path, nrows: int | None = None) -> list[RawSheet]:
 
 def _read_workbook(path: Path, nrows: int | None, encrypted_possible: bool) -> list[RawSheet]:
     try:
-        with open(path, "rb") as fh:  # by content: an .xls named .xlsx (or the reverse) opens all the same
-            workbook = CalamineWorkbook.from_filelike(fh)
-            sheets = []
-            for name in workbook.sheet_names:
-                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-                sheets.append(RawSheet(name=name, cells=_frame(rows)))
-        return sheets
+        return [RawSheet(name=name, cells=_frame(sheet.to_python(skip_empty_area=False, nrows=nrows)))
+                for name, sheet in _loaded_sheets(path)]
     except Exception as err:  # calamine raises several unrelated types for broken files
         if "password" in str(err).lower() or "encrypt" in str(err).lower() or (
             encrypted_possible and (path.suffix.lower() in (".xlsx", ".xlsm") or _holds_encrypted_package(path))
@@ -77,6 +75,23 @@ def _read_workbook(path: Path, nrows: int | None, encrypted_possible: bool) -> l
                              "从平台重新导出，或在 Excel 中打开后另存为 .xlsx") from err
 
 
+def _loaded_sheets(path: Path) -> list:
+    """calamine parses a whole sheet even for its first rows, so the sheets identification loaded are kept for the
+    full read that follows (the last few workbooks, by path, size and modification time)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _SHEETS:
+        _SHEETS.move_to_end(key)
+        return _SHEETS[key]
+    with open(path, "rb") as fh:  # by content: an .xls named .xlsx (or the reverse) opens all the same
+        workbook = CalamineWorkbook.from_filelike(fh)
+        sheets = [(name, workbook.get_sheet_by_name(name)) for name in workbook.sheet_names]
+    _SHEETS[key] = sheets
+    while len(_SHEETS) > _SHEETS_KEPT:
+        _SHEETS.popitem(last=False)
+    return sheets
+
+
 def _holds_encrypted_package(path: Path) -> bool:
     """A password-protected .xlsx is an OLE file holding an "EncryptedPackage" stream, whatever its name."""
     with open(path, "rb") as fh:
@@ -84,8 +99,11 @@ def _holds_encrypted_package(path: Path) -> bool:
 
 
 def _frame(rows: list[list]) -> pd.DataFrame:
-    width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype="object")
+    widths = {len(r) for r in rows}
+    width = max(widths, default=0)
+    if len(widths) > 1:  # ragged rows (a CSV's): padded; a sheet's rows all come as wide as its used range
+        rows = [list(r) + [None] * (width - len(r)) for r in rows]
+    return pd.DataFrame(rows, columns=range(width), dtype="object")
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -114,7 +132,8 @@ def _read_csv(path: Path, nrows: int | None) -> RawSheet:
     lines = text_sample.splitlines()[:200]
     delimiter = _sniff_delimiter(lines)
     width = max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=1)
-    options = dict(header=None, dtype=str, na_filter=False, skip_blank_lines=False, sep=delimiter,
+    # object, not str: the cells are the same Python strings, without a second copy of every column
+    options = dict(header=None, dtype=object, na_filter=False, skip_blank_lines=False, sep=delimiter,
                    encoding=encoding, encoding_errors="replace", nrows=nrows, quotechar='"')
     try:
         cells = pd.read_csv(path, names=range(width), engine="c", **options)

@@ -10,6 +10,7 @@ import math
 import operator
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 import yaml
@@ -51,7 +52,13 @@ def bound(expression, figures: dict) -> float | None:
     """A number, or a formula such as ceil(households / 15); None when a figure it needs is unknown."""
     if expression is None or isinstance(expression, (int, float)):
         return expression
-    return _evaluate(ast.parse(str(expression), mode="eval").body, figures)
+    return _evaluate(_formula(str(expression)), figures)
+
+
+@lru_cache(maxsize=256)
+def _formula(expression: str) -> ast.AST:
+    """Parsed once: the same few formulas are evaluated for every village of a city."""
+    return ast.parse(expression, mode="eval").body
 
 
 def _evaluate(node, figures):
@@ -69,9 +76,10 @@ def _evaluate(node, figures):
     raise ValueError(f"roster_rules.yaml: unsupported formula element {ast.dump(node)}")
 
 
-def village_measures(people: pd.DataFrame, group_count) -> dict[str, float]:
-    """Every measure a rule may read, for one village's members (one row per person and role). Plain Python sets
-    over the village's few hundred rows: a city has ~11,000 villages, so per-village pandas calls would dominate."""
+def village_measures(people, group_count) -> dict[str, float]:
+    """Every measure a rule may read, for one village's members (one row per person and role; a DataFrame or a
+    dict of column lists). Plain Python sets over the village's few hundred rows: a city has ~11,000 villages, so
+    per-village pandas calls would dominate."""
     by_role: dict[str, set] = defaultdict(set)
     women, numbers = set(), []
     for role, person, gender, number in zip(people["role_std"], people["person"], people["gender_std"],
@@ -85,7 +93,7 @@ def village_measures(people: pd.DataFrame, group_count) -> dict[str, float]:
     assembly = committee | by_role["representative"]
     known_groups = group_count is not None and not pd.isna(group_count)
     return {
-        "roster_rows": len(people),
+        "roster_rows": len(people["person"]),
         "village_committee_members": len(committee),
         "village_committee_women": len(committee & women),
         "party_committee_members": len(by_role["party_committee"]),
@@ -104,10 +112,10 @@ def _fmt(value) -> str:
     return f"{value:.0%}" if isinstance(value, float) and 0 < value < 1 else f"{value:g}"
 
 
-def judge_village(village: dict, people: pd.DataFrame, invalid_rows: set, rules: list[Rule], labels: dict) -> list[dict]:
-    """The five completeness rows of one registry village."""
+def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], labels: dict) -> list[dict]:
+    """The five completeness rows of one registry village (people: a DataFrame or a dict of column lists)."""
     measures = village_measures(people, village.get("group_count"))
-    groups, sources, persons = people["role_group"].tolist(), people["source_index"].tolist(), people["person"].tolist()
+    groups, sources, persons = list(people["role_group"]), list(people["source_index"]), list(people["person"])
     rows = []
     for group in ROLE_GROUPS:
         group_rules = [r for r in rules if r.role_group in (group, "all") and village["committee_type"] in r.applies_to]
@@ -145,10 +153,12 @@ def judge_village(village: dict, people: pd.DataFrame, invalid_rows: set, rules:
 def completeness(registry: pd.DataFrame, people: pd.DataFrame, invalid_rows: set, rules: list[Rule],
                  labels: dict) -> pd.DataFrame:
     """Rows for every registry village, whether or not it has a roster."""
-    slim = people[["township_std", "village_std", "role_std", "role_group", "person", "gender_std", "group_number",
-                   "source_index"]]  # per-village filtering of a narrow frame is what keeps a city's roster fast
-    by_village = {key: frame for key, frame in slim.groupby(["township_std", "village_std"])}
-    empty = slim.head(0)
+    columns = ["role_std", "role_group", "person", "gender_std", "group_number", "source_index"]
+    cells = {c: people[c].to_numpy(dtype="object") for c in columns}
+    # each village's rows as plain column lists: per-village DataFrames would cost most of a city's run
+    by_village = {key: {c: cells[c][rows].tolist() for c in columns}
+                  for key, rows in people.groupby(["township_std", "village_std"]).indices.items()} if len(people) else {}
+    empty = {c: [] for c in columns}
     rows = []
     for village in registry.to_dict("records"):
         members = by_village.get((village["township"], village["village"]), empty)
@@ -161,7 +171,7 @@ def completeness(registry: pd.DataFrame, people: pd.DataFrame, invalid_rows: set
 
 def township_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Villages whose five rows are all 完整, per township."""
-    complete = table.groupby(["township", "village"])["status"].apply(lambda s: (s == COMPLETE).all())
+    complete = (table["status"] == COMPLETE).groupby([table["township"], table["village"]]).all()
     summary = complete.groupby(level="township").agg(villages_total="size", villages_complete="sum").reset_index()
     summary["completeness"] = (summary["villages_complete"] / summary["villages_total"]).round(4)
     return summary

@@ -1,0 +1,115 @@
+"""Side by side in one command run: the parse floor, the bare pandas peer and the pipeline, each timed in fresh
+processes (median of 3, interleaved so that a busy moment of a shared machine hits all of them alike).
+
+    python -m benchmarks.run --size city [--json results.json] [--repeat 3]
+
+Sizes are generated first when their data folder does not exist yet (benchmarks.generate). At county and 10 %
+size the xlsx ingest is timed against a bare calamine read of the same rows.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.generate import SIZES, data_dir, generate
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SPEED_TARGET, MEMORY_TARGET, XLSX_TARGET = 1.5, 2.5, 0.8
+
+
+def run_contender(name: str, data: Path, work: Path) -> dict:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.contenders", name, str(data), str(work)],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    if done.returncode:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, data: Path | None = None) -> dict:
+    data = data or data_dir(size)
+    if regenerate or not (data / "landing").is_dir():
+        generate(size, data)
+    names = ["parse", "peer", "pipeline"] + (["parse_xlsx", "ingest_xlsx"] if (data / "landing_xlsx").is_dir() else [])
+    runs: dict[str, list[dict]] = {n: [] for n in names}
+    for i in range(repeat):
+        for name in names:
+            runs[name].append(run_contender(name, data, work_root / size / f"{name}-{i}"))
+
+    def median(name, key):
+        return statistics.median(r[key] for r in runs[name])
+
+    rows = runs["pipeline"][0]["rows"] if "rows" in runs["pipeline"][0] else runs["parse"][0]["rows"]
+    parse_s, peer_s, pipeline_s = median("parse", "seconds"), median("peer", "seconds"), median("pipeline", "seconds")
+    frame_mb = runs["parse"][0]["frame_mb"]
+    result = {
+        "size": size, "rows": rows, "parse_s": parse_s, "peer_s": peer_s, "pipeline_s": pipeline_s,
+        "ratio_vs_peer": round(pipeline_s / peer_s, 2), "ratio_vs_parse": round(pipeline_s / parse_s, 2),
+        "peak_rss_mb": median("pipeline", "peak_rss_mb"),
+        "pipeline_work_rss_mb": round(median("pipeline", "peak_rss_mb") - median("pipeline", "base_rss_mb"), 1),
+        "peer_peak_rss_mb": median("peer", "peak_rss_mb"), "parse_peak_rss_mb": median("parse", "peak_rss_mb"),
+        "input_frame_mb": frame_mb,
+        "memory_ratio": round((median("pipeline", "peak_rss_mb") - median("pipeline", "base_rss_mb")) / frame_mb, 2),
+        "rows_per_s": {n: round(rows / median(n, "seconds")) for n in ("parse", "peer", "pipeline")},
+        "same_completed": runs["peer"][0]["completed"] == runs["pipeline"][0]["completed"],
+        "completed": runs["pipeline"][0]["completed"],
+        "data_dir": str(data), "runs": repeat, "machine": _machine(),
+    }
+    if "ingest_xlsx" in runs:
+        xlsx_s, ingest_s = median("parse_xlsx", "seconds"), median("ingest_xlsx", "seconds")
+        result.update(xlsx_calamine_s=xlsx_s, xlsx_ingest_s=ingest_s, xlsx_speed_vs_calamine=round(xlsx_s / ingest_s, 2))
+    return result
+
+
+def _machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal")) / 2**20
+    return f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def table(results: list[dict]) -> str:
+    lines = [f"{'size':7} {'contender':9} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak RSS MB':>11}"]
+    for r in results:
+        for name, seconds, rss in (("parse", r["parse_s"], r["parse_peak_rss_mb"]), ("peer", r["peer_s"], r["peer_peak_rss_mb"]),
+                                   ("pipeline", r["pipeline_s"], r["peak_rss_mb"])):
+            lines.append(f"{r['size']:7} {name:9} {r['rows']:>10,} {seconds:>8.2f} {r['rows_per_s'][name]:>10,} {rss:>11.0f}")
+        lines.append(f"{r['size']:7} pipeline/peer {r['ratio_vs_peer']:.2f}× (target ≤ {SPEED_TARGET}×), "
+                     f"pipeline/parse {r['ratio_vs_parse']:.2f}×, memory {r['pipeline_work_rss_mb']:.0f} MB over "
+                     f"imports = {r['memory_ratio']:.2f}× the {r['input_frame_mb']:.0f} MB input frame "
+                     f"(target ≤ {MEMORY_TARGET}×), same completed: {r['same_completed']}")
+        if "xlsx_ingest_s" in r:
+            lines.append(f"{r['size']:7} xlsx ingest {r['xlsx_ingest_s']:.2f} s vs calamine {r['xlsx_calamine_s']:.2f} s"
+                         f" = {r['xlsx_speed_vs_calamine']:.2f}× its speed (target ≥ {XLSX_TARGET}×)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", nargs="+", choices=[*SIZES, "all"], default=["county"])
+    parser.add_argument("--json", type=Path, help="one JSON object (a list of them for several sizes)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--regenerate", action="store_true", help="write the synthetic data again")
+    parser.add_argument("--no-record", action="store_true", help=f"do not write {RESULTS_DIR.name}/<size>.json")
+    args = parser.parse_args(argv)
+    sizes = ["county", "10pct", "city"] if "all" in args.size else args.size
+    results = []
+    with tempfile.TemporaryDirectory(prefix="yukuai-bench-") as work:
+        for size in sizes:
+            results.append(measure(size, args.repeat, Path(work), args.regenerate))
+            print(table(results[-1:]), flush=True)
+            if not args.no_record:
+                RESULTS_DIR.mkdir(exist_ok=True)
+                (RESULTS_DIR / f"{size}.json").write_text(json.dumps(results[-1], ensure_ascii=False, indent=1) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(results[0] if len(results) == 1 else results, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

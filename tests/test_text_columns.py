@@ -1,0 +1,34 @@
+"""The million-row shortcuts for text columns (one joined string instead of a call per cell) give exactly what the
+cell-by-cell rules give."""
+
+import pandas as pd
+import pytest
+
+from yukuai_pipeline.domain.intake import _blank_cells, _may_hold_total_word
+from yukuai_pipeline.domain.parsing import _EMPTY, _is_empty, parse_identifier, parse_phone
+
+IDS = [f"YK{i:08d}" for i in range(3000)]
+ODD = ["", "NULL", "None", "nan", "N/A", "—", "无", "-", "合计", "共3000人", "ToTaL", "小计", "8613900001111"]
+
+
+@pytest.mark.parametrize("extra", [ODD, ODD + ["İx"], ODD + ["a\x00b", ""], ODD + [" ", " nan ", "\u3000无", "TOTAL 3"],
+                                   ["x"]], ids=["joined", "lower() lengthens", "NUL in a cell", "whitespace", "plain"])
+def test_text_shortcuts_match_the_cell_by_cell_rules(extra):
+    values = pd.Series(IDS[:1500] + extra + IDS[1500:], dtype="object")
+    assert _is_empty(values).tolist() == [v.strip().lower() in _EMPTY for v in values]
+    assert _blank_cells(values).tolist() == [v.strip() in {"", "nan", "None"} for v in values]
+    assert _may_hold_total_word(values).tolist() == values.str.contains("合|总|小|累|total", case=False).tolist()
+
+
+def test_total_words_are_looked_for_in_the_text_cells_of_a_workbook_column():
+    values = pd.Series([*range(1, 2001), 2000.5, None, "合计", " total：2000 ", "注：…"], dtype="object")
+    assert _may_hold_total_word(values).tolist() == values.astype("str").str.contains(
+        "合|总|小|累|total", case=False).tolist()
+
+
+def test_identifier_and_phone_shortcuts_keep_the_cells():
+    values = pd.Series(IDS + ["13900001111"], dtype="object")
+    ids, _ = parse_identifier(values)
+    assert ids.tolist() == values.tolist() and str(ids.dtype) == "str"
+    phones, _ = parse_phone(pd.Series(IDS + ["+86 139-0000-1111", "8613900001111"], dtype="object"))
+    assert phones.tolist()[-2:] == ["13900001111", "13900001111"]
