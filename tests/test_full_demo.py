@@ -6,7 +6,6 @@ warehouse PostgreSQL, each in a fresh database; elsewhere both are SQLite. YUKUA
 day with every kind of file and two CSV days) sets how many demo days run; 42 is the whole demo.
 """
 
-import contextlib
 import os
 import re
 import stat
@@ -41,20 +40,6 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("gb18030")
-
-
-@contextlib.contextmanager
-def _environment(values: dict):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +83,13 @@ def demo(storage):
         console.append(done.stdout + done.stderr)
     robot.server.shutdown()
     env_for_tests = {k: v for k, v in env.items() if k.startswith(("YUKUAI_", "DAGSTER_HOME"))}
-    with _environment(env_for_tests), dg.DagsterInstance.get() as instance:
-        runs = instance.get_runs()
-        events = [str(entry) for run in runs for entry in instance.all_logs(run.run_id)]
-        storage_class = type(instance.run_storage).__name__
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env_for_tests.items():
+            patch.setenv(key, value)
+        with dg.DagsterInstance.get() as instance:
+            runs = instance.get_runs()
+            events = [str(entry) for run in runs for entry in instance.all_logs(run.run_id)]
+            storage_class = type(instance.run_storage).__name__
     warehouse = Warehouse(storage.env["YUKUAI_DATABASE_URL"])
     tables = {name: warehouse.read(name) for name in warehouse.metadata.tables}
     warehouse.dispose()

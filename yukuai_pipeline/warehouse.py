@@ -207,8 +207,13 @@ def _lock_key(table: str, where: dict) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Plain Python values, None for every kind of missing: what the drivers take."""
+    return frame.astype("object").where(frame.notna(), None)
+
+
 def _tuples(frame: pd.DataFrame, columns: list[sa.Column], dialect) -> list[tuple]:
-    plain = frame.astype("object").where(frame.notna(), None)
+    plain = _plain(frame)
     values = []
     for column in columns:
         cells = plain[column.name].tolist()
@@ -221,8 +226,5 @@ def _tuples(frame: pd.DataFrame, columns: list[sa.Column], dialect) -> list[tupl
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    """Plain Python values (None for every kind of missing) for executemany."""
-    if frame.empty:
-        return []
-    plain = frame.astype("object").where(frame.notna(), None)
-    return plain.to_dict("records")
+    """Rows as dicts of plain values, for the upserts' executemany."""
+    return [] if frame.empty else _plain(frame).to_dict("records")
