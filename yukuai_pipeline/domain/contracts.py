@@ -62,7 +62,13 @@ class Contract:
         return not self.nullable(column) or column in self.quarantine_fields
 
     def alias_index(self) -> dict[str, str]:
-        """header key -> logical column; an alias listed for two columns is a contract error."""
+        """header key -> logical column; an alias listed for two columns is a contract error. Built once per
+        contract (header finding asks for it for every candidate row)."""
+        if "_alias_index" not in self.__dict__:
+            self.__dict__["_alias_index"] = self._build_alias_index()
+        return self.__dict__["_alias_index"]
+
+    def _build_alias_index(self) -> dict[str, str]:
         index: dict[str, str] = {}
         for column, aliases in self.header_aliases.items():
             for alias in (column, *aliases):
@@ -78,8 +84,7 @@ def load_contract(kind: str, role: str = "table") -> Contract:
     """schemas/inputs/<kind>.yaml (role "input") or schemas/tables/<kind>.yaml (role "table")."""
     folder = {"input": "inputs", "table": "tables"}[role]
     path = settings.schemas_dir() / folder / f"{kind}.yaml"
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+    doc = settings.read_yaml(path)
     schema = pa.DataFrameSchema.from_yaml(yaml.safe_dump(doc["pandera"], allow_unicode=True, sort_keys=False))
     vocabularies = {
         column: {header_key(word): canonical for canonical, words in vocab.items() for word in (canonical, *words)}
@@ -113,8 +118,8 @@ _KNOWN_KEYS = {"kind", "role", "title", "comment", "pandera", "header_aliases", 
 
 
 def _check_consistent(contract: Contract, file_name: str) -> None:
-    unknown = (set(contract.header_aliases) | set(contract.parse) | set(contract.quarantine_fields)) - set(
-        contract.columns)
+    named = set(contract.header_aliases) | set(contract.parse) | set(contract.quarantine_fields)
+    unknown = (named | set(contract.sections.get("dropped_at_ingest", []))) - set(contract.columns)
     if unknown:
         raise ValueError(f"schemas/{file_name}: columns {sorted(unknown)} are not in its pandera schema")
     contract.alias_index()

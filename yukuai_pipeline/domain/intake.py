@@ -12,7 +12,8 @@ import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
 from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
-from yukuai_pipeline.domain.parsing import TextColumn, all_text, cells_where, mostly_distinct, parse_frame, per_distinct
+from yukuai_pipeline.domain.parsing import (TextColumn, all_text, arrow_text, blank_text, cells_where, mostly_distinct,
+                                            parse_frame, per_distinct)
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
@@ -115,13 +116,7 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     if identity.snapshot_date is None:
         raise InputFileError(path.name, "无法确定数据日期（文件名和标题行里都没有日期）",
                              "把日期写进文件名（如 注册用户_20230217.xlsx），或在表头上方加一行「统计截止：2023-02-17」")
-    contracts = [c for c in input_contracts() if c.kind == identity.kind]
-    sheets = read_raw(path)
-    picked = _pick_sheet([s for s in sheets if s.name == identity.sheet] or sheets, contracts)
-    if picked is None:  # the file changed between identification and now
-        raise _unrecognised(path, sheets, contracts)
-    sheet, match = picked
-    body, totals = _body_rows(sheet.cells, match)
+    match, body, totals = _read_body(path, identity)
     if body.empty:
         raise InputFileError(path.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")
     typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
@@ -129,6 +124,20 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     issues, bad_rows = _row_issues(typed, parse_failures, match.contract)
     accepted = typed.loc[~typed.index.isin(bad_rows)] if bad_rows else typed
     return LoadedFile(identity, match, accepted, issues, totals, rows=len(body))
+
+
+def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict]]:
+    """The header, the body rows of the columns to parse and the file's 合计 rows. The sheet's other cells (its title,
+    columns nobody reads, the contract's dropped_at_ingest) are let go on return, before parsing needs memory."""
+    contracts = [c for c in input_contracts() if c.kind == identity.kind]
+    sheets = read_raw(path)
+    picked = _pick_sheet([s for s in sheets if s.name == identity.sheet] or sheets, contracts)
+    if picked is None:  # the file changed between identification and now
+        raise _unrecognised(path, sheets, contracts)
+    sheet, match = picked
+    body, totals = _body_rows(sheet.cells, match)
+    dropped = [c for c in match.contract.sections.get("dropped_at_ingest", []) if c in body.columns]
+    return match, body.drop(columns=dropped), totals
 
 
 def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, list[dict]]:
@@ -175,6 +184,8 @@ def _blank(values: pd.Series) -> pd.Series:
 
 
 def _blank_cells(values: pd.Series) -> pd.Series:
+    if arrow_text(values):
+        return blank_text(values, _BLANK_WORDS)
     if all_text(values) and mostly_distinct(values):
         text = TextColumn.of(values)
         found = text.cells_in(_BLANK_WORDS) if text else None
@@ -185,6 +196,8 @@ def _blank_cells(values: pd.Series) -> pd.Series:
 
 
 def _may_hold_total_word(values: pd.Series) -> pd.Series:
+    if arrow_text(values):
+        return values.str.contains(_TOTAL_HINT.pattern, case=False, regex=True, na=False).astype(bool)
     if not all_text(values):  # a number's or a date's text never holds these words: look at the text cells only
         texts = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
         found = pd.Series(False, index=values.index)
@@ -201,19 +214,22 @@ def _may_hold_total_word(values: pd.Series) -> pd.Series:
 def _filled_cells(below: pd.DataFrame, positions: list[int], known: dict[int, pd.Series]) -> pd.Series:
     """How many of the row's cells at `positions` hold something — exact up to 3, which is all that is asked (an
     empty row has 0, a footnote at most 2): once three cells of a row are filled, its other cells are not read."""
-    filled = pd.Series(0, index=below.index, dtype="int64")
+    filled = pd.Series(0, index=below.index, dtype="int16")  # a count of a row's cells: small numbers
     # columns of few distinct texts first: they are the cheap ones to read in full
     positions = sorted(positions, key=lambda p: p not in known and mostly_distinct(below.iloc[:, p]))
     for i, position in enumerate(positions):
         column = below.iloc[:, position]
+        if arrow_text(column):  # a vectorised pass over the whole column is cheaper than choosing rows
+            filled += ~_blank_cells(column).to_numpy()
+            continue
         if position in known:
-            filled += (~known[position]).astype("int64")
+            filled += (~known[position]).astype("int16")
             continue
         open_rows = (filled < 3).to_numpy()
         if i < 3 or open_rows.all():
-            filled += (~_blank_cells(column)).to_numpy().astype("int64")
+            filled += (~_blank_cells(column)).to_numpy().astype("int16")
         elif open_rows.any():
-            filled[open_rows] += (~_blank_cells(column[open_rows])).to_numpy().astype("int64")
+            filled[open_rows] += (~_blank_cells(column[open_rows])).to_numpy().astype("int16")
     return filled
 
 

@@ -7,6 +7,7 @@ mapped back onto the rows.
 import re
 import unicodedata
 from collections import defaultdict
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,13 @@ def normalize_text(value: object) -> str:
     """NFKC (full-width brackets, digits and spaces become half-width), all whitespace removed."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return ""
-    text = unicodedata.normalize("NFKC", str(value))
+    return _normalized(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=65536)
+def _normalized(text: str) -> str:
+    """Remembered: a city's 11,000 village names are normalised by every matcher and step of a run."""
+    text = unicodedata.normalize("NFKC", text)
     return _SPACE.sub("", text).replace("\u200b", "").replace("\ufeff", "")
 
 

@@ -5,18 +5,23 @@ the cells it could not read instead of guessing: (row index, field, raw value, r
 """
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from yukuai_pipeline.domain.contracts import Contract, header_key
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _USUAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 _EMPTY = {"", "-", "—", "/", "无", "null", "none", "nan", "n/a"}
+# the same words in every letter case (no other character lowers onto their letters), for a test without lower()
+_EMPTY_ANY_CASE = sorted({"".join(c) for w in _EMPTY for c in itertools.product(*({x, x.upper()} for x in w))})
 
 
 def per_distinct(values: pd.Series, function) -> pd.Series:
@@ -58,6 +63,37 @@ def cells_where(values: pd.Series, test) -> pd.Series:
 _SEP = "\x00"
 _WHITESPACE = tuple(c for c in map(chr, range(0x3001)) if c.isspace())  # all that str.strip() and \s take
 _ASCII_WHITESPACE = tuple(c for c in _WHITESPACE if c.isascii())
+_WHITESPACE_CHARS = "".join(_WHITESPACE)
+_WHITESPACE_RUN = f"[{_WHITESPACE_CHARS}]+"  # Python's \s+, spelt out so that pyarrow's RE2 runs it
+
+
+def arrow_text(values: pd.Series) -> bool:
+    """Text stored in Arrow (a CSV read by pyarrow's reader): pandas' .str methods, isin and factorize run on it in
+    C++, so it takes none of the shortcuts below, which exist for columns of Python strings."""
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
+def stripped(values: pd.Series) -> pd.Series:
+    """str.strip() of every cell of Arrow text: pyarrow's utf8_trim_whitespace, which takes exactly the characters
+    Python's strip() takes (tests/test_arrow_csv.py checks every code point). The column itself when nothing was
+    stripped, so that a million-cell copy is not kept."""
+    out = values.str.strip()
+    return values if _text_bytes(out) == _text_bytes(values) else out
+
+
+def _text_bytes(values: pd.Series) -> int:
+    return pc.sum(pc.binary_length(values.array.__arrow_array__())).as_py() or 0
+
+
+def blank_text(values: pd.Series, words: set[str]) -> pd.Series:
+    """Missing, or nothing but whitespace around one of `words` (which include ""), for Arrow text — without a
+    stripped copy of the column: only the few cells holding a word's text are stripped."""
+    blank = values.isna() | values.str.isspace()
+    for word in sorted(words - {""}):
+        holds = values.str.contains(word, regex=False).to_numpy()
+        if holds.any():
+            blank[holds] |= stripped(values[holds]).eq(word).to_numpy()
+    return blank | values.eq("") if "" in words else blank
 
 
 @dataclass
@@ -132,6 +168,8 @@ def _find_all(text: str, word: str, step: int | None = None):
 
 def _is_empty(values: pd.Series, text: "TextColumn | None" = None) -> pd.Series:
     empty = _empty_words
+    if arrow_text(values):
+        return empty(values).astype(bool)
     if all_text(values) and mostly_distinct(values):
         text = text or TextColumn.of(values)
         found = text.cells_in(_EMPTY, lower=True) if text else None
@@ -151,7 +189,13 @@ def _nfkc_distinct(values: pd.Series) -> pd.Series:
 
 
 def _empty_words(distinct: pd.Series) -> pd.Series:
+    if arrow_text(distinct):
+        return _arrow_empty(stripped(distinct))
     return distinct.isna() | distinct.astype("str").str.strip().str.lower().isin(_EMPTY)
+
+
+def _arrow_empty(stripped_text: pd.Series) -> pd.Series:
+    return stripped_text.isna() | stripped_text.isin(_EMPTY_ANY_CASE)
 
 
 def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.Series]:
@@ -169,6 +213,10 @@ def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.
 
 
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if arrow_text(values):
+        text = stripped(values)
+        empty = _arrow_empty(text)
+        return (text.where(~empty) if empty.any() else text), pd.Series(False, index=values.index)
     empty, text = _empty_and_per_distinct(values, lambda d: d.astype("str").str.strip())
     return text.astype("str").where(~empty), pd.Series(False, index=values.index)
 
@@ -176,6 +224,8 @@ def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_identifier(values: pd.Series, plain: "TextColumn | None" = None) -> tuple[pd.Series, pd.Series]:
     """IDs and codes: Excel floats that hold integers lose their .0; text is NFKC'd with all spaces removed.
     (plain: the column joined already, when the caller has it.)"""
+    if arrow_text(values):
+        return _arrow_identifier(values), pd.Series(False, index=values.index)
     plain = plain or TextColumn.of(values)
     empty = _is_empty(values, plain)
     if plain is not None and plain.ascii and not plain.spaced:  # NFKC and space removal change nothing
@@ -193,6 +243,14 @@ def parse_identifier(values: pd.Series, plain: "TextColumn | None" = None) -> tu
         text = text.map(one)
     text = _nfkc_distinct(text).str.replace(r"\s+", "", regex=True)
     return text.where(~empty), pd.Series(False, index=values.index)
+
+
+def _arrow_identifier(values: pd.Series) -> pd.Series:
+    empty = _is_empty(values)
+    text = values
+    if not (values.str.isascii().all() and not values.str.contains(_WHITESPACE_RUN, regex=True).any()):
+        text = values.str.normalize("NFKC").str.replace(_WHITESPACE_RUN, "", regex=True)
+    return text.where(~empty) if empty.any() else text
 
 
 def parse_count(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -239,7 +297,7 @@ def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _parse_datetime_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """A column of text: the export's usual format read in one pass first. A cell it reads is no "empty" word,
     so the emptiness test and the slower formats only see the rest (cell by cell the same result)."""
-    out = pd.to_datetime(values, format=_USUAL_FORMAT, errors="coerce").astype("datetime64[ns]")
+    out = _in_usual_format(values)
     unread = out.isna()
     empty = pd.Series(False, index=values.index)
     if unread.any():
@@ -248,6 +306,21 @@ def _parse_datetime_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         if rest.any():
             out[rest] = _from_text(values[rest].astype(str)).astype("datetime64[ns]")
     return out, ~empty & out.isna()
+
+
+def _in_usual_format(values: pd.Series) -> pd.Series:
+    """The cells written in the usual format, read in one pass (NaT elsewhere). Arrow text is read by pyarrow's
+    strptime, whose answer is kept only for text written exactly so and naming a real day: pyarrow rolls 02-30 over
+    into March and skips leading spaces, where pandas refuses both (those cells go on to the slower formats)."""
+    if not arrow_text(values):
+        return pd.to_datetime(values, format=_USUAL_FORMAT, errors="coerce").astype("datetime64[ns]")
+    text = values.array.__arrow_array__()  # the column's own chunks, not a combined copy
+    parsed = pc.strptime(text, format=_USUAL_FORMAT, unit="ns", error_is_null=True)
+    exact = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"), False)
+    written_day = pc.cast(pc.if_else(exact, pc.utf8_slice_codeunits(text, 8, 10), "0"), pa.int64())
+    kept = pc.fill_null(pc.and_(exact, pc.equal(pc.day(parsed), written_day)), False)
+    read = pc.if_else(kept, parsed, pa.scalar(None, parsed.type))
+    return pd.Series(read.to_numpy(zero_copy_only=False), index=values.index).astype("datetime64[ns]")
 
 
 def _timestamp(value) -> pd.Timestamp:
@@ -291,17 +364,29 @@ def _from_text(raw: pd.Series) -> pd.Series:
     return parsed
 
 
+_PHONE_DECORATION = r"^\+?86|[-()]"  # the country code, then dashes and brackets
+
+
 def parse_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if arrow_text(values):
+        return parse_identifier(values)[0].str.replace(_PHONE_DECORATION, "", regex=True), pd.Series(
+            False, index=values.index)
     plain = TextColumn.of(values)
     text, _ = parse_identifier(values, plain)
     if plain is not None and plain.ascii and not plain.spaced and not any(c in plain.joined for c in "+-()") and not (
             plain.joined.startswith("86") or _SEP + "86" in plain.joined):
         return text, pd.Series(False, index=values.index)  # no country code, dash or bracket to take out
-    digits = text.str.replace(r"^\+?86|[-()]", "", regex=True)  # the country code, then dashes and brackets
+    digits = text.str.replace(_PHONE_DECORATION, "", regex=True)
     return digits, pd.Series(False, index=values.index)
 
 
 def parse_vocabulary(values: pd.Series, vocabulary: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    if arrow_text(values):  # a few distinct texts: looked up once each, spread back by an Arrow take
+        codes, distinct = _factorized(values)
+        looked_up = pd.Series([vocabulary.get(header_key(v)) if isinstance(v, str) else None for v in distinct],
+                              dtype=values.dtype)
+        out = looked_up.take(codes).set_axis(values.index)
+        return out, pd.Series(~_empty_words(distinct).to_numpy()[codes] & out.isna().to_numpy(), index=values.index)
     empty, out = _empty_and_per_distinct(values, lambda d: d.map(lambda v: vocabulary.get(header_key(v))))
     bad = ~empty & out.isna()
     return out.astype("str").where(out.notna()), bad

@@ -9,10 +9,14 @@ import csv
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from python_calamine import CalamineWorkbook
+
+from yukuai_pipeline.domain.arrow_csv import TEXT, read_csv_arrow
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -40,7 +44,9 @@ class InputFileError(Exception):
 @dataclass
 class RawSheet:
     name: str
-    cells: pd.DataFrame  # object cells, no header; index = 0-based row of the file (Excel row = index + 1)
+    # untyped cells, no header; index = 0-based record of the file (Excel row = index + 1). Object cells, or text
+    # columns stored in Arrow for a CSV that pyarrow's reader could take (arrow_csv.py).
+    cells: pd.DataFrame
     encoding: str | None = None
 
 
@@ -99,11 +105,20 @@ def _holds_encrypted_package(path: Path) -> bool:
 
 
 def _frame(rows: list[list]) -> pd.DataFrame:
+    """Rows of cells as columns: a column of text only is stored in Arrow (its checks then run in C++, as for a
+    CSV read by pyarrow); a column holding numbers, dates or booleans stays object, its cells as they are."""
     widths = {len(r) for r in rows}
     width = max(widths, default=0)
     if len(widths) > 1:  # ragged rows (a CSV's): padded; a sheet's rows all come as wide as its used range
         rows = [list(r) + [None] * (width - len(r)) for r in rows]
-    return pd.DataFrame(rows, columns=range(width), dtype="object")
+    return pd.DataFrame({i: _column(list(map(itemgetter(i), rows))) for i in range(width)}, columns=range(width))
+
+
+def _column(cells: list) -> pd.Series:
+    try:
+        return pd.Series(pa.array(cells, type=pa.large_string()), dtype=TEXT, copy=False)
+    except (pa.ArrowException, TypeError):  # a number, a date or a boolean among the cells
+        return pd.Series(cells, dtype="object")
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -132,6 +147,10 @@ def _read_csv(path: Path, nrows: int | None) -> RawSheet:
     lines = text_sample.splitlines()[:200]
     delimiter = _sniff_delimiter(lines)
     width = max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=1)
+    if nrows is None and b"\x00" not in sample:
+        cells = read_csv_arrow(path, encoding, delimiter, width, text_sample)
+        if cells is not None:
+            return RawSheet(name="", cells=cells, encoding=encoding)
     # object, not str: the cells are the same Python strings, without a second copy of every column
     options = dict(header=None, dtype=object, na_filter=False, skip_blank_lines=False, sep=delimiter,
                    encoding=encoding, encoding_errors="replace", nrows=nrows, quotechar='"')

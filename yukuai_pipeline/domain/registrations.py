@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher, normalize_text
+from yukuai_pipeline.domain.parsing import arrow_text
 
 COUNT_COLUMNS = ["township", "village", "completed", "pending", "rejected", "new_approved"]
 ISSUE_FIELDS = ["township", "village", "row_number", "field", "value_masked", "message", "check", "severity",
@@ -98,9 +100,12 @@ def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFra
 
 
 def _has_repeats(ids: pd.Series) -> bool:
-    """Any user ID twice? A Python set of millions of IDs answers it several times faster than a pandas hash table."""
+    """Any user ID twice? For Arrow text, Arrow's own hash count; for Python strings, a set answers it several times
+    faster than a pandas hash table."""
     if ids.isna().any():
         return bool(ids.duplicated().any())
+    if arrow_text(ids):
+        return pc.count_distinct(ids.array.__arrow_array__()).as_py() < len(ids)
     cells = ids.to_numpy(dtype="object")
     return len(set(cells)) < len(cells)
 
@@ -111,11 +116,15 @@ def _sum_per_place(townships: pd.Series, villages: pd.Series, flags: dict[str, n
     town_codes, towns = pd.factorize(townships)
     village_codes, villages_seen = pd.factorize(villages)
     width = max(len(villages_seen), 1)
-    place_codes, places = pd.factorize(town_codes.astype("int64") * width + village_codes)
+    town_codes *= width  # in place: a city's rows make each of these arrays 30 MB
+    town_codes += village_codes
+    del village_codes
+    place_codes, places = pd.factorize(town_codes)
+    del town_codes
     counts = pd.DataFrame({"township": np.asarray(towns, dtype="object")[places // width],
                            "village": np.asarray(villages_seen, dtype="object")[places % width]})
     for name, flag in flags.items():
-        counts[name] = np.bincount(place_codes, weights=flag, minlength=len(places)).astype("int64")
+        counts[name] = np.bincount(place_codes[flag], minlength=len(places)).astype("int64")
     counts = counts.sort_values(["township", "village"], kind="stable").reset_index(drop=True)
     return counts[COUNT_COLUMNS]
 

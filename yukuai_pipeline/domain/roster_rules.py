@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
-import yaml
 
 from yukuai_pipeline import settings
 
@@ -41,8 +40,7 @@ class Rule:
 
 
 def load_rules(path=None) -> tuple[list[Rule], dict]:
-    with open(path or settings.assets_dir() / "roster_rules.yaml", encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
+    doc = settings.read_yaml(path or settings.assets_dir() / "roster_rules.yaml")
     rules = [Rule(**{k: (tuple(v) if k == "applies_to" else v) for k, v in r.items() if k != "enabled"})
              for r in doc["rules"] if r.get("enabled", True)]
     return rules, doc
