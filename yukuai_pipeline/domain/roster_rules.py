@@ -99,7 +99,7 @@ def village_measures(people, group_count) -> dict[str, float]:
         "supervisors_on_village_committee": len(supervisors & committee),
         "group_leaders": len(by_role["group_leader"]),
         "groups_without_leader": len(set(range(1, int(group_count) + 1)) - set(numbers)) if known_groups else None,
-        "groups_with_several_leaders": sum(1 for n in Counter(numbers).values() if n > 1),
+        "groups_with_several_leaders": sum(1 for n in Counter(numbers).values() if n > 1) if numbers else 0,
         "representatives": len(by_role["representative"]),
         "women_share_of_assembly": (len(assembly & women) / len(assembly)) if assembly else 0.0,
         "workers": len(by_role["worker"]),
@@ -110,13 +110,21 @@ def _fmt(value) -> str:
     return f"{value:.0%}" if isinstance(value, float) and 0 < value < 1 else f"{value:g}"
 
 
-def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], labels: dict) -> list[dict]:
-    """The five completeness rows of one registry village (people: a DataFrame or a dict of column lists)."""
+def rules_by_group(rules: list[Rule], committee_type: str) -> dict[str, list[Rule]]:
+    return {group: [r for r in rules if r.role_group in (group, "all") and committee_type in r.applies_to]
+            for group in ROLE_GROUPS}
+
+
+def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], labels: dict,
+                  grouped: dict[str, list[Rule]] | None = None) -> list[dict]:
+    """The five completeness rows of one registry village (people: a DataFrame or a dict of column lists).
+    grouped: rules_by_group for the village's committee type, when the caller has it (a city judges 11,000)."""
     measures = village_measures(people, village.get("group_count"))
     groups, sources, persons = list(people["role_group"]), list(people["source_index"]), list(people["person"])
+    grouped = grouped or rules_by_group(rules, village["committee_type"])
     rows = []
     for group in ROLE_GROUPS:
-        group_rules = [r for r in rules if r.role_group in (group, "all") and village["committee_type"] in r.applies_to]
+        group_rules = grouped[group]
         required_min, required_max, actual = None, None, None
         reasons, kinds = [], set()
         for rule in group_rules:
@@ -157,14 +165,14 @@ def completeness(registry: pd.DataFrame, people: pd.DataFrame, invalid_rows: set
     by_village = {key: {c: cells[c][rows].tolist() for c in columns}
                   for key, rows in people.groupby(["township_std", "village_std"]).indices.items()} if len(people) else {}
     empty = {c: [] for c in columns}
+    grouped = {kind: rules_by_group(rules, kind) for kind in registry["committee_type"].unique()}
     rows = []
     for village in registry.to_dict("records"):
         members = by_village.get((village["township"], village["village"]), empty)
-        for row in judge_village(village, members, invalid_rows, rules, labels):
-            rows.append({"township": village["township"], "village": village["village"],
-                         "village_code": village.get("village_code"), "committee_type": village["committee_type"],
-                         **row})
-    return pd.DataFrame(rows, columns=COMPLETENESS_COLUMNS)
+        place = (village["township"], village["village"], village.get("village_code"), village["committee_type"])
+        rows += [(*place, *row.values()) for row in judge_village(village, members, invalid_rows, rules, labels,
+                                                                   grouped[village["committee_type"]])]
+    return pd.DataFrame.from_records(rows, columns=COMPLETENESS_COLUMNS)
 
 
 def township_summary(table: pd.DataFrame) -> pd.DataFrame:
