@@ -12,8 +12,8 @@ import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
 from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
-from yukuai_pipeline.domain.parsing import (TextColumn, all_text, arrow_text, blank_text, cells_where, mostly_distinct,
-                                            parse_frame, per_distinct)
+from yukuai_pipeline.domain.parsing import (TextColumn, all_text, arrow_text, as_arrow_text, blank_text, cells_where,
+                                            mostly_distinct, parse_frame, per_distinct)
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
@@ -135,8 +135,12 @@ def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.Data
     if picked is None:  # the file changed between identification and now
         raise _unrecognised(path, sheets, contracts)
     sheet, match = picked
-    body, totals = _body_rows(sheet.cells, match)
-    dropped = [c for c in match.contract.sections.get("dropped_at_ingest", []) if c in body.columns]
+    dropped = [c for c in match.contract.sections.get("dropped_at_ingest", []) if c in match.columns]
+    cells = sheet.cells.copy(deep=False)
+    for column, position in match.columns.items():  # the workbook columns to parse, as Arrow text where all text
+        if column not in dropped:
+            cells[position] = as_arrow_text(cells[position])
+    body, totals = _body_rows(cells, match)
     return match, body.drop(columns=dropped), totals
 
 
@@ -215,18 +219,18 @@ def _filled_cells(below: pd.DataFrame, positions: list[int], known: dict[int, pd
     """How many of the row's cells at `positions` hold something — exact up to 3, which is all that is asked (an
     empty row has 0, a footnote at most 2): once three cells of a row are filled, its other cells are not read."""
     filled = pd.Series(0, index=below.index, dtype="int16")  # a count of a row's cells: small numbers
-    # columns of few distinct texts first: they are the cheap ones to read in full
-    positions = sorted(positions, key=lambda p: p not in known and mostly_distinct(below.iloc[:, p]))
+    # Arrow text and columns of few distinct texts first: they are the cheap ones to read in full
+    positions = sorted(positions, key=lambda p: p not in known and not arrow_text(below.iloc[:, p]) and
+                       mostly_distinct(below.iloc[:, p]))
     for i, position in enumerate(positions):
         column = below.iloc[:, position]
-        if arrow_text(column):  # a vectorised pass over the whole column is cheaper than choosing rows
-            filled += ~_blank_cells(column).to_numpy()
-            continue
         if position in known:
             filled += (~known[position]).astype("int16")
             continue
         open_rows = (filled < 3).to_numpy()
-        if i < 3 or open_rows.all():
+        if i >= 3 and not open_rows.any():
+            break  # every row has three filled cells already
+        if i < 3 or open_rows.all() or arrow_text(column):  # Arrow: a full pass is cheaper than choosing rows
             filled += (~_blank_cells(column)).to_numpy().astype("int16")
         elif open_rows.any():
             filled[open_rows] += (~_blank_cells(column[open_rows])).to_numpy().astype("int16")

@@ -94,10 +94,15 @@ class TownshipMatcher:
 
     def match_series(self, raw: pd.Series) -> pd.Series:
         """Matched once per distinct name (missing names stay missing)."""
-        codes, distinct = pd.factorize(raw)
-        matched = np.array([self.match(value) for value in distinct] + [None], dtype="object")
-        matched[pd.isna(matched)] = np.nan  # as Series.map gave it
+        codes, matched = self.match_codes(raw)
         return pd.Series(matched[codes], index=raw.index, dtype="object")
+
+    def match_codes(self, raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """(a code per row, the official name per code or NaN): each distinct name matched once."""
+        codes, distinct = pd.factorize(raw, use_na_sentinel=False)
+        matched = np.array([self.match(value) for value in distinct], dtype="object")
+        matched[pd.isna(matched)] = np.nan  # as Series.map gave it
+        return codes, matched
 
 
 class VillageMatcher:
@@ -126,9 +131,13 @@ class VillageMatcher:
     def match_frame(self, townships: pd.Series, raw: pd.Series) -> pd.Series:
         """Matched once per distinct (township, name) pair, found through integer codes (no join of string keys)."""
         town_codes, towns = pd.factorize(townships, use_na_sentinel=False)
+        return self.match_coded(town_codes, np.asarray(towns, dtype="object"), raw)
+
+    def match_coded(self, town_codes: np.ndarray, towns: np.ndarray, raw: pd.Series) -> pd.Series:
+        """match_frame for townships given as codes into `towns` (as TownshipMatcher.match_codes gives them)."""
         name_codes, names = pd.factorize(raw, use_na_sentinel=False)
-        pair_codes, pairs = pd.factorize(town_codes.astype("int64") * max(len(names), 1) + name_codes)
-        towns, names = np.asarray(towns, dtype="object"), np.asarray(names, dtype="object")
-        matched = np.array([self.match(towns[p // max(len(names), 1)], names[p % max(len(names), 1)]) for p in pairs]
-                           + [None], dtype="object")
+        width = max(len(names), 1)
+        pair_codes, pairs = pd.factorize(town_codes.astype("int64") * width + name_codes)
+        names = np.asarray(names, dtype="object")
+        matched = np.array([self.match(towns[p // width], names[p % width]) for p in pairs] + [None], dtype="object")
         return pd.Series(matched[pair_codes], index=raw.index, dtype="object")

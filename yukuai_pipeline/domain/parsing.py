@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from yukuai_pipeline.domain.arrow_csv import TEXT
 from yukuai_pipeline.domain.contracts import Contract, header_key
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -71,6 +72,18 @@ def arrow_text(values: pd.Series) -> bool:
     """Text stored in Arrow (a CSV read by pyarrow's reader): pandas' .str methods, isin and factorize run on it in
     C++, so it takes none of the shortcuts below, which exist for columns of Python strings."""
     return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
+def as_arrow_text(values: pd.Series) -> pd.Series:
+    """A column of Python strings (a workbook's) as Arrow text, so that it takes the Arrow paths; a column holding
+    numbers, dates or booleans is returned as it is."""
+    if values.dtype != object:
+        return values
+    try:
+        cells = pa.array(values.to_numpy(), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, TypeError):  # a number, a date or a boolean among the cells
+        return values
+    return pd.Series(cells, index=values.index, dtype=TEXT, copy=False)
 
 
 def stripped(values: pd.Series) -> pd.Series:
@@ -394,7 +407,7 @@ def parse_vocabulary(values: pd.Series, vocabulary: dict[str, str]) -> tuple[pd.
 
 def parse_frame(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(typed frame, parse failures with columns index, field, raw, message)."""
-    typed = pd.DataFrame(index=frame.index)
+    typed = {}
     failures = []
     for column in frame.columns:
         kind = contract.parse.get(column, "text")
@@ -414,6 +427,7 @@ def parse_frame(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, 
             too_early = parsed < earliest
             if too_early.any():
                 failures.append(_failures(frame, column, too_early, f"早于 {earliest:%Y-%m-%d}，不可能是真实的日期"))
+    typed = pd.DataFrame(typed, index=frame.index)
     if failures:
         return typed, pd.concat(failures, ignore_index=True)
     return typed, pd.DataFrame(columns=["index", "field", "raw", "message"])

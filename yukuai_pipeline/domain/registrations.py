@@ -36,15 +36,18 @@ def _issue(check: str, message: str, severity: str = "WARN", **fields) -> dict:
 def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: VillageMatcher | None,
                  labels: Labels) -> tuple[pd.DataFrame, list[dict]]:
     """Adds township_std and village_std; one issue per distinct unmatched name (with its row count)."""
-    out = frame.copy()
-    out["township_std"] = townships.match_series(out["township"])
+    out = frame.copy(deep=False)  # copy-on-write: adding columns leaves the caller's frame alone
+    town_codes, town_names = townships.match_codes(out["township"])
+    unknown = pd.isna(town_names)
+    bad_town = pd.Series(unknown[town_codes], index=out.index)
     issues = []
-    bad_town = out["township_std"].isna()
-    for raw, rows in out[bad_town].groupby(out.loc[bad_town, "township"].fillna(""), sort=True):
-        issues.append(_issue("unknown_township", f"乡镇（街道）“{raw}”无法识别，{len(rows)} 行计入“{labels.unmatched}”",
-                             township=raw, row_number=int(rows["_row"].min()), field="township", value_masked=raw,
-                             source_file=_first(rows)))
-    out["township_std"] = out["township_std"].fillna(labels.unmatched)
+    if unknown.any():
+        for raw, rows in out[bad_town].groupby(out.loc[bad_town, "township"].fillna(""), sort=True):
+            issues.append(_issue("unknown_township", f"乡镇（街道）“{raw}”无法识别，{len(rows)} 行计入“{labels.unmatched}”",
+                                 township=raw, row_number=int(rows["_row"].min()), field="township", value_masked=raw,
+                                 source_file=_first(rows)))
+    town_names = np.where(unknown, labels.unmatched, town_names).astype("object")
+    out["township_std"] = town_names[town_codes]
     if "village" not in out.columns:
         out["village_std"] = labels.township_only
         return out, issues
@@ -52,10 +55,10 @@ def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: Vill
         names = {v: normalize_text(v) or labels.unmatched for v in out["village"].dropna().unique()}
         out["village_std"] = out["village"].map(names).fillna(labels.unmatched)  # once per distinct name
         return out, issues
-    out["village_std"] = villages.match_frame(out["township_std"], out["village"])
+    out["village_std"] = villages.match_coded(town_codes, town_names, out["village"])
     bad_village = out["village_std"].isna() & ~bad_town
     keys = [out.loc[bad_village, "township_std"], out.loc[bad_village, "village"].fillna("")]
-    for (township, raw), rows in out[bad_village].groupby(keys, sort=True):
+    for (township, raw), rows in (out[bad_village].groupby(keys, sort=True) if bad_village.any() else []):
         issues.append(_issue("unknown_village", f"{township}的村（社区）“{raw}”在社区基本信息中找不到，"
                              f"{len(rows)} 行计入“{labels.unmatched}”", township=township, village=raw,
                              row_number=int(rows["_row"].min()), field="village", value_masked=raw,
