@@ -3,24 +3,23 @@ put together. A file that cannot be used at all raises InputFileError with one c
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
 from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
-from yukuai_pipeline.domain.parsing import (TextColumn, all_text, arrow_text, as_arrow_text, blank_text, cells_where,
-                                            mostly_distinct, parse_frame, per_distinct)
+from yukuai_pipeline.domain.parsing import arrow_text, as_arrow_text, blank_text, parse_frame, per_distinct
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
 CLASSIFY_ROWS = 60
 _TOTAL_WORDS = {"合计", "总计", "小计", "全县合计", "总合计", "合计数", "累计", "total"}
 _FOOTNOTE_PREFIXES = ("注", "说明", "备注:", "制表", "审核人", "审核:", "填报", "数据来源", "打印", "导出人", "负责人")
-_TOTAL_HINT = re.compile("合|总|小|累|total", re.IGNORECASE)  # a cheap first look for rows that may be a 合计
+_TOTAL_HINT = "合|总|小|累|total"  # in any letter case: a cheap first look for rows that may be a 合计
 _BLANK_WORDS = {"", "nan", "None"}
 ISSUE_COLUMNS = ["row_number", "field", "value_masked", "message", "quarantined"]
 
@@ -121,9 +120,12 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
         raise InputFileError(path.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")
     typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
     typed["_row"] = body["_row"]
+    rows = len(body)
+    del body  # the raw text of what was parsed (times, statuses): a city export's is hundreds of MB
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory unless asked to give it back
     issues, bad_rows = _row_issues(typed, parse_failures, match.contract)
     accepted = typed.loc[~typed.index.isin(bad_rows)] if bad_rows else typed
-    return LoadedFile(identity, match, accepted, issues, totals, rows=len(body))
+    return LoadedFile(identity, match, accepted, issues, totals, rows=rows)
 
 
 def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict]]:
@@ -136,11 +138,7 @@ def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.Data
         raise _unrecognised(path, sheets, contracts)
     sheet, match = picked
     dropped = [c for c in match.contract.sections.get("dropped_at_ingest", []) if c in match.columns]
-    cells = sheet.cells.copy(deep=False)
-    for column, position in match.columns.items():  # the workbook columns to parse, as Arrow text where all text
-        if column not in dropped:
-            cells[position] = as_arrow_text(cells[position])
-    body, totals = _body_rows(cells, match)
+    body, totals = _body_rows(sheet.cells, match)
     return match, body.drop(columns=dropped), totals
 
 
@@ -188,40 +186,30 @@ def _blank(values: pd.Series) -> pd.Series:
 
 
 def _blank_cells(values: pd.Series) -> pd.Series:
+    values = as_arrow_text(values)
     if arrow_text(values):
         return blank_text(values, _BLANK_WORDS)
-    if all_text(values) and mostly_distinct(values):
-        text = TextColumn.of(values)
-        found = text.cells_in(_BLANK_WORDS) if text else None
-        if found is not None:
-            return pd.Series(found, index=values.index)
-        return cells_where(values, lambda v: v.strip() in _BLANK_WORDS)
     return per_distinct(values, _blank).astype(bool)
 
 
 def _may_hold_total_word(values: pd.Series) -> pd.Series:
+    values = as_arrow_text(values)
     if arrow_text(values):
-        return values.str.contains(_TOTAL_HINT.pattern, case=False, regex=True, na=False).astype(bool)
-    if not all_text(values):  # a number's or a date's text never holds these words: look at the text cells only
-        texts = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-        found = pd.Series(False, index=values.index)
-        if texts.any():
-            found[texts] = _may_hold_total_word(values[texts]).to_numpy()
-        return found
-    text = TextColumn.of(values) if mostly_distinct(values) else None
-    if text is not None:
-        found = text.rows_containing(_TOTAL_HINT.pattern.split("|"))
-        return pd.Series(text.rows_matching(_TOTAL_HINT) if found is None else found, index=values.index)
-    return per_distinct(values, lambda d: d.astype("str").str.contains(_TOTAL_HINT, na=False)).astype(bool)
+        return values.str.contains(_TOTAL_HINT, case=False, regex=True, na=False).astype(bool)
+    # a number's or a date's text never holds these words: look at the text cells only
+    texts = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+    found = pd.Series(False, index=values.index)
+    if texts.any():
+        found[texts] = _may_hold_total_word(values[texts]).to_numpy()
+    return found
 
 
 def _filled_cells(below: pd.DataFrame, positions: list[int], known: dict[int, pd.Series]) -> pd.Series:
     """How many of the row's cells at `positions` hold something — exact up to 3, which is all that is asked (an
     empty row has 0, a footnote at most 2): once three cells of a row are filled, its other cells are not read."""
     filled = pd.Series(0, index=below.index, dtype="int16")  # a count of a row's cells: small numbers
-    # Arrow text and columns of few distinct texts first: they are the cheap ones to read in full
-    positions = sorted(positions, key=lambda p: p not in known and not arrow_text(below.iloc[:, p]) and
-                       mostly_distinct(below.iloc[:, p]))
+    # Arrow text first: it is the cheap one to read in full
+    positions = sorted(positions, key=lambda p: p not in known and not arrow_text(below.iloc[:, p]))
     for i, position in enumerate(positions):
         column = below.iloc[:, position]
         if position in known:

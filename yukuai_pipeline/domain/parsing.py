@@ -1,14 +1,14 @@
 """Typed values from untyped cells, as each input contract's `parse:` section says.
 
-Every parser is vectorised over a column (and over its distinct values where the work is per text), and reports
-the cells it could not read instead of guessing: (row index, field, raw value, reason).
+Every parser is vectorised over a column, and reports the cells it could not read instead of guessing: (row index,
+field, raw value, reason). Text is handled as Arrow text (pandas' "str" dtype stored in pyarrow), whose string
+functions run in C++ over a million cells; a workbook column that mixes numbers, dates and text keeps its Python
+cells, and per-text work on it is done once per distinct value.
 """
 
 import datetime as dt
 import itertools
-import re
 import unicodedata
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,7 @@ def per_distinct(values: pd.Series, function) -> pd.Series:
     """function(a Series of the distinct values) spread back onto every row: an export repeats a few townships,
     villages, statuses and dates a million times, so per-text work is done once per text. Only for text columns:
     factorize would take 1, 1.0 and True for one value."""
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty") or (
-            all_text(values) and mostly_distinct(values)):
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return pd.Series(function(values.astype("object")).to_numpy(), index=values.index)
     codes, distinct = _factorized(values)
     return pd.Series(function(distinct).to_numpy()[codes], index=values.index)
@@ -43,40 +42,20 @@ def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, distinct
 
 
-def all_text(values: pd.Series) -> bool:
-    """Every cell a str, none missing: a CSV column."""
-    return pd.api.types.infer_dtype(values, skipna=False) == "string"
-
-
-def mostly_distinct(values: pd.Series, sample_size: int = 20_000) -> bool:
-    """IDs, phone numbers and times have nearly as many distinct values as rows: factorizing them to do per-text
-    work once per text costs more than the work itself. Judged on the first cells."""
-    sample = values.iloc[:sample_size]
-    return len(sample) >= 1_000 and sample.nunique(dropna=False) > len(sample) // 2
-
-
-def cells_where(values: pd.Series, test) -> pd.Series:
-    """test(cell) for every cell of an all-text column, in one pass without pandas' per-operation passes."""
-    cells = values.to_numpy(dtype="object")
-    return pd.Series(np.fromiter(map(test, cells), dtype=bool, count=len(cells)), index=values.index)
-
-
-_SEP = "\x00"
 _WHITESPACE = tuple(c for c in map(chr, range(0x3001)) if c.isspace())  # all that str.strip() and \s take
-_ASCII_WHITESPACE = tuple(c for c in _WHITESPACE if c.isascii())
 _WHITESPACE_CHARS = "".join(_WHITESPACE)
 _WHITESPACE_RUN = f"[{_WHITESPACE_CHARS}]+"  # Python's \s+, spelt out so that pyarrow's RE2 runs it
 
 
 def arrow_text(values: pd.Series) -> bool:
-    """Text stored in Arrow (a CSV read by pyarrow's reader): pandas' .str methods, isin and factorize run on it in
-    C++, so it takes none of the shortcuts below, which exist for columns of Python strings."""
+    """Text stored in Arrow (every all-text column the readers give): pandas' .str methods, isin and factorize run
+    on it in C++."""
     return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
 
 def as_arrow_text(values: pd.Series) -> pd.Series:
-    """A column of Python strings (a workbook's) as Arrow text, so that it takes the Arrow paths; a column holding
-    numbers, dates or booleans is returned as it is."""
+    """A column of Python strings as Arrow text, so that it takes the Arrow paths; a column holding numbers, dates or
+    booleans (or already typed) is returned as it is."""
     if values.dtype != object:
         return values
     try:
@@ -109,87 +88,11 @@ def blank_text(values: pd.Series, words: set[str]) -> pd.Series:
     return blank | values.eq("") if "" in words else blank
 
 
-@dataclass
-class TextColumn:
-    """A column whose cells are all str (a CSV column), joined once: a few searches of the joined text then
-    stand in for a Python call per cell. Without whitespace anywhere, stripping and removing spaces change
-    nothing."""
-
-    cells: np.ndarray
-    joined: str
-    ascii: bool
-    spaced: bool
-
-    @classmethod
-    def of(cls, values: pd.Series) -> "TextColumn | None":
-        cells = values.to_numpy(dtype="object")
-        try:
-            joined = _SEP.join(cells)
-        except TypeError:  # a number, a date or a missing cell: the general path
-            return None
-        if joined.count(_SEP) != max(len(cells) - 1, 0):  # a cell holds the separator itself
-            return None
-        ascii_only = joined.isascii()
-        spaced = any(c in joined for c in (_ASCII_WHITESPACE if ascii_only else _WHITESPACE))
-        return cls(cells, joined, ascii_only, spaced)
-
-    def rows_matching(self, pattern: re.Pattern) -> np.ndarray:
-        """Which cells the pattern finds something in (it must not match the separator)."""
-        return self._rows_at(m.start() for m in pattern.finditer(self.joined))
-
-    def rows_containing(self, words: list[str]) -> np.ndarray | None:
-        """Which cells hold one of `words` in any letter case, by plain substring search (what re.IGNORECASE finds
-        for these words); None when lower() changes the text's length. The text is lowered only when a word with
-        letter case may be in it (its last letter is)."""
-        cased = [w for w in words if w.lower() != w.upper()]
-        possible = [w for w in cased if w[-1].lower() in self.joined or w[-1].upper() in self.joined]
-        text = self.joined.lower() if possible else self.joined
-        if len(text) != len(self.joined):
-            return None
-        searched = [w for w in words if w not in cased] + [w.lower() for w in possible]
-        return self._rows_at(p for w in searched for p in _find_all(text, w))
-
-    def cells_in(self, words: set[str], lower: bool = False) -> np.ndarray | None:
-        """Which cells are one of `words` (lower case first with lower=True), found as separator-word-separator in
-        the joined text; None when the cells hold whitespace (to strip) or lower() changes a cell's length."""
-        if self.spaced:
-            return None
-        text = _SEP + (self.joined.lower() if lower else self.joined) + _SEP
-        if len(text) != len(self.joined) + 2:
-            return None
-        # a match starts at the separator before the cell; overlapping matches ("\0\0\0") are found one by one
-        return self._rows_at(p for w in words for p in _find_all(text, _SEP + w + _SEP, step=1))
-
-    def _rows_at(self, positions) -> np.ndarray:
-        hits = np.fromiter(positions, dtype="int64")
-        out = np.zeros(len(self.cells), dtype=bool)
-        if len(hits) <= 8:  # a few hits (a footer): count the separators before each, no per-cell lengths
-            out[[self.joined.count(_SEP, 0, int(h)) for h in hits]] = True
-        else:
-            lengths = np.fromiter(map(len, self.cells), dtype="int64", count=len(self.cells))
-            starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-            out[np.searchsorted(starts, hits, side="right") - 1] = True
-        return out
-
-
-def _find_all(text: str, word: str, step: int | None = None):
-    position = text.find(word)
-    while position >= 0:
-        yield position
-        position = text.find(word, position + (step or len(word)))
-
-
-def _is_empty(values: pd.Series, text: "TextColumn | None" = None) -> pd.Series:
-    empty = _empty_words
+def _is_empty(values: pd.Series) -> pd.Series:
+    values = as_arrow_text(values)
     if arrow_text(values):
-        return empty(values).astype(bool)
-    if all_text(values) and mostly_distinct(values):
-        text = text or TextColumn.of(values)
-        found = text.cells_in(_EMPTY, lower=True) if text else None
-        if found is not None:
-            return pd.Series(found, index=values.index)
-        return cells_where(values, lambda v: v.strip().lower() in _EMPTY)
-    return per_distinct(values, empty).astype(bool)
+        return _empty_words(values).astype(bool)
+    return per_distinct(values, _empty_words).astype(bool)
 
 
 def _nfkc_distinct(values: pd.Series) -> pd.Series:
@@ -214,8 +117,7 @@ def _arrow_empty(stripped_text: pd.Series) -> pd.Series:
 def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.Series]:
     """(empty cells, per_distinct(values with empty cells as "", function)); for a column of few distinct texts
     (names, statuses) both come from one factorization."""
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty") and not (
-            all_text(values) and mostly_distinct(values)):
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         codes, distinct = _factorized(values)
         empty_distinct = _empty_words(distinct)
         result = function(distinct.where(~empty_distinct, ""))
@@ -226,6 +128,7 @@ def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.
 
 
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    values = as_arrow_text(values)
     if arrow_text(values):
         text = stripped(values)
         empty = _arrow_empty(text)
@@ -234,15 +137,12 @@ def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.astype("str").where(~empty), pd.Series(False, index=values.index)
 
 
-def parse_identifier(values: pd.Series, plain: "TextColumn | None" = None) -> tuple[pd.Series, pd.Series]:
-    """IDs and codes: Excel floats that hold integers lose their .0; text is NFKC'd with all spaces removed.
-    (plain: the column joined already, when the caller has it.)"""
+def parse_identifier(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """IDs and codes: Excel floats that hold integers lose their .0; text is NFKC'd with all spaces removed."""
+    values = as_arrow_text(values)
     if arrow_text(values):
         return _arrow_identifier(values), pd.Series(False, index=values.index)
-    plain = plain or TextColumn.of(values)
-    empty = _is_empty(values, plain)
-    if plain is not None and plain.ascii and not plain.spaced:  # NFKC and space removal change nothing
-        return values.astype("str").where(~empty), pd.Series(False, index=values.index)
+    empty = _is_empty(values)
 
     def one(v):
         if isinstance(v, float) and v.is_integer():
@@ -251,16 +151,13 @@ def parse_identifier(values: pd.Series, plain: "TextColumn | None" = None) -> tu
             return str(int(v))
         return str(v)
 
-    text = values.where(~empty, "")
-    if pd.api.types.infer_dtype(text, skipna=True) != "string":  # CSV cells are all text already: skip the loop
-        text = text.map(one)
-    text = _nfkc_distinct(text).str.replace(r"\s+", "", regex=True)
+    text = _nfkc_distinct(values.where(~empty, "").map(one)).str.replace(r"\s+", "", regex=True)
     return text.where(~empty), pd.Series(False, index=values.index)
 
 
 def _arrow_identifier(values: pd.Series) -> pd.Series:
     empty = _is_empty(values)
-    text = values
+    text = values  # an ASCII column without whitespace: NFKC and space removal would change nothing
     if not (values.str.isascii().all() and not values.str.contains(_WHITESPACE_RUN, regex=True).any()):
         text = values.str.normalize("NFKC").str.replace(_WHITESPACE_RUN, "", regex=True)
     return text.where(~empty) if empty.any() else text
@@ -285,19 +182,17 @@ def parse_count(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """datetime cells as they are; Excel serial numbers (also written as text, as a CSV saved from Excel holds them);
     text such as 2023-02-17 08:00, 2023/2/17, 2023年2月17日 8时30分."""
-    all_text = pd.api.types.infer_dtype(values, skipna=True) == "string"  # a CSV column: skip the type loops
-    if all_text:
+    values = as_arrow_text(values)
+    if arrow_text(values):
         return _parse_datetime_text(values)
     empty = _is_empty(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    is_datetime = pd.Series(False, index=values.index) if all_text else values.map(
-        lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
+    is_datetime = values.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
     if is_datetime.any():
         # one by one: a column mixing dates and datetimes (calamine gives a date for a midnight time) must not
         # have its format inferred from the first cell
         out[is_datetime] = values[is_datetime].map(_timestamp).astype("datetime64[ns]")
-    is_number = pd.Series(False, index=values.index) if all_text else values.map(
-        lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)) & ~empty
+    is_number = values.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)) & ~empty
     if is_number.any():
         out[is_number] = _from_serial(pd.to_numeric(values[is_number], errors="coerce"))
     is_text = ~empty & ~is_datetime & ~is_number
@@ -381,19 +276,12 @@ _PHONE_DECORATION = r"^\+?86|[-()]"  # the country code, then dashes and bracket
 
 
 def parse_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if arrow_text(values):
-        return parse_identifier(values)[0].str.replace(_PHONE_DECORATION, "", regex=True), pd.Series(
-            False, index=values.index)
-    plain = TextColumn.of(values)
-    text, _ = parse_identifier(values, plain)
-    if plain is not None and plain.ascii and not plain.spaced and not any(c in plain.joined for c in "+-()") and not (
-            plain.joined.startswith("86") or _SEP + "86" in plain.joined):
-        return text, pd.Series(False, index=values.index)  # no country code, dash or bracket to take out
-    digits = text.str.replace(_PHONE_DECORATION, "", regex=True)
-    return digits, pd.Series(False, index=values.index)
+    text, _ = parse_identifier(values)
+    return text.str.replace(_PHONE_DECORATION, "", regex=True), pd.Series(False, index=values.index)
 
 
 def parse_vocabulary(values: pd.Series, vocabulary: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    values = as_arrow_text(values)
     if arrow_text(values):  # a few distinct texts: looked up once each, spread back by an Arrow take
         codes, distinct = _factorized(values)
         looked_up = pd.Series([vocabulary.get(header_key(v)) if isinstance(v, str) else None for v in distinct],

@@ -1,7 +1,8 @@
 """File -> raw cells: .xlsx/.xls through calamine, .csv in any of the encodings Chinese exports use.
 
-The file's real format is sniffed from its bytes, not trusted from its extension. Cells come back untyped (an
-object DataFrame whose index is the file's 0-based row), so header finding and parsing stay format-free.
+The file's real format is sniffed from its bytes, not trusted from its extension. Cells come back untyped (a
+DataFrame whose index is the file's 0-based row): a column of text only as Arrow text, any other column as the
+Python cells it holds, so header finding and parsing stay format-free.
 """
 
 import codecs
@@ -19,6 +20,7 @@ import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
 from yukuai_pipeline.domain.arrow_csv import TEXT, read_csv_arrow
+from yukuai_pipeline.domain.parsing import as_arrow_text
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -179,7 +181,7 @@ def _read_csv(path: Path, nrows: int | None) -> RawSheet:
     cells = cells.astype("object")
     if sample.count(b"\x00") and not encoding.startswith("utf-16"):
         cells = cells.map(lambda v: v.replace("\x00", "") if isinstance(v, str) else v)
-    return RawSheet(name="", cells=cells, encoding=encoding)
+    return RawSheet(name="", cells=cells.apply(as_arrow_text), encoding=encoding)
 
 
 def _sniff_delimiter(lines: list[str]) -> str:

@@ -47,7 +47,7 @@ def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: Vill
                                  township=raw, row_number=int(rows["_row"].min()), field="township", value_masked=raw,
                                  source_file=_first(rows)))
     town_names = np.where(unknown, labels.unmatched, town_names).astype("object")
-    out["township_std"] = town_names[town_codes]
+    out["township_std"] = pd.Series(town_names[town_codes], index=out.index, dtype="object")  # not re-encoded
     if "village" not in out.columns:
         out["village_std"] = labels.township_only
         return out, issues
