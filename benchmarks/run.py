@@ -71,7 +71,9 @@ def _machine() -> str:
                 if line.startswith("model name")), platform.processor())
     memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal")) / 2**20
-    return f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB, Python {platform.python_version()}"
+    import pandas, pyarrow  # noqa: E401 - versions only
+    return (f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB, Python {platform.python_version()}, "
+            f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}")
 
 
 def table(results: list[dict]) -> str:

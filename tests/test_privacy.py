@@ -1,15 +1,10 @@
-import re
-
 import pytest
 
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+from leaks import leaks as _leaks
+
 TABLES = ["community_registry", "registration_counts", "township_progress", "village_progress", "data_quality_issues",
-          "ingest_log", "roster_completeness", "roster_township_summary", "village_targets", "township_targets"]
-
-
-def _leaks(text: str) -> list[str]:
-    return ID_NUMBER.findall(text) + PHONE.findall(text)
+          "ingest_log", "roster_completeness", "roster_township_summary", "village_targets", "township_targets",
+          "roster_members", "cadre_quotas"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -30,3 +25,9 @@ def test_no_unmasked_id_or_phone_in_tables_events_or_logs(runner, landing, caplo
     assert _leaks(caplog.text + captured.out + captured.err) == []
     masked = issues.loc[issues["field"] == "id_number", "value_masked"].dropna()
     assert masked.str.fullmatch(r"\d{6}\*+[\dX]{4}").all()
+
+
+def test_the_scan_finds_numbers_and_passes_over_digests():
+    assert _leaks("联系电话13812345678，身份证500242199001011234") == ["500242199001011234", "13812345678"]
+    assert _leaks("'dagster/data_version': '655bfb90f464ab88a80c72b91780a8ea2c08ecdfef02cc4c6b4f18811142272f'") == []
+    assert _leaks("run 13cc1c2a-1a02-4a85-a9ff-218455682131 masked 138****5678") == []
