@@ -7,6 +7,7 @@ import pytest
 from yukuai_pipeline.domain.arrow_csv import TEXT
 from yukuai_pipeline.domain.intake import _blank_cells, _may_hold_total_word
 from yukuai_pipeline.domain.parsing import _EMPTY, _is_empty, parse_identifier, parse_phone
+from yukuai_pipeline.domain.registrations import _has_repeats
 
 IDS = [f"YK{i:08d}" for i in range(3000)]
 ODD = ["", "NULL", "None", "nan", "N/A", "—", "无", "-", "合计", "共3000人", "ToTaL", "小计", "8613900001111"]
@@ -34,3 +35,22 @@ def test_identifier_and_phone_shortcuts_keep_the_cells():
     assert ids.tolist() == values.tolist() and str(ids.dtype) == "str"
     phones, _ = parse_phone(pd.Series(IDS + ["+86 139-0000-1111", "8613900001111"], dtype="object"))
     assert phones.tolist()[-2:] == ["13900001111", "13900001111"]
+
+
+def _chunked(*parts: list[str]) -> pd.Series:
+    """Arrow text in several chunks, as a CSV read by pyarrow comes, one of them a slice (offset into its buffers)."""
+    series = [pd.Series(["skip", *p], dtype=TEXT).iloc[1:] for p in parts]
+    return pd.concat(series, ignore_index=True)
+
+
+@pytest.mark.parametrize("parts", [
+    [IDS[:1000], IDS[1000:2000]],                       # fixed width, all distinct
+    [IDS[:1000], IDS[999:1500]],                        # one ID in two chunks
+    [IDS[:10] + ["YK1"], IDS[10:20]],                   # another width in one chunk
+    [["甲村", "乙村"], ["甲村"]],                          # multi-byte text, repeated
+    [[], ["a"]],
+])
+def test_repeated_user_ids_found_as_a_set_finds_them(parts):
+    values = _chunked(*parts)
+    cells = [v for p in parts for v in p]
+    assert _has_repeats(values) == (len(set(cells)) < len(cells))

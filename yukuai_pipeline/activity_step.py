@@ -6,7 +6,7 @@ import pandas as pd
 
 from yukuai_pipeline.domain import activity, landing, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
-from yukuai_pipeline.domain.names import VillageMatcher
+from yukuai_pipeline.domain.names import village_matcher
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
 from yukuai_pipeline.steps import (StepResult, Steps, file_issues, issues_frame, load_file, log_replacements, log_row,
@@ -29,7 +29,7 @@ def platform_activity(steps: Steps, day: dt.date) -> StepResult:
         return StepResult(0, [quality.failed("activity_file_usable", str(err), "ERROR")])
     registry = steps.registry_for(day)
     events, place_issues = match_places(loaded.accepted, township_matcher(),
-                                        VillageMatcher(registry) if len(registry) else None, steps.labels)
+                                        village_matcher(registry), steps.labels)
     villages = activity.village_activity(events, registry[["township", "village"]], day)
     rollup = activity.rollup(villages)
     overdue_days = steps.campaign["activity"]["overdue_days"]

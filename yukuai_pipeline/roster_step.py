@@ -7,7 +7,7 @@ import pandas as pd
 
 from yukuai_pipeline.domain import landing, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
-from yukuai_pipeline.domain.names import VillageMatcher, short_village_name
+from yukuai_pipeline.domain.names import short_village_name, village_matcher
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
 from yukuai_pipeline.domain.roster import (RoleVocabulary, check_records, duplicate_listings, group_number, masked_members,
@@ -44,7 +44,7 @@ def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
     rules, doc = load_rules()
     labels = doc["role_group_labels"]
     registry_rows = steps.warehouse.read("community_registry", {"snapshot_date": day})
-    villages = VillageMatcher(registry_rows) if len(registry_rows) else None
+    villages = village_matcher(registry_rows)
     loaded = None
     if chosen is not None:
         try:

@@ -17,7 +17,7 @@ from yukuai_pipeline import settings
 from yukuai_pipeline.domain import landing, quality
 from yukuai_pipeline.domain.contracts import load_contract, conform_output
 from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile, load
-from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher
+from yukuai_pipeline.domain.names import TownshipMatcher, village_matcher
 from yukuai_pipeline.domain.progress import add_pace, county_summary, township_progress, village_progress
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import (ISSUE_FIELDS, Labels, count_summary, count_users, match_places,
@@ -232,7 +232,7 @@ class Steps:
 
     def _count_and_store(self, day: dt.date, loaded: list[LoadedFile], duplicates: list[FileIdentity]) -> StepResult:
         registry = self.registry_for(day)
-        villages = VillageMatcher(registry) if len(registry) else None
+        villages = village_matcher(registry)
         user_files = [f for f in loaded if f.identity.kind == USER_LEVEL]
         summary_files = [f for f in loaded if f.identity.kind == SUMMARY]
         issues, log_rows, checks = [], [], []

@@ -141,3 +141,18 @@ class VillageMatcher:
         names = np.asarray(names, dtype="object")
         matched = np.array([self.match(towns[p // width], names[p % width]) for p in pairs] + [None], dtype="object")
         return pd.Series(matched[pair_codes], index=raw.index, dtype="object")
+
+
+_MATCHERS: dict[tuple, VillageMatcher] = {}
+
+
+def village_matcher(registry: pd.DataFrame) -> VillageMatcher | None:
+    """The VillageMatcher of a registry (None without one), built once per registry content: the counting, roster
+    and activity steps of a day all match against the same 11,000 villages of a city."""
+    if not len(registry):
+        return None
+    key = (tuple(registry["township"]), tuple(registry["village"]))
+    if key not in _MATCHERS:
+        _MATCHERS.clear()  # one registry is in force at a time; a range of days rarely changes it
+        _MATCHERS[key] = VillageMatcher(registry)
+    return _MATCHERS[key]

@@ -69,18 +69,18 @@ def _township_type(name: str) -> str:
 
 def village_targets(registry: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     """Each township target split over its villages by resident population (largest remainder, sums exact)."""
-    frames = []
-    by_township = targets.set_index("township")["target"]
-    for township, villages in registry.groupby("township", sort=False):
-        if township not in by_township.index:
-            continue
-        villages = villages.copy()
-        villages["target"] = allocate_largest_remainder(int(by_township[township]),
-                                                        villages["resident_population"].fillna(0))
-        frames.append(villages)
-    if not frames:
+    by_township = targets.set_index("township")["target"].to_dict()
+    groups = registry.groupby("township", sort=False).indices
+    population = registry["resident_population"].fillna(0).to_numpy()
+    order, split = [], []  # the townships in the registry's order, each township's villages in theirs
+    for township in pd.unique(registry["township"]):
+        if township in by_township:
+            rows = groups[township]
+            order.append(rows)
+            split.append(allocate_largest_remainder(int(by_township[township]), population[rows]))
+    if not order:
         return registry.head(0).assign(target=pd.Series(dtype="int64"))
-    return pd.concat(frames, ignore_index=True)
+    return registry.iloc[np.concatenate(order)].assign(target=np.concatenate(split)).reset_index(drop=True)
 
 
 def cadre_quotas(targets: pd.DataFrame, committee: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
