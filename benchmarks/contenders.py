@@ -1,6 +1,6 @@
 """One contender, timed inside a fresh process (so that the peak RSS it reports is its own):
 
-    python -m benchmarks.contenders {parse,peer,pipeline,parse_xlsx,ingest_xlsx} DATA_DIR WORK_DIR
+    python -m benchmarks.contenders {parse,peer,peer_arrow,pipeline,parse_xlsx,ingest_xlsx} DATA_DIR WORK_DIR
 
 prints one JSON line: seconds (the work only, after imports), rows, peak_rss_mb, base_rss_mb (after imports).
 """
@@ -64,6 +64,14 @@ def peer(data: Path, work: Path) -> dict:
     return run
 
 
+def peer_arrow(data: Path, work: Path) -> dict:
+    from benchmarks.peer import run_peer
+
+    def run():
+        return run_peer(data, f"sqlite:///{work / 'peer.db'}", engine="pyarrow")
+    return run
+
+
 def pipeline(data: Path, work: Path, landing: str = "landing") -> dict:
     """The day's partition materialized in process, as `yukuai materialize --date` does (the workbook report aside:
     see benchmarks/README.md)."""
@@ -91,7 +99,7 @@ def pipeline(data: Path, work: Path, landing: str = "landing") -> dict:
     return run
 
 
-CONTENDERS = {"parse": parse, "peer": peer, "pipeline": pipeline, "parse_xlsx": parse_xlsx,
+CONTENDERS = {"parse": parse, "peer": peer, "peer_arrow": peer_arrow, "pipeline": pipeline, "parse_xlsx": parse_xlsx,
               "ingest_xlsx": ingest_xlsx}
 
 

@@ -12,11 +12,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 
-def run_peer(data: Path, database_url: str) -> dict:
+def run_peer(data: Path, database_url: str, engine: str | None = None) -> dict:
+    """engine="pyarrow": the same script reading the export with pandas' pyarrow engine (the stronger peer)."""
     landing = data / "landing"
     export = next(p for p in landing.iterdir() if "注册用户" in p.name)
     registry_file = next(p for p in landing.iterdir() if "社区基本信息" in p.name)
-    users = pd.read_csv(export, skiprows=2, dtype=str)
+    users = pd.read_csv(export, skiprows=2, dtype=str, **({"engine": engine} if engine else {}))
     users = users[users["审核状态"] == "已通过"].drop_duplicates("用户ID")
     counts = users.groupby(["乡镇（街道）", "村（社区）"]).size().rename("completed").reset_index()
     counts.columns = ["township", "village", "completed"]

@@ -35,7 +35,8 @@ def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, d
     data = data or data_dir(size)
     if regenerate or not (data / "landing").is_dir():
         generate(size, data)
-    names = ["parse", "peer", "pipeline"] + (["parse_xlsx", "ingest_xlsx"] if (data / "landing_xlsx").is_dir() else [])
+    names = ["parse", "peer", "peer_arrow", "pipeline"] + (
+        ["parse_xlsx", "ingest_xlsx"] if (data / "landing_xlsx").is_dir() else [])
     runs: dict[str, list[dict]] = {n: [] for n in names}
     for i in range(repeat):
         for name in names:
@@ -56,7 +57,11 @@ def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, d
         "input_frame_mb": frame_mb,
         "memory_ratio": round((median("pipeline", "peak_rss_mb") - median("pipeline", "base_rss_mb")) / frame_mb, 2),
         "rows_per_s": {n: round(rows / median(n, "seconds")) for n in ("parse", "peer", "pipeline")},
-        "same_completed": runs["peer"][0]["completed"] == runs["pipeline"][0]["completed"],
+        # the same script reading with pandas' pyarrow engine: no target, shown so that nobody mistakes the peer
+        "peer_arrow_s": median("peer_arrow", "seconds"),
+        "ratio_vs_peer_arrow": round(pipeline_s / median("peer_arrow", "seconds"), 2),
+        "same_completed": runs["peer"][0]["completed"] == runs["pipeline"][0]["completed"]
+        == runs["peer_arrow"][0]["completed"],
         "completed": runs["pipeline"][0]["completed"],
         "data_dir": str(data), "runs": repeat, "machine": _machine(),
     }
@@ -86,6 +91,8 @@ def table(results: list[dict]) -> str:
                      f"pipeline/parse {r['ratio_vs_parse']:.2f}×, memory {r['pipeline_work_rss_mb']:.0f} MB over "
                      f"imports = {r['memory_ratio']:.2f}× the {r['input_frame_mb']:.0f} MB input frame "
                      f"(target ≤ {MEMORY_TARGET}×), same completed: {r['same_completed']}")
+        lines.append(f"{r['size']:7} peer reading with engine=\"pyarrow\" {r['peer_arrow_s']:.2f} s: pipeline/that peer "
+                     f"{r['ratio_vs_peer_arrow']:.2f}× (no target)")
         if "xlsx_ingest_s" in r:
             lines.append(f"{r['size']:7} xlsx ingest {r['xlsx_ingest_s']:.2f} s vs calamine {r['xlsx_calamine_s']:.2f} s"
                          f" = {r['xlsx_speed_vs_calamine']:.2f}× its speed (target ≥ {XLSX_TARGET}×)")
