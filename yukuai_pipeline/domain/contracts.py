@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
-import yaml
+from pandera.io.pandas_io import deserialize_schema
 
 from yukuai_pipeline import settings
 
@@ -85,7 +85,7 @@ def load_contract(kind: str, role: str = "table") -> Contract:
     folder = {"input": "inputs", "table": "tables"}[role]
     path = settings.schemas_dir() / folder / f"{kind}.yaml"
     doc = settings.read_yaml(path)
-    schema = pa.DataFrameSchema.from_yaml(yaml.safe_dump(doc["pandera"], allow_unicode=True, sort_keys=False))
+    schema = deserialize_schema(doc["pandera"])  # what DataFrameSchema.from_yaml does after parsing the YAML
     vocabularies = {
         column: {header_key(word): canonical for canonical, words in vocab.items() for word in (canonical, *words)}
         for column, vocab in (doc.get("vocabularies") or {}).items()
