@@ -31,3 +31,16 @@ def test_the_scan_finds_numbers_and_passes_over_digests():
     assert _leaks("联系电话13812345678，身份证500242199001011234") == ["500242199001011234", "13812345678"]
     assert _leaks("'dagster/data_version': '655bfb90f464ab88a80c72b91780a8ea2c08ecdfef02cc4c6b4f18811142272f'") == []
     assert _leaks("run 13cc1c2a-1a02-4a85-a9ff-218455682131 masked 138****5678") == []
+
+
+def test_registration_phone_and_nickname_are_dropped_at_ingest(tmp_path):
+    """schemas/inputs/registrations.yaml dropped_at_ingest: the columns are recognised, then never kept."""
+    from bad_inputs import HEADER, ROWS, write_csv
+    from yukuai_pipeline.domain.intake import load
+
+    path = tmp_path / "注册用户_20230217.csv"
+    write_csv(path, ROWS)
+    loaded = load(path)
+    assert {"phone", "name"} <= set(loaded.header.columns)  # found in the header: not reported as unknown
+    assert not {"phone", "name"} & set(loaded.accepted.columns)
+    assert loaded.accepted["user_id"].tolist() == [r[HEADER.index("用户ID")] for r in ROWS]

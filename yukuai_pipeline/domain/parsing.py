@@ -58,11 +58,17 @@ def as_arrow_text(values: pd.Series) -> pd.Series:
     booleans (or already typed) is returned as it is."""
     if values.dtype != object:
         return values
+    text = text_or_none(values.to_numpy(), values.index)
+    return values if text is None else text
+
+
+def text_or_none(cells, index=None) -> pd.Series | None:
+    """Cells (a list or an object array; None/NaN missing) as Arrow text, or None when one is not text."""
     try:
-        cells = pa.array(values.to_numpy(), type=pa.large_string(), from_pandas=True)
+        array = pa.array(cells, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowException, TypeError):  # a number, a date or a boolean among the cells
-        return values
-    return pd.Series(cells, index=values.index, dtype=TEXT, copy=False)
+        return None
+    return pd.Series(array, index=index, dtype=TEXT, copy=False)
 
 
 def stripped(values: pd.Series) -> pd.Series:

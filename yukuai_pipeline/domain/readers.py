@@ -16,11 +16,10 @@ from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
-from yukuai_pipeline.domain.arrow_csv import TEXT, read_csv_arrow
-from yukuai_pipeline.domain.parsing import as_arrow_text
+from yukuai_pipeline.domain.arrow_csv import read_csv_arrow
+from yukuai_pipeline.domain.parsing import as_arrow_text, text_or_none
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -121,10 +120,8 @@ def _frame(rows: list[list]) -> pd.DataFrame:
 
 
 def _column(cells: list) -> pd.Series:
-    try:
-        return pd.Series(pa.array(cells, type=pa.large_string()), dtype=TEXT, copy=False)
-    except (pa.ArrowException, TypeError):  # a number, a date or a boolean among the cells
-        return pd.Series(cells, dtype="object")
+    text = text_or_none(cells)  # straight from the list: no object column built first
+    return pd.Series(cells, dtype="object") if text is None else text
 
 
 @contextmanager

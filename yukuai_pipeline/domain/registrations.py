@@ -104,8 +104,8 @@ def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFra
 
 
 def _has_repeats(ids: pd.Series) -> bool:
-    """Any user ID twice? For Arrow text, Arrow's own hash count; for Python strings, a set answers it several times
-    faster than a pandas hash table."""
+    """Any user ID twice? For Arrow text, hashes of fixed-width IDs and a sort, else Arrow's own unique; for Python
+    strings, a set answers it several times faster than a pandas hash table."""
     if ids.isna().any():
         return bool(ids.duplicated().any())
     if arrow_text(ids):
@@ -127,8 +127,10 @@ def _fixed_width_hashes(chunk: pa.Array) -> np.ndarray | None:
     """A 64-bit FNV-1a hash of each cell of a text chunk whose cells all have the same length in bytes (a platform's
     user IDs do), computed one byte position at a time over all cells; None for any other chunk. Arrow's own hash
     table of 3.8 million IDs takes some 300 MB and a second; these hashes take 30 MB and a sort."""
-    if chunk.null_count or not len(chunk):
-        return None if chunk.null_count else np.zeros(0, "uint64")
+    if chunk.null_count or not pa.types.is_large_string(chunk.type):  # the buffers below are large_string's
+        return None
+    if not len(chunk):
+        return np.zeros(0, "uint64")
     lengths = pc.min_max(pc.binary_length(chunk)).as_py()
     width = lengths["min"]
     if width != lengths["max"] or not width:
@@ -143,8 +145,8 @@ def _fixed_width_hashes(chunk: pa.Array) -> np.ndarray | None:
 
 
 def _sum_per_place(townships: pd.Series, villages: pd.Series, flags: dict[str, np.ndarray]) -> pd.DataFrame:
-    """flags added up per (township, village), sorted by both: integer codes and bincount, as a groupby on the
-    two text columns gives it, without hashing millions of strings a second time."""
+    """flags added up per (township, village), sorted by both, as a groupby on the two text columns gives it: each
+    column factorized once, then integer pair codes and bincount instead of grouping on string pairs."""
     town_codes, towns = pd.factorize(townships)
     village_codes, villages_seen = pd.factorize(villages)
     width = max(len(villages_seen), 1)
