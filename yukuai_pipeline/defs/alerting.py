@@ -1,11 +1,12 @@
 import datetime as dt
+import logging
 import os
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pandas as pd
 
-from yukuai_pipeline import settings
+from yukuai_pipeline import notify, settings
 from yukuai_pipeline.defs.outcomes import root_cause
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.domain import alerts as texts
@@ -17,10 +18,28 @@ from yukuai_pipeline.warehouse import Replacement, Warehouse
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CURSOR = "runs_updated_after"
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
+log = logging.getLogger(__name__)
+
+
+def _positive(env, name: str, default, kind=float):
+    """A positive number from the environment; unset, unreadable or not positive gives the default (with a
+    warning): a typo in an alert setting must not stop the code location from loading."""
+    text = env.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value == float("inf"):
+        log.warning("%s=%r 不是正数，使用默认值 %s / not a positive number, using the default", name, text, default)
+        return default
+    return value
 
 
 class AlertingResource(dg.ConfigurableResource):
-    """Alert channels (YUKUAI_ALERT_* / YUKUAI_SMTP_*); none configured = alerts are only recorded in `alerts`."""
+    """Alert channels (YUKUAI_ALERT_* / YUKUAI_SMTP_*); none configured = alerts are only recorded in `alerts`.
+    The delivery budget: timeout per request, sends and seconds per tick (see notify.Outbox.deliver_due)."""
 
     ui_base_url: str = "http://127.0.0.1:3000"
     webhook_url: str | None = None
@@ -33,6 +52,9 @@ class AlertingResource(dg.ConfigurableResource):
     email_from: str | None = None
     email_to: str | None = None
     freshness_deadline: str = "10:00"
+    alert_timeout_seconds: float = notify.TIMEOUT_SECONDS
+    alert_max_per_tick: int = notify.MAX_PER_TICK
+    alert_tick_budget_seconds: float = notify.TICK_BUDGET_SECONDS
 
     @classmethod
     def from_env(cls, secrets_as_env_var: bool = True) -> "AlertingResource":
@@ -51,17 +73,27 @@ class AlertingResource(dg.ConfigurableResource):
                    smtp_user=env.get("YUKUAI_SMTP_USER"), smtp_password=secret("YUKUAI_SMTP_PASSWORD"),
                    smtp_starttls=env.get("YUKUAI_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
                    email_from=env.get("YUKUAI_ALERT_EMAIL_FROM"), email_to=env.get("YUKUAI_ALERT_EMAIL_TO"),
-                   freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"))
+                   freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"),
+                   alert_timeout_seconds=_positive(env, "YUKUAI_ALERT_TIMEOUT_SECONDS", notify.TIMEOUT_SECONDS),
+                   alert_max_per_tick=_positive(env, "YUKUAI_ALERT_MAX_PER_TICK", notify.MAX_PER_TICK, int),
+                   alert_tick_budget_seconds=_positive(env, "YUKUAI_ALERT_TICK_BUDGET_SECONDS",
+                                                       notify.TICK_BUDGET_SECONDS))
 
     def channels(self) -> list:
         channels = []
         if self.webhook_url:
-            channels.append(WebhookChannel(self.webhook_url, self.webhook_secret))
+            channels.append(WebhookChannel(self.webhook_url, self.webhook_secret, timeout=self.alert_timeout_seconds))
         if self.smtp_host and self.email_to:
             recipients = tuple(a.strip() for a in self.email_to.split(",") if a.strip())
             channels.append(EmailChannel(self.smtp_host, self.smtp_port, self.email_from or recipients[0], recipients,
-                                         self.smtp_user, self.smtp_password, self.smtp_starttls))
+                                         self.smtp_user, self.smtp_password, self.smtp_starttls,
+                                         timeout=self.alert_timeout_seconds))
         return channels
+
+    def outbox(self, warehouse: Warehouse, now=None) -> Outbox:
+        """The outbox of these channels, with this delivery budget."""
+        return Outbox(warehouse, self.channels(), now=now, max_per_tick=self.alert_max_per_tick,
+                      budget_seconds=self.alert_tick_budget_seconds)
 
 
 def _state(warehouse: Warehouse, name: str) -> str | None:
@@ -151,10 +183,11 @@ def alert_on_missing_export(outbox: Outbox, landing_dir: str, deadline: str, now
 def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: AlertingResource,
                now: dt.datetime | None = None) -> dict[str, int]:
     """One tick: checks and failures of the runs finished since the shared cursor, the freshness rule, and
-    delivery of everything due. The sensors and `yukuai alerts` both call this, so nothing is sent twice."""
+    delivery of what is due, within the delivery budget (the rest is counted as `deferred` and sent by later
+    ticks). The sensors and `yukuai alerts` both call this, so nothing is sent twice."""
     warehouse = yukuai.warehouse()
     now = now or dt.datetime.now(dt.UTC)
-    outbox = Outbox(warehouse, alerting.channels(), now=lambda: now.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
+    outbox = alerting.outbox(warehouse, now=lambda: now.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
     since = _state(warehouse, CURSOR)
     filters = dg.RunsFilter(statuses=FINISHED,
                             updated_after=dt.datetime.fromisoformat(since) if since else None)
@@ -176,13 +209,13 @@ def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: A
 def alert_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource, alerting: AlertingResource):
     result = alert_tick(context.instance, yukuai, alerting)
     return dg.SkipReason(f"runs={result['runs']} recorded={result['recorded']} sent={result['sent']} "
-                         f"failed={result['failed']}")
+                         f"failed={result['failed']} deferred={result['deferred']}")
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False,
                        description="运行失败告警：运行失败（含阻断检查、无法使用的文件）时立即告警，附读取器给出的原因。")
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext, yukuai: YukuaiResource,
                              alerting: AlertingResource):
-    outbox = Outbox(yukuai.warehouse(), alerting.channels())
+    outbox = alerting.outbox(yukuai.warehouse())
     alert_on_run_failure(outbox, context.instance, context.dagster_run, alerting.ui_base_url)
     outbox.deliver_due()
