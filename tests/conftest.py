@@ -14,6 +14,9 @@ from yukuai_pipeline.domain.demo_data import generate_demo_data
 from yukuai_pipeline.warehouse import Warehouse
 
 DEMO_DAYS = 8
+# Landed files are read once they have stayed unchanged this long (YUKUAI_SETTLE_SECONDS, 10 s in production); the
+# tests write their files and run at once, so they wait for nothing unless a test sets it (test_landing_folder.py).
+os.environ.setdefault("YUKUAI_SETTLE_SECONDS", "0")
 
 
 @pytest.fixture(scope="session")

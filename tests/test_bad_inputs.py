@@ -4,6 +4,7 @@ every table as it was, the same export landed twice counts once, two disagreeing
 user ID."""
 
 import datetime as dt
+import os
 import shutil
 import time
 import traceback
@@ -14,6 +15,7 @@ import pytest
 
 import bad_inputs
 from bad_inputs import ACCEPTED, REFUSED, ROWS, write_csv, write_xlsx
+from yukuai_pipeline.domain.completeness import incomplete_reason
 from yukuai_pipeline.domain.intake import identify, load
 from yukuai_pipeline.domain.names import VillageMatcher
 from yukuai_pipeline.domain.readers import InputFileError
@@ -123,48 +125,74 @@ def test_refused_files_fail_the_day_and_leave_every_table_as_it_was(runner, land
     assert len(refused) >= 10
     folder = tmp_path / "refused"
     bad_inputs.build_corpus(folder, only=[c.name for c in refused])
+    # One export stands for a day (the newest, never merged): the demo's own exports of the day are set aside while
+    # each bad file is the day's export, so that the bad file is the one read.
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for name in ("注册用户明细_2023-02-17.xlsx", "乡镇注册汇总_2023-02-17.xlsx"):
+        shutil.move(landing / name, aside / name)
     for case in refused:
         dropped = landing / case.file_name
         shutil.copy(folder / case.file_name, dropped)
         result = _rerun_registrations(runner, FIRST)
-        assert not result.success, case.name
-        check = _checks(result)["registration_files_usable"]
-        assert check.passed is False, case.name
-        assert case.file_name in check.description and case.message in check.description, (case.name, check.description)
+        log = runner.table("ingest_log").set_index("file_name")
+        if incomplete_reason(dropped):  # cut off as a file being copied is: waited for, not refused, nothing counted
+            assert result.success, case.name
+            assert _checks(result)["files_complete"].passed is False, case.name
+            assert log.loc[case.file_name, "status"] == "waiting", case.name
+        else:
+            assert not result.success, case.name
+            check = _checks(result)["registration_files_usable"]
+            assert check.passed is False, case.name
+            assert case.file_name in check.description and case.message in check.description, (case.name,
+                                                                                              check.description)
+            assert log.loc[case.file_name, "status"] == "rejected", case.name
         for table in GUARDED:
             pd.testing.assert_frame_equal(before[table], _sorted(runner.table(table)), obj=f"{case.name}: {table}")
-        log = runner.table("ingest_log").set_index("file_name")
-        assert log.loc[case.file_name, "status"] == "rejected", case.name
         dropped.unlink()
+    for path in aside.iterdir():
+        shutil.move(path, landing / path.name)
     assert runner.run(FIRST).success
     for table, frame in before.items():
         pd.testing.assert_frame_equal(frame, _sorted(runner.table(table)), obj=table)
 
 
-def test_same_export_twice_counts_once_and_disagreeing_exports_are_merged_by_user_id(tmp_path, database_url):
-    """Documented behaviour: every user-level export of a day is read; a byte-identical copy under another name is
-    skipped (ingest_log: superseded); users are deduplicated by user ID, the earliest registration kept, and a
-    duplicate_user_id issue says how many duplicates name another village."""
+def test_two_exports_of_one_day_are_never_merged_the_newest_is_used(tmp_path, database_url):
+    """One export stands for a day: of two user-level exports of one date, the one made last (its title's 导出时间,
+    else its modification time) is used whole, and every other one is listed as superseded with the reason; a
+    byte-identical copy under another name is superseded as such. Nothing is merged by user ID."""
     from conftest import PipelineRunner
 
     folder = tmp_path / "own_landing"
     folder.mkdir()
-    write_csv(folder / "注册用户_20230217.csv", ROWS)
-    shutil.copy(folder / "注册用户_20230217.csv", folder / "注册用户_20230217_重复上传.csv")
+    first, copy, corrected = (folder / "注册用户_20230217.csv", folder / "注册用户_20230217_重复上传.csv",
+                              folder / "注册用户明细_2023-02-17.xlsx")
+    write_csv(first, ROWS)
+    shutil.copy(first, copy)
     later = [[1, "YK00000001", "张三", "13812345678", "桃花源街道", "另一个村", dt.datetime(2023, 2, 10), "已通过"],
              [2, "YK00000002", "李四", "13812345679", "龙潭镇", "某村", dt.datetime(2023, 2, 3, 9, 30), "待审核"],
              [3, "YK00000009", "赵九", "", "龙潭镇", "某村", dt.datetime(2023, 2, 12), "已通过"]]
-    write_xlsx(folder / "注册用户明细_2023-02-17.xlsx", {"Sheet1": [bad_inputs.HEADER, *later]})
+    write_xlsx(corrected, {"Sheet1": [bad_inputs.HEADER, *later]})
+    for offset, path in enumerate((first, copy, corrected)):  # made one after the other: the corrected one last
+        os.utime(path, (1_676_592_000 + offset * 60,) * 2)
     runner = PipelineRunner(folder, database_url, tmp_path)
-    assert runner.run(FIRST).success
+    result = runner.run(FIRST)
+    assert result.success
     progress = runner.table("township_progress", snapshot_date=D1).set_index("township")
-    assert int(progress.loc["合计", "completed"]) == 2  # YK1 once (not three times), YK9
+    assert int(progress.loc["合计", "completed"]) == 2  # YK1 and YK9 of the corrected export only
     assert int(progress.loc["龙潭镇", "completed"]) == 1 and int(progress.loc["龙潭镇", "pending"]) == 1
+    assert int(progress.loc["宜居乡", "rejected"]) == 0  # YK3 (已驳回) is in the older export only
     counts = runner.table("registration_counts", snapshot_date=D1)
-    assert set(counts.loc[counts["township"] == "桃花源街道", "village"]) == {"天山堡村"}  # the earliest row's
-    log = runner.table("ingest_log").set_index("file_name")["status"]
-    assert sorted(log[["注册用户_20230217.csv", "注册用户_20230217_重复上传.csv"]]) == ["accepted", "superseded"]
-    assert log["注册用户明细_2023-02-17.xlsx"] == "accepted"
+    assert set(counts["source_files"]) == {"注册用户明细_2023-02-17.xlsx"}
+    assert set(counts.loc[counts["township"] == "桃花源街道", "village"]) == {"另一个村"}
+    log = runner.table("ingest_log").set_index("file_name")
+    assert log.loc["注册用户明细_2023-02-17.xlsx", "status"] == "accepted"
+    assert log.loc["注册用户_20230217.csv", "status"] == "superseded"
+    assert "同日有更新的导出《注册用户明细_2023-02-17.xlsx》" in log.loc["注册用户_20230217.csv", "message"]
+    assert log.loc["注册用户_20230217_重复上传.csv", "status"] == "superseded"
+    assert "内容完全相同" in log.loc["注册用户_20230217_重复上传.csv", "message"]
+    choice = _checks(result)["one_export_per_day"]
+    assert choice.passed is False and "只用《注册用户明细_2023-02-17.xlsx》" in choice.description
     issues = runner.table("data_quality_issues", snapshot_date=D1)
-    duplicate = issues[issues["check"] == "duplicate_user_id"]
-    assert len(duplicate) == 1 and "其中 1 行所属村（社区）不一致" in duplicate["message"].iloc[0]
+    assert sorted(issues.loc[issues["check"] == "export_superseded", "source_file"]) == [
+        "注册用户_20230217.csv", "注册用户_20230217_重复上传.csv"]

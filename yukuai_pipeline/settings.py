@@ -54,6 +54,10 @@ class Settings:
     ui_base_url: str
     file_mode: int = 0o640
     dir_mode: int = 0o750
+    # seconds a database lock is waited for before giving up (SQLite busy timeout, PostgreSQL lock_timeout)
+    db_lock_timeout: float = 30.0
+    # seconds a landed file must stay unchanged before it is read (a file still being copied is not counted)
+    settle_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -66,7 +70,37 @@ class Settings:
             ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
             file_mode=_octal(env, "YUKUAI_FILE_MODE", 0o640),
             dir_mode=_octal(env, "YUKUAI_DIR_MODE", 0o750),
+            db_lock_timeout=db_lock_timeout(env),
+            settle_seconds=_seconds(env, "YUKUAI_SETTLE_SECONDS", 10.0),
         )
+
+
+def db_lock_timeout(env=None) -> float:
+    """YUKUAI_DB_LOCK_TIMEOUT: how many seconds a locked database is waited for (default 30)."""
+    text = (os.environ if env is None else env).get("YUKUAI_DB_LOCK_TIMEOUT")
+    if not text:
+        return 30.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 86400:
+        raise ValueError(f"YUKUAI_DB_LOCK_TIMEOUT={text!r}：应为 0 到 86400 之间的秒数，例如 30 / "
+                         "seconds between 0 and 86400, e.g. 30")
+    return seconds
+
+
+def _seconds(env, name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"{name}={text!r}：应为 0 到 3600 之间的秒数 / seconds between 0 and 3600")
+    return seconds
 
 
 def _octal(env, name: str, default: int) -> int:
@@ -80,3 +114,55 @@ def _octal(env, name: str, default: int) -> int:
     if not 0 <= mode <= 0o777:
         raise ValueError(f"{name}={text!r}：权限应在 0000–0777 之间 / must be within 0000-0777")
     return mode
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input limits (domain/input_limits.py): a landed file past one of them is refused before it is parsed.
+# --------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InputLimits:
+    """How big a landed file may be. The defaults are far above any county or city export (README, "Reliability
+    and privacy") and far below what exhausts the machine: a workbook costs ~200 bytes of memory a cell."""
+
+    file_bytes: int = 2 * 1024**3  # any file, as it lies on disk
+    rows: int = 20_000_000  # a CSV's records (estimated from its size); a sheet also stops at Excel's 1,048,576
+    columns: int = 500  # a CSV record's fields; a sheet's columns from A
+    cells: int = 16_777_216  # a workbook's sheets together, each rows × columns from A1 (1,048,576 × 16)
+    csv_cells: int = 200_000_000  # a CSV: estimated records × columns
+    sheets: int = 100  # sheets in a workbook
+    uncompressed_bytes: int = 4 * 1024**3  # an .xlsx's parts, inflated
+    compression_ratio: int = 500  # inflated ÷ compressed size of one part over 16 MB
+    zip_entries: int = 10_000  # parts in an .xlsx package
+
+
+INPUT_LIMIT_VARIABLES = {
+    "file_bytes": "YUKUAI_MAX_FILE_BYTES",
+    "rows": "YUKUAI_MAX_ROWS",
+    "columns": "YUKUAI_MAX_COLUMNS",
+    "cells": "YUKUAI_MAX_CELLS",
+    "csv_cells": "YUKUAI_MAX_CSV_CELLS",
+    "sheets": "YUKUAI_MAX_SHEETS",
+    "uncompressed_bytes": "YUKUAI_MAX_UNCOMPRESSED_BYTES",
+    "compression_ratio": "YUKUAI_MAX_COMPRESSION_RATIO",
+    "zip_entries": "YUKUAI_MAX_ZIP_ENTRIES",
+}
+
+
+def input_limits(env=None) -> InputLimits:
+    """InputLimits from the YUKUAI_MAX_* variables (whole numbers; 1_000_000 and 1,000,000 are read too); read at
+    every call, so a changed variable applies to the next file."""
+    env = os.environ if env is None else env
+    values = {}
+    for field_name, variable in INPUT_LIMIT_VARIABLES.items():
+        text = env.get(variable, "").strip()
+        if not text:
+            continue
+        try:
+            value = int(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ValueError(f"{variable}={text!r}：应为正整数 / must be a positive whole number")
+        values[field_name] = value
+    return InputLimits(**values)

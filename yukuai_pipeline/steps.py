@@ -14,14 +14,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.domain import landing, quality
+from yukuai_pipeline.domain import doubts, landing, quality
 from yukuai_pipeline.domain.contracts import load_contract, conform_output
 from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile, load
-from yukuai_pipeline.domain.names import TownshipMatcher, village_matcher
+from yukuai_pipeline.domain.names import TownshipMatcher
 from yukuai_pipeline.domain.progress import add_pace, county_summary, township_progress, village_progress
 from yukuai_pipeline.domain.readers import InputFileError
-from yukuai_pipeline.domain.registrations import (ISSUE_FIELDS, Labels, count_summary, count_users, match_places,
-                                                  total_row_mismatches)
+from yukuai_pipeline.domain.registrations import ISSUE_FIELDS, Labels
 from yukuai_pipeline.domain.registry import standardise_registry
 from yukuai_pipeline.domain.targets import township_targets, village_targets
 from yukuai_pipeline.warehouse import Replacement, Warehouse
@@ -76,7 +75,7 @@ def issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.Data
 
 
 def file_issues(loaded: LoadedFile) -> list[dict]:
-    rows = loaded.issues.assign(check="invalid_row", severity="WARN", source_file=loaded.identity.path.name,
+    rows = loaded.issues.assign(check="invalid_row", severity="WARN", source_file=loaded.identity.name,
                                 township=None, village=None)
     rows.loc[rows["quarantined"], "message"] = rows.loc[rows["quarantined"], "message"] + "（该行已隔离，未计入）"
     return rows.to_dict("records")
@@ -84,12 +83,12 @@ def file_issues(loaded: LoadedFile) -> list[dict]:
 
 def _with_source(loaded: LoadedFile) -> pd.DataFrame:
     """The accepted rows with their file's name, as a categorical: one name repeated a million times costs nothing."""
-    names = pd.Categorical.from_codes(np.zeros(len(loaded.accepted), dtype="int8"), [loaded.identity.path.name])
+    names = pd.Categorical.from_codes(np.zeros(len(loaded.accepted), dtype="int8"), [loaded.identity.name])
     return loaded.accepted.assign(source_file=names)
 
 
 def log_row(identity: FileIdentity, status: str, message: str | None, loaded: LoadedFile | None = None) -> dict:
-    return {"file_name": identity.path.name, "sha256": identity.sha256, "kind": identity.kind,
+    return {"file_name": identity.name, "sha256": identity.sha256, "kind": identity.kind,
             "snapshot_date": identity.snapshot_date, "rows": loaded.rows if loaded else None,
             "accepted": len(loaded.accepted) if loaded else None,
             "quarantined": loaded.quarantined if loaded else None, "status": status, "message": message,
@@ -112,12 +111,13 @@ class Steps:
         """Landed files, identified once: what earlier runs learnt about a file is in the ingest log, and what this
         run learns about a new file is logged there as "landed" (left alone if another run logged it first)."""
         log = self.warehouse.read("ingest_log")
+        log = log[log["status"] != "waiting"]  # a file that was still being written is identified again
         known = {(r.file_name, r.sha256): FileIdentity(
             self.landing_dir / r.file_name, r.sha256, r.kind, r.snapshot_date,
             error=InputFileError.from_message(r.file_name, r.message) if r.kind is None and r.message else None)
             for r in log.itertuples()}
-        files = landing.scan(self.landing_dir, name_date_wanted, known)
-        new = [f for f in files if (f.path.name, f.sha256) not in known]
+        files = landing.scan(self.landing_dir, name_date_wanted, known, settings.Settings.from_env().settle_seconds)
+        new = [f for f in files if (f.name, f.sha256) not in known and not f.waiting]
         if new:
             rows = [log_row(f, "rejected" if f.error else "landed", str(f.error) if f.error else None) for f in new]
             frame = conform_output(pd.DataFrame(rows), load_contract("ingest_log"))
@@ -156,28 +156,28 @@ class Steps:
             return StepResult(0, [quality.failed("registry_usable", str(err), "ERROR"),
                                   quality.passed("registry_available", "")])
         registry, issues = standardise_registry(loaded.accepted, township_matcher())
-        registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.path.name)
+        registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.name)
         registry = conform_output(registry, load_contract("community_registry"))
-        all_issues = file_issues(loaded) + [dict(i, source_file=chosen.path.name) for i in issues]
+        all_issues = file_issues(loaded) + [dict(i, source_file=chosen.name) for i in issues]
         self.warehouse.replace([
             Replacement("community_registry", registry, {"snapshot_date": day}),
             Replacement("data_quality_issues", issues_frame(all_issues, day, "community_registry"),
                         {"snapshot_date": day, "stage": "community_registry"}),
             *log_replacements([log_row(chosen, "partial" if all_issues else "accepted", None, loaded)]),
         ])
-        checks = [quality.passed("registry_usable", f"使用 {chosen.path.name}（{chosen.snapshot_date}）", "ERROR"),
+        checks = [quality.passed("registry_usable", f"使用 {chosen.name}（{chosen.snapshot_date}）", "ERROR"),
                   quality.passed("registry_available", f"{len(registry)} 个村（社区）", villages=len(registry))]
         missing = sorted(set(load_attachment()["township"]) - set(registry["township"]))
         if missing:
             checks[1] = quality.failed("registry_available", f"社区基本信息缺少 {len(missing)} 个乡镇（街道）的村（社区）",
                                        townships=missing)
-        return StepResult(len(registry), checks, {"registry_file": chosen.path.name,
+        return StepResult(len(registry), checks, {"registry_file": chosen.name,
                                                   "registry_date": str(chosen.snapshot_date),
                                                   "quarantined": loaded.quarantined}, registry.head(10))
 
     def refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
         """A refused file: logged and reported, while every table keeps what it held."""
-        issue = {"check": "file_unusable", "severity": "ERROR", "message": str(err), "source_file": identity.path.name,
+        issue = {"check": "file_unusable", "severity": "ERROR", "message": str(err), "source_file": identity.name,
                  "quarantined": True}
         self.warehouse.replace([
             Replacement("data_quality_issues", issues_frame([issue], day, stage),
@@ -198,92 +198,6 @@ class Steps:
                  if not wrong else quality.failed("village_targets_sum", "村级任务之和与乡镇任务数不符", townships=wrong))
         return StepResult(len(frame), [check], {"villages": len(frame), "target_total": int(frame["target"].sum())},
                           frame.head(10))
-
-    # ---- registrations ---------------------------------------------------------------------------------------
-    def registration_counts(self, day: dt.date) -> StepResult:
-        files = self.scan(lambda d: d == day)
-        details = landing.for_date(files, (USER_LEVEL,), day)
-        summaries = landing.for_date(files, (SUMMARY,), day)
-        broken = landing.unusable_for_date(files, day)
-        loaded, refused = [], []
-        seen_sha = {}
-        for identity in details + summaries:
-            if identity.sha256 in seen_sha:  # the same export landed twice under two names counts once
-                continue
-            seen_sha[identity.sha256] = identity.path.name
-            try:
-                loaded.append(load_file(identity))
-            except InputFileError as err:
-                refused.append((identity, err))
-        refused += [(identity, identity.error) for identity in broken]
-        if refused:
-            for identity, err in refused:
-                self.refuse(day, "registration_counts", identity, err)
-            message = "；".join(str(err) for _, err in refused)
-            return StepResult(0, [quality.failed("registration_files_usable", message, "ERROR",
-                                                 numbers={"refused_files": len(refused)})])
-        duplicates = [f for f in details + summaries if seen_sha.get(f.sha256) != f.path.name]
-        if not loaded:
-            return StepResult(0, [
-                quality.passed("registration_files_usable", "没有需要读取的文件", "ERROR"),
-                quality.failed("registration_export_present", f"{day} 没有注册数据导出文件：进度沿用此前最近一天的数据"),
-            ])
-        return self._count_and_store(day, loaded, duplicates)
-
-    def _count_and_store(self, day: dt.date, loaded: list[LoadedFile], duplicates: list[FileIdentity]) -> StepResult:
-        registry = self.registry_for(day)
-        villages = village_matcher(registry)
-        user_files = [f for f in loaded if f.identity.kind == USER_LEVEL]
-        summary_files = [f for f in loaded if f.identity.kind == SUMMARY]
-        issues, log_rows, checks = [], [], []
-        for f in loaded:
-            issues += file_issues(f)
-        if user_files:
-            users = pd.concat([_with_source(f) for f in user_files], ignore_index=True)
-            matched, place_issues = match_places(users, township_matcher(), villages, self.labels)
-            counts, count_issues = count_users(matched, day)
-            source_kind, used = USER_LEVEL, user_files
-        else:
-            rows = pd.concat([_with_source(f) for f in summary_files], ignore_index=True)
-            matched, place_issues = match_places(rows, township_matcher(), villages, self.labels)
-            counts, count_issues = count_summary(matched), []
-            source_kind, used = SUMMARY, summary_files
-        issues += place_issues + count_issues
-        mismatches = []
-        for f in loaded:
-            for problem in total_row_mismatches(f.identity.kind, f.total_rows, f.rows, f.accepted):
-                mismatches.append(f"{f.identity.path.name}：{problem}")
-                issues.append({"check": "export_total_mismatch", "severity": "WARN", "message": problem,
-                               "source_file": f.identity.path.name, "quarantined": False})
-        for f in loaded:
-            status = "superseded" if f not in used else ("partial" if len(f.issues) else "accepted")
-            note = "同日已有用户明细，汇总表仅用于核对" if status == "superseded" else None
-            log_rows.append(log_row(f.identity, status, note, f))
-        for d in duplicates:
-            log_rows.append(log_row(d, "superseded", "与同日另一文件内容完全相同，未重复计数"))
-        counts = counts.assign(snapshot_date=day, source_kind=source_kind,
-                               source_files="、".join(f.identity.path.name for f in used))
-        counts = conform_output(counts, load_contract("registration_counts"))
-        self.warehouse.replace([
-            Replacement("registration_counts", counts, {"snapshot_date": day}),
-            Replacement("data_quality_issues", issues_frame(issues, day, "registration_counts"),
-                        {"snapshot_date": day, "stage": "registration_counts"}),
-            *log_replacements(log_rows),
-        ])
-        checks.append(quality.passed("registration_files_usable", f"读取 {len(loaded)} 个文件", "ERROR"))
-        checks.append(quality.passed("registration_export_present", "、".join(f.identity.path.name for f in used)))
-        checks.append(_places_check(place_issues, self.labels))
-        checks.append(quality.failed("export_total_matches_rows", "导出文件的合计行与明细不符", numbers={},
-                                     table=pd.DataFrame({"problem": mismatches}))
-                      if mismatches else quality.passed("export_total_matches_rows", "合计行与明细一致"))
-        if summary_files and user_files:
-            checks.append(_summary_reconciles(counts, summary_files, township_matcher(), villages, self.labels))
-        quarantined = sum(f.quarantined for f in loaded)
-        metadata = {"files": "、".join(f.identity.path.name for f in loaded), "source_kind": source_kind,
-                    "rows_read": sum(f.rows for f in loaded), "rows_quarantined": quarantined,
-                    "completed": int(counts["completed"].sum()), "pending": int(counts["pending"].sum()),
-                    "issues": len(issues)}
-        return StepResult(len(counts), checks, metadata, counts.head(10))
 
     # ---- marts -----------------------------------------------------------------------------------------------
     def _latest_counts(self, day: dt.date) -> tuple[pd.DataFrame, dt.date | None]:
@@ -328,9 +242,14 @@ class Steps:
         frame.loc[unmatched, ["projected_date", "status"]] = None
         frame = conform_output(frame, load_contract("township_progress"))
         previous = self._previous_progress(day)
-        self.warehouse.replace([Replacement("township_progress", frame, {"snapshot_date": day})])
         county = frame[frame["township"] == self.campaign["county_row_label"]].iloc[0]
-        checks = [_falling_check(frame, previous, self.campaign["county_row_label"])]
+        own, reasons = self._doubts(day, data_date, county, previous)
+        self.warehouse.replace([
+            Replacement("township_progress", frame, {"snapshot_date": day}),
+            Replacement("data_quality_issues", issues_frame(own, day, "township_progress"),
+                        {"snapshot_date": day, "stage": "township_progress"}),
+        ])
+        checks = [_falling_check(frame, previous, self.campaign["county_row_label"]), _trust_check(day, reasons)]
         if data_date is None:
             checks.append(quality.failed("progress_has_data", f"{day} 及之前没有任何注册数据，完成数全为 0"))
         else:
@@ -343,6 +262,30 @@ class Steps:
         return StepResult(len(frame), checks, metadata,
                           behind[["township", "target", "completed", "gap", "completion_rate"]],
                           preview_title="进度最慢的乡镇 / townships furthest behind")
+
+    def _doubts(self, day: dt.date, data_date: dt.date | None, county: pd.Series,
+                previous: pd.DataFrame) -> tuple[list[dict], list[str]]:
+        """(the issues this step adds, every reason the day's figures are doubtful): what the registration step found
+        about the files of the day and of the day whose data are shown, and a sharp fall of the county's count."""
+        label = self.campaign["county_row_label"]
+        found = self.warehouse.read("data_quality_issues", {"snapshot_date": day, "stage": "registration_counts"})
+        if data_date is not None and data_date != day:
+            earlier = self.warehouse.read("data_quality_issues", {"snapshot_date": data_date,
+                                                                  "stage": "registration_counts"})
+            earlier = earlier.assign(message=f"（{data_date} 的数据）" + earlier["message"].astype(str))
+            found = pd.concat([found, earlier], ignore_index=True)
+        own = []
+        before = previous.loc[previous["township"] == label, "completed"] if len(previous) else pd.Series(dtype="int64")
+        fall = doubts.falling_sharply(int(county["completed"]), int(before.iloc[0]) if len(before) else None,
+                                      float(self.campaign.get("doubt", {}).get("max_fall_ratio", 0.05)))
+        if fall:
+            own.append({"check": "sharp_fall", "severity": "WARN", "message": fall, "township": label,
+                        "quarantined": False})
+        reasons = doubts.doubts(pd.concat([found, pd.DataFrame(own, columns=["check", "message"])], ignore_index=True))
+        if reasons:
+            own.append({"check": doubts.FIGURES_DOUBTFUL, "severity": "WARN", "message": doubts.headline(reasons),
+                        "township": label, "quarantined": False})
+        return own, reasons
 
     def _previous_progress(self, day: dt.date) -> pd.DataFrame:
         table = self.warehouse.table("township_progress")
@@ -385,14 +328,11 @@ def _empty(table: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in contract.columns})
 
 
-def _places_check(place_issues: list[dict], labels: Labels) -> quality.CheckOutcome:
-    if not place_issues:
-        return quality.passed("places_matched", "所有用户的乡镇（街道）和村（社区）均已匹配")
-    townships = sorted({i["township"] for i in place_issues if i["check"] == "unknown_township"})
-    villages = sorted({f"{i['township']}{i['village']}" for i in place_issues if i["check"] == "unknown_village"})
-    return quality.failed("places_matched", f"{len(townships)} 个乡镇名称、{len(villages)} 个村（社区）名称无法匹配，"
-                          f"相关用户计入“{labels.unmatched}”", townships=townships, villages=villages,
-                          table=pd.DataFrame(place_issues)[["township", "village", "row_number", "message"]].head(20))
+def _trust_check(day: dt.date, reasons: list[str]) -> quality.CheckOutcome:
+    if not reasons:
+        return quality.passed("figures_trustworthy", f"{day} 的数字没有存疑之处")
+    return quality.failed("figures_trustworthy", f"{day}：{doubts.headline(reasons)}", numbers={"doubts": len(reasons)},
+                          table=pd.DataFrame({"存疑原因": reasons}))
 
 
 def _falling_check(frame: pd.DataFrame, previous: pd.DataFrame, county_label: str) -> quality.CheckOutcome:
@@ -417,17 +357,3 @@ def _reconcile_check(villages: pd.DataFrame, townships: pd.DataFrame, county_lab
     if len(set(totals.values())) == 1 and not wrong:
         return quality.passed("totals_reconcile", "全县合计 = 各乡镇之和 = 各村之和", **totals)
     return quality.failed("totals_reconcile", "全县合计、各乡镇之和、各村之和不一致", townships=wrong, numbers=totals)
-
-
-def _summary_reconciles(counts, summary_files, townships, villages, labels) -> quality.CheckOutcome:
-    rows = pd.concat([f.accepted for f in summary_files], ignore_index=True)
-    matched, _ = match_places(rows.drop(columns=["village"], errors="ignore"), townships, villages, labels)
-    stated = count_summary(matched).groupby("township")["completed"].sum()
-    counted = counts.groupby("township")["completed"].sum()
-    differ = [t for t in stated.index if int(stated[t]) != int(counted.get(t, 0))]
-    if not differ:
-        return quality.passed("summary_matches_detail", "汇总表与用户明细一致")
-    table = pd.DataFrame({"township": differ, "summary": [int(stated[t]) for t in differ],
-                          "detail": [int(counted.get(t, 0)) for t in differ]})
-    return quality.failed("summary_matches_detail", f"{len(differ)} 个乡镇（街道）汇总表完成数与用户明细不一致",
-                          townships=differ, table=table)

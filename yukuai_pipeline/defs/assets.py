@@ -8,6 +8,7 @@ from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, repor
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
 from yukuai_pipeline.activity_step import platform_activity as activity_step
+from yukuai_pipeline.registration_step import registration_counts as registration_step
 from yukuai_pipeline.report_step import excel_report as excel_report_step
 from yukuai_pipeline.roster_step import cadre_quotas as cadre_quotas_step
 from yukuai_pipeline.roster_step import roster_completeness as roster_step
@@ -35,7 +36,12 @@ CHECKS = {
     ],
     "registration_counts": [
         ("registration_files_usable", True, "当天的注册导出文件都能使用（否则阻断）。Every export of the day is usable; blocks otherwise."),
-        ("registration_export_present", False, "当天有注册数据导出。An export for the day has landed."),
+        ("registration_export_present", False, "当天有注册数据导出（没有时沿用此前最近一天并说明）。An export for the day has landed."),
+        ("files_complete", False, "当天的文件已完整写入（复制中的文件不计入）。No file of the day is still being written or cut off."),
+        ("one_export_per_day", False, "当天只有一份导出；有多份时只用最新的一份并列出其余。One export stands for the day, never merged."),
+        ("columns_recognised", False, "导出文件的每个表头都已识别。Every header cell of the day's files is understood."),
+        ("status_column_present", False, "导出中有审核状态列（缺少时全部按已通过计数并告警）。The export has a status column."),
+        ("snapshot_date_consistent", False, "文件名日期与标题行日期一致。The file name's date agrees with its title line."),
         ("places_matched", False, "用户的乡镇、村（社区）名称都能匹配。Every user's township and village is known."),
         ("export_total_matches_rows", False, "导出文件的合计行与明细一致。The export's own 合计 row matches its rows."),
         ("summary_matches_detail", False, "同日汇总表与用户明细一致。A same-day summary export agrees with the user-level one."),
@@ -43,6 +49,8 @@ CHECKS = {
     "township_progress": [
         ("completed_not_falling", False, "完成数不比前一天少。No township's completed count falls from the previous day."),
         ("progress_has_data", False, "有注册数据可用。Registration data exists on or before the day."),
+        ("figures_trustworthy", False, "当日数字没有存疑之处（表头都已识别、有审核状态列、合计相符、文件完整、未骤降）。"
+         "The day's figures are not doubtful: headers understood, status present, totals agree, no sharp fall."),
     ],
     "village_progress": [
         ("totals_reconcile", False, "全县合计 = 各乡镇之和 = 各村之和。County row = sum of townships = sum of villages."),
@@ -117,7 +125,7 @@ village_targets = _daily_asset(
 registration_counts = _daily_asset(
     "registration_counts", INGEST, "注册用户计数：读取当天落地的注册导出，校验、隔离坏行，按村（社区）计数。\n\n"
     "Registration counts: the day's landed exports read, validated (bad rows quarantined) and counted per village.",
-    ["community_registry"], Steps.registration_counts)
+    ["community_registry"], registration_step)
 township_progress = _daily_asset(
     "township_progress", MARTS, "乡镇（街道）注册进度：完成数、尚差任务数、完成率、每万人用户数、排名，含全县合计行。\n\n"
     "Township progress with the county 合计 row, in the notice attachment's terms.",

@@ -14,9 +14,12 @@ import pandera.pandas as pa
 from pandera.io.pandas_io import deserialize_schema
 
 from yukuai_pipeline import settings
+from yukuai_pipeline.domain.column_mapping import Decorations, HeaderMatcher
 
 _HEADER_NOISE = re.compile(r"[\s*:：＊\u200b\ufeff]+")
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")"})
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")", "〖": "(", "〗": ")",
+                           "{": "(", "}": ")", "<": "(", ">": ")", "《": "(", "》": ")", "〈": "(", "〉": ")",
+                           "「": "(", "」": ")", "『": "(", "』": ")"})
 
 
 def header_key(text: object) -> str:
@@ -25,7 +28,7 @@ def header_key(text: object) -> str:
         return ""
     key = unicodedata.normalize("NFKC", str(text)).translate(_BRACKETS)
     key = _HEADER_NOISE.sub("", key)
-    return key.replace("(必填)", "").replace("(选填)", "").lower()
+    return key.replace("(必填)", "").replace("(选填)", "").replace("(可选)", "").lower()
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Contract:
     primary_key: tuple[str, ...] = ()
     partition_column: str | None = None
     sections: dict = field(default_factory=dict)  # the file's own further sections (e.g. a roster's role vocabulary)
+    key_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> words a decorated header may hold
+    noise_headers: tuple[str, ...] = ()  # known columns that carry nothing the pipeline uses (序号, 备注 …)
+    if_missing: dict[str, dict] = field(default_factory=dict)  # optional field -> what its absence means
 
     @property
     def columns(self) -> list[str]:
@@ -61,22 +67,24 @@ class Contract:
         """A row whose value here is missing or unreadable cannot be used at all."""
         return not self.nullable(column) or column in self.quarantine_fields
 
-    def alias_index(self) -> dict[str, str]:
-        """header key -> logical column; an alias listed for two columns is a contract error. Built once per
-        contract (header finding asks for it for every candidate row)."""
-        if "_alias_index" not in self.__dict__:
-            self.__dict__["_alias_index"] = self._build_alias_index()
-        return self.__dict__["_alias_index"]
+    def matcher(self) -> HeaderMatcher:
+        """The contract's header vocabulary (aliases, key terms, noise) with the shared decorations; built once per
+        contract (header finding asks for it for every candidate row). An alias or key term listed for two
+        columns is a contract error."""
+        if "_matcher" not in self.__dict__:
+            self.__dict__["_matcher"] = HeaderMatcher(self.kind, self.header_aliases, self.key_terms,
+                                                      self.noise_headers, decorations(), header_key)
+        return self.__dict__["_matcher"]
 
-    def _build_alias_index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        for column, aliases in self.header_aliases.items():
-            for alias in (column, *aliases):
-                key = header_key(alias)
-                if index.get(key, column) != column:
-                    raise ValueError(f"schemas/{self.kind}.yaml: header alias {alias!r} names two columns")
-                index[key] = column
-        return index
+    @property
+    def dropped_at_ingest(self) -> tuple[str, ...]:
+        return tuple(self.sections.get("dropped_at_ingest") or ())
+
+
+@lru_cache(maxsize=1)
+def decorations() -> Decorations:
+    """schemas/header_matching.yaml: the prefixes, suffixes and equivalent words every contract's headers share."""
+    return Decorations.from_doc(settings.read_yaml(settings.schemas_dir() / "header_matching.yaml"), header_key)
 
 
 @lru_cache(maxsize=None)
@@ -108,28 +116,37 @@ def load_contract(kind: str, role: str = "table") -> Contract:
         primary_key=tuple(doc.get("primary_key") or ()),
         partition_column=doc.get("partition_column"),
         sections={k: v for k, v in doc.items() if k not in _KNOWN_KEYS},
+        key_terms={k: tuple(v) for k, v in (doc.get("key_terms") or {}).items()},
+        noise_headers=tuple(doc.get("noise_headers") or ()),
+        if_missing={k: dict(v) for k, v in (doc.get("if_missing") or {}).items()},
     )
     _check_consistent(contract, path.name)
     return contract
 
 
 _KNOWN_KEYS = {"kind", "role", "title", "comment", "pandera", "header_aliases", "required_columns", "parse",
-               "vocabularies", "sensitive", "quarantine_fields", "table", "primary_key", "partition_column"}
+               "vocabularies", "sensitive", "quarantine_fields", "table", "primary_key", "partition_column",
+               "key_terms", "noise_headers", "if_missing"}
 
 
 def _check_consistent(contract: Contract, file_name: str) -> None:
     named = set(contract.header_aliases) | set(contract.parse) | set(contract.quarantine_fields)
-    unknown = (named | set(contract.sections.get("dropped_at_ingest", []))) - set(contract.columns)
+    named |= set(contract.dropped_at_ingest) | set(contract.key_terms) | set(contract.if_missing)
+    unknown = named - set(contract.columns)
     if unknown:
         raise ValueError(f"schemas/{file_name}: columns {sorted(unknown)} are not in its pandera schema")
-    contract.alias_index()
+    required_but_defaulted = set(contract.if_missing) & set(contract.required_columns)
+    if required_but_defaulted:
+        raise ValueError(f"schemas/{file_name}: if_missing names required columns {sorted(required_but_defaulted)}")
+    if contract.role == "input":
+        contract.matcher()
 
 
 INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "roster", "platform_activity")
 TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
           "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
           "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state",
-          "platform_activity", "platform_activity_rollup")
+          "platform_activity", "platform_activity_rollup", "file_columns")
 
 
 def input_contracts() -> list[Contract]:

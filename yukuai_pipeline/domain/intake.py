@@ -11,7 +11,9 @@ import pandas as pd
 import pyarrow as pa
 
 from yukuai_pipeline.domain.contracts import Contract, header_key, input_contracts, validate
-from yukuai_pipeline.domain.headers import HeaderMatch, best_partial_header, date_from_text, date_from_title, find_header
+from yukuai_pipeline.domain.column_mapping import AMBIGUOUS, UNRECOGNISED, HeaderCell, column_letter
+from yukuai_pipeline.domain.headers import (HeaderMatch, TitleDate, best_partial_header, date_from_text, date_from_title,
+                                            find_header)
 from yukuai_pipeline.domain.parsing import arrow_text, as_arrow_text, blank_text, parse_frame, per_distinct
 from yukuai_pipeline.domain.privacy import mask_value, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
@@ -34,6 +36,38 @@ class FileIdentity:
     snapshot_date: dt.date | None
     sheet: str | None = None
     error: InputFileError | None = None
+    name_date: dt.date | None = None  # the date in the file name
+    title: TitleDate | None = None  # the date above the header (统计截止 / 导出时间 …)
+    mtime: float | None = None  # seconds since the epoch, when the file was last written
+    waiting: str | None = None  # why the file is not read yet (still being written, cut off); None when whole
+
+    @property
+    def name(self) -> str:
+        """The file name as it may be shown and stored (a GBK name unpacked on Linux is decoded, never raw bytes)."""
+        return display_name(self.path.name)
+
+    @property
+    def made_at(self) -> dt.datetime | None:
+        """When the export was made: its title's 导出时间 if it has one, else the file's modification time (UTC)."""
+        if self.title is not None and self.title.is_export_time:
+            return self.title.at or dt.datetime.combine(self.title.day, dt.time())
+        if self.mtime is not None:
+            return dt.datetime.fromtimestamp(self.mtime, dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=8)
+        return None
+
+
+def display_name(name: str) -> str:
+    """A name whose bytes are not UTF-8 (Python keeps them as surrogates) decoded as GB18030, as a Windows zip
+    unpacked on Linux leaves it; failing that, the undecodable bytes shown as \\xNN."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -44,6 +78,16 @@ class LoadedFile:
     issues: pd.DataFrame  # ISSUE_COLUMNS, values masked
     total_rows: list[dict] = field(default_factory=list)  # the file's own 合计 rows: {"_row": n, column: number}
     rows: int = 0
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (row, text) of title lines and footnotes
+
+    @property
+    def header_cells(self) -> list[HeaderCell]:
+        return self.header.cells
+
+    @property
+    def header_row(self) -> int:
+        """The header's (last) row as the spreadsheet numbers it."""
+        return self.header.last_row + 1
 
     @property
     def quarantined(self) -> int:
@@ -75,14 +119,19 @@ def _unrecognised(path: Path, sheets: list[RawSheet], contracts: list[Contract])
     if all(sheet.cells.dropna(how="all").empty for sheet in sheets) or all(
         (sheet.cells.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=None) for sheet in sheets
     ):
-        return InputFileError(path.name, "文件中没有任何内容", "从平台重新导出该文件")
+        return InputFileError(display_name(path.name), "文件中没有任何内容", "从平台重新导出该文件")
     partial = [p for p in (best_partial_header(s.cells, contracts) for s in sheets) if p]
     if partial:
-        contract, missing = partial[0]
+        match = partial[0]
+        contract = match.contract
+        missing = [c for c in contract.required_columns if c not in match.columns]
         titles = "、".join(contract.column_title(c) for c in missing)
-        return InputFileError(path.name, f"看起来是「{contract.title}」，但缺少必需的列：{titles}",
-                              f"导出时勾选这些列，或把表头改成 schemas/inputs/{contract.kind}.yaml 中列出的名称之一")
-    return InputFileError(path.name, "无法识别文件类型（表头不是任何已知导出格式）",
+        doubtful = [f"第 {column_letter(c.position)} 列“{c.text}”" + (f"（{c.note}）" if c.note else "")
+                    for c in match.cells if c.outcome in (UNRECOGNISED, AMBIGUOUS)]
+        seen = f"；未能识别的表头：{'、'.join(doubtful[:8])}" if doubtful else ""
+        return InputFileError(display_name(path.name), f"看起来是「{contract.title}」，但缺少必需的列：{titles}{seen}",
+                              f"导出时勾选这些列，或把表头写法加入 schemas/inputs/{contract.kind}.yaml 的 header_aliases")
+    return InputFileError(display_name(path.name), "无法识别文件类型（表头不是任何已知导出格式）",
                           "确认这是平台导出的注册明细、注册汇总、社区基本信息、基层队伍信息或平台应用明细表，表头在前 40 行内")
 
 
@@ -90,20 +139,31 @@ def identify(path: Path, contracts: list[Contract] | None = None, sha256: str | 
     """Kind and snapshot date, from the first rows only. Errors are returned, not raised, so a scan goes on."""
     path = Path(path)
     contracts = contracts or input_contracts()
-    sha = sha256 or file_sha256(path)
+    try:
+        mtime = path.stat().st_mtime
+        sha = sha256 or file_sha256(path)
+    except OSError as err:
+        return FileIdentity(path, "", None, None, error=InputFileError(
+            display_name(path.name), f"无法读取（{err.strerror or type(err).__name__}）", "确认文件存在且当前用户有读取权限"))
     try:
         sheets = read_raw(path, nrows=CLASSIFY_ROWS)
         picked = _pick_sheet(sheets, contracts)
         if picked is None:
             raise _unrecognised(path, sheets, contracts)
         sheet, match = picked
-        return FileIdentity(path, sha, match.contract.kind, _snapshot_date(path, sheet, match), sheet.name)
+        title = date_from_title(sheet.cells, match.first_row)
+        name_date = date_from_text(display_name(path.stem))
+        day = name_date or (title.day if title else None)
+        return FileIdentity(path, sha, match.contract.kind, day, sheet.name, name_date=name_date, title=title,
+                            mtime=mtime)
     except InputFileError as err:
-        return FileIdentity(path, sha, None, None, error=err)
-
-
-def _snapshot_date(path: Path, sheet: RawSheet, match: HeaderMatch) -> dt.date | None:
-    return date_from_text(path.stem) or date_from_title(sheet.cells, match.last_row)
+        return FileIdentity(path, sha, None, None, error=err, name_date=date_from_text(display_name(path.stem)),
+                            mtime=mtime)
+    except Exception as err:  # noqa: BLE001 - a scan must go on past any one file, whatever breaks in it
+        problem = f"读取时出现意外错误（{type(err).__name__}）"
+        return FileIdentity(path, sha, None, None, error=InputFileError(display_name(path.name), problem,
+                                                                          "从平台重新导出该文件；如仍出错请联系技术支持"),
+                            name_date=date_from_text(display_name(path.stem)), mtime=mtime)
 
 
 def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
@@ -113,11 +173,11 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     if identity.error:
         raise identity.error
     if identity.snapshot_date is None:
-        raise InputFileError(path.name, "无法确定数据日期（文件名和标题行里都没有日期）",
+        raise InputFileError(identity.name, "无法确定数据日期（文件名和标题行里都没有日期）",
                              "把日期写进文件名（如 注册用户_20230217.xlsx），或在表头上方加一行「统计截止：2023-02-17」")
-    match, body, totals = _read_body(path, identity)
+    match, body, totals, notes = _read_body(path, identity)
     if body.empty:
-        raise InputFileError(path.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")
+        raise InputFileError(identity.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")
     typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
     typed["_row"] = body["_row"]
     rows = len(body)
@@ -125,24 +185,57 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory unless asked to give it back
     issues, bad_rows = _row_issues(typed, parse_failures, match.contract)
     accepted = typed.loc[~typed.index.isin(bad_rows)] if bad_rows else typed
-    return LoadedFile(identity, match, accepted, issues, totals, rows=rows)
+    return LoadedFile(identity, match, accepted, issues, totals, rows=rows, notes=notes)
 
 
-def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict]]:
-    """The header, the body rows of the columns to parse and the file's 合计 rows. The sheet's other cells (its title,
-    columns nobody reads, the contract's dropped_at_ingest) are let go on return, before parsing needs memory."""
+def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict], list]:
+    """The header, the body rows of the columns to parse, the file's 合计 rows and its title and footnote lines. The
+    sheet's other cells (columns nobody reads, the contract's dropped_at_ingest) are let go on return, before parsing
+    needs memory."""
     contracts = [c for c in input_contracts() if c.kind == identity.kind]
     sheets = read_raw(path)
     picked = _pick_sheet([s for s in sheets if s.name == identity.sheet] or sheets, contracts)
     if picked is None:  # the file changed between identification and now
         raise _unrecognised(path, sheets, contracts)
     sheet, match = picked
-    dropped = [c for c in match.contract.sections.get("dropped_at_ingest", []) if c in match.columns]
-    body, totals = _body_rows(sheet.cells, match)
-    return match, body.drop(columns=dropped), totals
+    dropped = [c for c in match.contract.dropped_at_ingest if c in match.columns]
+    match.cells.extend(_unlabelled_columns(sheet.cells, match))
+    body, totals, footnotes = _body_rows(sheet.cells, match)
+    return match, body.drop(columns=dropped), totals, _title_lines(sheet.cells, match) + footnotes
 
 
-def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, list[dict]]:
+def _line(values) -> str:
+    """A row's filled cells as one line of text (28632.0 written as 28632, as the sheet shows it)."""
+    cells = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values
+             if v is not None and not (isinstance(v, float) and pd.isna(v))]
+    return " ".join(str(v).strip() for v in cells if str(v).strip())
+
+
+def _title_lines(cells: pd.DataFrame, match: HeaderMatch) -> list[tuple[int, str]]:
+    lines = [(row + 1, _line(cells.iloc[row].tolist())) for row in range(match.first_row)]
+    return [(row, text) for row, text in lines if text]
+
+
+_PROBE_ROWS = 2000
+
+
+def _unlabelled_columns(cells: pd.DataFrame, match: HeaderMatch) -> list[HeaderCell]:
+    """Columns with data under an empty header cell: nothing says what they are, so they are reported, not dropped
+    in silence (the first rows are enough to tell)."""
+    named = {c.position for c in match.cells}
+    below = cells.iloc[match.last_row + 1: match.last_row + 1 + _PROBE_ROWS]
+    found = []
+    for position in range(cells.shape[1]):
+        if position in named or position in match.columns.values():
+            continue
+        filled = int((~_blank_cells(below.iloc[:, position])).sum())
+        if filled:
+            found.append(HeaderCell(position, "（空表头）", UNRECOGNISED, note=f"该列没有表头，但前 {len(below)} 行中有 "
+                                    f"{filled} 个单元格有数据"))
+    return found
+
+
+def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, list[dict], list[tuple[int, str]]]:
     """Data rows under the header with the logical column names; 合计 rows and footnotes taken out.
 
     Only the few rows that could be a total or a footnote are looked at closely, so a million-row export costs a
@@ -166,10 +259,12 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     is_footnote = first_text.astype("str").str.startswith(_FOOTNOTE_PREFIXES) & maybe_footnote.loc[suspects.index]
     total_index = is_total.index[is_total.to_numpy()]
     totals = [{"_row": int(i) + 1, **{c: body.at[i, c] for c in body.columns}} for i in total_index]
-    dropped = set(total_index) | set(is_footnote.index[is_footnote.to_numpy()])
+    footnote_index = is_footnote.index[is_footnote.to_numpy()]
+    notes = [(int(i) + 1, _line(below.loc[i].tolist())) for i in sorted(set(total_index) | set(footnote_index))]
+    dropped = set(total_index) | set(footnote_index)
     kept[below.index.get_indexer(sorted(dropped))] = False
     body = _rows_kept(body, kept)
-    return body.assign(_row=body.index + 1), totals
+    return body.assign(_row=body.index + 1), totals, notes
 
 
 def _rows_kept(frame: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:

@@ -6,7 +6,6 @@ be matched are counted under 未匹配 and reported, never dropped.
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher, normalize_text
+from yukuai_pipeline.domain.names import TownshipMatcher, VillageMatcher, normalize_text, village_keys
 from yukuai_pipeline.domain.parsing import arrow_text
 
 COUNT_COLUMNS = ["township", "village", "completed", "pending", "rejected", "new_approved"]
@@ -174,23 +173,33 @@ def count_summary(rows: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["township", "village"], sort=True).sum().astype("int64").reset_index()[COUNT_COLUMNS]
 
 
-_INT_IN_TEXT = re.compile(r"\d[\d,]*")
-
-
-def total_row_mismatches(kind: str, totals: list[dict], body_rows: int, accepted: pd.DataFrame) -> list[str]:
-    """Where the export's own 合计 row disagrees with its rows: a truncated or hand-edited file."""
-    problems = []
-    for total in totals:
-        if kind == "registrations":
-            numbers = [int(m.replace(",", "")) for v in total.values() if isinstance(v, str)
-                       for m in _INT_IN_TEXT.findall(normalize_text(v))]
-            numbers += [int(v) for k, v in total.items() if k != "_row" and isinstance(v, (int, float))
-                        and not pd.isna(v)]
-            if numbers and body_rows not in numbers:
-                problems.append(f"第 {total['_row']} 行合计为 {max(numbers)} 人，明细实际 {body_rows} 行")
-        elif kind == "registration_summary" and "completed" in total:
-            stated = pd.to_numeric(str(total["completed"]).replace(",", ""), errors="coerce")
-            actual = int(accepted["completed"].sum())
-            if not pd.isna(stated) and int(stated) != actual:
-                problems.append(f"第 {total['_row']} 行合计完成数为 {int(stated)}，各行相加为 {actual}")
-    return problems
+def misplaced_places(frame: pd.DataFrame, townships: TownshipMatcher, registry: pd.DataFrame | None) -> str | None:
+    """Why the township and village columns cannot be what their headers say, or None: most "townships" are village
+    names of the registry, or most "villages" are township names — the two columns are swapped (or one was read
+    with another meaning). Such a file is refused, not counted: every township would show 0."""
+    if frame.empty or "village" not in frame.columns:
+        return None
+    town_codes, town_names = townships.match_codes(frame["township"])
+    unknown_rows = pd.isna(town_names)[town_codes]
+    if unknown_rows.mean() <= 0.5:
+        return None
+    village_codes, village_values = pd.factorize(frame["village"], use_na_sentinel=False)
+    as_township = np.array([townships.match(v) is not None for v in village_values], dtype=bool)
+    villages_are_townships = as_township[village_codes].mean() > 0.5
+    known_villages = set()
+    if registry is not None and len(registry):
+        known_villages = {key for name in registry["village"] for key in village_keys(name)}
+    town_values = frame["township"].to_numpy(dtype="object")
+    sample = pd.unique(town_values[unknown_rows])[:200]
+    townships_are_villages = bool(known_villages) and np.mean(
+        [any(k in known_villages for k in village_keys(v)) for v in sample]) > 0.5
+    if not (villages_are_townships or townships_are_villages):
+        return None
+    examples_t = "、".join(str(v) for v in sample[:3])
+    examples_v = "、".join(str(v) for v in village_values[as_township][:3]) if villages_are_townships else ""
+    what = f"“乡镇（街道）”列 {unknown_rows.mean():.0%} 的行不是本县的乡镇（如 {examples_t}）"
+    if townships_are_villages:
+        what += "，而是村（社区）名称"
+    if villages_are_townships:
+        what += f"；“村（社区）”列却是乡镇名称（如 {examples_v}）"
+    return what + "：两列可能对调，或表头与内容不符"
