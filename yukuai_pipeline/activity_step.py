@@ -9,8 +9,8 @@ from yukuai_pipeline.domain.contracts import conform_output, load_contract
 from yukuai_pipeline.domain.names import village_matcher
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
-from yukuai_pipeline.steps import (StepResult, Steps, file_issues, issues_frame, load_file, log_replacements, log_row,
-                                   township_matcher)
+from yukuai_pipeline.steps import (StepResult, Steps, file_issues, header_outputs, issues_frame, load_file,
+                                   log_replacements, log_row, township_matcher)
 from yukuai_pipeline.warehouse import Replacement
 
 KIND = "platform_activity"
@@ -35,7 +35,8 @@ def platform_activity(steps: Steps, day: dt.date) -> StepResult:
     overdue_days = steps.campaign["activity"]["overdue_days"]
     overdue = activity.overdue_requests(events, day, overdue_days)
     unrated = activity.unrated_closed(events)
-    issues = file_issues(loaded) + place_issues + [
+    headers = header_outputs([loaded])
+    issues = file_issues(loaded) + headers.issues + place_issues + [
         {"check": "overdue_request", "severity": "WARN", "township": r.township, "village": r.village,
          "message": f"{r.village} 有 {r.overdue_count} 件居民诉求超过 {overdue_days} 天未处理，最久 {r.oldest_age_days} 天",
          "quarantined": False} for r in overdue.itertuples()]
@@ -46,16 +47,17 @@ def platform_activity(steps: Steps, day: dt.date) -> StepResult:
         Replacement("platform_activity_rollup", conform_output(rollup.assign(snapshot_date=day),
                                                                load_contract("platform_activity_rollup")),
                     {"snapshot_date": day}),
-        Replacement("data_quality_issues", issues_frame([dict(i, source_file=chosen.path.name) for i in issues], day,
+        Replacement("data_quality_issues", issues_frame([dict(i, source_file=chosen.name) for i in issues], day,
                                                         KIND), {"snapshot_date": day, "stage": KIND}),
         *log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]),
+        *headers.replacements,
     ])
     county = rollup[rollup["township"] == activity.COUNTY].set_index("kind")["count_total"]
-    checks = [quality.passed("activity_file_usable", f"使用 {chosen.path.name}", "ERROR"),
+    checks = [quality.passed("activity_file_usable", f"使用 {chosen.name}", "ERROR"),
               _zero_use_check(activity.zero_use(villages)), _overdue_check(overdue, overdue_days),
-              _unrated_check(unrated)]
+              _unrated_check(unrated), headers.check]
     metadata = {f"{activity.KIND_LABELS[k]} / {k}": int(county.get(k, 0)) for k in activity.KINDS}
-    return StepResult(len(villages), checks, metadata, _county_table(rollup))
+    return StepResult(len(villages), checks, metadata, _county_table(rollup), markdown=headers.markdown)
 
 
 def _county_table(rollup: pd.DataFrame) -> pd.DataFrame:

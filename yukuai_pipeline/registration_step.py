@@ -11,15 +11,15 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from yukuai_pipeline.domain import header_report, landing, quality
+from yukuai_pipeline.domain import doubts, header_report, landing, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
 from yukuai_pipeline.domain.export_figures import stated_figures, summary_total_mismatches, user_export_mismatches
 from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile
 from yukuai_pipeline.domain.names import village_matcher
 from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import count_summary, count_users, match_places, misplaced_places
-from yukuai_pipeline.steps import (SUMMARY, USER_LEVEL, StepResult, Steps, _with_source, file_issues, issues_frame,
-                                   load_file, log_replacements, log_row, township_matcher)
+from yukuai_pipeline.steps import (SUMMARY, USER_LEVEL, StepResult, Steps, _with_source, file_issues, header_outputs,
+                                   issues_frame, load_file, log_replacements, log_row, township_matcher)
 from yukuai_pipeline.warehouse import Replacement
 
 STAGE = "registration_counts"
@@ -151,9 +151,10 @@ def _count_and_store(steps: Steps, day: dt.date, loaded: list[LoadedFile],
     user_files = [f for f in loaded if f.identity.kind == USER_LEVEL]
     summary_files = [f for f in loaded if f.identity.kind == SUMMARY]
     used = user_files or summary_files
-    issues = []
+    headers = header_outputs(loaded)
+    issues = list(headers.issues)
     for f in loaded:
-        issues += file_issues(f) + header_report.header_issues(f)
+        issues += file_issues(f)
     if user_files:
         users = pd.concat([_with_source(f) for f in user_files], ignore_index=True)
         matched, place_issues = match_places(users, township_matcher(), villages, steps.labels)
@@ -172,6 +173,12 @@ def _count_and_store(steps: Steps, day: dt.date, loaded: list[LoadedFile],
     issues += [_issue("export_total_mismatch", problem, source_file=name) for name, problem in mismatches]
     issues += _date_issues(loaded, steps.campaign.get("intake", {}).get("export_lag_days", 1))
     issues += _waiting_issues(waiting) + _superseded_issues(superseded)
+    reconciled = _summary_reconciles(counts, summary_files, villages, steps.labels) if summary_files and user_files else None
+    if reconciled is not None and not reconciled.passed:
+        issues.append(_issue("summary_mismatch", reconciled.summary, source_file=summary_files[0].identity.name))
+    if user_files:
+        quiet = _quiet_day(steps, day, matched)
+        issues += [_issue("no_new_registrations", quiet, source_file=user_files[0].identity.name)] if quiet else []
     log_rows = [log_row(f.identity, "superseded" if f not in used else ("partial" if len(f.issues) else "accepted"),
                         "同日已有用户明细，汇总表仅用于核对" if f not in used else None, f) for f in loaded]
     log_rows += [log_row(f, "superseded", why) for f, why in superseded]
@@ -179,33 +186,43 @@ def _count_and_store(steps: Steps, day: dt.date, loaded: list[LoadedFile],
     counts = counts.assign(snapshot_date=day, source_kind=source_kind,
                            source_files="、".join(f.identity.name for f in used))
     counts = conform_output(counts, load_contract("registration_counts"))
-    columns = [row for f in loaded for row in header_report.file_column_rows(f)]
     steps.warehouse.replace([
         Replacement("registration_counts", counts, {"snapshot_date": day}),
         Replacement("data_quality_issues", issues_frame(issues, day, STAGE), {"snapshot_date": day, "stage": STAGE}),
         *log_replacements(log_rows),
-        *([Replacement("file_columns", conform_output(pd.DataFrame(columns), load_contract("file_columns")),
-                       upsert=True)] if columns else []),
+        *headers.replacements,
     ])
     checks = [
         quality.passed("registration_files_usable", f"读取 {len(loaded)} 个文件", "ERROR"),
         quality.passed("registration_export_present", "、".join(f.identity.name for f in used)),
-        _waiting_check(waiting), _choice_check(used, superseded), header_report.columns_check(loaded),
+        _waiting_check(waiting), _choice_check(used, superseded), headers.check,
         _assumed_check(assumed), _date_check(issues), _places_check(place_issues, steps.labels),
         quality.failed("export_total_matches_rows", f"导出文件自带的合计与明细不符：{mismatches[0][1]}",
                        table=pd.DataFrame({"文件": [n for n, _ in mismatches], "问题": [p for _, p in mismatches]}))
         if mismatches else quality.passed("export_total_matches_rows", "导出文件自带的合计与明细一致"),
     ]
-    if summary_files and user_files:
-        checks.append(_summary_reconciles(counts, summary_files, villages, steps.labels))
+
+    if reconciled is not None:
+        checks.append(reconciled)
     quarantined = sum(f.quarantined for f in loaded)
     metadata = {"files": "、".join(f.identity.name for f in loaded), "source_kind": source_kind,
                 "rows_read": sum(f.rows for f in loaded), "rows_quarantined": quarantined,
                 "completed": int(counts["completed"].sum()), "pending": int(counts["pending"].sum()),
                 "issues": len(issues)}
-    mapping = header_report.mapping_table(loaded)
-    return StepResult(len(counts), checks, metadata, counts.head(10),
-                      markdown={"表头 → 字段 / header mapping": mapping.to_markdown(index=False)})
+    return StepResult(len(counts), checks, metadata, counts.head(10), markdown=headers.markdown)
+
+
+def _quiet_day(steps: Steps, day: dt.date, users: pd.DataFrame) -> str | None:
+    """No user at all registered on the day, after a busy week: probably the day before's export under a new name."""
+    start = pd.Timestamp(day)
+    on_day = int(((users["registered_at"] >= start) & (users["registered_at"] < start + pd.Timedelta(days=1))).sum())
+    progress = steps.warehouse.table("township_progress")
+    query = (sa.select(progress.c.new_7d_avg).where(progress.c.snapshot_date < day,
+                                                     progress.c.township == steps.campaign["county_row_label"])
+             .order_by(progress.c.snapshot_date.desc()).limit(1))
+    average = steps.warehouse.scalar(query)
+    threshold = float(steps.campaign.get("doubt", {}).get("zero_new_after_daily_average", 10))
+    return doubts.no_new_registrations(on_day, average, threshold)
 
 
 def _figure_mismatches(loaded: list[LoadedFile]) -> list[tuple[str, str]]:

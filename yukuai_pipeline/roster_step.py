@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from yukuai_pipeline.domain import landing, quality
+from yukuai_pipeline.domain import header_report, landing, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
 from yukuai_pipeline.domain.names import short_village_name, village_matcher
 from yukuai_pipeline.domain.readers import InputFileError
@@ -14,8 +14,8 @@ from yukuai_pipeline.domain.roster import (RoleVocabulary, check_records, duplic
                                            members)
 from yukuai_pipeline.domain.roster_rules import COMPLETE, completeness, load_rules, township_summary
 from yukuai_pipeline.domain.targets import cadre_quotas as allocate_cadre_quotas
-from yukuai_pipeline.steps import (StepResult, Steps, file_issues, issues_frame, load_file, log_replacements, log_row,
-                                   township_matcher)
+from yukuai_pipeline.steps import (StepResult, Steps, file_issues, header_outputs, issues_frame, load_file,
+                                   log_replacements, log_row, township_matcher)
 from yukuai_pipeline.warehouse import Replacement
 
 ROSTER = "roster"
@@ -62,10 +62,16 @@ def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
     people, role_issues = members(known, RoleVocabulary.from_contract(load_contract(ROSTER, "input")))
     people["group_number"] = people["group"].map(group_number)
     bad, record_issues = check_records(known, day, doc["min_age"])
-    issues = (file_issues(loaded) if loaded else []) + place_issues + role_issues + record_issues + duplicate_listings(people)
+    headers = header_outputs([loaded] if loaded else [])
+    missing = header_report.missing_meanings(loaded) if loaded else []
+    unverifiable = {measure: meaning["verdict"] for _, meaning, _ in missing for measure in meaning.get("measures", [])}
+    issues = (file_issues(loaded) if loaded else []) + headers.issues + place_issues + role_issues + record_issues
+    issues += duplicate_listings(people) + [
+        {"check": meaning.get("issue", "optional_column_missing"), "severity": "WARN", "message": message,
+         "quarantined": False} for _, meaning, message in missing]
     registry = _registry(steps, day, matched)
-    table = completeness(registry, people, set(bad.index[bad.to_numpy()]), rules, labels)
-    roster_date, source = (chosen.snapshot_date, chosen.path.name) if chosen else (None, None)
+    table = completeness(registry, people, set(bad.index[bad.to_numpy()]), rules, labels, unverifiable)
+    roster_date, source = (chosen.snapshot_date, chosen.name) if chosen else (None, None)
     table = table.assign(snapshot_date=day, roster_date=roster_date, source_file=source)
     table = conform_output(table, load_contract("roster_completeness"))
     summary = conform_output(township_summary(table).assign(snapshot_date=day), load_contract("roster_township_summary"))
@@ -78,13 +84,21 @@ def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
         Replacement("data_quality_issues", issues_frame([dict(i, source_file=source) for i in issues], day, STAGE),
                     {"snapshot_date": day, "stage": STAGE}),
         *(log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]) if loaded else []),
+        *headers.replacements,
     ])
     checks = [quality.passed("roster_file_usable", f"使用 {source}" if source else "没有名单文件", "ERROR"),
               _complete_check(table, summary, source), _conflict_check(people),
-              _places_check(place_issues)]
+              _places_check(place_issues), headers.check, _group_column_check(missing)]
     metadata = {"roster_file": source, "villages": int(summary["villages_total"].sum()),
                 "villages_complete": int(summary["villages_complete"].sum()), "issues": len(issues)}
-    return StepResult(len(table), checks, metadata, summary.sort_values("completeness").head(10))
+    return StepResult(len(table), checks, metadata, summary.sort_values("completeness").head(10),
+                      markdown=headers.markdown)
+
+
+def _group_column_check(missing: list) -> quality.CheckOutcome:
+    if not missing:
+        return quality.passed("roster_group_column_present", "名单中有核验所需的全部列")
+    return quality.failed("roster_group_column_present", "；".join(message for _, _, message in missing))
 
 
 def _complete_check(table: pd.DataFrame, summary: pd.DataFrame, source: str | None) -> quality.CheckOutcome:

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.domain import doubts, landing, quality
+from yukuai_pipeline.domain import doubts, header_report, landing, quality
 from yukuai_pipeline.domain.contracts import load_contract, conform_output
 from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile, load
 from yukuai_pipeline.domain.names import TownshipMatcher
@@ -95,6 +95,25 @@ def log_row(identity: FileIdentity, status: str, message: str | None, loaded: Lo
             "ingested_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)}
 
 
+@dataclass
+class HeaderOutputs:
+    """What the ingest steps say about their files' header cells (domain/header_report.py), ready to write."""
+
+    issues: list[dict]
+    replacements: list[Replacement]
+    check: quality.CheckOutcome
+    markdown: dict[str, str]
+
+
+def header_outputs(files: list[LoadedFile]) -> HeaderOutputs:
+    rows = [row for f in files for row in header_report.file_column_rows(f)]
+    replacements = [Replacement("file_columns", conform_output(pd.DataFrame(rows), load_contract("file_columns")),
+                                upsert=True)] if rows else []
+    markdown = {"表头 → 字段 / header mapping": header_report.mapping_table(files).to_markdown(index=False)} if files else {}
+    return HeaderOutputs([i for f in files for i in header_report.header_issues(f)], replacements,
+                         header_report.columns_check(files), markdown)
+
+
 def log_replacements(rows: list[dict]) -> list[Replacement]:
     frame = conform_output(pd.DataFrame(rows), load_contract("ingest_log"))
     return [Replacement("ingest_log", frame, upsert=True)] if rows else []
@@ -158,22 +177,26 @@ class Steps:
         registry, issues = standardise_registry(loaded.accepted, township_matcher())
         registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.name)
         registry = conform_output(registry, load_contract("community_registry"))
-        all_issues = file_issues(loaded) + [dict(i, source_file=chosen.name) for i in issues]
+        headers = header_outputs([loaded])
+        all_issues = file_issues(loaded) + headers.issues + [dict(i, source_file=chosen.name) for i in issues]
         self.warehouse.replace([
+            *headers.replacements,
             Replacement("community_registry", registry, {"snapshot_date": day}),
             Replacement("data_quality_issues", issues_frame(all_issues, day, "community_registry"),
                         {"snapshot_date": day, "stage": "community_registry"}),
             *log_replacements([log_row(chosen, "partial" if all_issues else "accepted", None, loaded)]),
         ])
         checks = [quality.passed("registry_usable", f"使用 {chosen.name}（{chosen.snapshot_date}）", "ERROR"),
-                  quality.passed("registry_available", f"{len(registry)} 个村（社区）", villages=len(registry))]
+                  quality.passed("registry_available", f"{len(registry)} 个村（社区）", villages=len(registry)),
+                  headers.check]
         missing = sorted(set(load_attachment()["township"]) - set(registry["township"]))
         if missing:
             checks[1] = quality.failed("registry_available", f"社区基本信息缺少 {len(missing)} 个乡镇（街道）的村（社区）",
                                        townships=missing)
         return StepResult(len(registry), checks, {"registry_file": chosen.name,
                                                   "registry_date": str(chosen.snapshot_date),
-                                                  "quarantined": loaded.quarantined}, registry.head(10))
+                                                  "quarantined": loaded.quarantined}, registry.head(10),
+                          markdown=headers.markdown)
 
     def refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
         """A refused file: logged and reported, while every table keeps what it held."""
@@ -282,9 +305,7 @@ class Steps:
             own.append({"check": "sharp_fall", "severity": "WARN", "message": fall, "township": label,
                         "quarantined": False})
         reasons = doubts.doubts(pd.concat([found, pd.DataFrame(own, columns=["check", "message"])], ignore_index=True))
-        if reasons:
-            own.append({"check": doubts.FIGURES_DOUBTFUL, "severity": "WARN", "message": doubts.headline(reasons),
-                        "township": label, "quarantined": False})
+        own += doubts.reason_rows(reasons, label)
         return own, reasons
 
     def _previous_progress(self, day: dt.date) -> pd.DataFrame:

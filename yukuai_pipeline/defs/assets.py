@@ -30,6 +30,7 @@ CHECKS = {
     "community_registry": [
         ("registry_usable", True, "社区基本信息表可以读取（否则阻断）。The registry file in force can be read; blocks otherwise."),
         ("registry_available", False, "有覆盖全部乡镇的社区基本信息。A registry covering every township is in force."),
+        ("columns_recognised", False, "社区基本信息的每个表头都已识别。Every header cell of the registry is understood."),
     ],
     "village_targets": [
         ("village_targets_sum", False, "各村任务数之和等于乡镇任务数。Village targets add up to each township target."),
@@ -64,9 +65,12 @@ CHECKS = {
         ("roster_complete", False, "每个村（社区）五类队伍都完整。Every village's five rosters are complete and valid."),
         ("supervisor_not_on_committee", False, "监督委员会成员不兼任村（居）委会成员。No supervisor sits on the committee."),
         ("roster_places_matched", False, "名单中的村（社区）都能匹配。Every roster row names a known village."),
+        ("columns_recognised", False, "名单的每个表头都已识别。Every header cell of the roster is understood."),
+        ("roster_group_column_present", False, "名单有“所在小组”列（缺少时小组长规则无法核验）。The roster has a group column."),
     ],
     "platform_activity": [
         ("activity_file_usable", True, "平台应用明细可以读取（否则阻断）。The activity export can be read; blocks otherwise."),
+        ("columns_recognised", False, "平台应用明细的每个表头都已识别。Every header cell of the activity export is understood."),
         ("every_village_uses_every_kind", False, "近30日每村都用过六项应用。Every village used all six functions in 30 days."),
         ("requests_handled", False, "没有超期未处理的居民诉求。No resident request waits unhandled past the limit."),
         ("closed_requests_rated", False, "已办结诉求有满意度评价。Closed requests carry a satisfaction rating."),

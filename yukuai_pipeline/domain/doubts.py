@@ -23,7 +23,7 @@ DOUBT_CHECKS = {
     "sharp_fall": "全县完成数比前一天骤降",
     "no_new_registrations": "当日没有任何新增注册",
 }
-FIGURES_DOUBTFUL = "figures_doubtful"  # the one issue row that sums the day's doubts up (stage township_progress)
+FIGURES_DOUBTFUL = "figures_doubtful"  # one issue row per reason of the day (stage township_progress), in order
 
 
 def doubts(issues: pd.DataFrame) -> list[str]:
@@ -34,6 +34,20 @@ def doubts(issues: pd.DataFrame) -> list[str]:
     order = {check: i for i, check in enumerate(DOUBT_CHECKS)}
     concerned = concerned.assign(_order=concerned["check"].map(order)).sort_values(["_order", "message"], kind="stable")
     return list(dict.fromkeys(concerned["message"].astype(str)))
+
+
+def reason_rows(reasons: list[str], county_label: str) -> list[dict]:
+    """The day's reasons as data_quality_issues rows, numbered in order (row_number) for whoever reads them back."""
+    return [{"check": FIGURES_DOUBTFUL, "severity": "WARN", "message": reason, "township": county_label,
+             "row_number": i, "quarantined": False} for i, reason in enumerate(reasons, 1)]
+
+
+def reasons_of_day(issues: pd.DataFrame) -> list[str]:
+    """The reasons stored by reason_rows, in their order: what the CLI prints and the report notes."""
+    if issues.empty:
+        return []
+    rows = issues[issues["check"] == FIGURES_DOUBTFUL].sort_values("row_number", kind="stable")
+    return rows["message"].astype(str).tolist()
 
 
 def headline(reasons: list[str]) -> str:

@@ -77,7 +77,7 @@ def header_issues(loaded: LoadedFile) -> list[dict]:
         issues.append({"check": ISSUE_CHECKS[key], "severity": "WARN", "source_file": loaded.identity.name,
                        "row_number": loaded.header_row, "field": column_letter(cell.position),
                        "value_masked": scrub_text(cell.text)[:200], "quarantined": False,
-                       "message": f"第 {column_letter(cell.position)} 列表头“{scrub_text(cell.text)}”"
+                       "message": f"《{loaded.identity.name}》第 {column_letter(cell.position)} 列表头“{scrub_text(cell.text)}”"
                                   f"{OUTCOME_LABELS.get(cell.outcome, '')}：{_advice(cell, loaded)}"})
     return issues
 

@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.writer.excel import ExcelWriter
 
 from yukuai_pipeline.domain import report_charts
+from yukuai_pipeline.domain.doubts import reasons_of_day
 from yukuai_pipeline.domain.report_charts import official_townships, progress_chart_png  # noqa: F401 (API)
 
 
@@ -239,8 +240,22 @@ def _township_sheet(ws, data: ReportData) -> tuple[int, int]:
     for row in range(4, last + 1):
         ws.cell(row, 1).alignment = Alignment(horizontal="center")
     put_line(ws, last + 2, _legend(data.campaign["pace"]), width)
+    _doubt_note(ws, last + 3, data, width)
     _print_ready(ws, data, header_row=3, freeze="C4", title_rows="1:3")
     return 4, 3 + official
+
+
+def _doubt_note(ws, row: int, data: ReportData, width: int) -> None:
+    """Under the table, in red: why the day's figures are doubtful (domain/doubts.py), so nobody sends them unread."""
+    issues = data.issues
+    reasons = reasons_of_day(issues[issues["stage"] == "township_progress"]) if len(issues) else []
+    if not reasons:
+        return
+    lines = [f"⚠ 注意：本日数据存疑（{len(reasons)} 项），发送前请核对：", *(f"{i}. {r}" for i, r in enumerate(reasons, 1))]
+    for offset, text in enumerate(lines):
+        put_line(ws, row + offset, text, width, bold=offset == 0)
+        ws.cell(row + offset, 1).font = Font(bold=offset == 0, color="C00000")
+        ws.cell(row + offset, 1).alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
 
 
 def _as_of(data: ReportData) -> str:

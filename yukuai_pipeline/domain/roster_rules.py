@@ -19,7 +19,7 @@ from yukuai_pipeline import settings
 ROLE_GROUPS = ("committee", "supervisor", "worker", "group_leader", "representative")
 COMPLETENESS_COLUMNS = ["township", "village", "village_code", "committee_type", "role_group", "role_group_label",
                         "required_min", "required_max", "actual", "invalid_records", "status", "reasons"]
-COMPLETE, INCOMPLETE, WRONG = "完整", "不完整", "有误"
+COMPLETE, INCOMPLETE, WRONG, UNVERIFIABLE = "完整", "不完整", "有误", "无法核验"
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _FUNCS = {"ceil": math.ceil, "floor": math.floor}
 _KIND = {"incomplete": INCOMPLETE, "wrong": WRONG}
@@ -116,9 +116,11 @@ def rules_by_group(rules: list[Rule], committee_type: str) -> dict[str, list[Rul
 
 
 def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], labels: dict,
-                  grouped: dict[str, list[Rule]] | None = None) -> list[dict]:
+                  grouped: dict[str, list[Rule]] | None = None, unverifiable: dict[str, str] | None = None) -> list[dict]:
     """The five completeness rows of one registry village (people: a DataFrame or a dict of column lists).
-    grouped: rules_by_group for the village's committee type, when the caller has it (a city judges 11,000)."""
+    grouped: rules_by_group for the village's committee type, when the caller has it (a city judges 11,000).
+    unverifiable: measure -> why it cannot be known from this roster (a column it needs is missing): its rules are
+    reported as 无法核验, never as a failure."""
     measures = village_measures(people, village.get("group_count"))
     groups, sources, persons = list(people["role_group"]), list(people["source_index"]), list(people["person"])
     grouped = grouped or rules_by_group(rules, village["committee_type"])
@@ -128,6 +130,10 @@ def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], l
         required_min, required_max, actual = None, None, None
         reasons, kinds = [], set()
         for rule in group_rules:
+            if unverifiable and rule.measure in unverifiable:
+                kinds.add(UNVERIFIABLE)
+                reasons.append(f"{unverifiable[rule.measure]}：{rule.message}（{rule.source}）")
+                continue
             low, high = bound(rule.min, village), bound(rule.max, village)
             value = measures.get(rule.measure)
             if (rule.min is not None and low is None) or (rule.max is not None and high is None) or value is None:
@@ -148,7 +154,7 @@ def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], l
         if invalid:
             kinds.add(WRONG)
             reasons.append(f"{invalid} 条记录的身份证号、性别或手机号有误")
-        status = INCOMPLETE if INCOMPLETE in kinds else WRONG if WRONG in kinds else COMPLETE
+        status = next((s for s in (INCOMPLETE, WRONG, UNVERIFIABLE) if s in kinds), COMPLETE)
         rows.append({"role_group": group, "role_group_label": labels[group], "required_min": required_min,
                      "required_max": required_max,
                      "actual": actual if actual is not None else len({persons[i] for i in in_group}),
@@ -157,8 +163,8 @@ def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], l
 
 
 def completeness(registry: pd.DataFrame, people: pd.DataFrame, invalid_rows: set, rules: list[Rule],
-                 labels: dict) -> pd.DataFrame:
-    """Rows for every registry village, whether or not it has a roster."""
+                 labels: dict, unverifiable: dict[str, str] | None = None) -> pd.DataFrame:
+    """Rows for every registry village, whether or not it has a roster (unverifiable: see judge_village)."""
     columns = ["role_std", "role_group", "person", "gender_std", "group_number", "source_index"]
     cells = {c: people[c].to_numpy(dtype="object") for c in columns}
     # each village's rows as plain column lists: per-village DataFrames would cost most of a city's run
@@ -171,7 +177,7 @@ def completeness(registry: pd.DataFrame, people: pd.DataFrame, invalid_rows: set
         members = by_village.get((village["township"], village["village"]), empty)
         place = (village["township"], village["village"], village.get("village_code"), village["committee_type"])
         rows += [(*place, *row.values()) for row in judge_village(village, members, invalid_rows, rules, labels,
-                                                                   grouped[village["committee_type"]])]
+                                                                   grouped[village["committee_type"]], unverifiable)]
     return pd.DataFrame.from_records(rows, columns=COMPLETENESS_COLUMNS)
 
 
