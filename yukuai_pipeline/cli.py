@@ -12,6 +12,19 @@ from pathlib import Path
 from yukuai_pipeline.file_modes import private_dir, private_file, restrict_umask
 from yukuai_pipeline.settings import Settings
 
+# A run whose process died must not hold its day's slot for ever (deploy/README.md: what fails a dead run).
+_RUN_MONITORING = """# run monitoring (daemon of `make ui`): a run that never started, or still STARTED after max_runtime_seconds
+# (the default run launcher cannot tell whether a run's process is alive), is marked failed, freeing its day;
+# `yukuai materialize` fails its own dead runs at once (run_hygiene.py)
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_runtime_seconds: 3600
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
+"""
+
 DAGSTER_YAML = """# Local instance of yukuai-pipeline (created by `yukuai` / `make ui`); see README for production settings.
 telemetry:
   enabled: false
@@ -27,25 +40,35 @@ concurrency:
         value:
           applyLimitPerUniqueValue: true
         limit: 1
-"""
+""" + _RUN_MONITORING
 
 
-# The full event log is in the Dagster instance (make ui); the terminal shows warnings and the summary only.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The full event log is in the Dagster instance (make ui); the terminal shows the CLI's summary only (a failed
+# step's error, one line each): Dagster's console logger would print every failure's traceback.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def prepare_dagster_home() -> Path:
-    """DAGSTER_HOME must be an absolute, existing folder; the default is data/dagster_home beside the data."""
+    """DAGSTER_HOME must be an absolute, existing folder; the default is data/dagster_home beside the data.
+
+    Then its storage must answer: a folder that takes no new file, or the PostgreSQL of a production dagster.yaml
+    that is down, refuses the login or is read-only, raises db_trouble.DatabaseTrouble (one line in the CLI)."""
+    from yukuai_pipeline.db_trouble import check_instance_storage
+
     home = private_dir(Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().dagster_home).expanduser().resolve())
     config = home / "dagster.yaml"
     text = config.read_text(encoding="utf-8") if config.exists() else ""
     if not text:
         config.write_text(DAGSTER_YAML, encoding="utf-8")
         private_file(config)
-    elif text.startswith(DAGSTER_YAML.splitlines()[0]) and "\nnux:" not in text:
-        # written by an earlier version of this command: add the pop-up setting, keep the rest
-        config.write_text(text.rstrip("\n") + "\nnux:\n  enabled: false\n", encoding="utf-8")
+    elif text.startswith(DAGSTER_YAML.splitlines()[0]):
+        # written by an earlier version of this command: add what it lacked (the pop-up setting, run monitoring)
+        added = "" if "\nnux:" in text else "nux:\n  enabled: false\n"
+        added += "" if "\nrun_monitoring:" in text else _RUN_MONITORING
+        if added:
+            config.write_text(text.rstrip("\n") + "\n" + added, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
+    check_instance_storage(home, Settings.from_env().db_lock_timeout)
     return home
 
 
@@ -87,6 +110,7 @@ def _progress_bar(done: int, total: int, label: str) -> None:
 
 
 def cmd_materialize(args) -> int:
+    from yukuai_pipeline.run_hygiene import before_runs, cli_run_tags; before_runs()  # see run_hygiene
     home = prepare_dagster_home()
     import dagster as dg
 
@@ -106,7 +130,7 @@ def cmd_materialize(args) -> int:
     with dg.DagsterInstance.get() as instance:
         for i, day in enumerate(dates, 1):
             result = job.execute_in_process(partition_key=day.isoformat(), instance=instance, raise_on_error=False,
-                                            tags={"yukuai/trigger": "cli"}, run_config=QUIET)
+                                            tags={"yukuai/trigger": "cli", **cli_run_tags()}, run_config=QUIET)
             if not result.success:
                 failures.append((day, _failure_messages(result)))
             if len(dates) > 1:
@@ -217,7 +241,19 @@ def main(argv: list[str] | None = None) -> int:
     home.set_defaults(func=cmd_instance)
     args = parser.parse_args(argv)
     restrict_umask()  # before anything is written: the database, reports, Dagster's storage and logs
-    return args.func(args)
+    from yukuai_pipeline import db_trouble
+
+    # Database trouble in any command (locked, unreachable, read-only, full…) is one line on stderr and exit
+    # status 1; library logs stay off the terminal (a run's full log is in the Dagster instance).
+    with db_trouble.quiet_python_logging():
+        try:
+            return args.func(args)
+        except Exception as error:
+            trouble = db_trouble.for_cli(error)
+            if trouble is None:
+                raise
+            print(trouble.line, file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -72,14 +72,25 @@ class Replacement:
 
 
 class Warehouse:
-    def __init__(self, url: str):
+    def __init__(self, url: str, lock_timeout: float | None = None):
+        from yukuai_pipeline.db_trouble import Database, annotate_errors, connect_args
+        from yukuai_pipeline.settings import db_lock_timeout
+
         self.url = url
+        # how long a lock held by another program is waited for: YUKUAI_DB_LOCK_TIMEOUT seconds (default 30)
+        self.lock_timeout = db_lock_timeout() if lock_timeout is None else lock_timeout
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            database = Path(url.removeprefix("sqlite:///").split("?")[0]).expanduser()
-            private_dir(database.parent)
-            create_private_file(database)  # SQLite gives its journals the database file's mode
-        connect_args = {"timeout": 60} if url.startswith("sqlite") else {}
-        self.engine = sa.create_engine(url, connect_args=connect_args)
+            path, _, query = url.removeprefix("sqlite:///").partition("?")
+            uri = "uri=true" in query.lower()
+            if uri:  # sqlite:///file:/path/warehouse.db?mode=ro&uri=true
+                path = path.removeprefix("file:")
+            database = Path(path).expanduser()
+            if not (uri and "mode=ro" in query.lower()):  # a read-only database is opened as it is, never created
+                private_dir(database.parent)
+                create_private_file(database)  # SQLite gives its journals the database file's mode
+        self.engine = sa.create_engine(url, connect_args=connect_args(url, self.lock_timeout))
+        # driver errors say what failed, in which database and what to do, in one line (db_trouble)
+        annotate_errors(self.engine, Database(url, lock_timeout=self.lock_timeout))
         self.metadata = build_metadata()
         self._ready = False
 
@@ -101,6 +112,19 @@ class Warehouse:
                     f"（多出 {sorted(existing - expected)}，缺少 {sorted(expected - existing)}）："
                     "请备份后删除该表（或整个数据库）再重新物化。")
         self._ready = True
+
+    def check_writable(self) -> None:
+        """Connect and write a probe row in a transaction that is rolled back: a database that is down, refuses the
+        login, is locked beyond the lock timeout or read-only raises here, before any run starts (the caller says
+        it in one line, db_trouble). Nothing is left behind."""
+        probe = sa.Table("yukuai_write_check", sa.MetaData(), sa.Column("x", sa.Integer))
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                # Python's sqlite3 runs DDL outside a transaction unless one is open: open one, taking the write lock
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            probe.create(conn, checkfirst=True)
+            conn.execute(probe.insert(), [{"x": 1}])
+            conn.rollback()
 
     def table(self, name: str) -> sa.Table:
         return self.metadata.tables[name]
