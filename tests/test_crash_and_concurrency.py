@@ -13,14 +13,26 @@ from pathlib import Path
 
 import pandas as pd
 
-from messy import write_csv
-
 FIRST, SECOND = "2023-02-17", "2023-02-18"
 CHILD = Path(__file__).with_name("interrupted_run.py")
 PARTITIONED = ["community_registry", "village_targets", "registration_counts", "township_progress",
                "village_progress", "data_quality_issues", "roster_completeness", "roster_members",
                "roster_township_summary", "cadre_quotas", "platform_activity", "platform_activity_rollup"]
-LATE_USER = [1, "YK99999901", "补录用户", "13900001111", "桃花源街道", "天山堡村", "2023-02-18 09:30:00", "已通过"]
+LATE_USER = "0,YK99999901,补录用户,13900001111,桃花源街道,天山堡村,2023-02-18 09:30:00,已通过\r\n"
+CORRECTED = "渝快社区注册用户_20230218_补录.csv"
+
+
+def _corrected_export(landing: Path) -> None:
+    """The day's export made again an hour later with one user more (one export stands for a day: it replaces the
+    first one whole)."""
+    raw = (landing / "渝快社区注册用户_20230218.csv").read_bytes()
+    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "gb18030"
+    lines = raw.decode(encoding).splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if ",YK" in line)
+    users = sum(",YK" in line for line in lines)
+    text = "".join(lines[: last + 1] + [LATE_USER] + lines[last + 1:])
+    text = text.replace("导出时间：2023-02-19 08:00", "导出时间：2023-02-19 09:00").replace(f"共{users}人", f"共{users + 1}人")
+    (landing / CORRECTED).write_bytes(text.encode(encoding))
 
 
 def _child(mode: str, argument: str, runner, tmp_path: Path, database_url: str) -> subprocess.Popen:
@@ -55,7 +67,7 @@ def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_previous_state(ru
     assert runner.run(FIRST).success and runner.run(SECOND).success
     before, log_before = _snapshot(runner), runner.table("ingest_log")
     completed_before = _county_completed(runner, SECOND)
-    write_csv(landing / "渝快社区注册用户_20230218_补录.csv", [LATE_USER])
+    _corrected_export(landing)
 
     # registration_counts is replaced, and the DELETE of the day's data_quality_issues has run: then SIGKILL.
     child = _child("freeze", "data_quality_issues", runner, tmp_path, database_url)
@@ -71,14 +83,15 @@ def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_previous_state(ru
     runner.warehouse.dispose()  # a fresh connection: SQLite rolls the hot journal back, PostgreSQL has aborted
     _assert_same(before, _snapshot(runner))
     log_after = runner.table("ingest_log").set_index("file_name")
-    assert set(log_after.index) - set(log_before["file_name"]) == {"渝快社区注册用户_20230218_补录.csv"}
-    assert log_after.loc["渝快社区注册用户_20230218_补录.csv", "status"] == "landed"  # seen, not yet counted
+    assert set(log_after.index) - set(log_before["file_name"]) == {CORRECTED}
+    assert log_after.loc[CORRECTED, "status"] == "landed"  # seen, not yet counted
 
     assert runner.run(SECOND).success
     assert _county_completed(runner, SECOND) == completed_before + 1
     assert _county_completed(runner, FIRST) == 28_632
     log = runner.table("ingest_log").set_index("file_name")
-    assert log.loc["渝快社区注册用户_20230218_补录.csv", "status"] == "accepted"
+    assert log.loc[CORRECTED, "status"] == "accepted"
+    assert log.loc["渝快社区注册用户_20230218.csv", "status"] == "superseded"
 
 
 def test_two_runs_of_the_same_day_at_once_equal_one_run(runner, tmp_path, database_url):

@@ -48,3 +48,22 @@ def test_a_failing_replace_leaves_the_previous_rows(database_url):
     kept = warehouse.read("registration_counts", order_by=["village"])
     assert kept["completed"].tolist() == [5, 7] and kept["snapshot_date"].tolist() == [DAY, DAY]
     warehouse.dispose()
+
+
+def test_an_older_warehouse_gains_a_contracts_new_nullable_columns_and_keeps_its_rows(database_url):
+    """ingest_log as it was before name_date and title_line: the columns are added, the rows kept."""
+    import sqlalchemy as sa
+
+    warehouse = Warehouse(database_url)
+    old = sa.MetaData()
+    columns = [c._copy() for c in warehouse.table("ingest_log").columns if c.name not in ("name_date", "title_line")]
+    sa.Table("ingest_log", old, *columns, sa.PrimaryKeyConstraint("file_name", "sha256"))
+    old.create_all(warehouse.engine)
+    with warehouse.engine.begin() as conn:
+        conn.execute(old.tables["ingest_log"].insert(), [{
+            "file_name": "注册用户_20230217.csv", "sha256": "ab" * 32, "kind": "registrations", "snapshot_date": DAY,
+            "status": "accepted", "ingested_at": dt.datetime(2023, 2, 18, 8, 0)}])
+    warehouse.ensure_tables()
+    log = Warehouse(database_url).read("ingest_log")
+    assert log[["file_name", "status"]].values.tolist() == [["注册用户_20230217.csv", "accepted"]]
+    assert {"name_date", "title_line"} <= set(log.columns) and log["title_line"].isna().all()

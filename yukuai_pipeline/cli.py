@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from yukuai_pipeline import db_trouble
 from yukuai_pipeline.file_modes import private_dir, private_file, restrict_umask
 from yukuai_pipeline.settings import Settings
 
@@ -142,15 +143,39 @@ def cmd_materialize(args) -> int:
         for message in messages:
             print(f"  - {message}", file=sys.stderr)
     settings = Settings.from_env()
-    print(f"数据库 / database: {settings.database_url}")
+    print(f"数据库 / database: {db_trouble.safe_url(settings.database_url)}")
     print(f"Dagster 实例 / instance: {home}（make ui 可查看这些运行）")
-    for day in sorted({dates[0], dates[-1]} - {d for d, _ in failures}):
+    failed = {d for d, _ in failures}
+    for day in sorted({dates[0], dates[-1]} - failed):
         _print_county_row(day)
-    if dates[-1] not in {d for d, _ in failures}:
+    doubtful = _print_doubts([d for d in dates if d not in failed])
+    if dates[-1] not in failed:
         from yukuai_pipeline.domain.report import report_file_name
 
         print(f"报表 / report: {(Path(settings.report_dir) / report_file_name(dates[-1])).resolve()}")
-    return 1 if failures else 0
+    return 1 if failures else (EXIT_DOUBTFUL if doubtful else 0)
+
+
+# Exit status of `yukuai materialize` when every day ran but some day's figures are doubtful (README: cron alerts).
+EXIT_DOUBTFUL = 3
+
+
+def _print_doubts(days: list[dt.date]) -> list[dt.date]:
+    """Every reason each day's figures are doubtful, after the county lines (domain/doubts.py); the days concerned."""
+    from yukuai_pipeline.domain.doubts import reasons_of_day
+    from yukuai_pipeline.warehouse import Warehouse
+
+    warehouse = Warehouse(Settings.from_env().database_url)
+    doubtful = []
+    for day in days:
+        reasons = reasons_of_day(warehouse.read("data_quality_issues", {"snapshot_date": day,
+                                                                        "stage": "township_progress"}))
+        if reasons:
+            doubtful.append(day)
+            print(f"⚠ {day} 数据存疑，发送前请核对：")
+            for reason in reasons:
+                print(f"  - {reason}")
+    return doubtful
 
 
 def _failure_messages(result) -> list[str]:
@@ -174,12 +199,15 @@ def _print_county_row(day: dt.date) -> None:
     from yukuai_pipeline.domain.progress import county_summary
     from yukuai_pipeline.warehouse import Warehouse
 
+    from yukuai_pipeline import settings as config
+
     settings = Settings.from_env()
     progress = Warehouse(settings.database_url).read("township_progress", {"snapshot_date": day})
-    county = progress[progress["township"] == "合计"]
+    label = config.campaign()["county_row_label"]
+    county = progress[progress["township"] == label]
     if county.empty:
         return
-    print(f"{day} 全县合计：{county_summary(county.iloc[0])}")
+    print(f"{day} 全县{label}：{county_summary(county.iloc[0])}")
 
 
 def cmd_report(args) -> int:

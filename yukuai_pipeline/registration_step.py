@@ -31,7 +31,8 @@ def registration_counts(steps: Steps, day: dt.date) -> StepResult:
     details = landing.one_per_date(files, USER_LEVEL, day, earlier)
     summaries = landing.one_per_date(files, SUMMARY, day, earlier)
     waiting = landing.waiting_for_date(files, day)
-    refused = [(f, f.error) for f in landing.unusable_for_date(files, day)]
+    strays = landing.unusable_for_date(files, day)  # files of the day that could not even be identified
+    refused: list[tuple[FileIdentity, InputFileError]] = []  # the day's chosen exports that cannot be used
     loaded: list[LoadedFile] = []
     for identity in (details.chosen, summaries.chosen):
         if identity is None:
@@ -41,12 +42,15 @@ def registration_counts(steps: Steps, day: dt.date) -> StepResult:
         except InputFileError as err:
             refused.append((identity, err))
     registry = steps.registry_for(day)
-    for f in loaded:
+    for f in list(loaded):
         misplaced = misplaced_places(f.accepted, township_matcher(), registry)
         if misplaced:
-            refused.append((f.identity, InputFileError(f.identity.name, misplaced,
-                                                       "核对导出的列是否错位，重新导出后放入")))
-    if refused:
+            loaded.remove(f)
+            refused.append((f.identity, InputFileError(f.identity.name, misplaced, "核对导出的列是否错位，重新导出后放入")))
+    if refused or (strays and not loaded):
+        # the day's export itself is unusable (or the only files of the day are): nothing is counted, every table
+        # keeps what it held, and the blocking check says why in the reader's words
+        refused += [(f, f.error) for f in strays]
         for identity, err in refused:
             steps.refuse(day, STAGE, identity, err)
         return StepResult(0, [quality.failed("registration_files_usable", "；".join(str(e) for _, e in refused),
@@ -54,7 +58,7 @@ def registration_counts(steps: Steps, day: dt.date) -> StepResult:
     superseded = details.superseded + summaries.superseded
     if not loaded:
         return _no_export(steps, day, waiting, superseded)
-    return _count_and_store(steps, day, loaded, superseded, waiting, registry)
+    return _count_and_store(steps, day, loaded, superseded, waiting, registry, strays)
 
 
 def _other_days(steps: Steps, day: dt.date) -> dict[str, tuple[str, dt.date]]:
@@ -93,7 +97,7 @@ def _no_export(steps: Steps, day: dt.date, waiting: list[FileIdentity],
     ])
     checks = [quality.passed("registration_files_usable", "没有需要读取的文件", "ERROR"),
               quality.failed("registration_export_present", summary, numbers={"carried_from": str(previous or "")}),
-              _waiting_check(waiting), _choice_check(None, superseded)]
+              _waiting_check(waiting, []), _choice_check(None, superseded)]
     return StepResult(0, checks, {"data_date": str(previous) if previous else None})
 
 
@@ -114,12 +118,12 @@ def _superseded_issues(superseded: list[tuple[FileIdentity, str]]) -> list[dict]
     return [_issue("export_superseded", f"《{f.name}》未使用：{why}", source_file=f.name) for f, why in superseded]
 
 
-def _waiting_check(waiting: list[FileIdentity]) -> quality.CheckOutcome:
-    if not waiting:
-        return quality.passed("files_complete", "当天的文件都已写完整")
-    names = "；".join(f"《{f.name}》{f.waiting}" for f in waiting)
-    return quality.failed("files_complete", f"{len(waiting)} 个文件尚不完整，未计入：{names}",
-                          numbers={"files_waiting": len(waiting)})
+def _waiting_check(waiting: list[FileIdentity], strays: list[FileIdentity]) -> quality.CheckOutcome:
+    if not waiting and not strays:
+        return quality.passed("files_complete", "当天的文件都已写完整、都能读取")
+    said = [f"《{f.name}》{f.waiting}" for f in waiting] + [f"《{f.name}》{f.error.problem}" for f in strays]
+    return quality.failed("files_complete", f"{len(said)} 个文件尚不完整或无法读取，未计入：{'；'.join(said)}",
+                          numbers={"files_waiting": len(waiting), "files_unreadable": len(strays)})
 
 
 def _choice_check(chosen: list[LoadedFile] | None, superseded: list[tuple[FileIdentity, str]]) -> quality.CheckOutcome:
@@ -146,7 +150,7 @@ def _date_issues(loaded: list[LoadedFile], lag_days: int) -> list[dict]:
 
 def _count_and_store(steps: Steps, day: dt.date, loaded: list[LoadedFile],
                      superseded: list[tuple[FileIdentity, str]], waiting: list[FileIdentity],
-                     registry: pd.DataFrame) -> StepResult:
+                     registry: pd.DataFrame, strays: list[FileIdentity]) -> StepResult:
     villages = village_matcher(registry)
     user_files = [f for f in loaded if f.identity.kind == USER_LEVEL]
     summary_files = [f for f in loaded if f.identity.kind == SUMMARY]
@@ -173,6 +177,7 @@ def _count_and_store(steps: Steps, day: dt.date, loaded: list[LoadedFile],
     issues += [_issue("export_total_mismatch", problem, source_file=name) for name, problem in mismatches]
     issues += _date_issues(loaded, steps.campaign.get("intake", {}).get("export_lag_days", 1))
     issues += _waiting_issues(waiting) + _superseded_issues(superseded)
+    issues += [_issue("file_unreadable", f"《{f.name}》未计入：{f.error.problem}", source_file=f.name) for f in strays]
     reconciled = _summary_reconciles(counts, summary_files, villages, steps.labels) if summary_files and user_files else None
     if reconciled is not None and not reconciled.passed:
         issues.append(_issue("summary_mismatch", reconciled.summary, source_file=summary_files[0].identity.name))
@@ -183,6 +188,7 @@ def _count_and_store(steps: Steps, day: dt.date, loaded: list[LoadedFile],
                         "同日已有用户明细，汇总表仅用于核对" if f not in used else None, f) for f in loaded]
     log_rows += [log_row(f, "superseded", why) for f, why in superseded]
     log_rows += [log_row(f, "waiting", f.waiting) for f in waiting]
+    log_rows += [log_row(f, "rejected", str(f.error)) for f in strays]
     counts = counts.assign(snapshot_date=day, source_kind=source_kind,
                            source_files="、".join(f.identity.name for f in used))
     counts = conform_output(counts, load_contract("registration_counts"))
@@ -195,7 +201,7 @@ def _count_and_store(steps: Steps, day: dt.date, loaded: list[LoadedFile],
     checks = [
         quality.passed("registration_files_usable", f"读取 {len(loaded)} 个文件", "ERROR"),
         quality.passed("registration_export_present", "、".join(f.identity.name for f in used)),
-        _waiting_check(waiting), _choice_check(used, superseded), headers.check,
+        _waiting_check(waiting, strays), _choice_check(used, superseded), headers.check,
         _assumed_check(assumed), _date_check(issues), _places_check(place_issues, steps.labels),
         quality.failed("export_total_matches_rows", f"导出文件自带的合计与明细不符：{mismatches[0][1]}",
                        table=pd.DataFrame({"文件": [n for n, _ in mismatches], "问题": [p for _, p in mismatches]}))

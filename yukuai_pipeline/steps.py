@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from yukuai_pipeline import settings
 from yukuai_pipeline.domain import doubts, header_report, landing, quality
 from yukuai_pipeline.domain.contracts import load_contract, conform_output
+from yukuai_pipeline.domain.headers import TitleDate
 from yukuai_pipeline.domain.intake import FileIdentity, LoadedFile, load
 from yukuai_pipeline.domain.names import TownshipMatcher
 from yukuai_pipeline.domain.progress import add_pace, county_summary, township_progress, village_progress
@@ -89,6 +90,7 @@ def _with_source(loaded: LoadedFile) -> pd.DataFrame:
 
 def log_row(identity: FileIdentity, status: str, message: str | None, loaded: LoadedFile | None = None) -> dict:
     return {"file_name": identity.name, "sha256": identity.sha256, "kind": identity.kind,
+            "name_date": identity.name_date, "title_line": str(identity.title) if identity.title else None,
             "snapshot_date": identity.snapshot_date, "rows": loaded.rows if loaded else None,
             "accepted": len(loaded.accepted) if loaded else None,
             "quarantined": loaded.quarantined if loaded else None, "status": status, "message": message,
@@ -115,8 +117,9 @@ def header_outputs(files: list[LoadedFile]) -> HeaderOutputs:
 
 
 def log_replacements(rows: list[dict]) -> list[Replacement]:
-    frame = conform_output(pd.DataFrame(rows), load_contract("ingest_log"))
-    return [Replacement("ingest_log", frame, upsert=True)] if rows else []
+    if not rows:
+        return []
+    return [Replacement("ingest_log", conform_output(pd.DataFrame(rows), load_contract("ingest_log")), upsert=True)]
 
 
 class Steps:
@@ -133,7 +136,8 @@ class Steps:
         log = log[log["status"] != "waiting"]  # a file that was still being written is identified again
         known = {(r.file_name, r.sha256): FileIdentity(
             self.landing_dir / r.file_name, r.sha256, r.kind, r.snapshot_date,
-            error=InputFileError.from_message(r.file_name, r.message) if r.kind is None and r.message else None)
+            error=InputFileError.from_message(r.file_name, r.message) if r.kind is None and r.message else None,
+            name_date=None if pd.isna(r.name_date) else r.name_date, title=TitleDate.parse(r.title_line))
             for r in log.itertuples()}
         files = landing.scan(self.landing_dir, name_date_wanted, known, settings.Settings.from_env().settle_seconds)
         new = [f for f in files if (f.name, f.sha256) not in known and not f.waiting]

@@ -103,15 +103,34 @@ class Warehouse:
             return
         self.metadata.create_all(self.engine, checkfirst=True)
         inspector = sa.inspect(self.engine)
+        added = {}
         for table in self.metadata.sorted_tables:
             existing = {c["name"] for c in inspector.get_columns(table.name)}
             expected = set(table.columns.keys())
-            if existing != expected:
+            addable = {c for c in expected - existing if table.c[c].nullable}
+            if existing - expected or expected - existing - addable:
                 raise RuntimeError(
                     f"数据库表 {table.name} 的列与契约 schemas/tables/{table.name}.yaml 不一致"
                     f"（多出 {sorted(existing - expected)}，缺少 {sorted(expected - existing)}）："
                     "请备份后删除该表（或整个数据库）再重新物化。")
+            if addable:
+                added[table.name] = sorted(addable)
+        if added:
+            self._add_columns(added)
         self._ready = True
+
+    def _add_columns(self, added: dict[str, list[str]]) -> None:
+        """A contract that gained nullable columns: they are added to the existing table (rows keep their values,
+        the new columns are empty), so an older warehouse stays readable. Alembic writes the ALTER TABLE from the
+        table's validated identifiers."""
+        from alembic.migration import MigrationContext
+        from alembic.operations import Operations
+
+        with self.engine.begin() as conn:
+            operations = Operations(MigrationContext.configure(conn))
+            for name, columns in added.items():
+                for column in columns:
+                    operations.add_column(name, self.table(name).c[column]._copy())
 
     def check_writable(self) -> None:
         """Connect and write a probe row in a transaction that is rolled back: a database that is down, refuses the

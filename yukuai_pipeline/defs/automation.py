@@ -9,6 +9,7 @@ from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.domain import landing
 from yukuai_pipeline.domain.headers import date_from_text
+from yukuai_pipeline.settings import Settings
 
 # The day's assets form one chain, so the steps run one after another in the run's own process: no process per
 # step (that overhead is most of a run's time on a 2-core machine).
@@ -52,22 +53,25 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
     registration_days = sorted({f.snapshot_date for f in files if f.kind in ("registrations", "registration_summary")
                                 and f.snapshot_date})
     for f in files:
-        if cursor.get(f.path.name) == f.sha256:
+        if f.waiting:  # still being written: looked at again next tick, when it has settled (cursor unchanged)
+            notes.append(f"{f.name}: {f.waiting}")
             continue
-        day = f.snapshot_date or date_from_text(f.path.stem)
+        if cursor.get(f.name) == f.sha256:
+            continue
+        day = f.snapshot_date or date_from_text(f.name)
         if day is None:
-            notes.append(f"{f.path.name}: {f.error or '无法确定日期'}")
-            new_cursor[f.path.name] = f.sha256
+            notes.append(f"{f.name}: {f.error or '无法确定日期'}")
+            new_cursor[f.name] = f.sha256
             continue
         # A registry or roster holds until a newer one lands: every later day with an export is affected too.
         days = [day] + ([d for d in registration_days if d > day] if f.kind in REFERENCE_KINDS else [])
         keys = [d.isoformat() for d in days if daily_partitions.has_partition_key(d.isoformat())]
         if not keys:
-            notes.append(f"{f.path.name}: 日期 {day} 不在分区范围内（早于活动开始或在未来），稍后再试")
+            notes.append(f"{f.name}: 日期 {day} 不在分区范围内（早于活动开始或在未来），稍后再试")
             continue
         for key in keys:
             runs[key].append(f)
-        new_cursor[f.path.name] = f.sha256
+        new_cursor[f.name] = f.sha256
     return runs, new_cursor, notes
 
 
@@ -75,7 +79,8 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
            description="落地文件夹中出现新文件或文件内容变化时，运行对应日期的每日刷新。")
 def landing_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource):
     cursor = json.loads(context.cursor) if context.cursor else _ingested_files(yukuai)
-    files = landing.scan(yukuai.landing_dir)
+    # never raises: a file it cannot read comes back with its error; one still being written comes back waiting
+    files = landing.scan(yukuai.landing_dir, settle_seconds=Settings.from_env().settle_seconds, wait=False)
     runs, new_cursor, notes = plan_runs(files, cursor)
     for note in notes:
         context.log.warning(note)
@@ -83,5 +88,5 @@ def landing_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource):
         digest = hashlib.sha256("".join(sorted(f.sha256 for f in changed)).encode()).hexdigest()[:16]
         yield dg.RunRequest(partition_key=key, run_key=f"{key}:{digest}",
                             tags={"yukuai/trigger": "landing_sensor",
-                                  "yukuai/files": ",".join(f.path.name for f in changed)[:200]})
+                                  "yukuai/files": ",".join(f.name for f in changed)[:200]})
     context.update_cursor(json.dumps(new_cursor, ensure_ascii=False))

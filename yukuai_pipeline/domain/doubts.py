@@ -12,6 +12,7 @@ import pandas as pd
 # data_quality_issues.check -> what it means for the figures (the issue's own message says the details)
 DOUBT_CHECKS = {
     "file_waiting": "有文件尚未写完，未计入",
+    "file_unreadable": "有文件无法读取，未计入",
     "no_export_for_day": "当日没有导出，沿用此前数据",
     "unrecognised_header": "导出中有表头未能识别，该列未读取",
     "ambiguous_header": "导出中有表头有歧义，该列未读取",

@@ -135,6 +135,15 @@ class TitleDate:
         when = f"{self.at:%Y-%m-%d %H:%M}" if self.at else f"{self.day}"
         return f"{self.label}：{when}" if self.label else when
 
+    @classmethod
+    def parse(cls, text: object) -> "TitleDate | None":
+        """The inverse of str(): a title date as the ingest log keeps it (missing: None)."""
+        if not isinstance(text, str) or not text:
+            return None
+        label, _, when = text.rpartition("：")
+        found = stamp_from_text(when)
+        return cls(found[0], found[1], label) if found else None
+
 
 _EXPORT_WORDS = ("导出", "生成", "打印", "下载")
 

@@ -15,7 +15,7 @@ from yukuai_pipeline.domain.column_mapping import AMBIGUOUS, UNRECOGNISED, Heade
 from yukuai_pipeline.domain.headers import (HeaderMatch, TitleDate, best_partial_header, date_from_text, date_from_title,
                                             find_header)
 from yukuai_pipeline.domain.parsing import arrow_text, as_arrow_text, blank_text, parse_frame, per_distinct
-from yukuai_pipeline.domain.privacy import mask_value, scrub_text
+from yukuai_pipeline.domain.privacy import mask_value, scrub_column, scrub_text
 from yukuai_pipeline.domain.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
 CLASSIFY_ROWS = 60
@@ -135,6 +135,13 @@ def _unrecognised(path: Path, sheets: list[RawSheet], contracts: list[Contract])
                           "确认这是平台导出的注册明细、注册汇总、社区基本信息、基层队伍信息或平台应用明细表，表头在前 40 行内")
 
 
+def unreadable(path: Path, err: OSError) -> FileIdentity:
+    """A file the pipeline may not or cannot open: a file issue naming it, dated by its name where it has one."""
+    name = display_name(path.name)
+    return FileIdentity(path, "", None, None, name_date=date_from_text(name), error=InputFileError(
+        name, f"无法读取（{err.strerror or type(err).__name__}）", "确认文件存在、已复制完整，且运行本程序的用户有读取权限"))
+
+
 def identify(path: Path, contracts: list[Contract] | None = None, sha256: str | None = None) -> FileIdentity:
     """Kind and snapshot date, from the first rows only. Errors are returned, not raised, so a scan goes on."""
     path = Path(path)
@@ -143,8 +150,7 @@ def identify(path: Path, contracts: list[Contract] | None = None, sha256: str | 
         mtime = path.stat().st_mtime
         sha = sha256 or file_sha256(path)
     except OSError as err:
-        return FileIdentity(path, "", None, None, error=InputFileError(
-            display_name(path.name), f"无法读取（{err.strerror or type(err).__name__}）", "确认文件存在且当前用户有读取权限"))
+        return unreadable(path, err)
     try:
         sheets = read_raw(path, nrows=CLASSIFY_ROWS)
         picked = _pick_sheet(sheets, contracts)
@@ -179,6 +185,9 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     if body.empty:
         raise InputFileError(identity.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")
     typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
+    for column, kind in match.contract.parse.items():  # a phone or ID number typed into a free-text cell
+        if kind == "text" and column in typed.columns and column not in match.contract.sensitive:
+            typed[column] = scrub_column(typed[column])
     typed["_row"] = body["_row"]
     rows = len(body)
     del body  # the raw text of what was parsed (times, statuses): a city export's is hundreds of MB

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from yukuai_pipeline.domain.completeness import incomplete_reason
 from yukuai_pipeline.domain.headers import date_from_text
-from yukuai_pipeline.domain.intake import FileIdentity, display_name, file_sha256, identify, is_candidate
+from yukuai_pipeline.domain.intake import FileIdentity, display_name, file_sha256, identify, is_candidate, unreadable
 
 _CACHE: OrderedDict[tuple, FileIdentity] = OrderedDict()
 CACHE_SIZE = 4096
@@ -33,14 +33,15 @@ def candidates(directory: Path) -> list[Path]:
 
 
 def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = None,
-         known: dict[tuple[str, str], FileIdentity] | None = None, settle_seconds: float = 0.0) -> list[FileIdentity]:
+         known: dict[tuple[str, str], FileIdentity] | None = None, settle_seconds: float = 0.0,
+         wait: bool = True) -> list[FileIdentity]:
     """Identify the folder's files. A date in the file name wins over any date inside the file, so a step that
     wants only some dates skips opening the files whose name says another date. `known` maps (name, sha256) to an
     identity found earlier (the ingest log), so a file is opened for identification once, not on every run.
 
     settle_seconds: a file written within that time is watched until it has stayed the same that long (at most that
     long in all); one that still changes, or whose end is cut off, is returned with `waiting` set, and no step
-    counts it."""
+    counts it. wait=False (a sensor's tick): a file written within settle_seconds is returned waiting at once."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
@@ -50,7 +51,7 @@ def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = N
         if name_date_wanted and name_date and not name_date_wanted(name_date):
             continue
         paths.append(path)
-    stats = _settled(paths, settle_seconds)
+    stats = _settled(paths, settle_seconds, wait)
     found = []
     for path in paths:
         stat = stats.get(path)
@@ -63,7 +64,7 @@ def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = N
             continue
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if key not in _CACHE:
-            _CACHE[key] = _identified(path, known)
+            _CACHE[key] = _identified(path, known, stat.st_mtime)
             while len(_CACHE) > CACHE_SIZE:
                 _CACHE.popitem(last=False)
         _CACHE.move_to_end(key)
@@ -71,18 +72,18 @@ def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = N
     return found
 
 
-def _identified(path: Path, known: dict | None) -> FileIdentity:
+def _identified(path: Path, known: dict | None, mtime: float) -> FileIdentity:
     try:
         sha = file_sha256(path)
-    except OSError:
-        return identify(path)  # says what could not be read
+    except OSError as err:
+        return unreadable(path, err)
     reason = incomplete_reason(path)
     earlier = (known or {}).get((display_name(path.name), sha))
-    identity = replace(earlier, path=path) if earlier else identify(path, sha256=sha)
+    identity = replace(earlier, path=path, mtime=mtime) if earlier else identify(path, sha256=sha)
     return replace(identity, waiting=reason) if reason else identity
 
 
-def _settled(paths: list[Path], settle_seconds: float) -> dict[Path, os.stat_result | str]:
+def _settled(paths: list[Path], settle_seconds: float, wait: bool) -> dict[Path, os.stat_result | str]:
     """Each file's stat once it has stayed unchanged for settle_seconds, or why it is still waiting."""
     stats: dict[Path, os.stat_result | str] = {}
     for path in paths:
@@ -95,6 +96,9 @@ def _settled(paths: list[Path], settle_seconds: float) -> dict[Path, os.stat_res
     now = time.time()
     recent = {p: s for p, s in stats.items() if not isinstance(s, str) and now - s.st_mtime < settle_seconds}
     if not recent:
+        return stats
+    if not wait:
+        stats.update({p: f"文件刚写入（{settle_seconds:g} 秒内有改动），稍后再读取" for p in recent})
         return stats
     time.sleep(max(0.0, min(settle_seconds, max(s.st_mtime for s in recent.values()) + settle_seconds - now)))
     for path, before in recent.items():
@@ -124,7 +128,7 @@ def unusable_for_date(files: list[FileIdentity], day: dt.date) -> list[FileIdent
 
 
 def _date_hint(identity: FileIdentity) -> dt.date | None:
-    return identity.snapshot_date or date_from_text(identity.name)
+    return identity.snapshot_date or identity.name_date or date_from_text(identity.name)
 
 
 def _newest_key(identity: FileIdentity) -> tuple:
