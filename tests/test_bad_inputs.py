@@ -196,3 +196,20 @@ def test_two_exports_of_one_day_are_never_merged_the_newest_is_used(tmp_path, da
     issues = runner.table("data_quality_issues", snapshot_date=D1)
     assert sorted(issues.loc[issues["check"] == "export_superseded", "source_file"]) == [
         "注册用户_20230217.csv", "注册用户_20230217_重复上传.csv"]
+
+
+def test_a_file_of_many_bad_rows_lists_a_thousand_of_each_and_counts_them_all(tmp_path):
+    """A broken export's million bad rows are counted and left out, but not listed one by one: 1,000 issue rows per
+    kind of problem, then one that says how many more and between which lines."""
+    from yukuai_pipeline.domain.intake import ISSUES_PER_REASON
+
+    rows = [[i, f"YK{i:08d}", "", "", "龙潭镇", "某村", "不是日期", "已通过"] for i in range(1, 2_501)]
+    rows.append([2_501, "YK99999999", "", "", "龙潭镇", "某村", "2023-02-01 10:00:00", "已通过"])
+    path = tmp_path / "注册用户_20230217.csv"
+    write_csv(path, rows)
+    loaded = load(path, identify(path))
+    assert (loaded.rows, len(loaded.accepted), loaded.quarantined) == (2_501, 1, 2_500)
+    dates = loaded.issues[loaded.issues["field"] == "registered_at"]
+    assert len(dates) == ISSUES_PER_REASON + 1
+    summary = dates.iloc[-1]
+    assert "另有 1,500 行同样的问题，第 1002–2501 行" in summary["message"] and pd.isna(summary["value_masked"])

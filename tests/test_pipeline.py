@@ -90,20 +90,24 @@ def test_materializing_a_range_twice_gives_identical_tables(runner):
     assert not log.duplicated(["file_name", "sha256"]).any()
 
 
-def test_a_bad_file_is_refused_and_earlier_results_stay(runner, landing):
+def test_a_bad_file_beside_the_days_export_is_refused_and_said_while_the_export_counts(runner, landing):
+    """Every bad file is a file issue that stops no other file: the day's own export is still counted, and the day's
+    figures are marked doubtful because a file of the day could not be read."""
     assert runner.run(FIRST).success
     assert runner.run(SECOND).success
     before = runner.table("township_progress")
     (landing / "注册用户_2023-02-18_补充.csv").write_bytes("序号,姓名\r\n1,张三\r\n".encode())
     result = runner.run(SECOND)
-    assert not result.success
-    assert _checks(result)["registration_files_usable"] is False
+    assert result.success
+    assert _checks(result)["files_complete"] is False
     pd.testing.assert_frame_equal(before, runner.table("township_progress"))
     log = runner.table("ingest_log").set_index("file_name")
     assert log.loc["注册用户_2023-02-18_补充.csv", "status"] == "rejected"
     assert "无法识别文件类型" in log.loc["注册用户_2023-02-18_补充.csv", "message"]
     issues = runner.table("data_quality_issues", snapshot_date=dt.date(2023, 2, 18))
-    assert (issues["check"] == "file_unusable").sum() == 1
+    assert (issues["check"] == "file_unreadable").sum() == 1
+    doubts = issues.loc[issues["check"] == "figures_doubtful", "message"]
+    assert doubts.str.contains("《注册用户_2023-02-18_补充.csv》未计入：无法识别文件类型").any()
 
 
 def test_bad_rows_are_quarantined_and_the_rest_counted(tmp_path, database_url):

@@ -6,7 +6,7 @@ import pytest
 
 from yukuai_pipeline.domain.contracts import load_contract
 from yukuai_pipeline.domain.identity import gender_problem, id_check_char, id_problem, phone_problem
-from yukuai_pipeline.domain.roster import RoleVocabulary, check_records, group_number, members
+from yukuai_pipeline.domain.roster import RoleVocabulary, check_records, group_number, members, sanitise
 from yukuai_pipeline.domain.roster_rules import bound, completeness, judge_village, load_rules
 
 ON = dt.date(2023, 2, 17)
@@ -73,7 +73,7 @@ def _people(spec: list[tuple[str, str, str]], village="甲村", township="龙潭
                           "id_number": make_id("19800101", numbers[n] * 2 + (1 if g == "男" else 2)),
                           "phone": "13800000000", "group": None, "row_number": i + 2}
                          for i, (n, g, r) in enumerate(spec)])
-    people, issues = members(rows, VOCABULARY)
+    people, issues = members(sanitise(rows, ON, 18), VOCABULARY)
     assert not issues
     people["group_number"] = people["group"].map(group_number)
     return people
@@ -152,7 +152,7 @@ def test_bad_records_are_counted_and_masked():
         {"township_std": "龙潭镇", "village_std": "甲村", "name": "乙", "gender": "男", "role": "村委会委员",
          "id_number": "500242198001010010", "phone": "13800000000", "row_number": 6},
     ])
-    bad, issues = check_records(rows, ON, 18)
+    bad, issues = check_records(sanitise(rows, ON, 18))
     assert bad.tolist() == [True, True]
     assert {(i["row_number"], i["field"]) for i in issues} == {(5, "gender"), (5, "phone"), (6, "id_number")}
     text = str(issues)
@@ -168,6 +168,22 @@ def test_the_real_278_villages_each_get_five_rows():
     table = completeness(registry, empty, set(), RULES, LABELS)
     assert len(table) == 278 * 5
     assert (table["status"] == "不完整").all() and table["reasons"].str.contains("未录入").all()
+
+
+def test_what_is_kept_of_a_roster_holds_no_raw_number_and_no_birth_date():
+    number = make_id("19800101", 3)
+    rows = pd.DataFrame([{"name": "甲", "gender": "男", "id_number": number, "phone": "13812345678", "birth": "1980-01"},
+                         {"name": "乙", "gender": "女", "id_number": number, "phone": None, "birth": None},
+                         {"name": "丙", "gender": "女", "id_number": "123", "phone": "138", "birth": None}])
+    kept = sanitise(rows, ON, 18).astype("object")
+    kept = kept.where(kept.notna(), None)
+    assert not {"id_number", "phone", "birth"} & set(kept.columns)
+    assert kept["person"].tolist() == ["P000001", "P000001", None]  # one person, numbered within the roster
+    assert kept["id_masked"].tolist() == ["500242********" + number[-4:], "500242********" + number[-4:], "***"]
+    assert kept["id_gender"].tolist() == ["男", "男", None]
+    assert kept["phone_masked"].tolist() == ["138****5678", None, "***"]
+    assert kept["phone_problem"].tolist() == [None, "手机号为空", "手机号应为 11 位、1 开头的大陆手机号"]
+    assert number not in kept.to_csv() and "13812345678" not in kept.to_csv()
 
 
 def test_vectorised_id_checks_agree_with_the_reference_function():

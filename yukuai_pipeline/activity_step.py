@@ -4,13 +4,13 @@ import datetime as dt
 
 import pandas as pd
 
-from yukuai_pipeline.domain import activity, landing, quality
+from yukuai_pipeline import reference_inputs
+from yukuai_pipeline.domain import activity, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
 from yukuai_pipeline.domain.names import village_matcher
-from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
-from yukuai_pipeline.steps import (StepResult, Steps, file_issues, header_outputs, issues_frame, load_file,
-                                   log_replacements, log_row, township_matcher)
+from yukuai_pipeline.steps import (StepResult, Steps, file_issues, header_outputs, issues_frame, log_replacements,
+                                   log_row, township_matcher)
 from yukuai_pipeline.warehouse import Replacement
 
 KIND = "platform_activity"
@@ -18,15 +18,15 @@ KIND = "platform_activity"
 
 def platform_activity(steps: Steps, day: dt.date) -> StepResult:
     """The newest activity export dated on or before the day holds every event so far (like a registry)."""
-    chosen = landing.newest_on_or_before(steps.scan(lambda d: d <= day), KIND, day)
-    if chosen is None:
+    try:  # the activity export in force, as the warehouse keeps it (reference_inputs.py)
+        loaded, fresh = reference_inputs.in_force(steps, KIND, day)
+    except reference_inputs.Refused as refused:
+        steps.refuse(day, KIND, refused.identity, refused.error)
+        return StepResult(0, [quality.failed("activity_file_usable", str(refused.error), "ERROR")])
+    if loaded is None:
         return StepResult(0, [quality.passed("activity_file_usable", "没有平台应用明细", "ERROR"),
                               quality.failed("every_village_uses_every_kind", f"{day} 及之前没有平台应用明细导出")])
-    try:
-        loaded = load_file(chosen)
-    except InputFileError as err:
-        steps.refuse(day, KIND, chosen, err)
-        return StepResult(0, [quality.failed("activity_file_usable", str(err), "ERROR")])
+    chosen = loaded.identity
     registry = steps.registry_for(day)
     events, place_issues = match_places(loaded.accepted, township_matcher(),
                                         village_matcher(registry), steps.labels)
@@ -49,7 +49,7 @@ def platform_activity(steps: Steps, day: dt.date) -> StepResult:
                     {"snapshot_date": day}),
         Replacement("data_quality_issues", issues_frame([dict(i, source_file=chosen.name) for i in issues], day,
                                                         KIND), {"snapshot_date": day, "stage": KIND}),
-        *log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]),
+        *(log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]) if fresh else []),
         *headers.replacements,
     ])
     county = rollup[rollup["township"] == activity.COUNTY].set_index("kind")["count_total"]

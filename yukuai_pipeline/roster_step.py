@@ -5,17 +5,17 @@ import datetime as dt
 
 import pandas as pd
 
-from yukuai_pipeline.domain import header_report, landing, quality
+from yukuai_pipeline import reference_inputs
+from yukuai_pipeline.domain import header_report, quality
 from yukuai_pipeline.domain.contracts import conform_output, load_contract
 from yukuai_pipeline.domain.names import short_village_name, village_matcher
-from yukuai_pipeline.domain.readers import InputFileError
 from yukuai_pipeline.domain.registrations import match_places
 from yukuai_pipeline.domain.roster import (RoleVocabulary, check_records, duplicate_listings, group_number, masked_members,
                                            members)
 from yukuai_pipeline.domain.roster_rules import COMPLETE, completeness, load_rules, township_summary
 from yukuai_pipeline.domain.targets import cadre_quotas as allocate_cadre_quotas
-from yukuai_pipeline.steps import (StepResult, Steps, file_issues, header_outputs, issues_frame, load_file,
-                                   log_replacements, log_row, township_matcher)
+from yukuai_pipeline.steps import (StepResult, Steps, file_issues, header_outputs, issues_frame, log_replacements,
+                                   log_row, township_matcher)
 from yukuai_pipeline.warehouse import Replacement
 
 ROSTER = "roster"
@@ -39,29 +39,25 @@ def _registry(steps: Steps, day: dt.date, matched: pd.DataFrame) -> pd.DataFrame
 
 
 def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
-    files = steps.scan(lambda d: d <= day)
-    chosen = landing.newest_on_or_before(files, ROSTER, day)
     rules, doc = load_rules()
     labels = doc["role_group_labels"]
     registry_rows = steps.warehouse.read("community_registry", {"snapshot_date": day})
     villages = village_matcher(registry_rows)
-    loaded = None
-    if chosen is not None:
-        try:
-            loaded = load_file(chosen)
-        except InputFileError as err:
-            steps.refuse(day, STAGE, chosen, err)
-            return StepResult(0, [quality.failed("roster_file_usable", str(err), "ERROR")])
-    rows = loaded.accepted if loaded else pd.DataFrame(columns=["township", "village", "name", "role", "_row"])
+    try:  # the roster in force, as the warehouse keeps it: no raw ID or phone number (reference_inputs.py)
+        loaded, fresh = reference_inputs.in_force(steps, ROSTER, day)
+    except reference_inputs.Refused as refused:
+        steps.refuse(day, STAGE, refused.identity, refused.error)
+        return StepResult(0, [quality.failed("roster_file_usable", str(refused.error), "ERROR")])
+    chosen = loaded.identity if loaded else None
+    empty = ["township", "village", "name", "role", "gender", "group", "person", "id_masked", "id_problem", "id_gender",
+             "phone_masked", "phone_problem", "_row"]
+    rows = loaded.accepted if loaded else pd.DataFrame(columns=empty)
     matched, place_issues = match_places(rows, township_matcher(), villages, steps.labels)
     known = matched[(matched["township_std"] != steps.labels.unmatched) & (matched["village_std"] != steps.labels.unmatched)]
     known = known.rename(columns={"_row": "row_number"})
-    for column in ("gender", "id_number", "phone", "group"):
-        if column not in known.columns:
-            known[column] = None
     people, role_issues = members(known, RoleVocabulary.from_contract(load_contract(ROSTER, "input")))
     people["group_number"] = people["group"].map(group_number)
-    bad, record_issues = check_records(known, day, doc["min_age"])
+    bad, record_issues = check_records(known)
     headers = header_outputs([loaded] if loaded else [])
     missing = header_report.missing_meanings(loaded) if loaded else []
     unverifiable = {measure: meaning["verdict"] for _, meaning, _ in missing for measure in meaning.get("measures", [])}
@@ -83,7 +79,7 @@ def roster_completeness(steps: Steps, day: dt.date) -> StepResult:
         Replacement("roster_township_summary", summary, {"snapshot_date": day}),
         Replacement("data_quality_issues", issues_frame([dict(i, source_file=source) for i in issues], day, STAGE),
                     {"snapshot_date": day, "stage": STAGE}),
-        *(log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]) if loaded else []),
+        *(log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]) if fresh else []),
         *headers.replacements,
     ])
     checks = [quality.passed("roster_file_usable", f"使用 {source}" if source else "没有名单文件", "ERROR"),

@@ -164,44 +164,6 @@ class Steps:
     def registry_for(self, day: dt.date) -> pd.DataFrame:
         return self.warehouse.read("community_registry", {"snapshot_date": day})
 
-    def community_registry(self, day: dt.date) -> StepResult:
-        files = self.scan(lambda d: d <= day)
-        chosen = landing.newest_on_or_before(files, REGISTRY, day)
-        if chosen is None:
-            self.warehouse.replace([Replacement("community_registry", _empty(REGISTRY), {"snapshot_date": day})])
-            check = quality.failed("registry_available", f"{day} 及之前没有社区基本信息表：村级任务和进度无法计算，"
-                                   "乡镇级进度照常计算")
-            return StepResult(0, [quality.passed("registry_usable", "没有需要读取的社区基本信息表", "ERROR"), check])
-        try:
-            loaded = load_file(chosen)
-        except InputFileError as err:
-            self.refuse(day, "community_registry", chosen, err)
-            return StepResult(0, [quality.failed("registry_usable", str(err), "ERROR"),
-                                  quality.passed("registry_available", "")])
-        registry, issues = standardise_registry(loaded.accepted, township_matcher())
-        registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.name)
-        registry = conform_output(registry, load_contract("community_registry"))
-        headers = header_outputs([loaded])
-        all_issues = file_issues(loaded) + headers.issues + [dict(i, source_file=chosen.name) for i in issues]
-        self.warehouse.replace([
-            *headers.replacements,
-            Replacement("community_registry", registry, {"snapshot_date": day}),
-            Replacement("data_quality_issues", issues_frame(all_issues, day, "community_registry"),
-                        {"snapshot_date": day, "stage": "community_registry"}),
-            *log_replacements([log_row(chosen, "partial" if all_issues else "accepted", None, loaded)]),
-        ])
-        checks = [quality.passed("registry_usable", f"使用 {chosen.name}（{chosen.snapshot_date}）", "ERROR"),
-                  quality.passed("registry_available", f"{len(registry)} 个村（社区）", villages=len(registry)),
-                  headers.check]
-        missing = sorted(set(load_attachment()["township"]) - set(registry["township"]))
-        if missing:
-            checks[1] = quality.failed("registry_available", f"社区基本信息缺少 {len(missing)} 个乡镇（街道）的村（社区）",
-                                       townships=missing)
-        return StepResult(len(registry), checks, {"registry_file": chosen.name,
-                                                  "registry_date": str(chosen.snapshot_date),
-                                                  "quarantined": loaded.quarantined}, registry.head(10),
-                          markdown=headers.markdown)
-
     def refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
         """A refused file: logged and reported, while every table keeps what it held."""
         issue = {"check": "file_unusable", "severity": "ERROR", "message": str(err), "source_file": identity.name,

@@ -9,6 +9,7 @@ from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
 from yukuai_pipeline.activity_step import platform_activity as activity_step
 from yukuai_pipeline.registration_step import registration_counts as registration_step
+from yukuai_pipeline.registry_step import community_registry as registry_step
 from yukuai_pipeline.report_step import excel_report as excel_report_step
 from yukuai_pipeline.roster_step import cadre_quotas as cadre_quotas_step
 from yukuai_pipeline.roster_step import roster_completeness as roster_step
@@ -121,7 +122,7 @@ def _daily_asset(name: str, group: str, description: str, deps: list[str],
 community_registry = _daily_asset(
     "community_registry", INGEST, "村（社区）基本信息：该日生效的社区基本信息表（最近一份不晚于该日的导出）。\n\n"
     "The community registry in force on the day: the newest registry export dated on or before it.",
-    [], Steps.community_registry)
+    [], registry_step)
 village_targets = _daily_asset(
     "village_targets", REFERENCE, "村（社区）任务数：乡镇任务数按村人口以最大余额法分配，合计不差一人。\n\n"
     "Village targets: each township target split by village population, largest remainder, sums exact.",

@@ -146,7 +146,8 @@ INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "r
 TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
           "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
           "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state",
-          "platform_activity", "platform_activity_rollup", "file_columns")
+          "platform_activity", "platform_activity_rollup", "file_columns", "input_snapshots", "registry_input",
+          "roster_input", "activity_input", "input_issues")
 
 
 def input_contracts() -> list[Contract]:

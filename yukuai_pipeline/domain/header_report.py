@@ -35,7 +35,8 @@ def file_column_rows(loaded: LoadedFile) -> list[dict]:
                      "header_row": loaded.header_row, "column_letter": column_letter(cell.position),
                      "column_number": cell.position + 1, "header_text": scrub_text(cell.text)[:200],
                      "outcome": _outcome(cell, loaded), "field": cell.field if cell.outcome == FIELD else None,
-                     "method": cell.method or None, "note": _advice(cell, loaded) or None})
+                     "method": cell.method or None, "note": _advice(cell, loaded) or None,
+                     "candidates": ",".join(cell.candidates) or None, "reason": cell.note or None})
     return rows
 
 

@@ -40,6 +40,7 @@ class FileIdentity:
     title: TitleDate | None = None  # the date above the header (统计截止 / 导出时间 …)
     mtime: float | None = None  # seconds since the epoch, when the file was last written
     waiting: str | None = None  # why the file is not read yet (still being written, cut off); None when whole
+    made: dt.datetime | None = None  # when it was made, as recorded when the warehouse took it in (else: made_at)
 
     @property
     def name(self) -> str:
@@ -48,7 +49,10 @@ class FileIdentity:
 
     @property
     def made_at(self) -> dt.datetime | None:
-        """When the export was made: its title's 导出时间 if it has one, else the file's modification time (UTC)."""
+        """When the export was made: its title's 导出时间 if it has one, else the file's modification time (Beijing
+        time); for a snapshot the warehouse keeps, what was recorded when it was taken in."""
+        if self.made is not None:
+            return self.made
         if self.title is not None and self.title.is_export_time:
             return self.title.at or dt.datetime.combine(self.title.day, dt.time())
         if self.mtime is not None:
@@ -79,6 +83,7 @@ class LoadedFile:
     total_rows: list[dict] = field(default_factory=list)  # the file's own 合计 rows: {"_row": n, column: number}
     rows: int = 0
     notes: list[tuple[int, str]] = field(default_factory=list)  # (row, text) of title lines and footnotes
+    quarantined_rows: int | None = None  # rows left out (issues list at most ISSUES_PER_REASON of each kind)
 
     @property
     def header_cells(self) -> list[HeaderCell]:
@@ -91,7 +96,9 @@ class LoadedFile:
 
     @property
     def quarantined(self) -> int:
-        return int(self.issues.loc[self.issues["quarantined"], "row_number"].nunique())
+        if self.quarantined_rows is not None:
+            return self.quarantined_rows
+        return int(self.issues.loc[self.issues["quarantined"].astype(bool), "row_number"].nunique())
 
 
 def file_sha256(path: Path) -> str:
@@ -194,7 +201,7 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory unless asked to give it back
     issues, bad_rows = _row_issues(typed, parse_failures, match.contract)
     accepted = typed.loc[~typed.index.isin(bad_rows)] if bad_rows else typed
-    return LoadedFile(identity, match, accepted, issues, totals, rows=rows, notes=notes)
+    return LoadedFile(identity, match, accepted, issues, totals, rows=rows, notes=notes, quarantined_rows=len(bad_rows))
 
 
 def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict], list]:
@@ -338,6 +345,11 @@ def _fullest(blank: dict[int, pd.Series], first: int, copies: list[int]) -> int:
     return candidates[filled.index(max(filled))]
 
 
+# Row issues kept per (field, reason) of a file: a broken export can hold a million bad rows, and a million issue rows
+# help nobody (and filled memory in the report); the rest are one row that counts them and gives their line range.
+ISSUES_PER_REASON = 1000
+
+
 def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, set]:
     """Parse failures and pandera failures as masked issue rows; the set of row indexes to quarantine."""
     _, failures = validate(typed.drop(columns="_row"), contract)
@@ -347,12 +359,32 @@ def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Con
     merged = pd.concat([parse_failures, failures], ignore_index=True)
     if merged.empty:
         return pd.DataFrame(columns=ISSUE_COLUMNS), set()
-    merged["quarantined"] = merged["field"].map(contract.quarantines)
+    merged["quarantined"] = merged["field"].map(contract.quarantines).astype(bool)
     # A nullable field that could not be read is kept empty; the row still counts.
-    for _, failure in merged[~merged["quarantined"]].iterrows():
-        typed.at[failure["index"], failure["field"]] = None
+    for column, rows in merged.loc[~merged["quarantined"]].groupby("field")["index"]:
+        typed.loc[rows.to_numpy(), column] = None
     merged["row_number"] = typed.loc[merged["index"], "_row"].to_numpy()
-    merged["value_masked"] = [mask_value(raw, contract.sensitive.get(f)) for raw, f in zip(merged["raw"], merged["field"])]
-    merged["message"] = [scrub_text(f"{contract.column_title(f)}：{m}") for f, m in zip(merged["field"], merged["message"])]
     bad_rows = set(merged.loc[merged["quarantined"], "index"])
+    merged = _capped(merged.sort_values(["row_number", "field"], kind="stable"))
+    merged["value_masked"] = [None if summary else mask_value(raw, contract.sensitive.get(f))
+                              for raw, f, summary in zip(merged["raw"], merged["field"], merged["_summary"])]
+    merged["message"] = [scrub_text(f"{contract.column_title(f)}：{m}") for f, m in zip(merged["field"], merged["message"])]
     return merged[ISSUE_COLUMNS].sort_values(["row_number", "field"]).reset_index(drop=True), bad_rows
+
+
+def _capped(merged: pd.DataFrame) -> pd.DataFrame:
+    """At most ISSUES_PER_REASON rows per (field, message), then one row per such group saying how many more there
+    are and between which lines (the row count of quarantined rows comes from the set of rows, not from these)."""
+    rank = merged.groupby(["field", "message"], sort=False).cumcount()
+    kept = merged[rank < ISSUES_PER_REASON].assign(_summary=False)
+    rest = merged[rank >= ISSUES_PER_REASON]
+    if rest.empty:
+        return kept
+    summary = rest.groupby(["field", "message"], sort=False).agg(
+        first=("row_number", "min"), last=("row_number", "max"), more=("row_number", "size"),
+        quarantined=("quarantined", "any"), index=("index", "first")).reset_index()
+    summary = summary.assign(
+        row_number=summary["first"], raw=None, _summary=True,
+        message=[f"{m}（另有 {n:,} 行同样的问题，第 {a}–{b} 行，未逐行列出）"
+                 for m, n, a, b in zip(summary["message"], summary["more"], summary["first"], summary["last"])])
+    return pd.concat([kept, summary[kept.columns]], ignore_index=True)

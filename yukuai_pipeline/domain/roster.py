@@ -1,5 +1,8 @@
 """Roster rows -> members: roles mapped onto role groups (vocabulary from the roster contract), persons
-identified, and every record checked (ID number, gender, phone, duplicates) with masked issues."""
+identified, and every record checked (ID number, gender, phone, duplicates) with masked issues.
+
+The checks that need the raw 身份证号 and 手机号 run once, when the roster is taken in (`sanitise`); what is kept and
+used afterwards holds only their masked values and the verdicts."""
 
 import datetime as dt
 import re
@@ -10,11 +13,9 @@ import pandas as pd
 
 from yukuai_pipeline.domain.contracts import Contract, header_key
 from yukuai_pipeline.domain.identity import WEIGHTS as _ID_WEIGHTS
-from yukuai_pipeline.domain.identity import id_gender, normalise_id
 from yukuai_pipeline.domain.privacy import mask_id_number, mask_phone
 
 _ROLE_SEPARATORS = re.compile(r"兼|、|，|,|;|；|/|／|\+")
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -103,31 +104,48 @@ def id_problems(numbers: pd.Series, on: dt.date, min_age: int) -> pd.Series:
     return reasons.astype("object").where(reasons.notna(), None)
 
 
-def check_records(rows: pd.DataFrame, on: dt.date, min_age: int) -> tuple[pd.Series, list[dict]]:
-    """(row index -> has a problem, issues). Problem records still count as listed people (status 有误).
-    rows carry township_std, village_std and row_number (the file's line)."""
-    numbers = rows["id_number"].where(rows["id_number"].map(lambda v: isinstance(v, str)), None)
-    id_reason = id_problems(numbers, on, min_age)
+def sanitise(rows: pd.DataFrame, on: dt.date, min_age: int) -> pd.DataFrame:
+    """The roster as it may be kept: 身份证号 and 手机号 replaced by their masked values and the results of their checks
+    (made here, on `on`: the roster's own date), and a person key numbered within the roster, never derived from the
+    ID number; 出生年月 is dropped (beside a masked ID it would give the ID back)."""
+    numbers = rows["id_number"].where(rows["id_number"].map(lambda v: isinstance(v, str)), None) \
+        if "id_number" in rows.columns else pd.Series(None, index=rows.index, dtype="object")
     normal = numbers.fillna("").astype("str").str.strip().str.upper().str.replace(" ", "", regex=False)
     shaped = normal.str.match(r"^\d{17}[\dX]$")
-    gender = rows["gender"].where(rows["gender"].isin(["男", "女"]))
-    from_id = normal.str[16].where(shaped).map(lambda d: ("男" if int(d) % 2 else "女") if isinstance(d, str) else None)
-    gender_bad = gender.notna() & from_id.notna() & (gender != from_id)
-    phones = rows["phone"].where(rows["phone"].map(lambda v: isinstance(v, str)), None)
-    phone_reason = pd.Series(None, index=rows.index, dtype="object")
-    phone_reason[phones.isna() | (phones.fillna("") == "")] = "手机号为空"
-    phone_reason[phones.notna() & (phones != "") & ~phones.fillna("").str.match(r"^1[3-9]\d{9}$")] = \
+    first_seen = pd.unique(normal[shaped])
+    keys = {number: f"P{i:06d}" for i, number in enumerate(first_seen, 1)}
+    phones = rows["phone"].where(rows["phone"].map(lambda v: isinstance(v, str)), None) \
+        if "phone" in rows.columns else pd.Series(None, index=rows.index, dtype="object")
+    phone_problem = pd.Series(None, index=rows.index, dtype="object")
+    phone_problem[phones.isna() | (phones.fillna("") == "")] = "手机号为空"
+    phone_problem[phones.notna() & (phones != "") & ~phones.fillna("").str.match(r"^1[3-9]\d{9}$")] = \
         "手机号应为 11 位、1 开头的大陆手机号"
+    out = rows.drop(columns=[c for c in ("id_number", "phone", "birth") if c in rows.columns])
+    return out.assign(
+        person=normal.where(shaped).map(keys).astype("object").where(shaped, None),
+        id_masked=[mask_id_number(v) if v else None for v in normal],
+        id_problem=id_problems(numbers, on, min_age),
+        id_gender=[("男" if int(n[16]) % 2 else "女") if ok else None for n, ok in zip(normal, shaped)],
+        phone_masked=[mask_phone(v) if isinstance(v, str) and v else None for v in phones],
+        phone_problem=phone_problem.astype("object").where(phone_problem.notna(), None),
+    )
+
+
+def check_records(rows: pd.DataFrame) -> tuple[pd.Series, list[dict]]:
+    """(row index -> has a problem, issues) of sanitised rows (see sanitise). Problem records still count as listed
+    people (status 有误). rows carry township_std, village_std and row_number (the file's line)."""
+    gender = rows["gender"].where(rows["gender"].isin(["男", "女"]))
+    gender_bad = gender.notna() & rows["id_gender"].notna() & (gender != rows["id_gender"])
+    bad = rows["id_problem"].notna() | gender_bad | rows["phone_problem"].notna()
     issues = []
-    bad = id_reason.notna() | gender_bad | phone_reason.notna()
     for index in bad.index[bad.to_numpy()]:
         row = rows.loc[index]
-        if pd.notna(id_reason[index]):
-            issues.append(_issue(row, "id_number", id_reason[index], mask_id_number(normal[index]) or None))
+        if pd.notna(row["id_problem"]):
+            issues.append(_issue(row, "id_number", row["id_problem"], row["id_masked"] or None))
         if gender_bad[index]:
             issues.append(_issue(row, "gender", f"性别“{gender[index]}”与身份证号（第 17 位）不符", gender[index]))
-        if pd.notna(phone_reason[index]):
-            issues.append(_issue(row, "phone", phone_reason[index], mask_phone(phones[index]) if phones[index] else None))
+        if pd.notna(row["phone_problem"]):
+            issues.append(_issue(row, "phone", row["phone_problem"], row["phone_masked"] or None))
     return bad, issues
 
 
@@ -144,12 +162,9 @@ def members(rows: pd.DataFrame, vocabulary: RoleVocabulary) -> tuple[pd.DataFram
         for role in dict.fromkeys(roles):
             exploded.append((row.Index, role, vocabulary.group_of[role]))
     frame = pd.DataFrame(exploded, columns=["source_index", "role_std", "role_group"])
-    out = frame.join(rows, on="source_index")
-    ids = out["id_number"].map(lambda v: normalise_id(v) if isinstance(v, str) else "")
-    valid_shape = ids.str.match(_ID_SHAPE)
-    out["person"] = ids.where(valid_shape, "姓名:" + out["name"].astype(str))
-    from_id = ids.where(valid_shape).map(lambda v: id_gender(v) if isinstance(v, str) else None)
-    out["gender_std"] = out["gender"].where(out["gender"].notna(), from_id)
+    out = frame.join(rows, on="source_index", rsuffix="_key")
+    out["person"] = out["person"].where(out["person"].notna(), "姓名:" + out["name"].astype(str))
+    out["gender_std"] = out["gender"].where(out["gender"].notna(), out["id_gender"])
     return out, issues
 
 
@@ -157,18 +172,16 @@ def duplicate_listings(people: pd.DataFrame) -> list[dict]:
     """The same person twice in the same role in the same village."""
     keys = ["township_std", "village_std", "role_std", "person"]
     repeated = people[people.duplicated(keys, keep="first")]
-    return [_issue(row._asdict(), "id_number", f"同一人在同一村（社区）重复登记为“{row.role}”",
-                   mask_id_number(row.id_number) if isinstance(row.id_number, str) else None)
+    return [_issue(row._asdict(), "id_number", f"同一人在同一村（社区）重复登记为“{row.role}”", row.id_masked or None)
             | {"check": "duplicate_roster_record"} for row in repeated.itertuples()]
 
 
 def masked_members(people: pd.DataFrame, bad_rows: pd.Series) -> pd.DataFrame:
-    """The roster as it may be stored: ID and phone masked, persons numbered within the snapshot (the number is not
-    derived from the ID number, so it cannot be reversed into one)."""
+    """The roster as it is stored per day: ID and phone masked (as sanitise left them), persons numbered within the
+    snapshot (the number is not derived from the ID number, so it cannot be reversed into one)."""
     order = people.sort_values(["township_std", "village_std", "row_number"], kind="stable")
     numbers = {p: f"P{i:06d}" for i, p in enumerate(dict.fromkeys(zip(order["village_std"], order["person"])), 1)}
-    ids = people["id_number"].map(lambda v: mask_id_number(normalise_id(v)) if isinstance(v, str) and v else None)
-    phones = people["phone"].map(lambda v: mask_phone(v) if isinstance(v, str) and v else None)
+    ids, phones = people["id_masked"], people["phone_masked"]
     return pd.DataFrame({
         "township": people["township_std"], "village": people["village_std"], "name": people["name"],
         "gender": people["gender_std"], "role": people["role"], "role_std": people["role_std"],
