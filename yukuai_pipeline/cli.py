@@ -95,7 +95,10 @@ def _dates(args) -> list[dt.date]:
     if args.landed:
         from yukuai_pipeline.domain import landing
 
-        days = sorted({f.snapshot_date for f in landing.scan(Settings.from_env().landing_dir) if f.snapshot_date})
+        from yukuai_pipeline.settings import archive_dir
+
+        folder = Settings.from_env().landing_dir
+        days = sorted({f.snapshot_date for f in landing.scan(folder, also=(archive_dir(folder),)) if f.snapshot_date})
         if not days:
             raise SystemExit(f"落地目录 {Settings.from_env().landing_dir} 中没有可识别日期的文件")
         return days
@@ -241,6 +244,21 @@ def cmd_alerts(args) -> int:
     return 0
 
 
+def cmd_archive(args) -> int:
+    from yukuai_pipeline.archive import archive_before
+    from yukuai_pipeline.settings import archive_dir
+    from yukuai_pipeline.warehouse import Warehouse
+
+    settings = Settings.from_env()
+    target = archive_dir(settings.landing_dir)
+    result = archive_before(settings.landing_dir, target, Warehouse(settings.database_url), args.before, args.dry_run)
+    verb = "将归档" if args.dry_run else "已归档"
+    print(f"{verb} {len(result.moved)} 个 {args.before} 之前已入库的文件 → {target.resolve()}")
+    for path, why in result.kept:
+        print(f"  留在原处：{path.name}（{why}）")
+    return 0
+
+
 def cmd_instance(args) -> int:
     print(prepare_dagster_home())
     return 0
@@ -265,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(func=cmd_report)
     alerts = sub.add_parser("alerts", help="运行一次告警检查并发送 / one tick of the alert sensors (same cursor)")
     alerts.set_defaults(func=cmd_alerts)
+    archive = sub.add_parser("archive", help="把已入库的旧文件移到归档目录 / move ingested files dated before D to the archive")
+    archive.add_argument("--before", type=_date, required=True, help="归档此日期（不含）之前的文件，格式 YYYY-MM-DD")
+    archive.add_argument("--dry-run", action="store_true", help="只列出将移动的文件 / list, move nothing")
+    archive.set_defaults(func=cmd_archive)
     home = sub.add_parser("instance", help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder")
     home.set_defaults(func=cmd_instance)
     args = parser.parse_args(argv)

@@ -47,9 +47,11 @@ def registration_counts(steps: Steps, day: dt.date) -> StepResult:
         if misplaced:
             loaded.remove(f)
             refused.append((f.identity, InputFileError(f.identity.name, misplaced, "核对导出的列是否错位，重新导出后放入")))
-    if refused or (strays and not loaded):
-        # the day's export itself is unusable (or the only files of the day are): nothing is counted, every table
-        # keeps what it held, and the blocking check says why in the reader's words
+    broken = [f for f in strays if getattr(f.error, "likely_kind", None) in (USER_LEVEL, SUMMARY)]
+    if refused or broken or (strays and not loaded):
+        # the day's export itself is unusable, or a file that looks like one is (it may be the newer export), or the
+        # only files of the day are: nothing is counted, every table keeps what it held, and the blocking check says
+        # why in the reader's words
         refused += [(f, f.error) for f in strays]
         for identity, err in refused:
             steps.refuse(day, STAGE, identity, err)

@@ -58,6 +58,8 @@ class Settings:
     db_lock_timeout: float = 30.0
     # seconds a landed file must stay unchanged before it is read (a file still being copied is not counted)
     settle_seconds: float = 10.0
+    # where `yukuai archive` moves ingested files (read like the landing folder); empty: <landing>/archive
+    archive_dir: Path | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -72,6 +74,7 @@ class Settings:
             dir_mode=_octal(env, "YUKUAI_DIR_MODE", 0o750),
             db_lock_timeout=db_lock_timeout(env),
             settle_seconds=_seconds(env, "YUKUAI_SETTLE_SECONDS", 10.0),
+            archive_dir=Path(env["YUKUAI_ARCHIVE_DIR"]) if env.get("YUKUAI_ARCHIVE_DIR") else None,
         )
 
 
@@ -88,6 +91,12 @@ def db_lock_timeout(env=None) -> float:
         raise ValueError(f"YUKUAI_DB_LOCK_TIMEOUT={text!r}：应为 0 到 86400 之间的秒数，例如 30 / "
                          "seconds between 0 and 86400, e.g. 30")
     return seconds
+
+
+def archive_dir(landing_dir: Path) -> Path:
+    """Where ingested files are archived: YUKUAI_ARCHIVE_DIR, else the folder `archive` inside the landing folder."""
+    configured = os.environ.get("YUKUAI_ARCHIVE_DIR")
+    return Path(configured) if configured else Path(landing_dir) / "archive"
 
 
 def _seconds(env, name: str, default: float) -> float:

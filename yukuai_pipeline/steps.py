@@ -133,13 +133,15 @@ class Steps:
         """Landed files, identified once: what earlier runs learnt about a file is in the ingest log, and what this
         run learns about a new file is logged there as "landed" (left alone if another run logged it first)."""
         log = self.warehouse.read("ingest_log")
-        log = log[log["status"] != "waiting"]  # a file that was still being written is identified again
+        # a file still being written, or refused, is identified again (what it resembles is not in the log)
+        log = log[~log["status"].isin(["waiting", "rejected"])]
         known = {(r.file_name, r.sha256): FileIdentity(
             self.landing_dir / r.file_name, r.sha256, r.kind, r.snapshot_date,
             error=InputFileError.from_message(r.file_name, r.message) if r.kind is None and r.message else None,
             name_date=None if pd.isna(r.name_date) else r.name_date, title=TitleDate.parse(r.title_line))
             for r in log.itertuples()}
-        files = landing.scan(self.landing_dir, name_date_wanted, known, settings.Settings.from_env().settle_seconds)
+        files = landing.scan(self.landing_dir, name_date_wanted, known, settings.Settings.from_env().settle_seconds,
+                             also=(settings.archive_dir(self.landing_dir),))
         new = [f for f in files if (f.name, f.sha256) not in known and not f.waiting]
         if new:
             rows = [log_row(f, "rejected" if f.error else "landed", str(f.error) if f.error else None) for f in new]

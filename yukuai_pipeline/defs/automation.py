@@ -9,7 +9,7 @@ from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.domain import landing
 from yukuai_pipeline.domain.headers import date_from_text
-from yukuai_pipeline.settings import Settings
+from yukuai_pipeline.settings import Settings, archive_dir
 
 # The day's assets form one chain, so the steps run one after another in the run's own process: no process per
 # step (that overhead is most of a run's time on a 2-core machine).
@@ -80,7 +80,8 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
 def landing_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource):
     cursor = json.loads(context.cursor) if context.cursor else _ingested_files(yukuai)
     # never raises: a file it cannot read comes back with its error; one still being written comes back waiting
-    files = landing.scan(yukuai.landing_dir, settle_seconds=Settings.from_env().settle_seconds, wait=False)
+    files = landing.scan(yukuai.landing_dir, settle_seconds=Settings.from_env().settle_seconds, wait=False,
+                         also=(archive_dir(yukuai.landing_dir),))
     runs, new_cursor, notes = plan_runs(files, cursor)
     for note in notes:
         context.log.warning(note)

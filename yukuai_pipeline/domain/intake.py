@@ -3,7 +3,7 @@ put together. A file that cannot be used at all raises InputFileError with one c
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -136,8 +136,10 @@ def _unrecognised(path: Path, sheets: list[RawSheet], contracts: list[Contract])
         doubtful = [f"第 {column_letter(c.position)} 列“{c.text}”" + (f"（{c.note}）" if c.note else "")
                     for c in match.cells if c.outcome in (UNRECOGNISED, AMBIGUOUS)]
         seen = f"；未能识别的表头：{'、'.join(doubtful[:8])}" if doubtful else ""
-        return InputFileError(display_name(path.name), f"看起来是「{contract.title}」，但缺少必需的列：{titles}{seen}",
-                              f"导出时勾选这些列，或把表头写法加入 schemas/inputs/{contract.kind}.yaml 的 header_aliases")
+        error = InputFileError(display_name(path.name), f"看起来是「{contract.title}」，但缺少必需的列：{titles}{seen}",
+                               f"导出时勾选这些列，或把表头写法加入 schemas/inputs/{contract.kind}.yaml 的 header_aliases")
+        error.likely_kind = contract.kind  # a broken export of that kind, not a stray file: its day cannot go on
+        return error
     return InputFileError(display_name(path.name), "无法识别文件类型（表头不是任何已知导出格式）",
                           "确认这是平台导出的注册明细、注册汇总、社区基本信息、基层队伍信息或平台应用明细表，表头在前 40 行内")
 
@@ -188,7 +190,8 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     if identity.snapshot_date is None:
         raise InputFileError(identity.name, "无法确定数据日期（文件名和标题行里都没有日期）",
                              "把日期写进文件名（如 注册用户_20230217.xlsx），或在表头上方加一行「统计截止：2023-02-17」")
-    match, body, totals, notes = _read_body(path, identity)
+    match, body, totals, notes, sheet_name = _read_body(path, identity)
+    identity = replace(identity, sheet=sheet_name)  # the sheet read (an identity from the ingest log may not say)
     if body.empty:
         raise InputFileError(identity.name, "表头下面没有任何数据行", "确认导出时选择了正确的日期和范围")
     typed, parse_failures = parse_frame(body.drop(columns="_row"), match.contract)
@@ -204,7 +207,7 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     return LoadedFile(identity, match, accepted, issues, totals, rows=rows, notes=notes, quarantined_rows=len(bad_rows))
 
 
-def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict], list]:
+def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict], list, str]:
     """The header, the body rows of the columns to parse, the file's 合计 rows and its title and footnote lines. The
     sheet's other cells (columns nobody reads, the contract's dropped_at_ingest) are let go on return, before parsing
     needs memory."""
@@ -217,7 +220,7 @@ def _read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.Data
     dropped = [c for c in match.contract.dropped_at_ingest if c in match.columns]
     match.cells.extend(_unlabelled_columns(sheet.cells, match))
     body, totals, footnotes = _body_rows(sheet.cells, match)
-    return match, body.drop(columns=dropped), totals, _title_lines(sheet.cells, match) + footnotes
+    return match, body.drop(columns=dropped), totals, _title_lines(sheet.cells, match) + footnotes, sheet.name
 
 
 def _line(values) -> str:

@@ -22,19 +22,24 @@ _CACHE: OrderedDict[tuple, FileIdentity] = OrderedDict()
 CACHE_SIZE = 4096
 
 
-def candidates(directory: Path) -> list[Path]:
-    """Every file under the folder that could be an export, sub-folders included; hidden folders and files, Office's
-    lock files (~$…) and anything that is not a regular file are left out."""
-    found = []
-    for root, folders, files in os.walk(directory):
-        folders[:] = sorted(f for f in folders if not f.startswith("."))
-        found += [Path(root) / name for name in sorted(files) if is_candidate(Path(root) / name)]
-    return found
+def candidates(directory: Path, also: tuple[Path, ...] = ()) -> list[Path]:
+    """Every file under the folder (and the `also` folders, e.g. an archive kept elsewhere) that could be an export,
+    sub-folders included; hidden folders and files, Office's lock files (~$…) and anything that is not a regular file
+    are left out. A file is listed once even when the folders nest."""
+    found: dict[str, Path] = {}
+    for top in (directory, *also):
+        for root, folders, files in os.walk(top):
+            folders[:] = sorted(f for f in folders if not f.startswith("."))
+            for name in sorted(files):
+                path = Path(root) / name
+                if is_candidate(path):
+                    found.setdefault(os.path.realpath(path), path)
+    return list(found.values())
 
 
 def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = None,
          known: dict[tuple[str, str], FileIdentity] | None = None, settle_seconds: float = 0.0,
-         wait: bool = True) -> list[FileIdentity]:
+         wait: bool = True, also: tuple[Path, ...] = ()) -> list[FileIdentity]:
     """Identify the folder's files. A date in the file name wins over any date inside the file, so a step that
     wants only some dates skips opening the files whose name says another date. `known` maps (name, sha256) to an
     identity found earlier (the ingest log), so a file is opened for identification once, not on every run.
@@ -46,7 +51,7 @@ def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = N
     if not directory.is_dir():
         return []
     paths = []
-    for path in candidates(directory):
+    for path in candidates(directory, tuple(Path(a) for a in also if Path(a).is_dir())):
         name_date = date_from_text(display_name(path.stem))
         if name_date_wanted and name_date and not name_date_wanted(name_date):
             continue
