@@ -4,11 +4,33 @@ Every parser is vectorised over a column, and reports the cells it could not rea
 field, raw value, reason). Text is handled as Arrow text (pandas' "str" dtype stored in pyarrow), whose string
 functions run in C++ over a million cells; a workbook column that mixes numbers, dates and text keeps its Python
 cells, and per-text work on it is done once per distinct value.
+
+Dates and times (`parse_datetime`) come out as naive datetime64[ns] wall-clock times in Asia/Shanghai, the zone the
+project counts days in, and no cell makes it raise. The rules:
+
+* A time written with a zone names an instant: Z, UTC, GMT, an ISO offset (+08:00, +0800, +08) or UTC+8/GMT+8 (the
+  sign as written, as people mean it, not dateutil's inverted POSIX reading). It is converted to Asia/Shanghai
+  through the tz database and the zone dropped: 2023-02-19T08:00:00Z is 2023-02-19 16:00, ...+08:00 stays 08:00.
+  So is a tz-aware datetime cell. A zone in any other form (EST, CST, "(中国标准时间)") or an offset beyond ±14:00
+  makes the cell unreadable: its instant is not certain, and a guessed one could move a user to another day.
+* Unreadable (NaT, reported as bad: parse_frame's 无法识别为日期/时间, which quarantines the row when the field is
+  required): text that is no date or names a day that does not exist (2023-02-30); any time outside
+  datetime64[ns]'s range 1677-09-21 .. 2262-04-11 (9999-12-31, 0001-01-01, year 3000), as text, as a datetime cell
+  or after the zone's shift; a time of day or a duration without a date (calamine's time and timedelta cells,
+  text such as 08:30 or 2月17日 that names no year: the free-form parser would fill in today's date); a number
+  that is no Excel date serial between 20000 and 80000 (1954..2119).
+* Plausibility inside that range is the contract's business (`plausible_dates`) and the counting step's (a time
+  after the file's date), not the parser's.
+
+Text is read by the cheapest reader that can: the export's usual 2023-02-17 08:00:00 in one pyarrow pass, a few
+other strptime formats each only on the cells of its shape, pyarrow regex passes for 年月日, slashes, ISO's T
+and zones, and pandas' free-form parser last, once per distinct text, for what is left.
 """
 
 import datetime as dt
 import itertools
 import unicodedata
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,6 +42,18 @@ from yukuai_pipeline.domain.contracts import Contract, header_key
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _USUAL_FORMAT = "%Y-%m-%d %H:%M:%S"
+_SHANGHAI = "Asia/Shanghai"  # the time zone the project counts days in
+_FIRST_NS, _LAST_NS = pd.Timestamp.min, pd.Timestamp.max  # datetime64[ns]: 1677-09-21 00:12:43 .. 2262-04-11 23:47:16
+# A time of day followed by a zone: Z, UTC, GMT, UTC+8 / GMT+08:00 (the sign as written, not dateutil's inverted
+# POSIX reading), or an ISO offset of two digits (+08, +0800, +08:00)
+_ZONED = (r"(?i)^(?P<local>.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
+          r"(?P<zone>z|utc|gmt|(?:utc|gmt)\s*[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}(?::?\d{2})?)$")
+_OFFSET = r"(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?$"
+# The text each strptime format can read, as an RE2 pattern: a cell of another shape is not offered to it
+_SHAPES = {_USUAL_FORMAT: r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}$",
+           "%Y-%m-%d %H:%M:%S.%f": r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}\.\d+$",
+           "%Y-%m-%d %H:%M": r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}$", "%Y-%m-%d": r"^\d{4}-\d{1,2}-\d{1,2}$"}
+_LATEST_OFFSET = 14 * 60  # minutes: no zone is further from UTC than +14:00
 _EMPTY = {"", "-", "—", "/", "无", "null", "none", "nan", "n/a"}
 # the same words in every letter case (no other character lowers onto their letters), for a test without lower()
 _EMPTY_ANY_CASE = sorted({"".join(c) for w in _EMPTY for c in itertools.product(*({x, x.upper()} for x in w))})
@@ -187,25 +221,38 @@ def parse_count(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """datetime cells as they are; Excel serial numbers (also written as text, as a CSV saved from Excel holds them);
-    text such as 2023-02-17 08:00, 2023/2/17, 2023年2月17日 8时30分."""
+    text such as 2023-02-17 08:00, 2023/2/17, 2023年2月17日 8时30分, 2023-02-19T08:00:00Z. Never raises: a cell it
+    cannot read (also one outside datetime64[ns]'s range, or a time of day without a date) is NaT and bad; times
+    with a zone are converted to Asia/Shanghai wall-clock time (see the module docstring)."""
     values = as_arrow_text(values)
     if arrow_text(values):
         return _parse_datetime_text(values)
     empty = _is_empty(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    is_datetime = values.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
+    kinds = values.map(_cell_kind)
+    is_datetime = kinds.eq("datetime").to_numpy()
     if is_datetime.any():
         # one by one: a column mixing dates and datetimes (calamine gives a date for a midnight time) must not
         # have its format inferred from the first cell
         out[is_datetime] = values[is_datetime].map(_timestamp).astype("datetime64[ns]")
-    is_number = values.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)) & ~empty
+    is_number = kinds.eq("number").to_numpy() & ~empty.to_numpy()
     if is_number.any():
-        out[is_number] = _from_serial(pd.to_numeric(values[is_number], errors="coerce"))
-    is_text = ~empty & ~is_datetime & ~is_number
+        out[is_number] = _from_serial(_numbers(values[is_number]))
+    is_text = kinds.eq("text").to_numpy() & ~empty.to_numpy()
     if is_text.any():
-        out[is_text] = _from_text(values[is_text].astype(str)).astype("datetime64[ns]")
-    bad = ~empty & out.isna()
+        out[is_text] = _from_text(values[is_text].astype(str))
+    bad = ~empty & out.isna()  # a time of day or a duration ("other") is bad too: it names no day
     return out, bad
+
+
+def _cell_kind(value) -> str:
+    if isinstance(value, (dt.datetime, dt.date, np.datetime64)):  # pd.Timestamp is a datetime
+        return "datetime"
+    if isinstance(value, (dt.time, dt.timedelta, np.timedelta64)):  # calamine's time-only and duration cells
+        return "other"
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return "number"
+    return "text"
 
 
 def _parse_datetime_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -218,16 +265,17 @@ def _parse_datetime_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         empty[unread] = _is_empty(values[unread])
         rest = unread & ~empty
         if rest.any():
-            out[rest] = _from_text(values[rest].astype(str)).astype("datetime64[ns]")
+            out[rest] = _from_text(values[rest].astype(str))
     return out, ~empty & out.isna()
 
 
 def _in_usual_format(values: pd.Series) -> pd.Series:
     """The cells written in the usual format, read in one pass (NaT elsewhere). Arrow text is read by pyarrow's
     strptime, whose answer is kept only for text written exactly so and naming a real day: pyarrow rolls 02-30 over
-    into March and skips leading spaces, where pandas refuses both (those cells go on to the slower formats)."""
+    into March and skips leading spaces, where pandas refuses both (those cells go on to the slower formats). A year
+    outside datetime64[ns]'s range comes back null from it (it does not wrap around) and goes on to be refused."""
     if not arrow_text(values):
-        return pd.to_datetime(values, format=_USUAL_FORMAT, errors="coerce").astype("datetime64[ns]")
+        return _in_ns_range(_strict_formats(values, (_USUAL_FORMAT,)))
     text = values.array.__arrow_array__()  # the column's own chunks, not a combined copy
     parsed = pc.strptime(text, format=_USUAL_FORMAT, unit="ns", error_is_null=True)
     exact = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"), False)
@@ -238,10 +286,29 @@ def _in_usual_format(values: pd.Series) -> pd.Series:
 
 
 def _timestamp(value) -> pd.Timestamp:
+    """A datetime cell as naive datetime64[ns]: a tz-aware one is the instant it names, in Asia/Shanghai time."""
     try:
-        return pd.Timestamp(value).tz_localize(None).as_unit("ns")
-    except (ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert(_SHANGHAI).tz_localize(None)
+        return stamp.as_unit("ns")
+    except (ValueError, OverflowError, TypeError):  # OutOfBoundsDatetime is a ValueError
         return pd.NaT
+
+
+def _numbers(cells: pd.Series) -> pd.Series:
+    """Number cells as float64; an integer too large for a float (no date serial) as NaN."""
+    try:
+        return pd.to_numeric(cells, errors="coerce").astype("float64")
+    except (OverflowError, TypeError, ValueError):
+        return cells.map(_float).astype("float64")
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (OverflowError, TypeError, ValueError):
+        return np.nan
 
 
 def _from_serial(serial: pd.Series) -> pd.Series:
@@ -250,32 +317,159 @@ def _from_serial(serial: pd.Series) -> pd.Series:
 
 
 def _from_text(raw: pd.Series) -> pd.Series:
-    # The common exports first, in one vectorised pass each; only what is left goes through normalisation.
-    parsed = pd.to_datetime(raw, format=_USUAL_FORMAT, errors="coerce")
-    for form in ("%Y-%m-%d", "%Y-%m-%d %H:%M"):
-        rest = parsed.isna()
-        if rest.any():
-            parsed[rest] = pd.to_datetime(raw[rest], format=form, errors="coerce")
+    """Text cells as naive datetime64[ns], NaT where unreadable. The common exports first, in one vectorised pass
+    each; only what is left goes through normalisation, and only what is left after that through the free-form
+    parser."""
+    parsed = _strict_formats(raw, (_USUAL_FORMAT, "%Y-%m-%d", "%Y-%m-%d %H:%M"))
     rest = parsed.isna()
-    if not rest.any():
-        return parsed
-    text = _nfkc_distinct(raw[rest])
-    serial = text.str.fullmatch(r"\d{5}(\.\d+)?")
-    if serial.any():
-        parsed[serial[serial].index] = _from_serial(pd.to_numeric(text[serial], errors="coerce"))
-    text = text[~serial]
-    text = (text.str.replace(r"\s*年\s*", "-", regex=True).str.replace(r"\s*月\s*", "-", regex=True)
-            .str.replace(r"\s*[日号]\s*", " ", regex=True).str.replace(r"[/.]", "-", regex=True)
-            .str.replace(r"\s*[时時点點分]\s*", ":", regex=True).str.replace(r"\s*秒\s*", "", regex=True)
-            .str.replace(r"\s+", " ", regex=True).str.strip().str.replace(r":$", ":00", regex=True))
-    if text.empty:
-        return parsed
-    strict = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    left = strict.isna()
-    if left.any():
-        strict[left] = pd.to_datetime(text[left], format="mixed", errors="coerce")
-    parsed[text.index] = strict
+    if rest.any():
+        parsed[rest] = _unusual_text(raw[rest])
+    return _in_ns_range(parsed)
+
+
+def _strict_formats(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """datetime64[us] (wide enough for any year strptime reads, so that nothing overflows here), NaT where none of
+    the formats reads the cell. A format is tried only on the cells left that have its shape (one pyarrow regex
+    pass): pandas' strptime is quick on text it reads and slow on text it refuses."""
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    if not arrow_text(text):
+        text = text.astype(TEXT)
+    rest = np.ones(len(text), dtype=bool)
+    for form in formats:
+        tried = rest & _matches(_arrow(text), _SHAPES[form])
+        if tried.any():
+            parsed[tried] = pd.to_datetime(text[tried], format=form, errors="coerce").astype("datetime64[us]")
+            rest &= parsed.isna().to_numpy()
+            if not rest.any():
+                break
     return parsed
+
+
+def _in_ns_range(parsed: pd.Series) -> pd.Series:
+    """datetime64[ns]; a time outside its range (9999-12-31, 0001-01-01, year 3000) is NaT: unreadable."""
+    if parsed.dtype == "datetime64[ns]":
+        return parsed
+    return parsed.where(parsed.between(_FIRST_NS, _LAST_NS)).astype("datetime64[ns]")
+
+
+def _unusual_text(raw: pd.Series) -> pd.Series:
+    """datetime64[us] of the cells no usual format read: serial numbers as text, full-width digits, 年月日 and 时分秒,
+    slashes and dots, ISO's T, a zone or offset at the end. The text work runs in pyarrow's compute functions
+    (a whole export in an unusual format lands here, a few times faster than through pandas' .str)."""
+    text = _nfkc_distinct(raw)
+    if not arrow_text(text):
+        text = text.astype(TEXT)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    serial = _matches(_arrow(text), r"^\d{5}(\.\d+)?$")
+    if serial.any():
+        out[serial] = _from_serial(pd.to_numeric(text[serial], errors="coerce")).astype("datetime64[us]")
+        text = text[~serial]
+    if text.empty:
+        return out
+    cells = _arrow(text)
+    zoned = _matches(cells, _ZONED)  # a match alone is cheap; the groups are extracted only where there is one
+    if zoned.any():
+        zone = pc.extract_regex(_arrow(text[zoned]), _ZONED)
+        local = text.copy()
+        local[zoned] = _as_series(pc.struct_field(zone, "local"), text.index[zoned])
+        cells = _arrow(local)
+    local = _as_series(_normalised(cells), text.index)
+    read = _strict_formats(local, (_USUAL_FORMAT, "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d"))
+    left = read.isna().to_numpy()
+    if left.any():
+        read[left] = _free_form(local[left])
+    if zoned.any():
+        read[zoned] = _to_shanghai(read[zoned], _as_series(pc.struct_field(zone, "zone"), text.index[zoned]))
+    out[text.index] = read
+    return out
+
+
+def _arrow(text: pd.Series) -> pa.ChunkedArray:
+    return text.array.__arrow_array__()
+
+
+def _as_series(cells: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    return pd.Series(cells, index=index, dtype=TEXT, copy=False)
+
+
+def _matches(cells: pa.ChunkedArray, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(cells, pattern), False).to_numpy(zero_copy_only=False)
+
+
+def _normalised(cells: pa.ChunkedArray) -> pa.ChunkedArray:
+    """年月日/时分秒 as - and :, 2023/2/17 and 2023.2.17 as 2023-2-17 (in 08:00:00.5 the dot is the seconds' fraction:
+    there only the leading date's separators are replaced), ISO's T as a space, runs of spaces as one. Each
+    replacement is made only when some cell holds what it replaces (a match is several times cheaper)."""
+    def replace(cells, pattern, replacement, needle=None):
+        if not pc.any(pc.match_substring_regex(cells, needle or pattern)).as_py():
+            return cells
+        return pc.replace_substring_regex(cells, pattern=pattern, replacement=replacement)
+
+    cells = replace(replace(replace(cells, r"\s*年\s*", "-", "年"), r"\s*月\s*", "-", "月"), r"\s*[日号]\s*", " ", "[日号]")
+    if pc.any(pc.match_substring_regex(cells, r"[/.]")).as_py():
+        fraction = pc.fill_null(pc.match_substring_regex(cells, r":\d{2}\.\d"), False)
+        everywhere = replace(cells, r"[/.]", "-")
+        cells = everywhere if not pc.any(fraction).as_py() else pc.if_else(
+            fraction, replace(cells, r"^(\d{1,4})[/.](\d{1,2})[/.](\d{1,4})", r"\1-\2-\3"), everywhere)
+    cells = replace(cells, r"^(\d{1,4}-\d{1,2}-\d{1,2})[Tt](\d)", r"\1 \2")
+    cells = replace(replace(cells, r"\s*[时時点點分]\s*", ":", "[时時点點分]"), r"\s*秒\s*", "", "秒")
+    cells = pc.utf8_trim_whitespace(replace(cells, r"\s+", " ", r"\s{2}|[\t\n\v\f\r]"))
+    return replace(cells, r":$", ":00")
+
+
+def _free_form(text: pd.Series) -> pd.Series:
+    """datetime64[us] from pandas' free-form parser, once per distinct text, for the few cells nothing else read.
+    A text naming no year (08:30, 2-17) is no date: the parser would fill in today's. A zone the parser finds in a
+    form _ZONED does not know (EST, dateutil's sign-inverted GMT+3) leaves the cell unread, not shifted."""
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    named = _matches(_arrow(text), r"\d{4}")
+    if named.any():
+        out[named] = per_distinct(text[named], _free_form_distinct).astype("datetime64[us]")
+    return out
+
+
+def _free_form_distinct(distinct: pd.Series) -> pd.Series:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(distinct, format="mixed", errors="coerce")
+        if parsed.dtype.kind == "M" and not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            return parsed.astype("datetime64[us]")
+    except (ValueError, OverflowError, TypeError):  # zones mixed with naive times: one by one
+        pass
+    return pd.Series([_free_form_one(v) for v in distinct], index=distinct.index, dtype="datetime64[us]")
+
+
+def _free_form_one(value) -> pd.Timestamp:
+    if not isinstance(value, str):
+        return pd.NaT
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stamp = pd.to_datetime(pd.Series([value]), format="mixed", errors="coerce").iloc[0]
+        if pd.isna(stamp) or stamp.tzinfo is not None:
+            return pd.NaT
+        return stamp.as_unit("us")
+    except (ValueError, OverflowError, TypeError):
+        return pd.NaT
+
+
+def _to_shanghai(local: pd.Series, zone: pd.Series) -> pd.Series:
+    """The wall-clock times `local` at the written zone (Z, UTC, GMT: UTC; +08:00, +0800, +08, UTC+8: that offset,
+    its sign as written) as naive Asia/Shanghai wall-clock times; an offset beyond ±14:00 is unreadable."""
+    parts = pc.extract_regex(_arrow(zone), _OFFSET)  # null for Z, UTC and GMT: offset 0
+
+    def number(field: str) -> np.ndarray:
+        digits = pc.fill_null(pc.struct_field(parts, field), "0")
+        return pc.cast(pc.if_else(pc.equal(digits, ""), "0", digits), pa.int64()).to_numpy(zero_copy_only=False)
+
+    hours, minutes = number("hours"), number("minutes")
+    west = pc.fill_null(pc.equal(pc.struct_field(parts, "sign"), "-"), False).to_numpy(zero_copy_only=False)
+    offset = np.where(west, -1, 1) * (hours * 60 + minutes)
+    valid = (minutes < 60) & (np.abs(offset) <= _LATEST_OFFSET)
+    local = local.where(valid & local.between(_FIRST_NS, _LAST_NS).to_numpy())  # no overflow in the shift below
+    utc = local - pd.to_timedelta(np.where(valid, offset, 0), unit="min")
+    return utc.dt.tz_localize("UTC").dt.tz_convert(_SHANGHAI).dt.tz_localize(None).astype("datetime64[us]")
 
 
 _PHONE_DECORATION = r"^\+?86|[-()]"  # the country code, then dashes and brackets
