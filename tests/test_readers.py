@@ -155,3 +155,13 @@ def test_wrong_extension_and_cover_sheet_first(tmp_path):
     book.save(path)
     renamed = path.rename(tmp_path / "注册用户_20230217.csv")  # an xlsx that claims to be a csv
     assert _ids(load(renamed)) == ["YK00000001", "YK00000002", "YK00000003"]
+
+
+def test_a_count_too_large_to_be_one_is_unreadable_not_wrapped():
+    """99999999999999999999 or 1e400 in a 完成数 cell is no count: it used to wrap to -9223372036854775808."""
+    from yukuai_pipeline.domain.parsing import parse_count
+
+    values, bad = parse_count(pd.Series(["99999999999999999999", "1e400", "inf", "9223372036854775808", "1,258"],
+                                        dtype="object"))
+    assert bad.tolist() == [True, True, True, True, False]
+    assert values.iloc[-1] == 1258 and values.iloc[:4].isna().all()

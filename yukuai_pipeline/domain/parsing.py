@@ -211,7 +211,10 @@ def parse_count(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     cleaned = text.str.replace(r"\s", "", regex=True).str.replace(r"(人|户|个|组|名)$", "", regex=True)
     misgrouped = cleaned.str.contains(",", regex=False) & ~cleaned.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
     cleaned = cleaned.str.replace(",", "", regex=False).where(~misgrouped, "x")
-    numbers = pd.to_numeric(cleaned.where(~empty), errors="coerce")
+    with np.errstate(all="ignore"):
+        numbers = pd.to_numeric(cleaned.where(~empty), errors="coerce").astype("float64")
+    # no count of people, households or groups comes near 10^15: past it (or inf) a cell is no count, not a wrapped int
+    numbers = numbers.where(numbers.abs() < 1e15)
     whole = numbers.notna() & (numbers == np.floor(numbers.fillna(0)))
     bad = ~empty & ~whole
     out = pd.array(np.where(whole, numbers.fillna(0), 0).astype("int64"), dtype="Int64")

@@ -4,7 +4,8 @@ import re
 
 import pandas as pd
 
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{7,10}([0-9Xx]{4})(?![0-9A-Za-z])")
+# Digits on neither side (letters may touch: "x110101199003077777" typed into a count cell is still an ID number).
+_ID_LIKE = re.compile(r"(?<!\d)(\d{6})\d{7,10}(\d{3}[0-9Xx])(?!\d)")
 _PHONE_LIKE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
 
 
