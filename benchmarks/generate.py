@@ -19,8 +19,8 @@ import pandas as pd
 import yaml
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.domain.demo_data import _write_streamed_xlsx
-from yukuai_pipeline.domain.targets import allocate_largest_remainder, rule_target
+from yukuai_pipeline.demo.data import _write_streamed_xlsx
+from yukuai_pipeline.metrics.targets import allocate_largest_remainder, rule_target
 
 DAY = date(2023, 6, 30)  # the benchmarked partition
 REGISTRY_DAY = date(2023, 2, 17)

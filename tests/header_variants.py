@@ -10,7 +10,7 @@ is a silent error. `tests/test_header_corpus.py` holds every variant to that.
 import random
 from dataclasses import dataclass
 
-from yukuai_pipeline.domain.contracts import INPUT_KINDS, load_contract
+from yukuai_pipeline.contracts import INPUT_KINDS, load_contract
 
 PREFIXES = ["所属", "所在", "用户", "居民", "当前"]
 SUFFIXES = ["名称", "信息"]

@@ -1,4 +1,4 @@
-"""Platform activity (平台应用情况): the input contract, the counting in domain/activity.py and the demo export, whose
+"""Platform activity (平台应用情况): the input contract, the counting in metrics/activity.py and the demo export, whose
 county totals on 2023-02-17 are those of 酉阳民政发〔2023〕9号 一（三）."""
 
 import datetime as dt
@@ -6,15 +6,15 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.domain import activity
-from yukuai_pipeline.domain.contracts import header_key, input_contracts, load_contract
-from yukuai_pipeline.domain.demo_activity import (ACTIVITY_COLUMNS, ACTIVITY_FOOTNOTE, ACTIVITY_TITLE, NOTICE_TOTALS,
+from yukuai_pipeline.metrics import activity
+from yukuai_pipeline.contracts import header_key, input_contracts, load_contract
+from yukuai_pipeline.demo.activity import (ACTIVITY_COLUMNS, ACTIVITY_FOOTNOTE, ACTIVITY_TITLE, NOTICE_TOTALS,
                                                   demo_activity, write_activity)
-from yukuai_pipeline.domain.demo_data import DEFAULT_SEED, demo_township_villages, generate_demo_data
-from yukuai_pipeline.domain.intake import identify, load
-from yukuai_pipeline.domain.names import VillageMatcher, short_village_name
-from yukuai_pipeline.domain.registrations import Labels, match_places
-from yukuai_pipeline.steps import township_matcher
+from yukuai_pipeline.demo.data import DEFAULT_SEED, demo_township_villages, generate_demo_data
+from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.places.names import VillageMatcher, short_village_name
+from yukuai_pipeline.metrics.counting import Labels, match_places
+from yukuai_pipeline.steps.context import township_matcher
 
 D = dt.date(2023, 2, 17)
 FILE_NAME = "平台应用情况_2023-02-17.xlsx"

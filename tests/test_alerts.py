@@ -11,7 +11,7 @@ from local_robot import Robot
 from messy import ROWS, write_csv
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_on_missing_export, alert_tick
 from yukuai_pipeline.defs.resources import YukuaiResource
-from yukuai_pipeline.notify import Outbox
+from yukuai_pipeline.alerts.delivery import Outbox
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.domain import arrow_csv, readers
+from yukuai_pipeline.intake import arrow_csv
+from yukuai_pipeline.intake import readers
 
 HEADER = "序号,用户ID,乡镇（街道）,村（社区）,注册时间,审核状态"
 ROW = "{i},YK{i:06d},麻旺镇,天山堡村,2023-02-17 08:00:00,已通过"
@@ -109,7 +110,7 @@ def test_invalid_bytes_left_to_pandas_replacement(tmp_path, monkeypatch):
 
 def test_arrow_strip_takes_exactly_what_python_strip_takes():
     """parsing.stripped relies on pyarrow's utf8_trim_whitespace agreeing with str.strip() on every code point."""
-    from yukuai_pipeline.domain.parsing import stripped
+    from yukuai_pipeline.intake.parsing import stripped
 
     chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
     cells = pd.Series([f"{c}x{c}" for c in chars], dtype=arrow_csv.TEXT)

@@ -9,7 +9,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.domain.demo_data import demo_township_villages, generate_demo_data
+from yukuai_pipeline.demo.data import demo_township_villages, generate_demo_data
 
 DAYS = 8
 BASELINE = date(2023, 2, 17)

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from python_calamine import CalamineWorkbook
 
-from yukuai_pipeline.domain import demo_roster as demo_roster_module
-from yukuai_pipeline.domain.demo_data import DEFAULT_SEED, demo_township_villages, generate_demo_data
-from yukuai_pipeline.domain.demo_roster import demo_roster, write_roster
+from yukuai_pipeline.demo import roster as demo_roster_module
+from yukuai_pipeline.demo.data import DEFAULT_SEED, demo_township_villages, generate_demo_data
+from yukuai_pipeline.demo.roster import demo_roster, write_roster
 
 BASELINE = date(2023, 2, 17)
 FILE_NAME = "基层队伍信息_2023-02-17.xlsx"

@@ -9,14 +9,14 @@ import pytest
 
 import header_variants
 from header_variants import VALUES, Variant
-from yukuai_pipeline.domain.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, UNRECOGNISED
-from yukuai_pipeline.domain.contracts import input_contracts, load_contract
-from yukuai_pipeline.domain.header_report import missing_meanings, unread_columns
-from yukuai_pipeline.domain.headers import find_header
-from yukuai_pipeline.domain.intake import identify, load
-from yukuai_pipeline.domain.readers import InputFileError
-from yukuai_pipeline.domain.registrations import Labels, count_users, match_places
-from yukuai_pipeline.steps import township_matcher
+from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, UNRECOGNISED
+from yukuai_pipeline.contracts import input_contracts, load_contract
+from yukuai_pipeline.quality.header_report import missing_meanings, unread_columns
+from yukuai_pipeline.intake.headers import find_header
+from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.intake.readers import InputFileError
+from yukuai_pipeline.metrics.counting import Labels, count_users, match_places
+from yukuai_pipeline.steps.context import township_matcher
 
 VARIANTS = header_variants.variants()
 REPORTED = (UNRECOGNISED, AMBIGUOUS, DUPLICATE)

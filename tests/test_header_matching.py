@@ -1,4 +1,4 @@
-"""Header matching (domain/column_mapping.py) and what the pipeline says about headers it does not understand: the
+"""Header matching (intake/column_mapping.py) and what the pipeline says about headers it does not understand: the
 file_columns table, the columns_recognised / status_column_present / figures_trustworthy checks, the note under the
 report's table, the alert, and the roster's group rule reported as 无法核验 when the group column is missing."""
 
@@ -11,11 +11,11 @@ import pytest
 
 from local_robot import Robot
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_tick
-from yukuai_pipeline.domain.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, NOISE, UNRECOGNISED, map_row
-from yukuai_pipeline.domain.contracts import header_key, input_contracts, load_contract
-from yukuai_pipeline.domain.export_figures import stated_figures, user_export_mismatches
-from yukuai_pipeline.domain.headers import find_header
-from yukuai_pipeline.domain.roster_rules import UNVERIFIABLE
+from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, NOISE, UNRECOGNISED, map_row
+from yukuai_pipeline.contracts import header_key, input_contracts, load_contract
+from yukuai_pipeline.intake.export_figures import stated_figures, user_export_mismatches
+from yukuai_pipeline.intake.headers import find_header
+from yukuai_pipeline.quality.roster_rules import UNVERIFIABLE
 
 REGISTRATIONS = load_contract("registrations", "input")
 ROSTER = load_contract("roster", "input")
@@ -83,7 +83,7 @@ def test_an_exact_alias_wins_over_a_decorated_one_and_the_other_is_reported():
 
 
 def test_a_required_column_split_between_two_headers_refuses_the_file_naming_them(tmp_path):
-    from yukuai_pipeline.domain.intake import identify
+    from yukuai_pipeline.intake.files import identify
 
     path = tmp_path / "注册用户_20230217.csv"
     path.write_text("用户ID,乡镇,街道,村（社区）,注册时间\nYK1,龙潭镇,龙潭镇,某村,2023-02-01\n", encoding="utf-8")
@@ -92,7 +92,7 @@ def test_a_required_column_split_between_two_headers_refuses_the_file_naming_the
 
 
 def test_a_column_with_data_under_an_empty_header_is_reported(tmp_path):
-    from yukuai_pipeline.domain.intake import identify, load
+    from yukuai_pipeline.intake.files import identify, load
 
     path = tmp_path / "注册用户_20230217.csv"
     path.write_text("用户ID,乡镇（街道）,村（社区）,注册时间,\nYK1,龙潭镇,某村,2023-02-01,已通过\n", encoding="utf-8")
@@ -102,7 +102,7 @@ def test_a_column_with_data_under_an_empty_header_is_reported(tmp_path):
 
 
 def test_the_demo_headers_are_all_understood(demo_files):
-    from yukuai_pipeline.domain.intake import identify, load
+    from yukuai_pipeline.intake.files import identify, load
 
     for path in sorted(demo_files.iterdir()):
         loaded = load(path, identify(path))
@@ -175,7 +175,7 @@ def test_a_reworded_status_header_is_loud_everywhere(runner, landing, tmp_path):
     assert list(unrecognised["field"]) == ["H"] and list(unrecognised["source_file"]) == [EXPORT]
     # the report's first sheet says it under the table
     from openpyxl import load_workbook
-    from yukuai_pipeline.domain.report import report_file_name
+    from yukuai_pipeline.report.workbook import report_file_name
 
     sheet = load_workbook(tmp_path / "reports" / report_file_name(dt.date(2023, 2, 18))).worksheets[0]
     notes = [str(c.value) for c in sheet["A"] if c.value and str(c.value).startswith(("⚠", "1.", "2."))]

@@ -1,4 +1,4 @@
-"""Bounded reading (yukuai_pipeline/domain/input_limits.py): files past the YUKUAI_MAX_* limits are refused with one
+"""Bounded reading (yukuai_pipeline/intake/limits.py): files past the YUKUAI_MAX_* limits are refused with one
 message before they are parsed, and nothing inside reading a file ends the process.
 
 Every file that would kill an unguarded reader (calamine aborts on a failed allocation: SIGABRT, no message) is read
@@ -23,9 +23,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from bad_inputs import HEADER, ROWS, write_csv, write_xlsx
-from yukuai_pipeline.domain import input_limits as il
-from yukuai_pipeline.domain import readers
-from yukuai_pipeline.domain.readers import InputFileError, read_raw
+from yukuai_pipeline.intake import limits as il
+from yukuai_pipeline.intake import readers
+from yukuai_pipeline.intake.readers import InputFileError, read_raw
 from yukuai_pipeline.settings import INPUT_LIMIT_VARIABLES, InputLimits, input_limits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,8 +161,8 @@ def _ole(stream: bytes) -> bytes:
 
 _CHILD = r"""
 import json, sys, time
-from yukuai_pipeline.domain.intake import identify, load
-from yukuai_pipeline.domain.readers import InputFileError, read_raw
+from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.intake.readers import InputFileError, read_raw
 path, mode = sys.argv[1], sys.argv[2]
 started = time.perf_counter()
 out = {}

@@ -3,8 +3,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.domain.names import VillageMatcher, normalize_text, short_village_name
-from yukuai_pipeline.steps import township_matcher
+from yukuai_pipeline.places.names import VillageMatcher, normalize_text, short_village_name
+from yukuai_pipeline.steps.context import township_matcher
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "youyang_villages.csv"
 

@@ -15,7 +15,7 @@ def test_installed_wheel_finds_assets_and_schemas_without_the_checkout(tmp_path)
     assert (site / "yukuai_pipeline/_data/assets/attachment_2023.csv").is_file()
     assert (site / "yukuai_pipeline/_data/schemas/inputs/registrations.yaml").is_file()
     probe = ("from yukuai_pipeline import settings\n"
-             "from yukuai_pipeline.domain.contracts import load_contract\n"
+             "from yukuai_pipeline.contracts import load_contract\n"
              "print(settings.assets_dir()); print(settings.campaign()['deadline'])\n"
              "print(load_contract('township_progress').table)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(site)},

@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 
 from messy import ROWS, write_csv
-from yukuai_pipeline.steps import load_attachment
+from yukuai_pipeline.steps.context import load_attachment
 
 FIRST, SECOND = "2023-02-17", "2023-02-18"
 D1 = dt.date(2023, 2, 17)
@@ -36,7 +36,7 @@ def test_golden_first_day_reproduces_the_notice_attachment(runner):
 def test_the_days_workbook_reproduces_the_attachment(runner, tmp_path):
     import openpyxl
 
-    from yukuai_pipeline.domain.report import report_file_name
+    from yukuai_pipeline.report.workbook import report_file_name
 
     assert runner.run(FIRST).success
     sheet = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1)).worksheets[0]

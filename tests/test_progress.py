@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.domain.progress import add_pace
-from yukuai_pipeline.domain.targets import cadre_quotas
+from yukuai_pipeline.metrics.progress import add_pace
+from yukuai_pipeline.metrics.targets import cadre_quotas
 
 PACE = {"window_days": 7, "on_track_ratio": 1.0, "behind_ratio": 0.5}
 DEADLINE = dt.date(2023, 10, 31)

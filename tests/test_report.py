@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.domain import report_charts
-from yukuai_pipeline.domain.report import (ReportData, furthest_behind, progress_chart_png, report_file_name,
+from yukuai_pipeline.report import charts as report_charts
+from yukuai_pipeline.report.workbook import (ReportData, furthest_behind, progress_chart_png, report_file_name,
                                            write_workbook)
 
 DAY = dt.date(2023, 2, 17)

@@ -4,10 +4,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.domain.contracts import load_contract
-from yukuai_pipeline.domain.identity import gender_problem, id_check_char, id_problem, phone_problem
-from yukuai_pipeline.domain.roster import RoleVocabulary, check_records, group_number, members, sanitise
-from yukuai_pipeline.domain.roster_rules import bound, completeness, judge_village, load_rules
+from yukuai_pipeline.contracts import load_contract
+from yukuai_pipeline.quality.identity import gender_problem, id_check_char, id_problem, phone_problem
+from yukuai_pipeline.quality.roster import RoleVocabulary, check_records, group_number, members, sanitise
+from yukuai_pipeline.quality.roster_rules import bound, completeness, judge_village, load_rules
 
 ON = dt.date(2023, 2, 17)
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "youyang_villages.csv"
@@ -187,7 +187,7 @@ def test_what_is_kept_of_a_roster_holds_no_raw_number_and_no_birth_date():
 
 
 def test_vectorised_id_checks_agree_with_the_reference_function():
-    from yukuai_pipeline.domain.roster import id_problems
+    from yukuai_pipeline.quality.roster import id_problems
 
     numbers = ["11010519491231002X", "11010519491231002x", "110105194912310021", "11010519491231002", "",
                make_id("20230230", 1), make_id("20100101", 1), make_id("20050217", 1), make_id("20050218", 1),

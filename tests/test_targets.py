@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.domain.targets import allocate_largest_remainder, rule_target, township_targets
-from yukuai_pipeline.steps import load_attachment
+from yukuai_pipeline.metrics.targets import allocate_largest_remainder, rule_target, township_targets
+from yukuai_pipeline.steps.context import load_attachment
 
 
 def test_attachment_transcribed_with_the_notice_totals():
@@ -57,7 +57,7 @@ def test_largest_remainder_ties_go_to_the_earlier_item_and_zero_weights_split_ev
 
 
 def test_village_targets_split_each_township_target_by_population():
-    from yukuai_pipeline.domain.targets import village_targets
+    from yukuai_pipeline.metrics.targets import village_targets
 
     registry = pd.DataFrame({"township": ["桃花源街道"] * 3 + ["浪坪乡"] * 2, "village": list("abcde"),
                              "resident_population": [20000, 20000, 10226, 10000, 530]})

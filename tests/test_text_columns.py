@@ -4,10 +4,10 @@ give, for columns of Python strings and for Arrow text alike."""
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.domain.arrow_csv import TEXT
-from yukuai_pipeline.domain.intake import _blank_cells, _may_hold_total_word
-from yukuai_pipeline.domain.parsing import _EMPTY, _is_empty, parse_identifier, parse_phone
-from yukuai_pipeline.domain.registrations import _has_repeats
+from yukuai_pipeline.intake.arrow_csv import TEXT
+from yukuai_pipeline.intake.files import _blank_cells, _may_hold_total_word
+from yukuai_pipeline.intake.parsing import _EMPTY, _is_empty, parse_identifier, parse_phone
+from yukuai_pipeline.metrics.counting import _has_repeats
 
 IDS = [f"YK{i:08d}" for i in range(3000)]
 ODD = ["", "NULL", "None", "nan", "N/A", "—", "无", "-", "合计", "共3000人", "ToTaL", "小计", "8613900001111"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from yukuai_pipeline.archive import archive_before
-from yukuai_pipeline.domain.contracts import TABLES
+from yukuai_pipeline.contracts import TABLES
 
 DAYS = ["2023-02-17", "2023-02-18", "2023-02-19"]
 EXPORT = "渝快社区注册用户_20230219.csv"

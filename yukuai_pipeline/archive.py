@@ -2,7 +2,7 @@
 
 Ingested files dated before D are moved to the archive folder (YUKUAI_ARCHIVE_DIR, default <landing>/archive), one
 sub-folder per month. The archive is read like the landing folder, and the reference inputs are kept by the
-warehouse anyway (reference_inputs.py), so a day recomputed after archiving gives the same tables. Files the
+warehouse anyway (steps/references.py), so a day recomputed after archiving gives the same tables. Files the
 warehouse has not taken in (still waiting, refused, or never run) stay where they are, and are listed.
 """
 
@@ -12,8 +12,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yukuai_pipeline.domain.intake import display_name, file_sha256
-from yukuai_pipeline.domain.landing import candidates
+from yukuai_pipeline.intake.files import display_name, file_sha256
+from yukuai_pipeline.intake.landing import candidates
 from yukuai_pipeline.file_modes import private_dir
 from yukuai_pipeline.warehouse import Warehouse
 

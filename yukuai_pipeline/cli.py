@@ -81,7 +81,7 @@ def _date(text: str) -> dt.date:
 
 
 def cmd_demo_data(args) -> int:
-    from yukuai_pipeline.domain.demo_data import generate_demo_data
+    from yukuai_pipeline.demo.data import generate_demo_data
 
     landing = private_dir(args.landing_dir or Settings.from_env().landing_dir)
     paths = generate_demo_data(landing, days=args.days, seed=args.seed)
@@ -93,7 +93,7 @@ def _dates(args) -> list[dt.date]:
     if args.date:
         return [args.date]
     if args.landed:
-        from yukuai_pipeline.domain import landing
+        from yukuai_pipeline.intake import landing
 
         from yukuai_pipeline.settings import archive_dir
 
@@ -153,7 +153,7 @@ def cmd_materialize(args) -> int:
         _print_county_row(day)
     doubtful = _print_doubts([d for d in dates if d not in failed])
     if dates[-1] not in failed:
-        from yukuai_pipeline.domain.report import report_file_name
+        from yukuai_pipeline.report.workbook import report_file_name
 
         print(f"报表 / report: {(Path(settings.report_dir) / report_file_name(dates[-1])).resolve()}")
     return 1 if failures else (EXIT_DOUBTFUL if doubtful else 0)
@@ -164,8 +164,8 @@ EXIT_DOUBTFUL = 3
 
 
 def _print_doubts(days: list[dt.date]) -> list[dt.date]:
-    """Every reason each day's figures are doubtful, after the county lines (domain/doubts.py); the days concerned."""
-    from yukuai_pipeline.domain.doubts import reasons_of_day
+    """Every reason each day's figures are doubtful, after the county lines (metrics/doubts.py); the days concerned."""
+    from yukuai_pipeline.metrics.doubts import reasons_of_day
     from yukuai_pipeline.warehouse import Warehouse
 
     warehouse = Warehouse(Settings.from_env().database_url)
@@ -199,7 +199,7 @@ def _failure_messages(result) -> list[str]:
 
 
 def _print_county_row(day: dt.date) -> None:
-    from yukuai_pipeline.domain.progress import county_summary
+    from yukuai_pipeline.metrics.progress import county_summary
     from yukuai_pipeline.warehouse import Warehouse
 
     from yukuai_pipeline import settings as config
@@ -214,8 +214,8 @@ def _print_county_row(day: dt.date) -> None:
 
 
 def cmd_report(args) -> int:
-    from yukuai_pipeline.report_step import excel_report
-    from yukuai_pipeline.steps import Steps
+    from yukuai_pipeline.steps.report import excel_report
+    from yukuai_pipeline.steps.context import Steps
     from yukuai_pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()

@@ -126,7 +126,7 @@ def _octal(env, name: str, default: int) -> int:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Input limits (domain/input_limits.py): a landed file past one of them is refused before it is parsed.
+# Input limits (intake/limits.py): a landed file past one of them is refused before it is parsed.
 # --------------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from yukuai_pipeline.domain.contracts import TABLES, Contract, load_contract
+from yukuai_pipeline.contracts import TABLES, Contract, load_contract
 from yukuai_pipeline.file_modes import create_private_file, private_dir
 
 _SQL_TYPES = {

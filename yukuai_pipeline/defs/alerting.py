@@ -6,13 +6,14 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pandas as pd
 
-from yukuai_pipeline import notify, settings
+from yukuai_pipeline import settings
+from yukuai_pipeline.alerts import delivery as notify
 from yukuai_pipeline.defs.outcomes import root_cause
 from yukuai_pipeline.defs.resources import YukuaiResource
-from yukuai_pipeline.domain import alerts as texts
-from yukuai_pipeline.domain import landing
-from yukuai_pipeline.domain.contracts import conform_output, load_contract
-from yukuai_pipeline.notify import EmailChannel, Outbox, WebhookChannel
+from yukuai_pipeline.alerts import texts
+from yukuai_pipeline.intake import landing
+from yukuai_pipeline.contracts import conform_output, load_contract
+from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
 from yukuai_pipeline.warehouse import Replacement, Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

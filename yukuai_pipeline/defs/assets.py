@@ -7,14 +7,14 @@ import dagster as dg
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, report_schema, table_metadata
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
-from yukuai_pipeline.activity_step import platform_activity as activity_step
-from yukuai_pipeline.registration_step import registration_counts as registration_step
-from yukuai_pipeline.registry_step import community_registry as registry_step
-from yukuai_pipeline.report_step import excel_report as excel_report_step
-from yukuai_pipeline.roster_step import cadre_quotas as cadre_quotas_step
-from yukuai_pipeline.roster_step import roster_completeness as roster_step
+from yukuai_pipeline.steps.activity import platform_activity as activity_step
+from yukuai_pipeline.steps.registrations import registration_counts as registration_step
+from yukuai_pipeline.steps.registry import community_registry as registry_step
+from yukuai_pipeline.steps.report import excel_report as excel_report_step
+from yukuai_pipeline.steps.roster import cadre_quotas as cadre_quotas_step
+from yukuai_pipeline.steps.roster import roster_completeness as roster_step
 from yukuai_pipeline.settings import Settings
-from yukuai_pipeline.steps import StepResult, Steps
+from yukuai_pipeline.steps.context import StepResult, Steps
 
 OWNER = "team:county-data-office"
 REFERENCE, INGEST, MARTS, QUALITY, REPORTS = "reference", "ingest", "marts", "data_quality", "reports"

@@ -7,8 +7,8 @@ import dagster as dg
 from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource
-from yukuai_pipeline.domain import landing
-from yukuai_pipeline.domain.headers import date_from_text
+from yukuai_pipeline.intake import landing
+from yukuai_pipeline.intake.headers import date_from_text
 from yukuai_pipeline.settings import Settings, archive_dir
 
 # The day's assets form one chain, so the steps run one after another in the run's own process: no process per

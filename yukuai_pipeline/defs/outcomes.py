@@ -3,10 +3,10 @@
 import dagster as dg
 import pandas as pd
 
-from yukuai_pipeline.domain.contracts import load_contract
-from yukuai_pipeline.domain.quality import CheckOutcome
-from yukuai_pipeline.domain.report import TOWNSHIP_COLUMNS
-from yukuai_pipeline.steps import StepResult
+from yukuai_pipeline.contracts import load_contract
+from yukuai_pipeline.quality.outcomes import CheckOutcome
+from yukuai_pipeline.report.workbook import TOWNSHIP_COLUMNS
+from yukuai_pipeline.steps.context import StepResult
 
 PREVIEW_ROWS = 10
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import dagster as dg
 
 from yukuai_pipeline.settings import Settings
-from yukuai_pipeline.steps import Steps
+from yukuai_pipeline.steps.context import Steps
 from yukuai_pipeline.warehouse import Warehouse
 
 _WAREHOUSES: dict[str, Warehouse] = {}

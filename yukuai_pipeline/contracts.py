@@ -1,0 +1,206 @@
+"""Data contracts: the YAML files in schemas/ (pandera schema + header aliases + vocabularies), loaded at run time.
+
+Input contracts say how a file is recognised (header aliases, required columns), how each cell is parsed and what
+a valid row is; output contracts say what each SQL table holds, with a Chinese comment per column.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.io.pandas_io import deserialize_schema
+
+from yukuai_pipeline import settings
+from yukuai_pipeline.intake.column_mapping import Decorations, HeaderMatcher
+
+_HEADER_NOISE = re.compile(r"[\s*:：＊\u200b\ufeff]+")
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")", "〖": "(", "〗": ")",
+                           "{": "(", "}": ")", "<": "(", ">": ")", "《": "(", "》": ")", "〈": "(", "〉": ")",
+                           "「": "(", "」": ")", "『": "(", "』": ")"})
+
+
+def header_key(text: object) -> str:
+    """A header cell reduced to what identifies it: NFKC, no spaces, one bracket style, no * or colon, lower case."""
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ""
+    key = unicodedata.normalize("NFKC", str(text)).translate(_BRACKETS)
+    key = _HEADER_NOISE.sub("", key)
+    return key.replace("(必填)", "").replace("(选填)", "").replace("(可选)", "").lower()
+
+
+@dataclass(frozen=True)
+class Contract:
+    kind: str
+    role: str
+    title: str
+    schema: pa.DataFrameSchema
+    header_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    required_columns: tuple[str, ...] = ()
+    parse: dict[str, str] = field(default_factory=dict)
+    vocabularies: dict[str, dict[str, str]] = field(default_factory=dict)
+    vocabulary_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical -> Chinese word
+    sensitive: dict[str, str] = field(default_factory=dict)
+    quarantine_fields: tuple[str, ...] = ()  # optional fields whose unreadable value still makes the row unusable
+    table: str | None = None
+    comment: str = ""
+    primary_key: tuple[str, ...] = ()
+    partition_column: str | None = None
+    sections: dict = field(default_factory=dict)  # the file's own further sections (e.g. a roster's role vocabulary)
+    key_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> words a decorated header may hold
+    noise_headers: tuple[str, ...] = ()  # known columns that carry nothing the pipeline uses (序号, 备注 …)
+    if_missing: dict[str, dict] = field(default_factory=dict)  # optional field -> what its absence means
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.columns)
+
+    def column_title(self, column: str) -> str:
+        return self.schema.columns[column].title or column
+
+    def nullable(self, column: str) -> bool:
+        return bool(self.schema.columns[column].nullable)
+
+    def quarantines(self, column: str) -> bool:
+        """A row whose value here is missing or unreadable cannot be used at all."""
+        return not self.nullable(column) or column in self.quarantine_fields
+
+    def matcher(self) -> HeaderMatcher:
+        """The contract's header vocabulary (aliases, key terms, noise) with the shared decorations; built once per
+        contract (header finding asks for it for every candidate row). An alias or key term listed for two
+        columns is a contract error."""
+        if "_matcher" not in self.__dict__:
+            self.__dict__["_matcher"] = HeaderMatcher(self.kind, self.header_aliases, self.key_terms,
+                                                      self.noise_headers, decorations(), header_key)
+        return self.__dict__["_matcher"]
+
+    @property
+    def dropped_at_ingest(self) -> tuple[str, ...]:
+        return tuple(self.sections.get("dropped_at_ingest") or ())
+
+
+@lru_cache(maxsize=1)
+def decorations() -> Decorations:
+    """schemas/header_matching.yaml: the prefixes, suffixes and equivalent words every contract's headers share."""
+    return Decorations.from_doc(settings.read_yaml(settings.schemas_dir() / "header_matching.yaml"), header_key)
+
+
+@lru_cache(maxsize=None)
+def load_contract(kind: str, role: str = "table") -> Contract:
+    """schemas/inputs/<kind>.yaml (role "input") or schemas/tables/<kind>.yaml (role "table")."""
+    folder = {"input": "inputs", "table": "tables"}[role]
+    path = settings.schemas_dir() / folder / f"{kind}.yaml"
+    doc = settings.read_yaml(path)
+    schema = deserialize_schema(doc["pandera"])  # what DataFrameSchema.from_yaml does after parsing the YAML
+    vocabularies = {
+        column: {header_key(word): canonical for canonical, words in vocab.items() for word in (canonical, *words)}
+        for column, vocab in (doc.get("vocabularies") or {}).items()
+    }
+    contract = Contract(
+        kind=doc["kind"],
+        role=doc["role"],
+        title=doc.get("title") or doc.get("comment", ""),
+        schema=schema,
+        header_aliases={k: tuple(v) for k, v in (doc.get("header_aliases") or {}).items()},
+        required_columns=tuple(doc.get("required_columns") or ()),
+        parse=dict(doc.get("parse") or {}),
+        vocabularies=vocabularies,
+        vocabulary_labels={column: {canonical: (words or [canonical])[0] for canonical, words in vocab.items()}
+                           for column, vocab in (doc.get("vocabularies") or {}).items()},
+        sensitive=dict(doc.get("sensitive") or {}),
+        quarantine_fields=tuple(doc.get("quarantine_fields") or ()),
+        table=doc.get("table"),
+        comment=doc.get("comment", ""),
+        primary_key=tuple(doc.get("primary_key") or ()),
+        partition_column=doc.get("partition_column"),
+        sections={k: v for k, v in doc.items() if k not in _KNOWN_KEYS},
+        key_terms={k: tuple(v) for k, v in (doc.get("key_terms") or {}).items()},
+        noise_headers=tuple(doc.get("noise_headers") or ()),
+        if_missing={k: dict(v) for k, v in (doc.get("if_missing") or {}).items()},
+    )
+    _check_consistent(contract, path.name)
+    return contract
+
+
+_KNOWN_KEYS = {"kind", "role", "title", "comment", "pandera", "header_aliases", "required_columns", "parse",
+               "vocabularies", "sensitive", "quarantine_fields", "table", "primary_key", "partition_column",
+               "key_terms", "noise_headers", "if_missing"}
+
+
+def _check_consistent(contract: Contract, file_name: str) -> None:
+    named = set(contract.header_aliases) | set(contract.parse) | set(contract.quarantine_fields)
+    named |= set(contract.dropped_at_ingest) | set(contract.key_terms) | set(contract.if_missing)
+    unknown = named - set(contract.columns)
+    if unknown:
+        raise ValueError(f"schemas/{file_name}: columns {sorted(unknown)} are not in its pandera schema")
+    required_but_defaulted = set(contract.if_missing) & set(contract.required_columns)
+    if required_but_defaulted:
+        raise ValueError(f"schemas/{file_name}: if_missing names required columns {sorted(required_but_defaulted)}")
+    if contract.role == "input":
+        contract.matcher()
+
+
+INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "roster", "platform_activity")
+TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
+          "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
+          "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state",
+          "platform_activity", "platform_activity_rollup", "file_columns", "input_snapshots", "registry_input",
+          "roster_input", "activity_input", "input_issues")
+
+
+def input_contracts() -> list[Contract]:
+    return [load_contract(kind, "input") for kind in INPUT_KINDS]
+
+
+_CHECK_MESSAGES = {
+    "not_nullable": "必填字段为空",
+    "str_length": "不能为空",
+    "isin": "取值不在允许范围内",
+    "greater_than_or_equal_to": "不能为负数",
+    "str_matches": "格式不正确",
+}
+
+
+def validate(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lazy pandera validation: (the frame, coerced where the contract coerces; one row per failing (index,
+    column) with a Chinese reason). Columns absent from the frame are skipped (optional columns of an input);
+    a whole-column failure would be a bug in the parser or the step, not bad input, so it raises."""
+    present = [c for c in contract.columns if c in frame.columns]
+    schema = contract.schema.select_columns(present)
+    try:
+        return schema.validate(frame[present], lazy=True), _no_failures()
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        row_level = cases[cases["index"].notna()]
+        if len(row_level) < len(cases):
+            raise ValueError(f"{contract.kind}: schema-level failure {cases[cases['index'].isna()].to_dict('records')}")
+        reasons = row_level["check"].astype(str).map(_reason)
+        failures = pd.DataFrame({"index": row_level["index"].to_numpy(), "field": row_level["column"].to_numpy(),
+                                 "message": reasons.to_numpy()}).drop_duplicates(["index", "field"])
+        return frame, failures
+
+
+def _no_failures() -> pd.DataFrame:
+    return pd.DataFrame({"index": pd.Series(dtype="int64"), "field": pd.Series(dtype="str"),
+                         "message": pd.Series(dtype="str")})
+
+
+def _reason(check: str) -> str:
+    name = check.split("(")[0]
+    return _CHECK_MESSAGES.get(name, f"未通过检查 {check}")
+
+
+def conform_output(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Order the columns as the contract says (absent nullable ones as empty) and validate them; a failure here is
+    a pipeline bug, not bad input, so it raises."""
+    frame = frame.assign(**{c: None for c in contract.columns if c not in frame.columns and contract.nullable(c)})
+    missing = [c for c in contract.columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{contract.kind}: output is missing columns {missing}")
+    out, failures = validate(frame[contract.columns].reset_index(drop=True), contract)
+    if len(failures):
+        sample = failures.head(5).to_dict("records")
+        raise ValueError(f"{contract.kind}: {len(failures)} output values break the contract, e.g. {sample}")
+    return out

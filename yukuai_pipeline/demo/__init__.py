@@ -1,0 +1,1 @@
+"""Synthetic landing files for the demo, the tests and the benchmarks (imported by nothing else)."""

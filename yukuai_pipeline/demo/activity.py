@@ -1,0 +1,294 @@
+"""Synthetic platform activity export (平台应用情况明细) for the demo and the tests: one row per event.
+
+The county totals on the snapshot date are pinned to 酉阳民政发〔2023〕9号 一（三）: 居民诉求 480 件, 社区信息发布
+135 条, 网上村（居）务公开 321 次, 社区事务在线协商 27 次, 民主决策 7 次 (all in 麻旺镇, the only township that held
+any) and 民主评议 1 次, over 2022-06-01 .. the snapshot date. Use is uneven, as the notice complains: a few active
+townships and villages carry most of it, about one village in ten never used the platform, and most villages never
+used the rarer applications. Requests are mostly 已办结 (with 办结时间, 分流渠道 of the 三事分流 and usually a
+满意度), some 办理中, and some 未处理 — several of those more than 7 days old.
+
+The mess kept in is the kind that still matches: several spellings of a kind or status, an old township name, a
+village's long official name or a stray space. Every event can be placed, so the totals read back exactly.
+
+Everything comes from numpy's Generator on its own stream ([seed, 0xAC71]), so the registration and roster files of
+demo_data stay byte-identical; the wall clock is never read.
+"""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+NOTICE_TOTALS = {"request": 480, "notice": 135, "disclosure": 321, "consultation": 27, "decision": 7, "review": 1}
+DECISION_TOWNSHIP = "麻旺镇"
+FIRST_DAY = date(2022, 6, 1)
+ACTIVITY_TITLE = "平台应用情况明细"
+ACTIVITY_FOOTNOTE = "注：数据来源于重庆市智慧社区智慧养老云平台，按发生时间统计，含截止日当天"
+ACTIVITY_COLUMNS = ["序号", "乡镇（街道）", "村（社区）", "事件编号", "类型", "标题", "发生时间", "办理状态", "办结时间",
+                    "分流渠道", "满意度"]
+
+# Keeps this generator's draws apart from demo_data's and demo_roster's, which share the caller's seed.
+_STREAM = 0xAC71
+
+_ID_PREFIX = {"request": "SQ", "notice": "XX", "disclosure": "GK", "consultation": "XS", "decision": "JC",
+              "review": "PY"}
+# Spellings of each kind as the platform's menus write them: (label, weight).
+_KIND_SPELLINGS = {
+    "request": [("居民诉求", 0.85), ("诉求办理", 0.1), ("居民诉求办理", 0.05)],
+    "notice": [("社区信息发布", 0.8), ("通知公告", 0.12), ("社区动态", 0.08)],
+    "consultation": [("社区事务在线协商", 0.8), ("协商议事", 0.2)],
+    "decision": [("民主决策", 1.0)],
+    "review": [("民主评议", 1.0)],
+}
+_STATUS_SPELLINGS = {"done": [("已办结", 0.9), ("已完成", 0.1)], "in_progress": [("办理中", 0.85), ("处理中", 0.15)],
+                     "pending": [("未处理", 0.8), ("待处理", 0.2)]}
+_CHANNELS = [("社区", 0.58), ("乡镇（街道）", 0.14), ("志愿者", 0.11), ("社会工作者", 0.08), ("社会组织", 0.06),
+             ("慈善组织", 0.03)]
+_RATINGS = [("满意", 0.72), ("基本满意", 0.2), ("不满意", 0.08)]
+
+_REQUEST_TOPICS = ["路灯不亮", "道路破损", "垃圾清运不及时", "饮水管道漏水", "噪音扰民", "低保政策咨询", "医保缴费咨询",
+                   "邻里纠纷调解", "排水沟堵塞", "活动场地协调", "高龄津贴申领", "危房改造咨询", "网络信号差", "公交站点设置建议",
+                   "犬只扰民", "河道垃圾清理"]
+_NOTICE_TOPICS = ["春节走访慰问", "城乡居民医保集中缴费", "森林防火宣传", "人居环境整治", "志愿服务活动", "防汛应急演练",
+                  "反电信诈骗宣传", "渝快社区注册使用", "高龄津贴年审", "农村饮水安全排查"]
+_CONSULTATION_TOPICS = ["{g}组道路硬化", "公共区域照明改造", "集体经济收益分配", "人行便道修缮", "停车位划定",
+                        "{g}组饮水池维修", "文化广场使用管理"]
+_DECISION_TOPICS = ["村集体经济项目", "产业路建设项目", "人居环境整治项目", "村规民约修订", "集体资产发包"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------------------
+
+def demo_activity(registry: pd.DataFrame, snapshot: date, seed: int) -> pd.DataFrame:
+    """The export's rows (ACTIVITY_COLUMNS, as written) for the villages of `registry` (demo_data's registry:
+    township, village with its long official name, committee_type, resident_population).
+
+    Events fall on 2022-06-01 .. snapshot, so the file dated `snapshot` counts exactly NOTICE_TOTALS. The canonical
+    kind of each row is in frame.attrs["kinds"], the totals in frame.attrs["totals"].
+    """
+    if snapshot < FIRST_DAY:
+        raise ValueError(f"snapshot {snapshot} is before the first platform event {FIRST_DAY}")
+    rng = np.random.default_rng([int(seed), _STREAM])
+    registry = registry.reset_index(drop=True)
+    weight = _village_weights(rng, registry)
+    n_days = (snapshot - FIRST_DAY).days + 1
+
+    frames = []
+    for kind, total in NOTICE_TOTALS.items():
+        village = _villages_for(rng, registry, weight, kind, total)
+        day = _days(rng, total, n_days, kind)
+        frames.append(pd.DataFrame({"kind": kind, "v": village, "day": day,
+                                    "second": _daytime(rng, total, staff=kind != "request")}))
+    events = pd.concat(frames, ignore_index=True)
+    events["occurred"] = [datetime.combine(FIRST_DAY, datetime.min.time()) + timedelta(days=int(d), seconds=int(s))
+                          for d, s in zip(events["day"], events["second"])]
+    events = events.sort_values(["occurred", "kind", "v"], kind="stable").reset_index(drop=True)
+    end = datetime.combine(snapshot, datetime.min.time()) + timedelta(days=1)
+    events = _requests(rng, events, snapshot, end)
+    return _as_written(rng, events, registry, snapshot)
+
+
+def write_activity(path: Path, frame: pd.DataFrame, snapshot: date) -> None:
+    """Title (merged over the columns), 统计截止 line, header, rows, footnote; the same frame gives the same bytes."""
+    from yukuai_pipeline.demo import data as demo_data  # its streamed xlsx writer
+
+    body = frame[ACTIVITY_COLUMNS].to_numpy(dtype=object).tolist()
+    rows = [[ACTIVITY_TITLE], [f"统计截止：{snapshot:%Y-%m-%d}"], list(ACTIVITY_COLUMNS),
+            *([_cell(v) for v in row] for row in body), [ACTIVITY_FOOTNOTE]]
+    demo_data._write_streamed_xlsx(Path(path), "平台应用情况", rows,
+                                   merged=[f"A1:{demo_data._column_letter(len(ACTIVITY_COLUMNS))}1"])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Where and when
+# --------------------------------------------------------------------------------------------------------------
+
+def _village_weights(rng: np.random.Generator, registry: pd.DataFrame) -> np.ndarray:
+    """How much a village uses the platform: the township's zeal × the village's × √population; one in ten never."""
+    townships = registry["township"].to_numpy()
+    names = pd.unique(townships)
+    zeal = dict(zip(names, rng.gamma(1.5, 1.0, len(names))))
+    own = rng.gamma(0.9, 1.0, len(registry))
+    population = registry["resident_population"].to_numpy(dtype="float64") if "resident_population" in registry \
+        else np.full(len(registry), 1000.0)
+    weight = np.array([zeal[t] for t in townships]) * own * np.sqrt(np.maximum(population, 1.0))
+    weight[rng.random(len(registry)) < 0.1] = 0.0
+    if not weight.any():
+        weight[:] = 1.0
+    return weight
+
+
+def _villages_for(rng: np.random.Generator, registry: pd.DataFrame, weight: np.ndarray, kind: str,
+                  total: int) -> np.ndarray:
+    """Row numbers of the registry, one per event. Rarer applications concentrate in the keenest villages; every
+    民主决策 is in 麻旺镇 (anywhere, if the registry has no 麻旺镇)."""
+    concentration = {"request": 1.0, "notice": 1.4, "disclosure": 1.1, "consultation": 2.2, "decision": 1.0,
+                     "review": 1.0}[kind]
+    w = weight ** concentration
+    if kind == "decision":
+        in_town = (registry["township"] == DECISION_TOWNSHIP).to_numpy()
+        if in_town.any():
+            # two or three villages of 麻旺镇 that use the platform held them all
+            candidates = np.flatnonzero(in_town)
+            order = candidates[np.argsort(-(weight[candidates] + 1e-9 * rng.random(len(candidates))))]
+            chosen = order[: int(rng.integers(2, 4))]
+            w = np.zeros(len(registry))
+            w[chosen] = rng.uniform(0.5, 1.5, len(chosen))
+    if not w.any():
+        w = np.ones(len(registry))
+    counts = rng.multinomial(total, w / w.sum())
+    return np.repeat(np.arange(len(registry)), counts)
+
+
+def _days(rng: np.random.Generator, n: int, n_days: int, kind: str) -> np.ndarray:
+    """Day offsets from 2022-06-01, denser towards the snapshot as the platform caught on. Disclosures follow the
+    calendar: most are posted in the first ten days of a month."""
+    back = np.floor(rng.beta(1.0, 1.5, n) * n_days).astype("int64")
+    day = (n_days - 1) - back
+    if kind == "disclosure":
+        first = np.array([(FIRST_DAY + timedelta(days=int(d))).replace(day=1) for d in day], dtype="datetime64[D]")
+        early = first + rng.integers(0, 10, n).astype("timedelta64[D]")
+        early_day = (early - np.datetime64(FIRST_DAY, "D")).astype("int64")
+        use_early = (rng.random(n) < 0.75) & (early_day <= n_days - 1) & (early_day >= 0)
+        day = np.where(use_early, early_day, day)
+    return day
+
+
+def _daytime(rng: np.random.Generator, n: int, staff: bool) -> np.ndarray:
+    """Seconds after midnight: office hours for what staff post, 07:00–22:30 for what residents submit."""
+    if staff:
+        return rng.integers(8 * 3600 + 1800, 18 * 3600, n)
+    return rng.integers(7 * 3600, 22 * 3600 + 1800, n)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Requests: status, 办结时间, 分流渠道, 满意度
+# --------------------------------------------------------------------------------------------------------------
+
+def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, end: datetime) -> pd.DataFrame:
+    events = events.assign(status=None, closed=None, channel=None, rating=None)
+    requests = np.flatnonzero(events["kind"].to_numpy() == "request")
+    age = np.array([(snapshot - t.date()).days for t in events.loc[requests, "occurred"]])
+    status = np.full(len(requests), "done", dtype=object)
+    # 未处理: a few recent ones, and a good number left lying for more than 7 days
+    recent, old = np.flatnonzero(age < 7), np.flatnonzero(age >= 7)
+    pending = np.concatenate([rng.choice(recent, min(5, len(recent)), replace=False),
+                              rng.choice(old, min(21, len(old)), replace=False)]).astype("int64")
+    status[pending] = "pending"
+    # 办理中: about half of the last ten days' requests, and a few long-running ones
+    open_p = np.where(age <= 10, 0.5, 0.03)
+    in_progress = (rng.random(len(requests)) < open_p) & (status != "pending")
+    status[in_progress] = "in_progress"
+    done = status == "done"
+
+    channel = np.where(status == "pending", None, _pick(rng, _CHANNELS, len(requests)))
+    occurred = events.loc[requests, "occurred"].to_list()
+    hours = np.clip(rng.exponential(40.0, len(requests)), 0.5, 24 * 20)
+    closed = [min(t + timedelta(hours=float(h)), end - timedelta(minutes=1)) if d else None
+              for t, h, d in zip(occurred, hours, done)]
+    rated = done & (rng.random(len(requests)) < 0.86)
+    words = _pick(rng, _RATINGS, len(requests))
+    scores = np.select([words == "满意", words == "基本满意"], [5, 4], 2)
+    as_score = rng.random(len(requests)) < 0.1  # some villages' operators typed a score instead
+    rating = np.where(rated, np.where(as_score, scores.astype(object), words), None)
+
+    events.loc[requests, "status"] = status
+    events.loc[requests, "closed"] = pd.Series(closed, index=requests, dtype=object)
+    events.loc[requests, "channel"] = channel
+    events.loc[requests, "rating"] = rating
+    return events
+
+
+def _pick(rng: np.random.Generator, choices: list[tuple[str, float]], n: int) -> np.ndarray:
+    labels = np.array([c for c, _ in choices], dtype=object)
+    weights = np.array([w for _, w in choices], dtype="float64")
+    return labels[rng.choice(len(labels), n, p=weights / weights.sum())]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The rows as written
+# --------------------------------------------------------------------------------------------------------------
+
+def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.DataFrame,
+                snapshot: date) -> pd.DataFrame:
+    from yukuai_pipeline.demo import data as demo_data  # the townships' old names
+
+    n = len(events)
+    v = events["v"].to_numpy()
+    kinds = events["kind"].to_numpy()
+    township = registry["township"].to_numpy(dtype=object)[v]
+    long_name = registry["village"].to_numpy(dtype=object)[v]
+    short = pd.Series(long_name).str.replace(r"(村民|居民)委员会$", "", regex=True).to_numpy(dtype=object)
+    is_community = np.array([s.endswith("社区") for s in short])
+
+    # places: an old township name on a few rows, the long village name on some, a stray space on a handful
+    township_text = township.copy()
+    old = pd.Series(township).map(demo_data._old_township_names()).to_numpy(dtype=object)
+    renamed = pd.notna(old) & (rng.random(n) < 0.2)
+    township_text[renamed] = old[renamed]
+    village_text = short.copy()
+    draw = rng.random(n)
+    village_text[draw < 0.04] = long_name[draw < 0.04]
+    for i in np.flatnonzero((draw >= 0.04) & (draw < 0.05)):
+        name = village_text[i]
+        at = int(rng.integers(1, len(name)))
+        village_text[i] = name[:at] + (" " if rng.random() < 0.5 else "\u3000") + name[at:]
+
+    # kinds, as the menus spell them; disclosures by what was disclosed
+    label = np.empty(n, dtype=object)
+    for kind, spellings in _KIND_SPELLINGS.items():
+        mine = kinds == kind
+        label[mine] = _pick(rng, spellings, int(mine.sum()))
+    disclosure = np.flatnonzero(kinds == "disclosure")
+    what = rng.choice(4, len(disclosure), p=[0.6, 0.25, 0.08, 0.07])
+    own_word = np.where(is_community[disclosure], "居务公开", "村务公开")
+    label[disclosure] = np.select([what == 0, what == 1, what == 2], ["村（居）务公开", own_word, "党务公开"], "财务公开")
+
+    occurred = events["occurred"].to_list()
+    titles = [_title(rng, k, lab, t, s) for k, lab, t, s in zip(kinds, label, occurred, short)]
+    status = events["status"].to_numpy(dtype=object)
+    status_text = np.array([_pick(rng, _STATUS_SPELLINGS[s], 1)[0] if isinstance(s, str) else None for s in status],
+                           dtype=object)
+    ids = [f"{_ID_PREFIX[k]}{t:%Y%m%d}{i:05d}" for i, (k, t) in enumerate(zip(kinds, occurred), start=1)]
+
+    frame = pd.DataFrame({
+        "序号": np.arange(1, n + 1), "乡镇（街道）": township_text, "村（社区）": village_text, "事件编号": ids,
+        "类型": label, "标题": titles, "发生时间": [f"{t:%Y-%m-%d %H:%M:%S}" for t in occurred],
+        "办理状态": status_text,
+        "办结时间": [None if c is None or pd.isna(c) else f"{c:%Y-%m-%d %H:%M:%S}" for c in events["closed"]],
+        "分流渠道": events["channel"].to_numpy(dtype=object), "满意度": events["rating"].to_numpy(dtype=object),
+    })[ACTIVITY_COLUMNS].astype(object)
+    frame = frame.where(frame.notna(), None)  # blank cells as None, never NaN
+    frame["序号"] = frame["序号"].astype("int64")
+    frame.attrs["kinds"] = kinds.tolist()
+    frame.attrs["totals"] = {k: int((kinds == k).sum()) for k in NOTICE_TOTALS}
+    frame.attrs["snapshot"] = snapshot.isoformat()
+    return frame
+
+
+def _title(rng: np.random.Generator, kind: str, label: str, at: datetime, village: str) -> str:
+    group = int(rng.integers(1, 9))
+    if kind == "request":
+        topic = _REQUEST_TOPICS[int(rng.integers(len(_REQUEST_TOPICS)))]
+        return f"{group}组{topic}" if rng.random() < 0.4 else topic
+    if kind == "notice":
+        return f"关于开展{_NOTICE_TOPICS[int(rng.integers(len(_NOTICE_TOPICS)))]}的通知"
+    if kind == "disclosure":
+        month = at.replace(day=1) - timedelta(days=1)  # posted early in a month, about the month before
+        return f"{village}{month.year}年{month.month}月{label}"
+    if kind == "consultation":
+        return f"关于{_CONSULTATION_TOPICS[int(rng.integers(len(_CONSULTATION_TOPICS)))].format(g=group)}的协商"
+    if kind == "decision":
+        return f"{village}{_DECISION_TOPICS[int(rng.integers(len(_DECISION_TOPICS)))]}民主决策"
+    return f"{village}{at.year - 1}年度村（社区）干部述职民主评议"
+
+
+def _cell(value):
+    """None for a blank cell; numpy ints as Python ints (written as numbers); everything else as text."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return None
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    return str(value)

@@ -1,1 +1,0 @@
-"""Pure pandas domain logic: no Dagster import anywhere below this package."""

@@ -1,0 +1,1 @@
+"""Township and village names, aliases and codes, and the registry's standard form."""

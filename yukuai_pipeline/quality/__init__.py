@@ -1,0 +1,1 @@
+"""Check outcomes, roster records and rules, header accounting."""

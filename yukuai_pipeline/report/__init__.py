@@ -1,0 +1,1 @@
+"""The officer's workbook and its chart."""

@@ -1,0 +1,1 @@
+"""One module per asset family: read inputs, call the domain, write one partition, return outcomes."""

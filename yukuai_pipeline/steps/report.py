@@ -1,0 +1,54 @@
+"""The report asset's work, without Dagster: the day's tables from the warehouse into the officer's workbook."""
+
+import base64
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from yukuai_pipeline.quality import outcomes as quality
+from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
+from yukuai_pipeline.file_modes import private_dir, private_file
+from yukuai_pipeline.steps.context import StepResult, Steps
+
+CHART_NAME = "进度图_{day}.png"
+
+
+def report_data(steps: Steps, day: dt.date) -> ReportData:
+    read = steps.warehouse.read
+    progress = steps.warehouse.table("township_progress")
+    query = (sa.select(progress.c.snapshot_date, progress.c.completed)
+             .where(progress.c.township == steps.campaign["county_row_label"], progress.c.snapshot_date <= day)
+             .order_by(progress.c.snapshot_date))
+    with steps.warehouse.engine.connect() as conn:
+        history = pd.DataFrame(conn.execute(query).fetchall(), columns=["snapshot_date", "completed"])
+    return ReportData(
+        snapshot_date=day, campaign=steps.campaign,
+        townships=read("township_progress", {"snapshot_date": day}),
+        villages=read("village_progress", {"snapshot_date": day}),
+        roster=read("roster_completeness", {"snapshot_date": day}),
+        roster_summary=read("roster_township_summary", {"snapshot_date": day}),
+        issues=read("data_quality_issues", {"snapshot_date": day}),
+        quotas=read("cadre_quotas", {"snapshot_date": day}),
+        county_history=history,
+        activity=read("platform_activity_rollup", {"snapshot_date": day}),
+    )
+
+
+def excel_report(steps: Steps, day: dt.date, report_dir: Path) -> StepResult:
+    """Writes the workbook and the PNG chart of the day; needs the day's progress tables in the warehouse."""
+    data = report_data(steps, day)
+    if data.townships.empty:
+        raise ValueError(f"{day} 还没有乡镇进度数据：请先物化该日（yukuai materialize --date {day}）")
+    report_dir = private_dir(report_dir)
+    path = private_file(write_workbook(data, report_dir))
+    chart = private_file(progress_chart_png(data, report_dir / CHART_NAME.format(day=day)))
+    image = base64.b64encode(chart.read_bytes()).decode()
+    return StepResult(
+        rows=len(data.townships),
+        checks=[quality.passed("report_written", f"已生成 {path.name}")],
+        metadata={"path": str(path.resolve()), "chart_path": str(chart.resolve())},
+        preview=furthest_behind(data, 10),
+        markdown={"进度图 / chart": f"![进度图](data:image/png;base64,{image})"},
+    )
