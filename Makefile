@@ -13,26 +13,33 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ## 建 .venv 并按 constraints.txt 安装（其他目标会先做这一步）/ create .venv and install the pinned set
 
-demo: install
+demo: install ## 生成演示数据、物化每个落地日期，打印全县合计行和报表位置 / demo data, every landed day materialized
 	$(BIN)/yukuai demo-data
 	$(BIN)/yukuai materialize --landed
 	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（每天一个 Excel 文件 / one workbook per day）"
 	@echo "查看界面 / UI: make ui → http://127.0.0.1:3000"
 
-test: install
+test: install ## 运行全部测试（pytest，全套约 20 分钟）/ run the whole test suite
 	$(BIN)/python -m pytest
 
 # `yukuai instance` creates DAGSTER_HOME and its dagster.yaml (no telemetry, no first-visit community pop-up).
-ui: install
+ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000（YUKUAI_UI_PORT 改端口）/ start the Dagster UI
 	@$(BIN)/yukuai instance >/dev/null
 	@echo "Dagster UI: http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}  (DAGSTER_HOME=$(DAGSTER_HOME))"
 	umask 027 && $(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
 
 # The README's two pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).
-screenshots: install
+screenshots: install ## 用浏览器测试重拍 docs/ 里 README 的两张图（需 chromium）/ retake the README's pictures
 	YUKUAI_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/test_ui_browser.py
 
-clean:
+clean: ## 删除数据库、报表和 Dagster 实例（不删落地文件）/ remove database, reports, instance; not the landing files
 	rm -rf data/warehouse.db data/dagster_home data/reports
+
+.PHONY: help
+# `make help`: every target with its `## ` line (Chinese / English).
+help: ## 列出所有目标及其说明 / list every target with one line
+	@echo "用法 / usage: make <目标 / target>"
+	@grep -E '^[a-z][a-z_-]*:.*## ' $(firstword $(MAKEFILE_LIST)) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "命令行 / command line: .venv/bin/yukuai -h（见 README.md）"
