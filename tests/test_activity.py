@@ -117,7 +117,7 @@ def test_demo_file_layout(demo_path):
 def test_golden_county_totals_match_the_notice(demo_villages, demo_registry):
     assert NOTICE_TOTALS == NOTICE
     assert len(demo_villages) == len(demo_registry) * len(activity.KINDS)
-    county = activity.rollup(demo_villages).set_index(["township", "kind"])
+    county = activity.rollup(demo_villages, "合计").set_index(["township", "kind"])
     for kind, total in NOTICE.items():
         assert county.loc[("合计", kind), "count_total"] == total, kind
     assert demo_villages.groupby("kind")["count_total"].sum().to_dict() == NOTICE
@@ -279,7 +279,7 @@ def test_places_outside_the_registry_are_kept():
 def test_rollup_townships_and_county():
     frame = events(("甲镇", "一村", "request", "2023-02-10 10:00"), ("甲镇", "二村", "request", "2022-12-01 10:00"),
                    ("乙乡", "三社区", "notice", "2023-02-01 10:00"))
-    rolled = activity.rollup(activity.village_activity(frame, REGISTRY, D))
+    rolled = activity.rollup(activity.village_activity(frame, REGISTRY, D), "合计")
     assert list(rolled.columns) == ["township", "kind", "villages", "villages_used_30d", "count_total", "count_30d"]
     assert rolled["township"].unique().tolist() == ["甲镇", "乙乡", "合计"]
     assert len(rolled) == 3 * 6

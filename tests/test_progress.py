@@ -2,12 +2,14 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+
+from yukuai_pipeline.campaign import Pace
 import pytest
 
 from yukuai_pipeline.metrics.progress import add_pace
 from yukuai_pipeline.metrics.targets import cadre_quotas
 
-PACE = {"window_days": 7, "on_track_ratio": 1.0, "behind_ratio": 0.5}
+PACE = Pace(window_days=7, on_track_ratio=1.0, behind_ratio=0.5)
 DEADLINE = dt.date(2023, 10, 31)
 
 

@@ -206,7 +206,7 @@ def _print_county_row(day: dt.date) -> None:
 
     settings = Settings.from_env()
     progress = Warehouse(settings.database_url).read("township_progress", {"snapshot_date": day})
-    label = config.campaign()["county_row_label"]
+    label = config.campaign().county_row_label
     county = progress[progress["township"] == label]
     if county.empty:
         return
@@ -215,11 +215,11 @@ def _print_county_row(day: dt.date) -> None:
 
 def cmd_report(args) -> int:
     from yukuai_pipeline.steps.report import excel_report
-    from yukuai_pipeline.steps.context import Steps
+    from yukuai_pipeline.steps.context import StepContext
     from yukuai_pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
-    steps = Steps(Warehouse(settings.database_url), settings.landing_dir)
+    steps = StepContext(Warehouse(settings.database_url), settings.landing_dir)
     try:
         result = excel_report(steps, args.date, settings.report_dir)
     except ValueError as err:

@@ -3,9 +3,13 @@
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import yaml
+
+if TYPE_CHECKING:
+    from yukuai_pipeline.campaign import Campaign
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _CHECKOUT_DIR = _PACKAGE_DIR.parent
@@ -30,13 +34,16 @@ def schemas_dir() -> Path:
     return _data_dir("schemas")
 
 
-def campaign() -> dict:
+def campaign() -> "Campaign":
+    """The campaign of the assets folder in use, parsed once (campaign.py)."""
     return _campaign(assets_dir())
 
 
 @lru_cache(maxsize=4)
-def _campaign(folder: Path) -> dict:
-    return read_yaml(folder / "campaign.yaml")
+def _campaign(folder: Path) -> "Campaign":
+    from yukuai_pipeline.campaign import parse
+
+    return parse(read_yaml(folder / "campaign.yaml"), folder)
 
 
 def read_yaml(path: Path):

@@ -236,6 +236,37 @@ class Warehouse:
             # plain tuples: pandas reads SQLAlchemy Row objects one by one, some 20 times slower
             return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
+    def _filtered(self, table: sa.Table, query, column: str, before, on_or_before, where: dict | None):
+        for name, value in (where or {}).items():
+            query = query.where(table.c[name] == value)
+        if before is not None:
+            query = query.where(table.c[column] < before)
+        if on_or_before is not None:
+            query = query.where(table.c[column] <= on_or_before)
+        return query
+
+    def newest_date(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
+                    column: str = "snapshot_date"):
+        """The newest value of a date column (optionally before / on or before a date, among rows matching where)."""
+        table = self.table(name)
+        query = self._filtered(table, sa.select(sa.func.max(table.c[column])), column, before, on_or_before, where)
+        return self.scalar(query)
+
+    def oldest_date(self, name: str, *, before=None, where: dict | None = None, column: str = "snapshot_date"):
+        table = self.table(name)
+        return self.scalar(self._filtered(table, sa.select(sa.func.min(table.c[column])), column, before, None, where))
+
+    def read_dates(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
+                   columns: list[str] | None = None, column: str = "snapshot_date") -> pd.DataFrame:
+        """Rows of a table up to a date (its `column`), ordered by that date: a history, or the snapshots so far."""
+        self.ensure_tables()
+        table = self.table(name)
+        chosen = [table.c[c] for c in columns] if columns else [table]
+        query = self._filtered(table, sa.select(*chosen), column, before, on_or_before, where).order_by(table.c[column])
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+
     def scalar(self, query) -> object:
         self.ensure_tables()
         with self.engine.connect() as conn:

@@ -3,10 +3,15 @@
 from dataclasses import dataclass
 import datetime as dt
 
+from yukuai_pipeline import settings
 from yukuai_pipeline.intake.privacy import scrub_text
 
 SHOWN_NAMES = 5
-APP = "酉阳·渝快社区数据管道"
+
+
+def _app() -> str:
+    """The sender's name in every alert title: the campaign's county (campaign.yaml), then the product."""
+    return f"{settings.campaign().county.short_name}·渝快社区数据管道"
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,14 @@ def check_failed(asset: str, check: str, partition: dt.date | None, severity: st
     if villages:
         lines.append(f"**村（社区）**：{shorten(villages, village_count)}")
     lines.append(f"[在界面中查看]({_link(base_url, asset)})")
-    return Alert("failure", f"{asset}/{check}/{partition or '-'}", severity, f"{APP}：{check} 未通过{when}",
+    return Alert("failure", f"{asset}/{check}/{partition or '-'}", severity, f"{_app()}：{check} 未通过{when}",
                  scrub_text(description)[:200], scrub_text("\n\n".join(lines)), check, asset, partition)
 
 
 def check_recovered(asset: str, check: str, partition: dt.date | None, base_url: str) -> Alert:
     when = f"（{partition}）" if partition else ""
     text = f"### ✅ 已恢复{when}\n\n**检查**：{check}（{asset}）已通过。\n\n[在界面中查看]({_link(base_url, asset)})"
-    return Alert("recovery", f"{asset}/{check}/{partition or '-'}", "WARN", f"{APP}：{check} 已恢复{when}",
+    return Alert("recovery", f"{asset}/{check}/{partition or '-'}", "WARN", f"{_app()}：{check} 已恢复{when}",
                  f"{check} 已恢复", text, check, asset, partition)
 
 
@@ -64,7 +69,7 @@ def run_failed(run_id: str, job: str, partition: str | None, steps: list[str], m
     text = (f"### ❌ 运行失败：{job}{f'（{partition}）' if partition else ''}\n\n**运行**：{run_id[:8]}\n\n"
             f"**步骤**：{'、'.join(steps) or '—'}\n\n**原因**：\n{detail}\n\n[查看运行]({base_url.rstrip('/')}/runs/{run_id})")
     summary = messages[0][:200] if messages else "运行失败"
-    return Alert("run_failure", f"run/{run_id}", "ERROR", f"{APP}：运行失败 {job} {partition or ''}".strip(),
+    return Alert("run_failure", f"run/{run_id}", "ERROR", f"{_app()}：运行失败 {job} {partition or ''}".strip(),
                  scrub_text(summary), scrub_text(text), run_id=run_id,
                  partition_date=dt.date.fromisoformat(partition) if partition else None)
 
@@ -72,5 +77,5 @@ def run_failed(run_id: str, job: str, partition: str | None, steps: list[str], m
 def export_missing(day: dt.date, deadline: str, landing_dir: str) -> Alert:
     text = (f"### ⏰ 今日注册数据未上传（{day}）\n\n截至北京时间 {deadline}，落地目录中还没有 {day} 的注册用户导出。"
             f"\n\n请从平台导出后放入：`{landing_dir}`")
-    return Alert("freshness", f"freshness/{day}", "WARN", f"{APP}：今日注册数据未上传（{day}）",
+    return Alert("freshness", f"freshness/{day}", "WARN", f"{_app()}：今日注册数据未上传（{day}）",
                  f"{day} 的注册数据截至 {deadline} 未上传", text, partition_date=day)

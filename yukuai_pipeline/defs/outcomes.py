@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from yukuai_pipeline.contracts import load_contract
+from yukuai_pipeline.quality.checks import ERROR, Checks
 from yukuai_pipeline.quality.outcomes import CheckOutcome
 from yukuai_pipeline.report.workbook import TOWNSHIP_COLUMNS
 from yukuai_pipeline.steps.context import StepResult
@@ -58,8 +59,7 @@ def quality_table_link(day: str | None) -> dict:
             "查询被隔离的行 / SQL": f"SELECT * FROM {QUALITY_TABLE}{where}"}  # shown as text, never executed
 
 
-def materialize_result(result: StepResult, checks: list[tuple[str, bool, str]],
-                       day: str | None = None) -> dg.MaterializeResult:
+def materialize_result(result: StepResult, checks: Checks, day: str | None = None) -> dg.MaterializeResult:
     metadata = {"dagster/row_count": result.rows}
     for key, value in result.metadata.items():
         if _plain(value) is None:
@@ -74,18 +74,17 @@ def materialize_result(result: StepResult, checks: list[tuple[str, bool, str]],
     return dg.MaterializeResult(metadata=metadata, check_results=check_results(result.checks, checks))
 
 
-def check_results(outcomes: list[CheckOutcome], declared: list[tuple[str, bool, str]]) -> list[dg.AssetCheckResult]:
-    """One result per declared check. A check the step did not evaluate (its input file was refused, or it does
-    not apply today) is reported as passed with evaluated=False, so the refusal itself is the one red mark."""
-    by_name = {o.name: o for o in outcomes}
+def check_results(outcomes: list[CheckOutcome], declared: Checks) -> list[dg.AssetCheckResult]:
+    """One result per declared check (quality/checks.py). A check the step did not evaluate today (its input file was
+    refused, or it does not apply) is reported as passed with evaluated=False and the step's reason, so the refusal
+    itself is the one red mark."""
     results = []
-    for name, _blocking, _description in declared:
-        outcome = by_name.get(name)
-        if outcome is None:
-            results.append(dg.AssetCheckResult(check_name=name, passed=True, description="本次未检查（不适用或输入文件无法使用）",
-                                               metadata={"evaluated": False}))
+    for check, outcome in declared.resolve(outcomes):
+        if not outcome.evaluated:
+            results.append(dg.AssetCheckResult(check_name=check.name, passed=True, description=outcome.summary,
+                                               metadata={"evaluated": False, "未检查的原因 / why not": outcome.summary}))
             continue
-        severity = dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN
+        severity = dg.AssetCheckSeverity.ERROR if outcome.severity == ERROR else dg.AssetCheckSeverity.WARN
         # The UI marks a failed WARN check with an amber icon only; the word tells the officer it did not block.
         metadata = {"evaluated": True, "严重程度 / severity": outcome.severity, "摘要 / summary": outcome.summary}
         if outcome.townships:
@@ -98,20 +97,14 @@ def check_results(outcomes: list[CheckOutcome], declared: list[tuple[str, bool, 
         table = _markdown(outcome.table)
         if table is not None:
             metadata["明细 / details"] = table
-        results.append(dg.AssetCheckResult(check_name=name, passed=outcome.passed, severity=severity,
+        results.append(dg.AssetCheckResult(check_name=check.name, passed=outcome.passed, severity=severity,
                                            description=outcome.summary[:1000], metadata=metadata))
     return results
 
 
-def bilingual(description: str) -> str:
-    """"中文句子。English sentence." -> the Chinese sentence as the first line (what the UI lists), English below."""
-    chinese, _, english = description.partition("。")
-    return f"{chinese}。\n\n{english.strip()}" if english.strip() else description
-
-
-def check_specs(asset_key: str, declared: list[tuple[str, bool, str]]) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(name, asset=asset_key, blocking=blocking, description=bilingual(description))
-            for name, blocking, description in declared]
+def check_specs(declared: Checks) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(c.name, asset=declared.asset, blocking=c.blocking, description=c.description)
+            for c in declared]
 
 
 def root_cause(error) -> str:

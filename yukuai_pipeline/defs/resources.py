@@ -4,7 +4,7 @@ from pathlib import Path
 import dagster as dg
 
 from yukuai_pipeline.settings import Settings
-from yukuai_pipeline.steps.context import Steps
+from yukuai_pipeline.steps.context import StepContext
 from yukuai_pipeline.warehouse import Warehouse
 
 _WAREHOUSES: dict[str, Warehouse] = {}
@@ -28,8 +28,8 @@ class YukuaiResource(dg.ConfigurableResource):
             _WAREHOUSES[self.database_url] = Warehouse(self.database_url)
         return _WAREHOUSES[self.database_url]
 
-    def steps(self) -> Steps:
-        return Steps(self.warehouse(), Path(self.landing_dir))
+    def context(self) -> StepContext:
+        return StepContext(self.warehouse(), Path(self.landing_dir))
 
     @property
     def sql_kind(self) -> str:

@@ -107,12 +107,12 @@ def demo_township_villages(seed: int = DEFAULT_SEED) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------------------
 
 def _baseline_date() -> date:
-    value = settings.campaign()["baseline_date"]
+    value = settings.campaign().baseline_date
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _attachment() -> pd.DataFrame:
-    return pd.read_csv(settings.assets_dir() / settings.campaign()["target_table"], encoding="utf-8")
+    return pd.read_csv(settings.assets_dir() / settings.campaign().target_table, encoding="utf-8")
 
 
 def _old_township_names() -> dict[str, str]:
@@ -126,7 +126,7 @@ def _old_township_names() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------------------
 
 def _build_registry(rng: np.random.Generator, attachment: pd.DataFrame) -> pd.DataFrame:
-    county_code = str(settings.campaign()["county"]["code"])
+    county_code = settings.campaign().county.code
     townships = attachment["township"].tolist()
     counts = _village_counts(rng, attachment["resident_population"].to_numpy())
     stems = iter(_village_stems(rng, int(counts.sum()), townships))

@@ -20,7 +20,6 @@ KIND_LABELS = {
     "review": "民主评议",
 }
 STATUS_LABELS = {"done": "已办结", "in_progress": "办理中", "pending": "未处理"}
-COUNTY = "合计"
 WINDOW_DAYS = 30
 UNMATCHED = "未匹配"  # registrations.Labels().unmatched: places match_places could not resolve
 
@@ -102,8 +101,9 @@ def village_activity(events: pd.DataFrame, registry: pd.DataFrame, snapshot_date
     return out[ACTIVITY_COLUMNS]
 
 
-def rollup(village_rows: pd.DataFrame) -> pd.DataFrame:
-    """Township × kind totals (first-seen township order, KINDS order), then the county (township 合计) per kind.
+def rollup(village_rows: pd.DataFrame, county_label: str) -> pd.DataFrame:
+    """Township × kind totals (first-seen township order, KINDS order), then the county (township = county_label,
+    the campaign's 合计) per kind.
 
     villages: rows of that township and kind; villages_used_30d: of them, those with count_30d > 0.
     """
@@ -111,10 +111,10 @@ def rollup(village_rows: pd.DataFrame) -> pd.DataFrame:
     measures = ["villages", "villages_used_30d", "count_total", "count_30d"]
     townships = pd.Series(pd.unique(rows["township"]))
     by_town = rows.groupby(["township", "kind"], sort=False)[measures].sum().reset_index()
-    county = rows.groupby("kind", sort=False)[measures].sum().reset_index().assign(township=COUNTY)
+    county = rows.groupby("kind", sort=False)[measures].sum().reset_index().assign(township=county_label)
     grid = townships.to_frame("township").merge(pd.DataFrame({"kind": list(KINDS)}), how="cross")
     by_town = grid.merge(by_town, on=["township", "kind"], how="left")
-    county = pd.DataFrame({"township": COUNTY, "kind": list(KINDS)}).merge(county, on=["township", "kind"], how="left")
+    county = pd.DataFrame({"township": county_label, "kind": list(KINDS)}).merge(county, on=["township", "kind"], how="left")
     out = pd.concat([by_town, county], ignore_index=True)
     out[measures] = out[measures].fillna(0).astype("int64")
     return out[ROLLUP_COLUMNS]

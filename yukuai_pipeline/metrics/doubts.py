@@ -37,6 +37,19 @@ def doubts(issues: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(concerned["message"].astype(str)))
 
 
+def assemble(found: pd.DataFrame, county_completed: int, previous_completed: int | None, max_fall_ratio: float,
+             county_label: str) -> tuple[list[dict], list[str]]:
+    """(the issue rows the progress step adds, every reason the day's figures are doubtful) from the registration
+    issues of the day (and of the day whose data are shown) and the county's count against the day before."""
+    own = []
+    fall = falling_sharply(county_completed, previous_completed, max_fall_ratio)
+    if fall:
+        own.append({"check": "sharp_fall", "severity": "WARN", "message": fall, "township": county_label,
+                    "quarantined": False})
+    reasons = doubts(pd.concat([found, pd.DataFrame(own, columns=["check", "message"])], ignore_index=True))
+    return own + reason_rows(reasons, county_label), reasons
+
+
 def reason_rows(reasons: list[str], county_label: str) -> list[dict]:
     """The day's reasons as data_quality_issues rows, numbered in order (row_number) for whoever reads them back."""
     return [{"check": FIGURES_DOUBTFUL, "severity": "WARN", "message": reason, "township": county_label,

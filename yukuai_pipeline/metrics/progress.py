@@ -5,6 +5,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from yukuai_pipeline.campaign import Campaign, Pace
+
 MEASURES = ["completed", "pending", "rejected"]
 
 
@@ -79,7 +81,7 @@ def _finish(frame: pd.DataFrame, snapshot_date: dt.date, data_date: dt.date | No
 
 
 def add_pace(frame: pd.DataFrame, keys: list[str], base: pd.DataFrame | None, base_days: int | None,
-             snapshot_date: dt.date, deadline: dt.date, pace: dict) -> pd.DataFrame:
+             snapshot_date: dt.date, deadline: dt.date, pace: Pace) -> pd.DataFrame:
     """new_7d_avg, required_daily, projected_date and status (SPEC §5, issue: pace to the deadline).
 
     The pace is the growth of `completed` since an earlier snapshot (`base`, about window_days back) per day, so it
@@ -105,7 +107,7 @@ def add_pace(frame: pd.DataFrame, keys: list[str], base: pd.DataFrame | None, ba
     return out
 
 
-def _status(gap, speed, required, days_left: int, pace: dict) -> str | None:
+def _status(gap, speed, required, days_left: int, pace: Pace) -> str | None:
     if pd.isna(gap):
         return None
     if gap == 0:
@@ -114,9 +116,24 @@ def _status(gap, speed, required, days_left: int, pace: dict) -> str | None:
         return "严重滞后"
     if pd.isna(speed) or pd.isna(required):
         return None
-    if speed >= pace["on_track_ratio"] * required:
+    if speed >= pace.on_track_ratio * required:
         return "按期"
-    return "滞后" if speed >= pace["behind_ratio"] * required else "严重滞后"
+    return "滞后" if speed >= pace.behind_ratio * required else "严重滞后"
+
+
+def township_table(counts: pd.DataFrame, targets: pd.DataFrame, base: pd.DataFrame | None, base_days: int | None,
+                   snapshot_date: dt.date, data_date: dt.date | None, campaign: Campaign) -> pd.DataFrame:
+    """The township rows of the day with the county row and their pace; 未匹配 has no target, so no pace or status."""
+    frame = township_progress(counts, targets, snapshot_date, data_date, campaign.county_row_label,
+                              campaign.unmatched_label)
+    if base is not None:
+        base = base.groupby("township", as_index=False)["completed"].sum()
+        base.loc[len(base)] = [campaign.county_row_label, base["completed"].sum()]
+    frame = add_pace(frame, ["township"], base, base_days, snapshot_date, campaign.deadline, campaign.pace)
+    unmatched = frame["township"] == campaign.unmatched_label
+    frame.loc[unmatched, ["new_7d_avg", "required_daily"]] = float("nan")
+    frame.loc[unmatched, ["projected_date", "status"]] = None
+    return frame
 
 
 def county_summary(row) -> str:

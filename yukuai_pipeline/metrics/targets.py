@@ -5,6 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from yukuai_pipeline.campaign import Campaign
+
 
 def rule_target(population: int, multiplier: int = 2, population_factor: str = "0.06") -> int:
     """2 × round_half_up(population × 0.06): 1,200 per 10,000 with the notice's own rounding (Decimal, no float)."""
@@ -44,17 +46,17 @@ def allocate_largest_remainder(total: int, weights) -> np.ndarray:
     return parts
 
 
-def township_targets(attachment: pd.DataFrame, campaign: dict) -> pd.DataFrame:
+def township_targets(attachment: pd.DataFrame, campaign: Campaign) -> pd.DataFrame:
     """The official target table with the rule's own target beside it."""
-    rule = campaign["target_rule"]
-    out = attachment.rename(columns={"completed_20230217": "baseline_completed"}).copy()
-    out["rule_target"] = [
-        rule_target(p, rule["multiplier"], str(rule["population_factor"])) for p in out["resident_population"]
-    ]
+    rule = campaign.target_rule
+    out = attachment.rename(columns=campaign.baseline_columns).copy()
+    if "baseline_completed" not in out.columns:
+        out["baseline_completed"] = None
+    out["rule_target"] = [rule_target(p, rule.multiplier, str(rule.population_factor)) for p in out["resident_population"]]
     out["township_type"] = out["township"].map(_township_type)
-    out["campaign_id"] = campaign["campaign_id"]
-    out["target_source"] = campaign["target_source"]
-    out["rate_per_10k"] = campaign["rate_per_10k"]
+    out["campaign_id"] = campaign.campaign_id
+    out["target_source"] = campaign.target_source
+    out["rate_per_10k"] = campaign.rate_per_10k
     columns = ["campaign_id", "seq", "township", "township_type", "resident_population", "target", "rule_target",
                "baseline_completed", "rate_per_10k", "target_source"]
     return out[columns].reset_index(drop=True)

@@ -17,6 +17,7 @@ class CheckOutcome:
     villages: list[str] = field(default_factory=list)
     numbers: dict = field(default_factory=dict)
     table: pd.DataFrame | None = None  # a small markdown preview of what is concerned
+    evaluated: bool = True  # False: not evaluated today, `summary` says why
 
     def named(self, items: list[str]) -> str:
         shown = items[:MAX_NAMED]
@@ -24,9 +25,11 @@ class CheckOutcome:
         return "、".join(shown) + more
 
 
-def passed(name: str, summary: str, severity: str = "WARN", **numbers) -> CheckOutcome:
-    return CheckOutcome(name, True, severity, summary, numbers=numbers)
+def passed(name: str, summary: str, **numbers) -> CheckOutcome:
+    """A verdict made by domain code that serves several assets (header_report); the asset's declaration
+    (quality/checks.py) sets its severity."""
+    return CheckOutcome(name, True, "WARN", summary, numbers=numbers)
 
 
-def failed(name: str, summary: str, severity: str = "WARN", **kwargs) -> CheckOutcome:
-    return CheckOutcome(name, False, severity, summary, **kwargs)
+def failed(name: str, summary: str, **kwargs) -> CheckOutcome:
+    return CheckOutcome(name, False, "WARN", summary, **kwargs)

@@ -38,7 +38,7 @@ def official_townships(townships: pd.DataFrame) -> pd.DataFrame:
 
 
 def county_row(data) -> pd.Series | None:
-    rows = data.townships[data.townships["township"] == data.campaign["county_row_label"]]
+    rows = data.townships[data.townships["township"] == data.campaign.county_row_label]
     return rows.iloc[0] if len(rows) else None
 
 
@@ -67,7 +67,7 @@ def progress_series(data) -> pd.DataFrame:
     """date, completed, target_path: the county's cumulative completed next to the straight line from the
     baseline (completed on baseline_date, or the earliest snapshot when that day is missing) to the target on the
     deadline. The baseline and deadline rows are included so the whole path shows."""
-    baseline_date, deadline = data.campaign["baseline_date"], data.campaign["deadline"]
+    baseline_date, deadline = data.campaign.baseline_date, data.campaign.deadline
     history = _history(data)
     start = float(history.get(baseline_date, history.iloc[0] if len(history) else 0.0))
     target = _county_target(data)

@@ -4,11 +4,9 @@ and charts. Every string that came from input data is written through put_text, 
 """
 
 import datetime as dt
-import io
 import os
 import tempfile
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,17 +14,19 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.writer.excel import ExcelWriter
 
+from yukuai_pipeline import settings
+from yukuai_pipeline.campaign import Campaign, Pace
 from yukuai_pipeline.report import charts as report_charts
 from yukuai_pipeline.metrics.doubts import reasons_of_day
 from yukuai_pipeline.report.charts import official_townships, progress_chart_png  # noqa: F401 (API)
+from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes
 
 
 @dataclass
 class ReportData:
     snapshot_date: dt.date
-    campaign: dict
+    campaign: Campaign
     townships: pd.DataFrame
     villages: pd.DataFrame
     roster: pd.DataFrame
@@ -78,8 +78,10 @@ MAX_WIDTH = 40  # characters; CJK count double
 UNMATCHED_REMARK = "无法匹配乡镇的用户"
 
 
-def report_file_name(snapshot_date) -> str:
-    return f"酉阳县渝快社区注册进度报表_{pd.Timestamp(snapshot_date).date().isoformat()}.xlsx"
+def report_file_name(snapshot_date, campaign: Campaign | None = None) -> str:
+    """<county>渝快社区注册进度报表_YYYY-MM-DD.xlsx (the campaign in use when none is given)."""
+    stem = (campaign or settings.campaign()).report_name
+    return f"{stem}_{pd.Timestamp(snapshot_date).date().isoformat()}.xlsx"
 
 
 def write_workbook(data: ReportData, directory: Path) -> Path:
@@ -88,8 +90,8 @@ def write_workbook(data: ReportData, directory: Path) -> Path:
     The file is private to its owner (mkstemp); the caller widens it to the configured mode."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / report_file_name(data.snapshot_date)
-    payload = _workbook_bytes(build_workbook(data), data.snapshot_date)
+    path = directory / report_file_name(data.snapshot_date, data.campaign)
+    payload = stable_workbook_bytes(build_workbook(data), data.snapshot_date)  # same data, same bytes
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".xlsx.tmp")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -194,7 +196,7 @@ def put_line(ws, row: int, text: str, width: int, bold: bool = False, size: int 
 
 def _title(data: ReportData) -> str:
     """The campaign title with the notice's typographic quotes (campaign.yaml writes ASCII ones)."""
-    first, *rest = str(data.campaign.get("title", "")).split('"')
+    first, *rest = data.campaign.title.split('"')
     return first + "".join(("“" if i % 2 == 0 else "”") + part for i, part in enumerate(rest))
 
 
@@ -209,7 +211,7 @@ def _sorted_by_township(frame: pd.DataFrame, data: ReportData, then: list[str]) 
 def _attachment_rows(data: ReportData) -> tuple[pd.DataFrame, int]:
     """The townships in attachment order, then 未匹配 (if any), then the county row labelled like the notice;
     also how many attachment townships there are."""
-    county_label, unmatched = data.campaign["county_row_label"], data.campaign["unmatched_label"]
+    county_label, unmatched = data.campaign.county_row_label, data.campaign.unmatched_label
     frame = data.townships
     official = official_townships(frame)
     others = frame[frame["seq"].isna() & (frame["township"] != county_label)]
@@ -229,7 +231,7 @@ def _township_sheet(ws, data: ReportData) -> tuple[int, int]:
     columns = TOWNSHIP_COLUMNS
     if data.activity is not None and not data.activity.empty:  # the notice's other indicators beside progress
         totals = data.activity.pivot_table(index="township", columns="kind", values="count_total", aggfunc="sum")
-        county = data.campaign["county_row_label"]
+        county = data.campaign.county_row_label
         key = rows["township"].where(rows["seq"] != county, county)  # the county row carries 合计 in 序号
         rows = rows.join(totals.add_prefix("activity_"), on=key)
         columns = columns + [(label, f"activity_{kind}", INT) for label, kind in ACTIVITY_KINDS]
@@ -239,7 +241,7 @@ def _township_sheet(ws, data: ReportData) -> tuple[int, int]:
     last = write_table(ws, 3, columns, rows)
     for row in range(4, last + 1):
         ws.cell(row, 1).alignment = Alignment(horizontal="center")
-    put_line(ws, last + 2, _legend(data.campaign["pace"]), width)
+    put_line(ws, last + 2, _legend(data.campaign.pace), width)
     _doubt_note(ws, last + 3, data, width)
     _print_ready(ws, data, header_row=3, freeze="C4", title_rows="1:3")
     return 4, 3 + official
@@ -267,8 +269,8 @@ def _as_of(data: ReportData) -> str:
     return line
 
 
-def _legend(pace: dict) -> str:
-    on, behind, days = f"{pace['on_track_ratio']:g}", f"{pace['behind_ratio']:g}", pace["window_days"]
+def _legend(pace: Pace) -> str:
+    on, behind, days = f"{pace.on_track_ratio:g}", f"{pace.behind_ratio:g}", pace.window_days
     return (f"图例：浅橙色底 = 滞后（近{days}日日均新增 < 所需日均×{on}，且 ≥ 所需日均×{behind}）；"
             f"浅红色底 = 严重滞后（< 所需日均×{behind}，或已过截止日仍未完成）。所需日均 = 尚差任务数 ÷ 距截止日天数；"
             "状态为空：历史数据尚不足以计算速度。")
@@ -329,7 +331,7 @@ def _activity_sheet(ws, data: ReportData) -> None:
                                      aggfunc="sum", fill_value=0)
     wide.columns = [f"{measure}_{kind}" for measure, kind in wide.columns]
     wide = wide.reset_index()
-    county = data.campaign["county_row_label"]
+    county = data.campaign.county_row_label
     body = _sorted_by_township(wide[wide["township"] != county], data, [])
     rows = pd.concat([body, wide[wide["township"] == county]], ignore_index=True)
     columns = [("乡镇（街道）", "township", TEXT)]
@@ -395,18 +397,3 @@ def _display_width(cell) -> int:
     if isinstance(cell.value, float):
         return len(f"{cell.value:,.2f}")
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(cell.value))
-
-
-def _workbook_bytes(wb: Workbook, snapshot_date: dt.date) -> bytes:
-    """The .xlsx bytes with fixed zip timestamps. openpyxl's save_workbook stamps 'modified' with the clock and the
-    zip entries carry the time of writing; ExcelWriter plus a re-zip makes equal input give an equal file."""
-    buffer = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
-    stamp = (max(snapshot_date.year, 1980), snapshot_date.month, snapshot_date.day, 0, 0, 0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(buffer) as saved, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in saved.namelist():
-            entry = zipfile.ZipInfo(name, date_time=stamp)
-            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
-            archive.writestr(entry, saved.read(name))
-    return out.getvalue()

@@ -13,7 +13,6 @@ from collections import OrderedDict
 from dataclasses import replace
 
 import pandas as pd
-import sqlalchemy as sa
 
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.column_mapping import FIELD, HeaderCell
@@ -24,7 +23,7 @@ from yukuai_pipeline.intake.files import ISSUE_COLUMNS, FileIdentity, LoadedFile
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.quality.roster import sanitise
 from yukuai_pipeline.quality.roster_rules import load_rules
-from yukuai_pipeline.steps.context import Steps, load_file
+from yukuai_pipeline.steps.context import StepContext, load_file
 from yukuai_pipeline.warehouse import Replacement
 
 CONTENT = {"community_registry": "registry_input", "roster": "roster_input", "platform_activity": "activity_input"}
@@ -40,13 +39,13 @@ class Refused(Exception):
         self.identity, self.error = identity, error
 
 
-def in_force(steps: Steps, kind: str, day: dt.date) -> tuple[LoadedFile | None, bool]:
+def in_force(ctx: StepContext, kind: str, day: dt.date) -> tuple[LoadedFile | None, bool]:
     """(the newest snapshot of the kind dated on or before the day, landed or stored — None when there is none;
     whether it was taken in just now). A landed file not stored yet is read now (Refused when it cannot be used)
     and stored."""
-    landed = [f for f in steps.scan(lambda d: d <= day) if f.kind == kind and f.snapshot_date
+    landed = [f for f in ctx.scan(lambda d: d <= day) if f.kind == kind and f.snapshot_date
               and f.snapshot_date <= day and not f.waiting]
-    stored = _stored(steps, kind, day)
+    stored = _stored(ctx, kind, day)
     candidates = {f.sha256: f for f in landed}
     candidates.update(stored)  # a stored snapshot keeps the identity it was taken in with
     chosen = landing.newest_on_or_before(list(candidates.values()), kind, day)
@@ -55,27 +54,24 @@ def in_force(steps: Steps, kind: str, day: dt.date) -> tuple[LoadedFile | None, 
     fresh = chosen.sha256 not in stored
     if fresh:
         try:
-            _store(steps, kind, load_file(chosen))
+            _store(ctx, kind, load_file(chosen))
         except InputFileError as err:
             raise Refused(chosen, err) from err
-    return _rebuilt(steps, kind, chosen.sha256), fresh
+    return _rebuilt(ctx, kind, chosen.sha256), fresh
 
 
-def _stored(steps: Steps, kind: str, day: dt.date) -> dict[str, FileIdentity]:
-    index = steps.warehouse.table("input_snapshots")
-    query = sa.select(index).where(index.c.kind == kind, index.c.snapshot_date <= day)
-    with steps.warehouse.engine.connect() as conn:
-        rows = [r._mapping for r in conn.execute(query)]
-    return {r["sha256"]: _identity(steps, r) for r in rows}
+def _stored(ctx: StepContext, kind: str, day: dt.date) -> dict[str, FileIdentity]:
+    rows = ctx.warehouse.read_dates("input_snapshots", on_or_before=day, where={"kind": kind})
+    return {r["sha256"]: _identity(ctx, r) for r in rows.to_dict("records")}
 
 
-def _identity(steps: Steps, row) -> FileIdentity:
-    return FileIdentity(steps.landing_dir / row["file_name"], row["sha256"], row["kind"], row["snapshot_date"],
+def _identity(ctx: StepContext, row) -> FileIdentity:
+    return FileIdentity(ctx.landing_dir / row["file_name"], row["sha256"], row["kind"], row["snapshot_date"],
                         sheet=row["sheet"], name_date=row["name_date"], title=TitleDate.parse(row["title_line"]),
                         made=row["made_at"])
 
 
-def _store(steps: Steps, kind: str, loaded: LoadedFile) -> None:
+def _store(ctx: StepContext, kind: str, loaded: LoadedFile) -> None:
     """The file's snapshot in one transaction: its index row, its accepted rows, its row issues, its header cells."""
     identity, sha = loaded.identity, loaded.identity.sha256
     accepted = loaded.accepted
@@ -91,7 +87,7 @@ def _store(steps: Steps, kind: str, loaded: LoadedFile) -> None:
              "rows": loaded.rows, "accepted": len(loaded.accepted), "quarantined": loaded.quarantined,
              "stored_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)}
     columns = pd.DataFrame(file_column_rows(loaded))
-    steps.warehouse.replace([
+    ctx.warehouse.replace([
         Replacement(table, content, {"sha256": sha}),
         Replacement("input_issues", conform_output(issues, load_contract("input_issues")), {"sha256": sha}),
         *([Replacement("file_columns", conform_output(columns, load_contract("file_columns")), upsert=True)]
@@ -101,13 +97,13 @@ def _store(steps: Steps, kind: str, loaded: LoadedFile) -> None:
     ])
 
 
-def _rebuilt(steps: Steps, kind: str, sha: str) -> LoadedFile:
+def _rebuilt(ctx: StepContext, kind: str, sha: str) -> LoadedFile:
     """The stored snapshot as the steps take a file: accepted rows (with _row), issues, header cells."""
-    key = (steps.warehouse.url, sha)
+    key = (ctx.warehouse.url, sha)
     if key in _KEPT:
         _KEPT.move_to_end(key)
         return _KEPT[key]
-    read = steps.warehouse.read
+    read = ctx.warehouse.read
     row = read("input_snapshots", {"sha256": sha}).iloc[0]
     contract = load_contract(kind, "input")
     content = read(CONTENT[kind], {"sha256": sha}, ["row_number"])
@@ -119,7 +115,7 @@ def _rebuilt(steps: Steps, kind: str, sha: str) -> LoadedFile:
     header = HeaderMatch(contract, int(row["header_first_row"]), int(row["header_last_row"]),
                          {c.field: c.position for c in sorted(cells, key=lambda c: -c.position) if c.outcome == FIELD},
                          {}, sorted(cells, key=lambda c: c.position))
-    identity = replace(_identity(steps, row), path=steps.landing_dir / row["file_name"])
+    identity = replace(_identity(ctx, row), path=ctx.landing_dir / row["file_name"])
     loaded = LoadedFile(identity, header, accepted, issues[ISSUE_COLUMNS], rows=int(row["rows"]),
                         quarantined_rows=int(row["quarantined"]))
     _KEPT[key] = loaded

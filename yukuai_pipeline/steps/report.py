@@ -5,26 +5,29 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 
 from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
 from yukuai_pipeline.file_modes import private_dir, private_file
-from yukuai_pipeline.steps.context import StepResult, Steps
+from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
+from yukuai_pipeline.steps.context import StepResult, StepContext
+
+CHECKS = Checks(
+    "excel_report",
+    Check("report_written", WARN, "报表已生成。",
+          "The workbook and chart were written."),
+)
+
 
 CHART_NAME = "进度图_{day}.png"
 
 
-def report_data(steps: Steps, day: dt.date) -> ReportData:
-    read = steps.warehouse.read
-    progress = steps.warehouse.table("township_progress")
-    query = (sa.select(progress.c.snapshot_date, progress.c.completed)
-             .where(progress.c.township == steps.campaign["county_row_label"], progress.c.snapshot_date <= day)
-             .order_by(progress.c.snapshot_date))
-    with steps.warehouse.engine.connect() as conn:
-        history = pd.DataFrame(conn.execute(query).fetchall(), columns=["snapshot_date", "completed"])
+def report_data(ctx: StepContext, day: dt.date) -> ReportData:
+    read = ctx.warehouse.read
+    history = ctx.warehouse.read_dates("township_progress", on_or_before=day, columns=["snapshot_date", "completed"],
+                                       where={"township": ctx.campaign.county_row_label})
     return ReportData(
-        snapshot_date=day, campaign=steps.campaign,
+        snapshot_date=day, campaign=ctx.campaign,
         townships=read("township_progress", {"snapshot_date": day}),
         villages=read("village_progress", {"snapshot_date": day}),
         roster=read("roster_completeness", {"snapshot_date": day}),
@@ -36,9 +39,9 @@ def report_data(steps: Steps, day: dt.date) -> ReportData:
     )
 
 
-def excel_report(steps: Steps, day: dt.date, report_dir: Path) -> StepResult:
+def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult:
     """Writes the workbook and the PNG chart of the day; needs the day's progress tables in the warehouse."""
-    data = report_data(steps, day)
+    data = report_data(ctx, day)
     if data.townships.empty:
         raise ValueError(f"{day} 还没有乡镇进度数据：请先物化该日（yukuai materialize --date {day}）")
     report_dir = private_dir(report_dir)
@@ -47,7 +50,7 @@ def excel_report(steps: Steps, day: dt.date, report_dir: Path) -> StepResult:
     image = base64.b64encode(chart.read_bytes()).decode()
     return StepResult(
         rows=len(data.townships),
-        checks=[quality.passed("report_written", f"已生成 {path.name}")],
+        checks=[CHECKS.passed("report_written", f"已生成 {path.name}")],
         metadata={"path": str(path.resolve()), "chart_path": str(chart.resolve())},
         preview=furthest_behind(data, 10),
         markdown={"进度图 / chart": f"![进度图](data:image/png;base64,{image})"},

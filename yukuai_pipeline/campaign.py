@@ -1,0 +1,96 @@
+"""The campaign, typed: assets/campaign.yaml (or YUKUAI_ASSETS_DIR/campaign.yaml) parsed once into frozen values.
+
+Everything county-specific lives in that file — the county's names and code, the target rule and table, the dates,
+the labels of the county row and of unmatched places, every threshold — so another county or another year is
+another folder of data, not new code.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class County:
+    name: str  # 酉阳土家族苗族自治县
+    short_name: str  # 酉阳县: report file names, alert titles
+    code: str  # statistical code, 500242
+    name_prefixes: tuple[str, ...]  # written before township names in exports; stripped before matching
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """target = multiplier × round_half_up(resident_population × population_factor)."""
+
+    multiplier: int
+    population_factor: Decimal
+
+
+@dataclass(frozen=True)
+class Pace:
+    window_days: int
+    on_track_ratio: float
+    behind_ratio: float
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """When the day's figures are marked doubtful besides half-understood files (metrics/doubts.py)."""
+
+    max_fall_ratio: float
+    zero_new_after_daily_average: float
+
+
+@dataclass(frozen=True)
+class Campaign:
+    campaign_id: str
+    title: str
+    source_document: str
+    county: County
+    rate_per_10k: int
+    target_rule: TargetRule
+    baseline_date: dt.date
+    deadline: dt.date
+    target_table: str  # file name in the campaign folder
+    target_source: str
+    baseline_columns: dict[str, str]  # the target table's own column -> the baseline measure it holds
+    county_row_label: str  # 合计
+    unmatched_label: str  # 未匹配
+    pace: Pace
+    overdue_days: int  # a 居民诉求 still 未处理 after this many days is overdue
+    export_lag_days: int  # 导出时间 may be this many days after the snapshot date
+    doubt: Doubt
+    folder: Path
+
+    @property
+    def report_name(self) -> str:
+        """The stem of the daily workbook's file name."""
+        return f"{self.county.short_name}渝快社区注册进度报表"
+
+
+def parse(doc: dict, folder: Path) -> Campaign:
+    """The campaign.yaml document; a missing key is a KeyError naming it (the file is configuration)."""
+    county = doc["county"]
+    pace = doc["pace"]
+    doubt = doc.get("doubt") or {}
+    return Campaign(
+        campaign_id=doc["campaign_id"], title=doc["title"], source_document=doc["source_document"],
+        county=County(county["name"], county.get("short_name", county["name"]), str(county["code"]),
+                      tuple(county.get("name_prefixes") or ())),
+        rate_per_10k=int(doc["rate_per_10k"]),
+        target_rule=TargetRule(int(doc["target_rule"]["multiplier"]),
+                               Decimal(str(doc["target_rule"]["population_factor"]))),
+        baseline_date=_date(doc["baseline_date"]), deadline=_date(doc["deadline"]), target_table=doc["target_table"],
+        target_source=doc["target_source"], baseline_columns=dict(doc.get("baseline_columns") or {}),
+        county_row_label=doc["county_row_label"], unmatched_label=doc["unmatched_label"],
+        pace=Pace(int(pace["window_days"]), float(pace["on_track_ratio"]), float(pace["behind_ratio"])),
+        overdue_days=int((doc.get("activity") or {}).get("overdue_days", 7)),
+        export_lag_days=int((doc.get("intake") or {}).get("export_lag_days", 1)),
+        doubt=Doubt(float(doubt.get("max_fall_ratio", 0.05)), float(doubt.get("zero_new_after_daily_average", 10))),
+        folder=Path(folder),
+    )
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
