@@ -44,3 +44,15 @@ def test_registration_phone_and_nickname_are_dropped_at_ingest(tmp_path):
     assert {"phone", "name"} <= set(loaded.header.columns)  # found in the header: not reported as unknown
     assert not {"phone", "name"} & set(loaded.accepted.columns)
     assert loaded.accepted["user_id"].tolist() == [r[HEADER.index("用户ID")] for r in ROWS]
+
+
+def test_the_leak_scan_ignores_embedded_images_but_not_a_number_beside_one():
+    import base64
+
+    from leaks import leaks
+
+    blob = base64.b64encode(bytes(range(256)) * 4).decode() + "13812345678" + "QUJD" * 60  # digits by chance
+    assert leaks(blob.replace("13812345678", "")) == [] and leaks("13812345678") == ["13812345678"]
+    assert leaks(f"![进度图](data:image/png;base64,{blob})") == [] and leaks(blob) == []
+    assert leaks(f"![进度图](data:image/png;base64,{blob}) 联系人 13987654321") == ["13987654321"]
+    assert leaks(f"{blob} 500242199001011234") == ["500242199001011234"]
