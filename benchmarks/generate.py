@@ -19,8 +19,9 @@ import pandas as pd
 import yaml
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.demo.data import _write_streamed_xlsx
+from yukuai_pipeline.demo.places import NAME_CHARS
 from yukuai_pipeline.metrics.targets import allocate_largest_remainder, rule_target
+from yukuai_pipeline.report.xlsx_files import write_streamed_xlsx
 
 DAY = date(2023, 6, 30)  # the benchmarked partition
 REGISTRY_DAY = date(2023, 2, 17)
@@ -32,7 +33,6 @@ REGISTRY_COLUMNS = ["序号", "社区编码", "乡镇（街道）", "村（社�
 DISTRICTS = ("万州区 涪陵区 渝中区 大渡口区 江北区 沙坪坝区 九龙坡区 南岸区 北碚区 綦江区 大足区 渝北区 巴南区 黔江区 长寿区 "
              "江津区 合川区 永川区 南川区 璧山区 铜梁区 潼南区 荣昌区 开州区 梁平区 武隆区 城口县 丰都县 垫江县 忠县 云阳县 "
              "奉节县 巫山县 巫溪县 石柱土家族自治县 秀山土家族苗族自治县 酉阳土家族苗族自治县 彭水苗族土家族自治县").split()
-_NAME_CHARS = "青石花桥龙凤竹溪坪坝岩湾田山水木桂柏松梨桃杨柳金银红白黄沙河泉井塘坡岭坳沟堡寨关庙堰马鹿茶林峰槽峡洞坎丰安兴和新阳光明长高"
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙冉田彭向白石罗何胡谢龚崔"
 _GIVEN = "明华军平芳英兰红霞梅丽强伟勇秀玉福贵春秋云燕波涛辉敏静娟琴林海"
 STATUSES = np.array(["已通过", "待审核", "已驳回"])
@@ -82,7 +82,7 @@ def generate(size: str, out: Path | None = None, seed: int = 8) -> Path:
 
 def _stems(rng: np.random.Generator, n: int, length: int) -> list[str]:
     """n distinct stems of `length` characters (never containing 村/社/区/居, so never a suffix)."""
-    chars = np.array(list(_NAME_CHARS))
+    chars = np.array(list(NAME_CHARS))
     seen: dict[str, None] = {}
     while len(seen) < n:
         for row in rng.choice(chars, size=(n, length)):
@@ -177,7 +177,7 @@ def _write_export_csv(path: Path, users: pd.DataFrame) -> None:
 def _write_export_xlsx(path: Path, users: pd.DataFrame) -> None:
     rows = [["渝快社区注册用户明细"], [f"导出时间：{DAY:%Y-%m-%d} 23:59"], EXPORT_COLUMNS,
             *users.to_numpy(dtype=object).tolist(), ["合计", f"共{len(users)}人"], ["制表人：系统导出"]]
-    _write_streamed_xlsx(path, "注册用户明细", rows, merged=["A1:H1"])
+    write_streamed_xlsx(path, "注册用户明细", rows, merged=["A1:H1"])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from yukuai_pipeline.defs.assets import ALL_ASSETS
 from yukuai_pipeline.defs.automation import daily_refresh
 from yukuai_pipeline.defs.resources import YukuaiResource
-from yukuai_pipeline.demo.data import generate_demo_data
+from yukuai_pipeline.demo import generate_demo_data
 from yukuai_pipeline.warehouse import Warehouse
 
 DEMO_DAYS = 8

@@ -1,15 +1,20 @@
 """The demo's landing files, read back with plain pandas / openpyxl / python-calamine (not the project's readers)."""
 
+import ast
 import io
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
+import yukuai_pipeline.demo
 from yukuai_pipeline import settings
-from yukuai_pipeline.demo.data import demo_township_villages, generate_demo_data
+from yukuai_pipeline.demo import demo_township_villages, generate_demo_data
 
 DAYS = 8
 BASELINE = date(2023, 2, 17)
@@ -274,3 +279,64 @@ def test_deliberate_mess(exports, attachment):
         unknown_township = data[~in_township]
         assert (unknown_township["乡镇（街道）"] == "未知乡").all() and len(unknown_township) <= 5
         assert unknown_township["审核状态"].isin(["待审核", "已通过"]).all()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The package: imports at the top only, no cycle, no private name of another module
+# ---------------------------------------------------------------------------------------------------------------
+
+DEMO_DIR = Path(yukuai_pipeline.demo.__file__).parent
+
+
+def demo_imports(path: Path) -> tuple[ast.Module, list[ast.Import | ast.ImportFrom]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return tree, [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def test_demo_modules_import_at_the_top_and_only_public_names():
+    for path in sorted(DEMO_DIR.glob("*.py")):
+        tree, imports = demo_imports(path)
+        assert all(node in tree.body for node in imports), f"{path.name}: an import inside a function or class"
+        modules = {alias.asname or alias.name for node in imports for alias in node.names}
+        for node in imports:
+            if isinstance(node, ast.ImportFrom):
+                assert not any(alias.name.startswith("_") for alias in node.names), f"{path.name}: {ast.unparse(node)}"
+            if isinstance(node, ast.ImportFrom) and node.module == "yukuai_pipeline.demo" and path.stem != "__init__":
+                # a module of the package, never a name of __init__ (which imports them all)
+                assert all((DEMO_DIR / f"{alias.name}.py").exists() for alias in node.names), ast.unparse(node)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+                assert not node.attr.startswith("_"), f"{path.name}: {node.value.id}.{node.attr}"
+
+
+def test_demo_modules_form_no_cycle():
+    depends = {}
+    for path in DEMO_DIR.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        _, imports = demo_imports(path)
+        names = {node.module for node in imports if isinstance(node, ast.ImportFrom) and node.module}
+        names |= {f"{node.module}.{alias.name}" for node in imports if isinstance(node, ast.ImportFrom)
+                  for alias in node.names}
+        names |= {alias.name for node in imports if isinstance(node, ast.Import) for alias in node.names}
+        depends[path.stem] = {n.split(".")[2] for n in names if n.startswith("yukuai_pipeline.demo.")}
+    done: list[str] = []
+    while len(done) < len(depends):
+        ready = sorted(m for m, needs in depends.items() if m not in done and needs <= set(done))
+        assert ready, f"an import cycle among {sorted(set(depends) - set(done))}"
+        done += ready
+
+
+def test_xlsx_files_needs_neither_dagster_nor_the_demo():
+    code = ("import sys, yukuai_pipeline.report.xlsx_files; "
+            "bad = sorted(m for m in sys.modules if m.startswith(('dagster', 'yukuai_pipeline.demo'))); "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_each_demo_module_imports_alone_in_a_fresh_interpreter():
+    modules = sorted(f"yukuai_pipeline.demo.{p.stem}" for p in DEMO_DIR.glob("*.py") if p.stem != "__init__")
+    runs = {m: subprocess.Popen([sys.executable, "-c", f"import {m}"], stderr=subprocess.PIPE, text=True)
+            for m in modules}
+    failed = {m: run.communicate()[1].strip().splitlines()[-1:] for m, run in runs.items() if run.wait() != 0}
+    assert not failed, failed

@@ -10,8 +10,8 @@ used the rarer applications. Requests are mostly 已办结 (with 办结时间, �
 The mess kept in is the kind that still matches: several spellings of a kind or status, an old township name, a
 village's long official name or a stray space. Every event can be placed, so the totals read back exactly.
 
-Everything comes from numpy's Generator on its own stream ([seed, 0xAC71]), so the registration and roster files of
-demo_data stay byte-identical; the wall clock is never read.
+Everything comes from the activity export's own stream of the caller's seed (seeds.py); the wall clock is never
+read.
 """
 
 from datetime import date, datetime, timedelta
@@ -20,6 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from yukuai_pipeline.demo import noise
+from yukuai_pipeline.demo.exports import write_listing
+from yukuai_pipeline.demo.places import short_names
+from yukuai_pipeline.demo.seeds import ACTIVITY_STREAM, stream
+
 NOTICE_TOTALS = {"request": 480, "notice": 135, "disclosure": 321, "consultation": 27, "decision": 7, "review": 1}
 DECISION_TOWNSHIP = "麻旺镇"
 FIRST_DAY = date(2022, 6, 1)
@@ -27,9 +32,6 @@ ACTIVITY_TITLE = "平台应用情况明细"
 ACTIVITY_FOOTNOTE = "注：数据来源于重庆市智慧社区智慧养老云平台，按发生时间统计，含截止日当天"
 ACTIVITY_COLUMNS = ["序号", "乡镇（街道）", "村（社区）", "事件编号", "类型", "标题", "发生时间", "办理状态", "办结时间",
                     "分流渠道", "满意度"]
-
-# Keeps this generator's draws apart from demo_data's and demo_roster's, which share the caller's seed.
-_STREAM = 0xAC71
 
 _ID_PREFIX = {"request": "SQ", "notice": "XX", "disclosure": "GK", "consultation": "XS", "decision": "JC",
               "review": "PY"}
@@ -62,7 +64,7 @@ _DECISION_TOPICS = ["村集体经济项目", "产业路建设项目", "人居环
 # --------------------------------------------------------------------------------------------------------------
 
 def demo_activity(registry: pd.DataFrame, snapshot: date, seed: int) -> pd.DataFrame:
-    """The export's rows (ACTIVITY_COLUMNS, as written) for the villages of `registry` (demo_data's registry:
+    """The export's rows (ACTIVITY_COLUMNS, as written) for the villages of `registry` (the demo's village registry:
     township, village with its long official name, committee_type, resident_population).
 
     Events fall on 2022-06-01 .. snapshot, so the file dated `snapshot` counts exactly NOTICE_TOTALS. The canonical
@@ -70,7 +72,7 @@ def demo_activity(registry: pd.DataFrame, snapshot: date, seed: int) -> pd.DataF
     """
     if snapshot < FIRST_DAY:
         raise ValueError(f"snapshot {snapshot} is before the first platform event {FIRST_DAY}")
-    rng = np.random.default_rng([int(seed), _STREAM])
+    rng = stream(seed, ACTIVITY_STREAM)
     registry = registry.reset_index(drop=True)
     weight = _village_weights(rng, registry)
     n_days = (snapshot - FIRST_DAY).days + 1
@@ -92,13 +94,7 @@ def demo_activity(registry: pd.DataFrame, snapshot: date, seed: int) -> pd.DataF
 
 def write_activity(path: Path, frame: pd.DataFrame, snapshot: date) -> None:
     """Title (merged over the columns), 统计截止 line, header, rows, footnote; the same frame gives the same bytes."""
-    from yukuai_pipeline.demo import data as demo_data  # its streamed xlsx writer
-
-    body = frame[ACTIVITY_COLUMNS].to_numpy(dtype=object).tolist()
-    rows = [[ACTIVITY_TITLE], [f"统计截止：{snapshot:%Y-%m-%d}"], list(ACTIVITY_COLUMNS),
-            *([_cell(v) for v in row] for row in body), [ACTIVITY_FOOTNOTE]]
-    demo_data._write_streamed_xlsx(Path(path), "平台应用情况", rows,
-                                   merged=[f"A1:{demo_data._column_letter(len(ACTIVITY_COLUMNS))}1"])
+    write_listing(path, "平台应用情况", ACTIVITY_TITLE, snapshot, frame, ACTIVITY_COLUMNS, ACTIVITY_FOOTNOTE)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -213,28 +209,22 @@ def _pick(rng: np.random.Generator, choices: list[tuple[str, float]], n: int) ->
 
 def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.DataFrame,
                 snapshot: date) -> pd.DataFrame:
-    from yukuai_pipeline.demo import data as demo_data  # the townships' old names
-
     n = len(events)
     v = events["v"].to_numpy()
     kinds = events["kind"].to_numpy()
     township = registry["township"].to_numpy(dtype=object)[v]
     long_name = registry["village"].to_numpy(dtype=object)[v]
-    short = pd.Series(long_name).str.replace(r"(村民|居民)委员会$", "", regex=True).to_numpy(dtype=object)
+    short = short_names(long_name).to_numpy(dtype=object)
     is_community = np.array([s.endswith("社区") for s in short])
 
     # places: an old township name on a few rows, the long village name on some, a stray space on a handful
     township_text = township.copy()
-    old = pd.Series(township).map(demo_data._old_township_names()).to_numpy(dtype=object)
-    renamed = pd.notna(old) & (rng.random(n) < 0.2)
-    township_text[renamed] = old[renamed]
+    noise.old_names(rng, township_text, township, share=0.2)
     village_text = short.copy()
     draw = rng.random(n)
     village_text[draw < 0.04] = long_name[draw < 0.04]
     for i in np.flatnonzero((draw >= 0.04) & (draw < 0.05)):
-        name = village_text[i]
-        at = int(rng.integers(1, len(name)))
-        village_text[i] = name[:at] + (" " if rng.random() < 0.5 else "\u3000") + name[at:]
+        village_text[i] = noise.with_stray_space(rng, village_text[i])
 
     # kinds, as the menus spell them; disclosures by what was disclosed
     label = np.empty(n, dtype=object)
@@ -284,11 +274,3 @@ def _title(rng: np.random.Generator, kind: str, label: str, at: datetime, villag
         return f"{village}{_DECISION_TOPICS[int(rng.integers(len(_DECISION_TOPICS)))]}民主决策"
     return f"{village}{at.year - 1}年度村（社区）干部述职民主评议"
 
-
-def _cell(value):
-    """None for a blank cell; numpy ints as Python ints (written as numbers); everything else as text."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value == "":
-        return None
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    return str(value)
