@@ -142,7 +142,13 @@ def _check_consistent(contract: Contract, file_name: str) -> None:
         contract.matcher()
 
 
-INPUT_KINDS = ("registrations", "registration_summary", "community_registry", "roster", "platform_activity")
+# The one list of input kinds (schemas/inputs/<kind>.yaml). A registration export is the day's full snapshot of users;
+# a reference input (registry, roster, activity) holds from its date until a newer one lands (SPEC §4).
+USER_LEVEL, SUMMARY = "registrations", "registration_summary"
+REGISTRY, ROSTER, ACTIVITY = "community_registry", "roster", "platform_activity"
+REGISTRATION_KINDS = (USER_LEVEL, SUMMARY)
+REFERENCE_KINDS = (REGISTRY, ROSTER, ACTIVITY)
+INPUT_KINDS = REGISTRATION_KINDS + REFERENCE_KINDS
 TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
           "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
           "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state",

@@ -5,6 +5,7 @@ from collections import defaultdict
 import dagster as dg
 
 from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
+from yukuai_pipeline.contracts import REFERENCE_KINDS, REGISTRATION_KINDS
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.intake import landing
@@ -35,7 +36,6 @@ daily_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 
-REFERENCE_KINDS = ("community_registry", "roster", "platform_activity")
 
 
 def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:
@@ -50,7 +50,7 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
     """Which partitions to run for new or changed files: (partition -> files, new cursor, notes for the log)."""
     runs, notes = defaultdict(list), []
     new_cursor = dict(cursor)
-    registration_days = sorted({f.snapshot_date for f in files if f.kind in ("registrations", "registration_summary")
+    registration_days = sorted({f.snapshot_date for f in files if f.kind in REGISTRATION_KINDS
                                 and f.snapshot_date})
     for f in files:
         if f.waiting:  # still being written: looked at again next tick, when it has settled (cursor unchanged)

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pandas as pd
 
+from yukuai_pipeline.contracts import ACTIVITY as KIND
 from yukuai_pipeline.steps import references as reference_inputs
 from yukuai_pipeline.metrics import activity
 from yukuai_pipeline.quality import outcomes as quality
@@ -28,9 +29,6 @@ CHECKS = Checks(
     Check("closed_requests_rated", WARN, "已办结诉求有满意度评价。",
           "Closed requests carry a satisfaction rating."),
 )
-
-
-KIND = "platform_activity"
 
 
 def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:

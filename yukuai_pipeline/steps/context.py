@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from yukuai_pipeline.contracts import REGISTRY, SUMMARY, USER_LEVEL  # noqa: F401 (the steps' vocabulary)
 from yukuai_pipeline import settings
 from yukuai_pipeline.campaign import Campaign
 from yukuai_pipeline.quality import header_report
@@ -27,7 +28,6 @@ from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import ISSUE_FIELDS, Labels
 from yukuai_pipeline.warehouse import Replacement, Warehouse
 
-USER_LEVEL, SUMMARY, REGISTRY = "registrations", "registration_summary", "community_registry"
 _LOADED: OrderedDict[tuple[str, str], LoadedFile] = OrderedDict()
 LOADED_FILES_KEPT = 4  # a range of days in one process re-reads the same registry, roster and activity export
 

@@ -23,10 +23,11 @@ from yukuai_pipeline.intake.files import ISSUE_COLUMNS, FileIdentity, LoadedFile
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.quality.roster import sanitise
 from yukuai_pipeline.quality.roster_rules import load_rules
+from yukuai_pipeline.contracts import ACTIVITY, REGISTRY, ROSTER
 from yukuai_pipeline.steps.context import StepContext, load_file
 from yukuai_pipeline.warehouse import Replacement
 
-CONTENT = {"community_registry": "registry_input", "roster": "roster_input", "platform_activity": "activity_input"}
+CONTENT = {REGISTRY: "registry_input", ROSTER: "roster_input", ACTIVITY: "activity_input"}  # where each kind is kept
 _KEPT: OrderedDict[tuple[str, str], LoadedFile] = OrderedDict()  # (database, sha256) -> the rebuilt snapshot
 KEPT_SNAPSHOTS = 6
 
@@ -75,7 +76,7 @@ def _store(ctx: StepContext, kind: str, loaded: LoadedFile) -> None:
     """The file's snapshot in one transaction: its index row, its accepted rows, its row issues, its header cells."""
     identity, sha = loaded.identity, loaded.identity.sha256
     accepted = loaded.accepted
-    if kind == "roster":  # no raw ID or phone number is kept: their checks are made now, on the roster's own date
+    if kind == ROSTER:  # no raw ID or phone number is kept: their checks are made now, on the roster's own date
         accepted = sanitise(accepted, identity.snapshot_date, load_rules()[1]["min_age"])
     table = CONTENT[kind]
     content = conform_output(accepted.rename(columns={"_row": "row_number"}).assign(sha256=sha), load_contract(table))

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
+from yukuai_pipeline.contracts import ROSTER
 from yukuai_pipeline.steps import references as reference_inputs
 from yukuai_pipeline.quality import header_report
 from yukuai_pipeline.quality import outcomes as quality
@@ -46,7 +47,6 @@ QUOTA_CHECKS = Checks(
 )
 
 
-ROSTER = "roster"
 STAGE = "roster_completeness"
 
 
