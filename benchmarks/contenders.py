@@ -48,7 +48,7 @@ def parse_xlsx(data: Path, work: Path) -> dict:
 def ingest_xlsx(data: Path, work: Path) -> dict:
     """The pipeline's own ingest of the workbook: read, header, parse, validate (intake.load)."""
     os.environ["YUKUAI_ASSETS_DIR"] = str(data / "assets")
-    from yukuai_pipeline.intake.files import load
+    from yukuai_pipeline.intake.loading import load
 
     def run():
         loaded = load(_export(data / "landing_xlsx"))

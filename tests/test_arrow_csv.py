@@ -110,7 +110,7 @@ def test_invalid_bytes_left_to_pandas_replacement(tmp_path, monkeypatch):
 
 def test_arrow_strip_takes_exactly_what_python_strip_takes():
     """parsing.stripped relies on pyarrow's utf8_trim_whitespace agreeing with str.strip() on every code point."""
-    from yukuai_pipeline.intake.parsing import stripped
+    from yukuai_pipeline.intake.text_parsing import stripped
 
     chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
     cells = pd.Series([f"{c}x{c}" for c in chars], dtype=arrow_csv.TEXT)

@@ -16,7 +16,8 @@ import pytest
 import bad_inputs
 from bad_inputs import ACCEPTED, REFUSED, ROWS, write_csv, write_xlsx
 from yukuai_pipeline.intake.completeness import incomplete_reason
-from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.intake.file_identity import identify
+from yukuai_pipeline.intake.loading import load
 from yukuai_pipeline.places.names import VillageMatcher
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import Labels, count_users, match_places
@@ -201,7 +202,7 @@ def test_two_exports_of_one_day_are_never_merged_the_newest_is_used(tmp_path, da
 def test_a_file_of_many_bad_rows_lists_a_thousand_of_each_and_counts_them_all(tmp_path):
     """A broken export's million bad rows are counted and left out, but not listed one by one: 1,000 issue rows per
     kind of problem, then one that says how many more and between which lines."""
-    from yukuai_pipeline.intake.files import ISSUES_PER_REASON
+    from yukuai_pipeline.intake.loading import ISSUES_PER_REASON
 
     rows = [[i, f"YK{i:08d}", "", "", "龙潭镇", "某村", "不是日期", "已通过"] for i in range(1, 2_501)]
     rows.append([2_501, "YK99999999", "", "", "龙潭镇", "某村", "2023-02-01 10:00:00", "已通过"])

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from bad_inputs import HEADER, write_csv, write_xlsx
 from yukuai_pipeline.intake.arrow_csv import TEXT
-from yukuai_pipeline.intake.files import identify, load
-from yukuai_pipeline.intake.parsing import parse_datetime
+from yukuai_pipeline.intake.file_identity import identify
+from yukuai_pipeline.intake.loading import load
+from yukuai_pipeline.intake.datetime_parsing import parse_datetime
 
 T = pd.Timestamp
 UNREADABLE = "unreadable"

@@ -13,7 +13,8 @@ from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, U
 from yukuai_pipeline.contracts import input_contracts, load_contract
 from yukuai_pipeline.quality.header_report import missing_meanings, unread_columns
 from yukuai_pipeline.intake.headers import find_header
-from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.intake.file_identity import identify
+from yukuai_pipeline.intake.loading import load
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import Labels, count_users, match_places
 from yukuai_pipeline.steps.context import township_matcher

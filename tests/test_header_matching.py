@@ -83,7 +83,7 @@ def test_an_exact_alias_wins_over_a_decorated_one_and_the_other_is_reported():
 
 
 def test_a_required_column_split_between_two_headers_refuses_the_file_naming_them(tmp_path):
-    from yukuai_pipeline.intake.files import identify
+    from yukuai_pipeline.intake.file_identity import identify
 
     path = tmp_path / "注册用户_20230217.csv"
     path.write_text("用户ID,乡镇,街道,村（社区）,注册时间\nYK1,龙潭镇,龙潭镇,某村,2023-02-01\n", encoding="utf-8")
@@ -92,7 +92,8 @@ def test_a_required_column_split_between_two_headers_refuses_the_file_naming_the
 
 
 def test_a_column_with_data_under_an_empty_header_is_reported(tmp_path):
-    from yukuai_pipeline.intake.files import identify, load
+    from yukuai_pipeline.intake.file_identity import identify
+    from yukuai_pipeline.intake.loading import load
 
     path = tmp_path / "注册用户_20230217.csv"
     path.write_text("用户ID,乡镇（街道）,村（社区）,注册时间,\nYK1,龙潭镇,某村,2023-02-01,已通过\n", encoding="utf-8")
@@ -102,7 +103,8 @@ def test_a_column_with_data_under_an_empty_header_is_reported(tmp_path):
 
 
 def test_the_demo_headers_are_all_understood(demo_files):
-    from yukuai_pipeline.intake.files import identify, load
+    from yukuai_pipeline.intake.file_identity import identify
+    from yukuai_pipeline.intake.loading import load
 
     for path in sorted(demo_files.iterdir()):
         loaded = load(path, identify(path))

@@ -13,7 +13,7 @@ import pytest
 from yukuai_pipeline.defs.automation import plan_runs
 from yukuai_pipeline.intake import landing as landing_folder
 from yukuai_pipeline.contracts import TABLES, load_contract
-from yukuai_pipeline.intake.files import identify
+from yukuai_pipeline.intake.file_identity import identify
 
 FIRST, SECOND, THIRD = "2023-02-17", "2023-02-18", "2023-02-19"
 D3 = dt.date(2023, 2, 19)

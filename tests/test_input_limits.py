@@ -24,6 +24,7 @@ from python_calamine import CalamineWorkbook
 
 from bad_inputs import HEADER, ROWS, write_csv, write_xlsx
 from yukuai_pipeline.intake import limits as il
+from yukuai_pipeline.intake.limits import xlsx_cells, xlsx_parts
 from yukuai_pipeline.intake import readers
 from yukuai_pipeline.intake.readers import InputFileError, read_raw
 from yukuai_pipeline.settings import INPUT_LIMIT_VARIABLES, InputLimits, input_limits
@@ -161,7 +162,8 @@ def _ole(stream: bytes) -> bytes:
 
 _CHILD = r"""
 import json, sys, time
-from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.intake.file_identity import identify
+from yukuai_pipeline.intake.loading import load
 from yukuai_pipeline.intake.readers import InputFileError, read_raw
 path, mode = sys.argv[1], sys.argv[2]
 started = time.perf_counter()
@@ -251,7 +253,7 @@ def test_column_letters():
 
 @pytest.mark.parametrize("known", [0, 1, 8, 26, 27, 500, 702, 703, 9000, 16383])
 def test_column_patterns_find_exactly_the_columns_right_of_the_known_extent(known):
-    pattern = f'^(?:{il._greater_letters(il.column_letters(known) if known else "")})[A-Z]*[0-9]'
+    pattern = f'^(?:{xlsx_cells._greater_letters(il.column_letters(known) if known else "")})[A-Z]*[0-9]'
     columns = sorted({1, 2, 7, 8, 9, 25, 26, 27, 28, 499, 500, 501, 701, 702, 703, 704, 9000, 16383, 16384,
                       known + 1, max(known, 1), max(known - 1, 1)})
     refs = [f"{il.column_letters(c)}7" for c in columns]
@@ -261,7 +263,7 @@ def test_column_patterns_find_exactly_the_columns_right_of_the_known_extent(know
 
 @pytest.mark.parametrize("known", [0, 1, 9, 10, 99, 100005, 999999, 1048575, 1048576])
 def test_row_patterns_find_exactly_the_rows_below_the_known_extent(known):
-    pattern = f'^(?:{il._greater_number(known)})'
+    pattern = f'^(?:{xlsx_cells._greater_number(known)})'
     rows = sorted({1, 9, 10, 11, 99, 100, 101, 100004, 100005, 100006, 999999, 1000000, 1048575, 1048576, 1048577,
                    9999999, known, known + 1, max(known - 1, 1)})
     found = pc.match_substring_regex([f'{r}"' for r in rows], pattern).to_pylist()
@@ -282,11 +284,11 @@ def _scanned(path: Path) -> list[tuple[str, int, int]]:
     return [(e.name, e.rows, e.columns) for e in il.check_workbook(path, path.read_bytes()[:8], InputLimits())]
 
 
-@pytest.mark.parametrize("chunk", [il._CHUNK, 97])  # 97 bytes: every tag sooner or later cut by a chunk's end
+@pytest.mark.parametrize("chunk", [xlsx_parts._CHUNK, 97])  # 97 bytes: every tag sooner or later cut by a chunk's end
 def test_measured_extents_are_calamines_own(tmp_path, monkeypatch, chunk):
     """Small workbooks (calamine may read them in process): the scan's extent of each sheet is the one calamine
     builds, for regular and irregular XML, styled empty cells, rows out of order and Excel-written files."""
-    monkeypatch.setattr(il, "_CHUNK", chunk)
+    monkeypatch.setattr(xlsx_parts, "_CHUNK", chunk)
     far_empty = _row(1, _cell("A1", 1) + _cell("B1", "x")) + _row(900, '<c r="ZZ900" s="1"/><c r="XFD900"></c>')
     cases = {
         "regular.xlsx": _sheet(_row(1, _cell("A1", "序号") + _cell("H1", "审核状态")) + _row(3, _cell("C3", 2.5))),

@@ -36,7 +36,7 @@ def test_the_scan_finds_numbers_and_passes_over_digests():
 def test_registration_phone_and_nickname_are_dropped_at_ingest(tmp_path):
     """schemas/inputs/registrations.yaml dropped_at_ingest: the columns are recognised, then never kept."""
     from bad_inputs import HEADER, ROWS, write_csv
-    from yukuai_pipeline.intake.files import load
+    from yukuai_pipeline.intake.loading import load
 
     path = tmp_path / "注册用户_20230217.csv"
     write_csv(path, ROWS)

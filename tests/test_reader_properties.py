@@ -30,7 +30,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from bad_inputs import csv_text
 from leaks import leaks
 from yukuai_pipeline.contracts import input_contracts
-from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.intake.file_identity import identify
+from yukuai_pipeline.intake.loading import load
 from yukuai_pipeline.intake.readers import InputFileError
 
 CONTRACTS = {c.kind: c for c in input_contracts()}

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from messy import HEADER, ROWS, write_csv, write_xlsx
-from yukuai_pipeline.intake.files import identify, load
+from yukuai_pipeline.intake.file_identity import identify
+from yukuai_pipeline.intake.loading import load
 from yukuai_pipeline.intake.readers import InputFileError
 
 TITLE = ["渝快社区注册用户明细", "导出时间：2023-02-17 08:00"]
@@ -159,7 +160,7 @@ def test_wrong_extension_and_cover_sheet_first(tmp_path):
 
 def test_a_count_too_large_to_be_one_is_unreadable_not_wrapped():
     """99999999999999999999 or 1e400 in a 完成数 cell is no count: it used to wrap to -9223372036854775808."""
-    from yukuai_pipeline.intake.parsing import parse_count
+    from yukuai_pipeline.intake.text_parsing import parse_count
 
     values, bad = parse_count(pd.Series(["99999999999999999999", "1e400", "inf", "9223372036854775808", "1,258"],
                                         dtype="object"))

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from yukuai_pipeline.intake.arrow_csv import TEXT
-from yukuai_pipeline.intake.files import _blank_cells, _may_hold_total_word
-from yukuai_pipeline.intake.parsing import _EMPTY, _is_empty, parse_identifier, parse_phone
+from yukuai_pipeline.intake.body_rows import blank_cells as _blank_cells, may_hold_total_word as _may_hold_total_word
+from yukuai_pipeline.intake.text_parsing import (EMPTY_WORDS as _EMPTY, is_empty as _is_empty, parse_identifier,
+                                                 parse_phone)
 from yukuai_pipeline.metrics.counting import _has_repeats
 
 IDS = [f"YK{i:08d}" for i in range(3000)]

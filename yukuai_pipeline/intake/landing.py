@@ -16,7 +16,8 @@ from pathlib import Path
 
 from yukuai_pipeline.intake.completeness import incomplete_reason
 from yukuai_pipeline.intake.headers import date_from_text
-from yukuai_pipeline.intake.files import FileIdentity, display_name, file_sha256, identify, is_candidate, unreadable
+from yukuai_pipeline.intake.file_identity import (FileIdentity, display_name, file_sha256, identify, is_candidate,
+                                                  unreadable)
 
 _CACHE: OrderedDict[tuple, FileIdentity] = OrderedDict()
 CACHE_SIZE = 4096

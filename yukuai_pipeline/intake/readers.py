@@ -25,7 +25,7 @@ from python_calamine import CalamineWorkbook
 from yukuai_pipeline.intake.arrow_csv import read_csv_arrow
 from yukuai_pipeline.intake.limits import (CsvRecordGuard, TooLarge, check_csv, check_file_size,
                                                  check_loaded_sheet, check_workbook)
-from yukuai_pipeline.intake.parsing import as_arrow_text, text_or_none
+from yukuai_pipeline.intake.text_parsing import as_arrow_text, text_or_none
 from yukuai_pipeline.settings import InputLimits, input_limits
 
 _ZIP_MAGIC = b"PK\x03\x04"

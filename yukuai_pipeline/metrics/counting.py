@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yukuai_pipeline.places.names import TownshipMatcher, VillageMatcher, normalize_text, village_keys
-from yukuai_pipeline.intake.parsing import arrow_text
+from yukuai_pipeline.intake.text_parsing import arrow_text
 
 COUNT_COLUMNS = ["township", "village", "completed", "pending", "rejected", "new_approved"]
 ISSUE_FIELDS = ["township", "village", "row_number", "field", "value_masked", "message", "check", "severity",

@@ -7,7 +7,7 @@ import pandas as pd
 from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.intake.column_mapping import (AMBIGUOUS, DUPLICATE, FIELD, KEY_TERM, NOISE, UNRECOGNISED,
                                                    HeaderCell, column_letter)
-from yukuai_pipeline.intake.files import LoadedFile
+from yukuai_pipeline.intake.loading import LoadedFile
 from yukuai_pipeline.intake.privacy import scrub_text
 
 DROPPED = "dropped"

@@ -22,7 +22,8 @@ from yukuai_pipeline.intake import landing
 from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.contracts import load_contract, conform_output
 from yukuai_pipeline.intake.headers import TitleDate
-from yukuai_pipeline.intake.files import FileIdentity, LoadedFile, load
+from yukuai_pipeline.intake.file_identity import FileIdentity
+from yukuai_pipeline.intake.loading import LoadedFile, load
 from yukuai_pipeline.places.names import TownshipMatcher
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import ISSUE_FIELDS, Labels

@@ -16,7 +16,8 @@ from yukuai_pipeline.intake import landing
 from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.intake.export_figures import stated_figures, summary_total_mismatches, user_export_mismatches
-from yukuai_pipeline.intake.files import FileIdentity, LoadedFile
+from yukuai_pipeline.intake.file_identity import FileIdentity
+from yukuai_pipeline.intake.loading import LoadedFile
 from yukuai_pipeline.places.names import village_matcher
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import count_summary, count_users, match_places, misplaced_places
