@@ -80,7 +80,7 @@ def pipeline(data: Path, work: Path, landing: str = "landing") -> dict:
                       YUKUAI_REPORT_DIR=str(work / "reports"))
     import dagster as dg
 
-    from yukuai_pipeline.cli import QUIET
+    from yukuai_pipeline.cli.runs import QUIET
     from yukuai_pipeline.defs.assets import ALL_ASSETS, excel_report
     from yukuai_pipeline.defs.resources import YukuaiResource
 

@@ -40,7 +40,7 @@ def test_dates_outside_the_partitions_are_refused(cli_env, capsys):
 
 
 def test_instance_config_turns_off_the_community_popup_also_in_an_older_one(tmp_path, monkeypatch):
-    from yukuai_pipeline.cli import DAGSTER_YAML
+    from yukuai_pipeline.cli.instance import DAGSTER_YAML
 
     home = tmp_path / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))

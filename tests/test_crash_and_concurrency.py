@@ -118,7 +118,7 @@ def test_the_local_instance_queues_one_run_per_day(tmp_path, monkeypatch):
     """The run queue (daemon: sensor and schedule) is the first guard; the database lock above the second."""
     import dagster as dg
 
-    from yukuai_pipeline.cli import prepare_dagster_home
+    from yukuai_pipeline.cli.instance import prepare_dagster_home
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     prepare_dagster_home()

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from yukuai_pipeline import db_trouble
+from yukuai_pipeline import db_connections
 from yukuai_pipeline.cli import main
 from yukuai_pipeline.db_trouble import Database, classify
 from yukuai_pipeline.warehouse import Warehouse
@@ -127,7 +127,7 @@ def test_dagsters_own_storage_error_is_put_on_the_instance_and_its_retries_stay_
     """Without the check, Dagster opens its storage itself: dagster-postgres retries with warnings, then fails."""
     _write_instance_yaml(cli_env / "dagster_home", "YUKUAI_DAGSTER_POSTGRES_URL")
     monkeypatch.setenv("YUKUAI_DAGSTER_POSTGRES_URL", f"postgresql+psycopg2://u:pw@127.0.0.1:{_closed_port()}/d")
-    monkeypatch.setattr(db_trouble, "check_instance_storage", lambda home, lock_timeout: None)
+    monkeypatch.setattr(db_connections, "check_instance_storage", lambda home, lock_timeout: None)
     assert main(COMMANDS["alerts"]) == 1
     line = _one_line(capsys)
     assert "无法连接" in line and "Dagster 实例存储" in line
@@ -232,10 +232,10 @@ def test_disk_full_from_a_synthetic_sqlite_error_in_the_cli(cli_env, monkeypatch
 
 
 def test_lock_waits_are_bounded_in_both_drivers(monkeypatch):
-    assert db_trouble.connect_args("sqlite:////x/w.db", 7.5) == {"timeout": 7.5}
-    args = db_trouble.connect_args("postgresql+psycopg://u@h/db?options=-csearch_path%3Dyk", 30)
+    assert db_connections.connect_args("sqlite:////x/w.db", 7.5) == {"timeout": 7.5}
+    args = db_connections.connect_args("postgresql+psycopg://u@h/db?options=-csearch_path%3Dyk", 30)
     assert args == {"connect_timeout": 30, "options": "-csearch_path=yk -c lock_timeout=30000"}
-    assert db_trouble.connect_args("postgresql+psycopg://u@h/db?connect_timeout=5", 0.5) == {
+    assert db_connections.connect_args("postgresql+psycopg://u@h/db?connect_timeout=5", 0.5) == {
         "options": "-c lock_timeout=500"}
     monkeypatch.delenv("YUKUAI_DB_LOCK_TIMEOUT", raising=False)
     assert Warehouse("sqlite:///:memory:").lock_timeout == 30

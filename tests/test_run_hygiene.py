@@ -16,7 +16,8 @@ from dagster._core.events import DagsterEvent, DagsterEventType
 from dagster._core.test_utils import create_run_for_test
 
 from yukuai_pipeline import run_hygiene
-from yukuai_pipeline.cli import DAGSTER_YAML, main, prepare_dagster_home
+from yukuai_pipeline.cli import main
+from yukuai_pipeline.cli.instance import DAGSTER_YAML, prepare_dagster_home
 
 DEPLOY_YAML = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
 CHILD = Path(__file__).with_name("interrupted_run.py")

@@ -6,22 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from yukuai_pipeline import warehouse
+import yukuai_pipeline
 from yukuai_pipeline.file_modes import create_private_file, private_dir
 from yukuai_pipeline.settings import Settings
+from yukuai_pipeline.warehouse import tables
 
-PACKAGE = Path(warehouse.__file__).resolve().parent
+PACKAGE = Path(yukuai_pipeline.__file__).resolve().parent
 
 
 @pytest.mark.parametrize("name", ["township_progress", "a1_b"])
 def test_plain_identifiers_pass(name):
-    assert warehouse._identifier(name, "test") == name
+    assert tables.sql_identifier(name, "test") == name
 
 
 @pytest.mark.parametrize("name", ['x"; DROP TABLE alerts; --', "Township", "1table", "进度", "a b", "a" * 64])
 def test_other_table_or_column_names_are_refused(name):
     with pytest.raises(ValueError, match="not a plain SQL identifier"):
-        warehouse._identifier(name, "schemas/tables/x.yaml")
+        tables.sql_identifier(name, "schemas/tables/x.yaml")
 
 
 def _raw_sql_calls(source: str) -> list[str]:

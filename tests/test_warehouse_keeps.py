@@ -93,7 +93,8 @@ def test_an_export_moved_into_a_sub_folder_is_still_read(three_days, landing):
 
 
 def test_the_command_line_prints_the_days_warnings_and_exits_3(tmp_path, landing, monkeypatch, capsys):
-    from yukuai_pipeline.cli import EXIT_DOUBTFUL, main
+    from yukuai_pipeline.cli import main
+    from yukuai_pipeline.cli.runs import EXIT_DOUBTFUL
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     monkeypatch.setenv("YUKUAI_LANDING_DIR", str(landing))

@@ -14,18 +14,15 @@ traceback.
 Which database: the warehouse's engine marks its own errors as they happen (`annotate_errors`, installed by
 `Warehouse`), appending the line to the driver's message, so the line also reaches Dagster's run log, the UI and the
 CLI's per-step failure summary. An unmarked error raised inside Dagster's storage code is the Dagster instance's.
+Bounded connections and the instance storage's own check are in `db_connections.py`; the command line prints the
+line through `cli/errors.py`.
 """
 
 import contextlib
-import errno
-import logging
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 PREFIX = "数据库错误："
 _DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "sqlalchemy", "dagster_postgres")
@@ -287,158 +284,3 @@ def annotate_errors(engine, database: Database) -> None:
                 original.args = (f"{original.args[0].rstrip()}\n{trouble.line}", *original.args[1:])
 
     sa.event.listen(engine, "handle_error", on_error)
-
-
-def connect_args(url: str, lock_timeout: float) -> dict:
-    """Driver arguments that bound every wait: SQLite's busy timeout; PostgreSQL's lock_timeout and connect_timeout
-    (values already in the URL win)."""
-    import sqlalchemy as sa
-
-    if url.startswith("sqlite"):
-        return {"timeout": lock_timeout}
-    parsed = sa.engine.make_url(url)
-    if not parsed.get_backend_name().startswith("postgresql"):
-        return {}
-    args = {}
-    if "connect_timeout" not in parsed.query:
-        args["connect_timeout"] = max(2, math.ceil(lock_timeout))  # libpq takes whole seconds, at least 2
-    options = parsed.query.get("options", "")
-    options = " ".join(options) if isinstance(options, tuple) else options
-    if "lock_timeout" not in options:
-        args["options"] = f"{options} -c lock_timeout={max(1, round(lock_timeout * 1000))}".strip()
-    return args
-
-
-# --- the Dagster instance's storage ------------------------------------------------------------------------------
-
-
-def instance_database(home: Path | str) -> Database:
-    """The storage of the Dagster instance in `home`: its PostgreSQL URL (dagster.yaml: storage.postgres or the
-    older run_storage/event_log_storage/schedule_storage of dagster_postgres), else its SQLite folder."""
-    home = Path(home)
-    config_file = home / "dagster.yaml"
-    setting = str(config_file)
-    try:
-        import yaml
-
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    except Exception:
-        config = {}
-    candidates = [((config.get("storage") or {}).get("postgres"))]
-    for key in ("run_storage", "event_log_storage", "schedule_storage"):
-        section = config.get(key) or {}
-        if "postgres" in str(section.get("module", "")):
-            candidates.append(section.get("config"))
-    for section in candidates:
-        if not isinstance(section, dict):
-            continue
-        url = _postgres_url(section)
-        if url:
-            env = section.get("postgres_url")
-            if isinstance(env, dict) and env.get("env"):
-                setting = str(env["env"])
-            return Database(url, "Dagster 实例存储 ", setting)
-    return Database(f"sqlite:///{home}", "Dagster 实例存储 ", setting)
-
-
-def _env(value):
-    if isinstance(value, dict) and set(value) == {"env"}:
-        return os.environ.get(str(value["env"]), "")
-    if isinstance(value, dict):
-        return {k: _env(v) for k, v in value.items()}
-    return value
-
-
-def _postgres_url(section: dict) -> str | None:
-    section = _env(section)
-    if section.get("postgres_url"):
-        return str(section["postgres_url"])
-    db = section.get("postgres_db")
-    if isinstance(db, dict) and db.get("username"):
-        from urllib.parse import quote
-
-        userinfo = quote(str(db["username"])) + (f":{quote(str(db['password']))}" if db.get("password") else "")
-        return (f"{db.get('scheme', 'postgresql')}://{userinfo}@{db.get('hostname', '')}:{db.get('port', 5432)}"
-                f"/{db.get('db_name', '')}")
-    return None
-
-
-def check_instance_storage(home: Path | str, lock_timeout: float) -> None:
-    """Before Dagster opens the instance: its folder takes a new file, and its PostgreSQL (when it has one) takes a
-    login and is not read-only. Raises DatabaseTrouble; Dagster's own retries would print pages of warnings."""
-    database = instance_database(home)
-    try:
-        with tempfile.NamedTemporaryFile(dir=home, prefix=".yukuai-write-check-"):
-            pass
-    except OSError as error:
-        kind = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS: "read_only",
-                errno.EACCES: "permission", errno.EPERM: "permission"}.get(error.errno)
-        if kind is None:
-            raise
-        trouble = trouble_for(kind, database)
-        if kind == "read_only":
-            trouble = DatabaseTrouble(kind, database, f"Dagster 实例文件夹 {home} 是只读的",
-                                      "确认该文件夹可写、磁盘没有以只读方式挂载（mount），或把 DAGSTER_HOME 指向可写的文件夹")
-        elif kind == "permission":
-            trouble = DatabaseTrouble(kind, database, f"没有写 Dagster 实例文件夹 {home} 的权限",
-                                      "用有权限的用户运行，或改正 DAGSTER_HOME")
-        raise trouble from error
-    if database.is_sqlite:
-        return
-    import sqlalchemy as sa
-
-    database = Database(database.url, database.label, database.setting, lock_timeout)
-    engine = sa.create_engine(database.url, connect_args=connect_args(database.url, lock_timeout),
-                              poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            read_only = conn.exec_driver_sql("SHOW transaction_read_only").scalar()
-        if str(read_only).lower() == "on":
-            raise trouble_for("read_only", database)
-    except sa.exc.SQLAlchemyError as error:
-        trouble = classify(error, database)
-        if trouble is None:
-            raise
-        raise trouble from error
-    finally:
-        engine.dispose()
-
-
-# --- the command line ---------------------------------------------------------------------------------------------
-
-
-def for_cli(error) -> DatabaseTrouble | None:
-    """`classify` with the databases of this process's configuration: the warehouse and the Dagster instance."""
-    if isinstance(error, DatabaseTrouble):
-        return error
-    from yukuai_pipeline.settings import Settings
-
-    try:
-        settings = Settings.from_env()
-        warehouse = Database(settings.database_url, lock_timeout=settings.db_lock_timeout)
-    except ValueError:
-        return None
-    home = os.environ.get("DAGSTER_HOME")
-    instance = instance_database(home) if home else None
-    return classify(error, warehouse, instance)
-
-
-class _OneLine(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        lines = record.getMessage().strip().splitlines() or [""]
-        return f"{record.levelname}: {lines[0]}"
-
-
-@contextlib.contextmanager
-def quiet_python_logging() -> Iterator[None]:
-    """For the command line: library log records (e.g. dagster-postgres's connection retries) stay off the
-    terminal, and an error record is one line without its traceback. The run's full log is in the instance."""
-    handler = logging.StreamHandler()
-    handler.setLevel(logging.ERROR)
-    handler.setFormatter(_OneLine())
-    root = logging.getLogger()
-    root.addHandler(handler)  # with a handler on the root, Python's last-resort handler no longer prints warnings
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)

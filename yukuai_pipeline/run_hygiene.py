@@ -86,12 +86,13 @@ def describe(failed: list) -> str:
 
 
 def before_runs() -> Path:
-    """Before `yukuai materialize` starts a run: DAGSTER_HOME and its storage answer (cli.prepare_dagster_home),
-    the warehouse takes a write (rolled back), and dead CLI runs of this host are marked failed (one printed line).
-    A database fault raises db_trouble.DatabaseTrouble, which the CLI prints as one line; no run has started."""
+    """Before `yukuai materialize` starts a run: DAGSTER_HOME and its storage answer
+    (cli.instance.prepare_dagster_home), the warehouse takes a write (rolled back), and dead CLI runs of this host
+    are marked failed (one printed line). A database fault raises db_trouble.DatabaseTrouble, which the CLI prints
+    as one line; no run has started."""
     import dagster as dg
 
-    from yukuai_pipeline.cli import prepare_dagster_home
+    from yukuai_pipeline.cli.instance import prepare_dagster_home
     from yukuai_pipeline.defs.resources import YukuaiResource
 
     home = prepare_dagster_home()

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 import pandas as pd
-import sqlalchemy as sa
 
 from yukuai_pipeline.alerts.texts import Alert
 from yukuai_pipeline.contracts import conform_output, load_contract
@@ -121,10 +120,7 @@ class Outbox:
 
     def last_kind(self, alert_key: str) -> str | None:
         """failure / recovery / … of the newest alert with this key (one channel row is enough)."""
-        table = self.warehouse.table("alerts")
-        query = (sa.select(table.c.kind).where(table.c.alert_key == alert_key)
-                 .order_by(table.c.created_at.desc(), table.c.alert_id.desc()).limit(1))
-        return self.warehouse.scalar(query)
+        return self.warehouse.last_alert_kind(alert_key)
 
     def record(self, alert: Alert) -> None:
         created = self.now()
@@ -170,14 +166,8 @@ class Outbox:
         sent = failed = attempted = 0
         due: list[dict] = []
         try:
-            table = self.warehouse.table("alerts")
-            self.warehouse.ensure_tables()
             now = self.now()
-            query = (sa.select(table).where(~table.c.delivered, table.c.next_attempt_at <= now,
-                                            table.c.attempts < MAX_ATTEMPTS)
-                     .order_by(table.c.created_at, table.c.alert_id))
-            with self.warehouse.engine.connect() as conn:
-                due = [dict(r._mapping) for r in conn.execute(query)]
+            due = self.warehouse.due_alerts(now, MAX_ATTEMPTS)
             by_name = {c.name: c for c in self.channels}
             due = [row for row in due if row["channel"] in by_name]
             backoff = {name: self._channel_backoff(name) for name in by_name}
@@ -207,9 +197,7 @@ class Outbox:
                     wait = min(FIRST_RETRY * (2 ** (failures - 1)), CHANNEL_BACKOFF_CAP)
                     backoff[channel.name] = _ChannelBackoff(failures, now + wait, error)
                     self._save_channel_backoff(channel.name, backoff[channel.name])
-                with self.warehouse.engine.begin() as conn:
-                    conn.execute(table.update().where(table.c.alert_id == row["alert_id"],
-                                                      table.c.channel == row["channel"]).values(**update))
+                self.warehouse.update_alert(row["alert_id"], row["channel"], **update)
         except Exception:  # the warehouse, not a channel: never raised into the sensor; the rows wait
             log.exception("告警发送中断（其余告警留待下次）/ alert delivery interrupted, the rest wait for the next tick")
         return {"sent": sent, "failed": failed, "deferred": len(due) - attempted}
@@ -226,8 +214,7 @@ class Outbox:
     def _channel_backoff(self, name: str) -> _ChannelBackoff:
         """The channel's stored back-off; none (or an unreadable one) means the channel is tried."""
         try:
-            table = self.warehouse.table("alert_state")
-            value = self.warehouse.scalar(sa.select(table.c.value).where(table.c.name == CHANNEL_STATE + name))
+            value = self.warehouse.alert_state(CHANNEL_STATE + name)
             if not value:
                 return _ChannelBackoff()
             data = json.loads(value)
@@ -239,13 +226,12 @@ class Outbox:
             return _ChannelBackoff()
 
     def _save_channel_backoff(self, name: str, state: _ChannelBackoff | None) -> None:
-        table = self.warehouse.table("alert_state")
-        with self.warehouse.engine.begin() as conn:
-            conn.execute(table.delete().where(table.c.name == CHANNEL_STATE + name))
-            if state is not None:
-                value = json.dumps({"failures": state.failures, "retry_at": state.retry_at.isoformat(),
-                                    "error": state.error}, ensure_ascii=False)
-                conn.execute(table.insert().values(name=CHANNEL_STATE + name, value=value))
+        if state is None:
+            self.warehouse.delete_alert_state(CHANNEL_STATE + name)
+            return
+        value = json.dumps({"failures": state.failures, "retry_at": state.retry_at.isoformat(),
+                            "error": state.error}, ensure_ascii=False)
+        self.warehouse.save_alert_state(CHANNEL_STATE + name, value)
 
 
 def _title(row: dict) -> str:

@@ -1,10 +1,14 @@
+"""The alerts' Dagster side: the channels and the delivery budget as a resource (`AlertingResource`), one tick that
+turns finished runs' check results and failures and a day's missing export into alerts in the outbox and sends what
+is due (`alert_tick`, shared with `yukuai alerts`; its cursor kept in `alert_state`), and the two sensors.
+"""
+
 import datetime as dt
 import logging
 import os
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import pandas as pd
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.alerts import delivery as notify
@@ -12,9 +16,8 @@ from yukuai_pipeline.defs.outcomes import root_cause
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.alerts import texts
 from yukuai_pipeline.intake import landing
-from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
-from yukuai_pipeline.warehouse import Replacement, Warehouse
+from yukuai_pipeline.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CURSOR = "runs_updated_after"
@@ -95,16 +98,6 @@ class AlertingResource(dg.ConfigurableResource):
         """The outbox of these channels, with this delivery budget."""
         return Outbox(warehouse, self.channels(), now=now, max_per_tick=self.alert_max_per_tick,
                       budget_seconds=self.alert_tick_budget_seconds)
-
-
-def _state(warehouse: Warehouse, name: str) -> str | None:
-    rows = warehouse.read("alert_state", {"name": name})
-    return None if rows.empty else rows["value"].iloc[0]
-
-
-def _save_state(warehouse: Warehouse, name: str, value: str) -> None:
-    frame = conform_output(pd.DataFrame([{"name": name, "value": value}]), load_contract("alert_state"))
-    warehouse.replace([Replacement("alert_state", frame, upsert=True)])
 
 
 def _evaluations(instance: dg.DagsterInstance, run_id: str) -> list:
@@ -189,7 +182,7 @@ def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: A
     warehouse = yukuai.warehouse()
     now = now or dt.datetime.now(dt.UTC)
     outbox = alerting.outbox(warehouse, now=lambda: now.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
-    since = _state(warehouse, CURSOR)
+    since = warehouse.alert_state(CURSOR)
     filters = dg.RunsFilter(statuses=FINISHED,
                             updated_after=dt.datetime.fromisoformat(since) if since else None)
     records = sorted(instance.get_run_records(filters=filters), key=lambda r: r.update_timestamp)
@@ -200,7 +193,7 @@ def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: A
             recorded += alert_on_run_failure(outbox, instance, record.dagster_run, alerting.ui_base_url)
     if records:
         # runs updated in the same instant as the newest are looked at again next time: the keys keep that harmless
-        _save_state(warehouse, CURSOR, (records[-1].update_timestamp - dt.timedelta(seconds=1)).isoformat())
+        warehouse.save_alert_state(CURSOR, (records[-1].update_timestamp - dt.timedelta(seconds=1)).isoformat())
     recorded += alert_on_missing_export(outbox, yukuai.landing_dir, alerting.freshness_deadline, now)
     return {"runs": len(records), "recorded": recorded, **outbox.deliver_due()}
 

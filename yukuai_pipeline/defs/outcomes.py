@@ -6,7 +6,7 @@ import pandas as pd
 from yukuai_pipeline.contracts import load_contract
 from yukuai_pipeline.quality.checks import ERROR, Checks
 from yukuai_pipeline.quality.outcomes import CheckOutcome
-from yukuai_pipeline.report.workbook import TOWNSHIP_COLUMNS
+from yukuai_pipeline.report.columns import TOWNSHIP_COLUMNS
 from yukuai_pipeline.steps.context import StepResult
 
 PREVIEW_ROWS = 10

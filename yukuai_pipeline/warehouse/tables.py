@@ -1,7 +1,7 @@
-"""The reporting warehouse: SQLAlchemy Core tables built from the output contracts, transactional partition replace.
-
-Downstream BI users depend on these names; each column carries its Chinese comment (PostgreSQL stores it with
-COMMENT ON; SQLite has no comments, the contracts in schemas/tables/ are the documentation there).
+"""The warehouse's table machinery: the SQLAlchemy Core tables built from the output contracts (plain identifiers
+only, new nullable columns added in place), the probe write, and the writes: every `Replacement` of a run in one
+transaction, with a PostgreSQL advisory lock per partition, bulk inserts (COPY on PostgreSQL) and upserts. The
+reads and the named queries are in `queries.py`; `Warehouse` is imported from the package.
 """
 
 import hashlib
@@ -33,7 +33,7 @@ def _sql_type(contract: Contract, column: str):
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
-def _identifier(name: str, where: str) -> str:
+def sql_identifier(name: str, where: str) -> str:
     """Table and column names come from the YAML contracts (configuration): only plain lower-case SQL identifiers
     are accepted, so no contract can smuggle quoting or SQL into a statement. Values always travel as parameters."""
     if not _IDENTIFIER.fullmatch(str(name)):
@@ -45,8 +45,8 @@ def build_metadata() -> sa.MetaData:
     metadata = sa.MetaData()
     for name in TABLES:
         contract = load_contract(name)
-        _identifier(name, f"schemas/tables/{name}.yaml")
-        columns = [sa.Column(_identifier(c, f"schemas/tables/{name}.yaml"), _sql_type(contract, c),
+        sql_identifier(name, f"schemas/tables/{name}.yaml")
+        columns = [sa.Column(sql_identifier(c, f"schemas/tables/{name}.yaml"), _sql_type(contract, c),
                              nullable=contract.nullable(c), comment=contract.column_title(c))
                    for c in contract.columns]
         constraints = [sa.PrimaryKeyConstraint(*contract.primary_key)] if contract.primary_key else []
@@ -71,9 +71,12 @@ class Replacement:
     only_new: bool = False
 
 
-class Warehouse:
+class WarehouseTables:
+    """The tables of one database and their writes; `Warehouse` adds the reads and the named queries."""
+
     def __init__(self, url: str, lock_timeout: float | None = None):
-        from yukuai_pipeline.db_trouble import Database, annotate_errors, connect_args
+        from yukuai_pipeline.db_connections import connect_args
+        from yukuai_pipeline.db_trouble import Database, annotate_errors
         from yukuai_pipeline.settings import db_lock_timeout
 
         self.url = url
@@ -223,50 +226,6 @@ class Warehouse:
         updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
         return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 
-    def read(self, name: str, where: dict | None = None, order_by: list[str] | None = None) -> pd.DataFrame:
-        self.ensure_tables()
-        table = self.table(name)
-        query = sa.select(table)
-        for column, value in (where or {}).items():
-            query = query.where(table.c[column] == value)
-        for column in order_by or []:
-            query = query.order_by(table.c[column])
-        with self.engine.connect() as conn:
-            result = conn.execute(query)
-            # plain tuples: pandas reads SQLAlchemy Row objects one by one, some 20 times slower
-            return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
-
-    def _filtered(self, table: sa.Table, query, column: str, before, on_or_before, where: dict | None):
-        for name, value in (where or {}).items():
-            query = query.where(table.c[name] == value)
-        if before is not None:
-            query = query.where(table.c[column] < before)
-        if on_or_before is not None:
-            query = query.where(table.c[column] <= on_or_before)
-        return query
-
-    def newest_date(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
-                    column: str = "snapshot_date"):
-        """The newest value of a date column (optionally before / on or before a date, among rows matching where)."""
-        table = self.table(name)
-        query = self._filtered(table, sa.select(sa.func.max(table.c[column])), column, before, on_or_before, where)
-        return self.scalar(query)
-
-    def oldest_date(self, name: str, *, before=None, where: dict | None = None, column: str = "snapshot_date"):
-        table = self.table(name)
-        return self.scalar(self._filtered(table, sa.select(sa.func.min(table.c[column])), column, before, None, where))
-
-    def read_dates(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
-                   columns: list[str] | None = None, column: str = "snapshot_date") -> pd.DataFrame:
-        """Rows of a table up to a date (its `column`), ordered by that date: a history, or the snapshots so far."""
-        self.ensure_tables()
-        table = self.table(name)
-        chosen = [table.c[c] for c in columns] if columns else [table]
-        query = self._filtered(table, sa.select(*chosen), column, before, on_or_before, where).order_by(table.c[column])
-        with self.engine.connect() as conn:
-            result = conn.execute(query)
-            return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
-
     def scalar(self, query) -> object:
         self.ensure_tables()
         with self.engine.connect() as conn:
@@ -274,6 +233,7 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
 
 
 def _lock_key(table: str, where: dict) -> int:

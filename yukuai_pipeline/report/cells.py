@@ -1,0 +1,85 @@
+"""Writing the report's cells: the cell kinds (text, integer, yes/no, number formats), the fills and borders, and
+the only ways a value reaches a cell — `put_text` (input text always a literal string, never a formula), `put_value`,
+a whole table with its header (`write_table`) and a merged line of prose (`put_line`).
+"""
+
+import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+# Cell kinds: text, integer, yes/no, or a number format for floats and dates.
+TEXT, INT, YES_NO = "text", "int", "yes_no"
+PCT, ONE_DECIMAL, DATE = "0.00%", "0.0", "yyyy-mm-dd"
+
+FILLS = {"滞后": PatternFill("solid", fgColor="FCE4D6"), "严重滞后": PatternFill("solid", fgColor="FFC7CE"),
+         "不完整": PatternFill("solid", fgColor="FCE4D6"), "有误": PatternFill("solid", fgColor="FFC7CE")}
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+# Excel and LibreOffice treat these first characters as the start of a formula when a cell is typed or imported.
+FORMULA_TRIGGERS = ("=", "+", "-", "@")
+MAX_CELL_CHARS = 32767
+
+
+def put_text(cell, value) -> None:
+    """The one way text from input reaches a cell: always a literal string. openpyxl turns "=…" into a formula
+    (and "#N/A" into an error), so the type is forced back to string; values an editor would read as a formula
+    (=, +, -, @, or a leading tab/CR) also get Excel's quote prefix, so they stay text if the cell is edited."""
+    if is_missing(value):
+        return
+    text = "、".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]  # control characters are invalid in XML
+    cell.value = text
+    cell.data_type = "s"
+    if text.lstrip(" ").startswith(FORMULA_TRIGGERS) or text.startswith(("\t", "\r")):
+        cell.quotePrefix = True
+
+
+def put_value(cell, value, kind: str) -> None:
+    if is_missing(value):
+        return
+    if isinstance(value, str) or kind == TEXT:
+        put_text(cell, value)
+    elif kind == YES_NO:
+        put_text(cell, "是" if bool(value) else "否")
+    elif kind == INT:
+        cell.value = int(value)
+    elif kind == DATE:
+        cell.value, cell.number_format = pd.Timestamp(value).date(), DATE
+    else:
+        cell.value, cell.number_format = float(value), kind
+
+
+def is_missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values, not missing
+        return False
+
+
+def write_table(ws, top: int, columns: list, frame: pd.DataFrame) -> int:
+    """Header row at `top`, one row per frame row below it; returns the last row written. Rows whose status has
+    a fill (滞后, 严重滞后, 不完整, 有误) are highlighted across the table."""
+    for col, (header, _, _) in enumerate(columns, start=1):
+        cell = ws.cell(top, col)
+        put_text(cell, header)
+        cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for offset, record in enumerate(frame.to_dict("records"), start=1):
+        fill = FILLS.get(record.get("status")) if isinstance(record.get("status"), str) else None
+        for col, (_, key, kind) in enumerate(columns, start=1):
+            cell = ws.cell(top + offset, col)
+            put_value(cell, record.get(key), kind)
+            cell.border = BORDER
+            if fill:
+                cell.fill = fill
+    return top + len(frame)
+
+
+def put_line(ws, row: int, text: str, width: int, bold: bool = False, size: int = 11) -> None:
+    """A line of prose merged across the table (title, legend, notes)."""
+    put_text(ws.cell(row, 1), text)
+    ws.cell(row, 1).font = Font(bold=bold, size=size)
+    ws.cell(row, 1).alignment = Alignment(horizontal="left" if not bold else "center", vertical="center")
+    if width > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)

@@ -1,0 +1,104 @@
+"""The warehouse's reads and named queries: whole or filtered tables, the newest and oldest dates, a history up to
+a date, and the statements of the alerts outbox (the newest kind of an alert key, the rows due for sending, a row
+after a send) and of `alert_state` (the alert cursor, each channel's back-off). Callers ask by name; no SQL is
+built outside the warehouse package.
+"""
+
+import pandas as pd
+import sqlalchemy as sa
+
+from yukuai_pipeline.contracts import conform_output, load_contract
+from yukuai_pipeline.warehouse.tables import Replacement, WarehouseTables
+
+
+class Warehouse(WarehouseTables):
+    """One database's tables (`WarehouseTables`: schema and writes) with their reads and named queries."""
+
+    def read(self, name: str, where: dict | None = None, order_by: list[str] | None = None) -> pd.DataFrame:
+        self.ensure_tables()
+        table = self.table(name)
+        query = sa.select(table)
+        for column, value in (where or {}).items():
+            query = query.where(table.c[column] == value)
+        for column in order_by or []:
+            query = query.order_by(table.c[column])
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            # plain tuples: pandas reads SQLAlchemy Row objects one by one, some 20 times slower
+            return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+
+    def _filtered(self, table: sa.Table, query, column: str, before, on_or_before, where: dict | None):
+        for name, value in (where or {}).items():
+            query = query.where(table.c[name] == value)
+        if before is not None:
+            query = query.where(table.c[column] < before)
+        if on_or_before is not None:
+            query = query.where(table.c[column] <= on_or_before)
+        return query
+
+    def newest_date(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
+                    column: str = "snapshot_date"):
+        """The newest value of a date column (optionally before / on or before a date, among rows matching where)."""
+        table = self.table(name)
+        query = self._filtered(table, sa.select(sa.func.max(table.c[column])), column, before, on_or_before, where)
+        return self.scalar(query)
+
+    def oldest_date(self, name: str, *, before=None, where: dict | None = None, column: str = "snapshot_date"):
+        table = self.table(name)
+        return self.scalar(self._filtered(table, sa.select(sa.func.min(table.c[column])), column, before, None, where))
+
+    def read_dates(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
+                   columns: list[str] | None = None, column: str = "snapshot_date") -> pd.DataFrame:
+        """Rows of a table up to a date (its `column`), ordered by that date: a history, or the snapshots so far."""
+        self.ensure_tables()
+        table = self.table(name)
+        chosen = [table.c[c] for c in columns] if columns else [table]
+        query = self._filtered(table, sa.select(*chosen), column, before, on_or_before, where).order_by(table.c[column])
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+
+    # --- the alerts outbox ----------------------------------------------------------------------------------------
+
+    def last_alert_kind(self, alert_key: str) -> str | None:
+        """failure / recovery / … of the newest alert with this key (one channel row is enough)."""
+        table = self.table("alerts")
+        query = (sa.select(table.c.kind).where(table.c.alert_key == alert_key)
+                 .order_by(table.c.created_at.desc(), table.c.alert_id.desc()).limit(1))
+        return self.scalar(query)
+
+    def due_alerts(self, now, max_attempts: int) -> list[dict]:
+        """The undelivered alert rows whose retry time has come (`next_attempt_at` ≤ now) with fewer than
+        `max_attempts` tries so far, oldest first, as dicts."""
+        table = self.table("alerts")
+        self.ensure_tables()
+        query = (sa.select(table).where(~table.c.delivered, table.c.next_attempt_at <= now,
+                                        table.c.attempts < max_attempts)
+                 .order_by(table.c.created_at, table.c.alert_id))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def update_alert(self, alert_id: str, channel: str, **values) -> None:
+        """Set `values` on one channel's row of an alert (after a send: attempts, delivered, error, next try)."""
+        table = self.table("alerts")
+        with self.engine.begin() as conn:
+            conn.execute(table.update().where(table.c.alert_id == alert_id, table.c.channel == channel)
+                         .values(**values))
+
+    # --- alert_state: named values kept between ticks -------------------------------------------------------------
+
+    def alert_state(self, name: str) -> str | None:
+        """The value kept under `name` in `alert_state`, or None when there is none."""
+        table = self.table("alert_state")
+        return self.scalar(sa.select(table.c.value).where(table.c.name == name))
+
+    def save_alert_state(self, name: str, value: str) -> None:
+        """Keep `value` under `name` in `alert_state`, in place of the earlier value (an upsert)."""
+        frame = conform_output(pd.DataFrame([{"name": name, "value": value}]), load_contract("alert_state"))
+        self.replace([Replacement("alert_state", frame, upsert=True)])
+
+    def delete_alert_state(self, name: str) -> None:
+        """Remove the value kept under `name` in `alert_state` (none left is not an error)."""
+        table = self.table("alert_state")
+        with self.engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.name == name))
