@@ -14,6 +14,7 @@ def leaks(text: str, not_touching: str = r"\d") -> list[str]:
     right before or after a number for it to count (digits; also ASCII letters for binary files, whose bytes
     decode to letters and digits at random)."""
     text = _DIGESTS.sub("#", _BLOBS.sub("#", text))
-    id_number = re.compile(rf"(?<![{not_touching}])\d{{17}}[\dXx](?![{not_touching}])")
-    phone = re.compile(rf"(?<![{not_touching}])1[3-9]\d{{9}}(?![{not_touching}])")
+    # digits right after "<digit>." are a decimal fraction (a run's duration_ms: 91.15966599893), not a number
+    id_number = re.compile(rf"(?<![{not_touching}])(?<!\d\.)\d{{17}}[\dXx](?![{not_touching}])")
+    phone = re.compile(rf"(?<![{not_touching}])(?<!\d\.)1[3-9]\d{{9}}(?![{not_touching}])")
     return id_number.findall(text) + phone.findall(text)

@@ -56,3 +56,10 @@ def test_the_leak_scan_ignores_embedded_images_but_not_a_number_beside_one():
     assert leaks(f"![进度图](data:image/png;base64,{blob})") == [] and leaks(blob) == []
     assert leaks(f"![进度图](data:image/png;base64,{blob}) 联系人 13987654321") == ["13987654321"]
     assert leaks(f"{blob} 500242199001011234") == ["500242199001011234"]
+
+
+def test_a_decimal_fraction_is_not_a_phone_number():
+    from leaks import leaks
+
+    assert leaks('"duration_ms": 91.15966599893') == []
+    assert leaks("联系电话 13987654321。") == ["13987654321"]
