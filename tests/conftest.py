@@ -1,21 +1,20 @@
+"""Fixtures for every test group (unit/, pipeline/, browser/): the demo's landing files, a database (SQLite, and
+PostgreSQL when YUKUAI_TEST_POSTGRES_URL is set) and a pipeline runner over them."""
+
 import os
 import shutil
 import uuid
 from pathlib import Path
 
-import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from yukuai_pipeline.defs.assets import ALL_ASSETS
-from yukuai_pipeline.defs.automation import daily_refresh
-from yukuai_pipeline.defs.resources import YukuaiResource
+from support.runner import PipelineRunner
 from yukuai_pipeline.demo import generate_demo_data
-from yukuai_pipeline.warehouse import Warehouse
 
 DEMO_DAYS = 8
 # Landed files are read once they have stayed unchanged this long (YUKUAI_SETTLE_SECONDS, 10 s in production); the
-# tests write their files and run at once, so they wait for nothing unless a test sets it (test_landing_folder.py).
+# tests write their files and run at once, so they wait for nothing unless a test sets it (pipeline/test_hostile_files.py).
 os.environ.setdefault("YUKUAI_SETTLE_SECONDS", "0")
 # A declared check that a step neither evaluated nor skipped with a reason fails the run (quality/checks.py).
 os.environ.setdefault("YUKUAI_STRICT_CHECKS", "1")
@@ -59,27 +58,6 @@ def database_url(request, tmp_path):
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
     engine.dispose()
-
-
-class PipelineRunner:
-    """Materializes days of the daily job in process, as `yukuai materialize` does, against one warehouse."""
-
-    def __init__(self, landing: Path, database_url: str, tmp_path: Path):
-        self.resource = YukuaiResource(landing_dir=str(landing), database_url=database_url,
-                                       report_dir=str(tmp_path / "reports"))
-        self.defs = dg.Definitions(assets=ALL_ASSETS, jobs=[daily_refresh], resources={"yukuai": self.resource})
-        self.instance = dg.DagsterInstance.ephemeral()
-
-    def run(self, day: str) -> dg.ExecuteInProcessResult:
-        job = self.defs.resolve_job_def("daily_refresh")
-        return job.execute_in_process(partition_key=day, instance=self.instance, raise_on_error=False)
-
-    @property
-    def warehouse(self) -> Warehouse:
-        return self.resource.warehouse()
-
-    def table(self, name: str, **where):
-        return self.warehouse.read(name, where or None)
 
 
 @pytest.fixture

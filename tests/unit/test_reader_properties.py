@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from bad_inputs import csv_text
-from leaks import leaks
+from support.bad_inputs import csv_text
+from support.leaks import leaks
 from yukuai_pipeline.contracts import input_contracts
 from yukuai_pipeline.intake.file_identity import identify
 from yukuai_pipeline.intake.loading import load
@@ -203,7 +203,7 @@ def test_any_export_is_read_counted_and_masked(tmp_path, kind):  # ~6 s a kind o
 
 
 def test_every_input_kind_is_covered():
-    assert set(CONTRACTS) == {p.stem for p in (Path(__file__).parents[1] / "schemas" / "inputs").glob("*.yaml")}
+    assert set(CONTRACTS) == {p.stem for p in (Path(__file__).parents[2] / "schemas" / "inputs").glob("*.yaml")}
     assert re.fullmatch(r"1[3-9]\d{9}", "13812345678") and leaks("13812345678 110101199003077777")
 
 

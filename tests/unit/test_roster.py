@@ -10,7 +10,7 @@ from yukuai_pipeline.quality.roster import RoleVocabulary, check_records, group_
 from yukuai_pipeline.quality.roster_rules import bound, completeness, judge_village, load_rules
 
 ON = dt.date(2023, 2, 17)
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "youyang_villages.csv"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "youyang_villages.csv"
 RULES, DOC = load_rules()
 LABELS = DOC["role_group_labels"]
 VOCABULARY = RoleVocabulary.from_contract(load_contract("roster", "input"))

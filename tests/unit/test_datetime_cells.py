@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bad_inputs import HEADER, write_csv, write_xlsx
+from support.bad_inputs import HEADER, write_csv, write_xlsx
 from yukuai_pipeline.intake.arrow_csv import TEXT
 from yukuai_pipeline.intake.file_identity import identify
 from yukuai_pipeline.intake.loading import load

@@ -7,8 +7,8 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
-from local_robot import Robot
-from messy import ROWS, write_csv
+from support.local_robot import Robot
+from support.messy import ROWS, write_csv
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_on_missing_export, alert_tick
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.alerts.delivery import Outbox
@@ -123,7 +123,7 @@ def test_connection_refused_is_recorded_not_raised(tmp_path):
 
 
 def test_run_failure_alerts_with_the_readers_message(tmp_path, robot):
-    from conftest import PipelineRunner
+    from support.runner import PipelineRunner
 
     folder = tmp_path / "landing"
     folder.mkdir()

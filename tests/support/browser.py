@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # Debian's build, not a downloaded one (`playwright install` is never run); these switches keep it from phoning home
 # and let it run as root in a container.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

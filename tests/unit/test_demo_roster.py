@@ -63,7 +63,7 @@ def registry():
 @pytest.fixture(scope="module")
 def vocabulary():
     """Role part (NFKC, no spaces) -> role class of the input contract."""
-    contract = yaml.safe_load((Path(__file__).parents[1] / "schemas/inputs/roster.yaml").read_text(encoding="utf-8"))
+    contract = yaml.safe_load((Path(__file__).parents[2] / "schemas/inputs/roster.yaml").read_text(encoding="utf-8"))
     return {norm(part): role for role, parts in contract["roles"].items() for part in parts}
 
 

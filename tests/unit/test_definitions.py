@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from messy import ROWS, write_csv
+from support.messy import ROWS, write_csv
 from yukuai_pipeline.defs.automation import daily_schedule, landing_sensor
 from yukuai_pipeline.defs.resources import YukuaiResource
 
@@ -64,7 +64,7 @@ def test_sensor_requests_one_run_per_new_file_and_none_for_a_repeat(tmp_path):
 
 
 def test_sensor_starts_from_what_the_warehouse_already_ingested(tmp_path, landing):
-    from conftest import PipelineRunner
+    from support.runner import PipelineRunner
 
     runner = PipelineRunner(landing, f"sqlite:///{tmp_path}/w.db", tmp_path)
     assert runner.run("2023-02-17").success

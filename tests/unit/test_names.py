@@ -6,7 +6,7 @@ import pytest
 from yukuai_pipeline.places.names import VillageMatcher, normalize_text, short_village_name
 from yukuai_pipeline.steps.context import township_matcher
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "youyang_villages.csv"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "youyang_villages.csv"
 
 
 def test_normalize_folds_width_and_removes_every_space():

@@ -22,14 +22,14 @@ import pyarrow.compute as pc
 import pytest
 from python_calamine import CalamineWorkbook
 
-from bad_inputs import HEADER, ROWS, write_csv, write_xlsx
+from support.bad_inputs import HEADER, ROWS, write_csv, write_xlsx
 from yukuai_pipeline.intake import limits as il
 from yukuai_pipeline.intake.limits import xlsx_cells, xlsx_parts
 from yukuai_pipeline.intake import readers
 from yukuai_pipeline.intake.readers import InputFileError, read_raw
 from yukuai_pipeline.settings import INPUT_LIMIT_VARIABLES, InputLimits, input_limits
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JUNK_ROWS = 1_048_575  # the header and 1,048,574 rows of junk: one row short of Excel's last
 JUNK_RSS_MB = 3_000  # README: reading and loading that workbook stays under 3 GB
 SMALL_RSS_MB = 400  # a refused file costs the interpreter and its imports (~130 MB) and little more

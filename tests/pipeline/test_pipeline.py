@@ -2,7 +2,7 @@ import datetime as dt
 
 import pandas as pd
 
-from messy import ROWS, write_csv
+from support.messy import ROWS, write_csv
 from yukuai_pipeline.steps.context import load_attachment
 
 FIRST, SECOND = "2023-02-17", "2023-02-18"
@@ -111,7 +111,7 @@ def test_a_bad_file_beside_the_days_export_is_refused_and_said_while_the_export_
 
 
 def test_bad_rows_are_quarantined_and_the_rest_counted(tmp_path, database_url):
-    from conftest import PipelineRunner
+    from support.runner import PipelineRunner
 
     folder = tmp_path / "own_landing"
     folder.mkdir()

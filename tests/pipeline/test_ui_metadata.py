@@ -6,7 +6,7 @@ import re
 import dagster as dg
 import pytest
 
-from conftest import PipelineRunner
+from support.runner import PipelineRunner
 from yukuai_pipeline.defs.assets import GROUP_LABELS, OWNER
 
 DAY = "2023-02-17"

@@ -1,6 +1,6 @@
 """A run killed in the middle of a partition write leaves the previous state; two runs of one day equal one run.
 
-The children are real `yukuai materialize` processes (tests/interrupted_run.py holds them at the write); the
+The children are real `yukuai materialize` processes (tests/support/interrupted_run.py holds them at the write); the
 database is SQLite, and PostgreSQL when YUKUAI_TEST_POSTGRES_URL is set.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 FIRST, SECOND = "2023-02-17", "2023-02-18"
-CHILD = Path(__file__).with_name("interrupted_run.py")
+CHILD = Path(__file__).resolve().parents[1] / "support" / "interrupted_run.py"
 PARTITIONED = ["community_registry", "village_targets", "registration_counts", "township_progress",
                "village_progress", "data_quality_issues", "roster_completeness", "roster_members",
                "roster_township_summary", "cadre_quotas", "platform_activity", "platform_activity_rollup"]

@@ -194,7 +194,7 @@ def test_personal_numbers_typed_into_place_cells_are_masked_everywhere(two_days,
     lines[first] = ",".join(cells) + "\r\n"
     (landing / EXPORT).write_bytes("".join(lines).encode(encoding))
     assert runner.run(THIRD).success
-    from leaks import leaks
+    from support.leaks import leaks
 
     for table in TABLES:
         frame = runner.table(table)

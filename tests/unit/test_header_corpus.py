@@ -7,8 +7,8 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-import header_variants
-from header_variants import VALUES, Variant
+from support import header_variants
+from support.header_variants import VALUES, Variant
 from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, UNRECOGNISED
 from yukuai_pipeline.contracts import input_contracts, load_contract
 from yukuai_pipeline.quality.header_report import missing_meanings, unread_columns

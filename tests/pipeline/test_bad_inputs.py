@@ -13,8 +13,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-import bad_inputs
-from bad_inputs import ACCEPTED, REFUSED, ROWS, write_csv, write_xlsx
+from support import bad_inputs
+from support.bad_inputs import ACCEPTED, REFUSED, ROWS, write_csv, write_xlsx
 from yukuai_pipeline.intake.completeness import incomplete_reason
 from yukuai_pipeline.intake.file_identity import identify
 from yukuai_pipeline.intake.loading import load
@@ -162,7 +162,7 @@ def test_two_exports_of_one_day_are_never_merged_the_newest_is_used(tmp_path, da
     """One export stands for a day: of two user-level exports of one date, the one made last (its title's 导出时间,
     else its modification time) is used whole, and every other one is listed as superseded with the reason; a
     byte-identical copy under another name is superseded as such. Nothing is merged by user ID."""
-    from conftest import PipelineRunner
+    from support.runner import PipelineRunner
 
     folder = tmp_path / "own_landing"
     folder.mkdir()

@@ -19,8 +19,8 @@ from yukuai_pipeline import run_hygiene
 from yukuai_pipeline.cli import main
 from yukuai_pipeline.cli.instance import DAGSTER_YAML, prepare_dagster_home
 
-DEPLOY_YAML = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
-CHILD = Path(__file__).with_name("interrupted_run.py")
+DEPLOY_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
+CHILD = Path(__file__).resolve().parents[1] / "support" / "interrupted_run.py"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from local_robot import Robot
+from support.local_robot import Robot
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_tick
 from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, NOISE, UNRECOGNISED, map_row
 from yukuai_pipeline.contracts import header_key, input_contracts, load_contract

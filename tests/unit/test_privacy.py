@@ -1,6 +1,6 @@
 import pytest
 
-from leaks import leaks as _leaks
+from support.leaks import leaks as _leaks
 
 TABLES = ["community_registry", "registration_counts", "township_progress", "village_progress", "data_quality_issues",
           "ingest_log", "roster_completeness", "roster_township_summary", "village_targets", "township_targets",
@@ -35,7 +35,7 @@ def test_the_scan_finds_numbers_and_passes_over_digests():
 
 def test_registration_phone_and_nickname_are_dropped_at_ingest(tmp_path):
     """schemas/inputs/registrations.yaml dropped_at_ingest: the columns are recognised, then never kept."""
-    from bad_inputs import HEADER, ROWS, write_csv
+    from support.bad_inputs import HEADER, ROWS, write_csv
     from yukuai_pipeline.intake.loading import load
 
     path = tmp_path / "注册用户_20230217.csv"
@@ -49,7 +49,7 @@ def test_registration_phone_and_nickname_are_dropped_at_ingest(tmp_path):
 def test_the_leak_scan_ignores_embedded_images_but_not_a_number_beside_one():
     import base64
 
-    from leaks import leaks
+    from support.leaks import leaks
 
     blob = base64.b64encode(bytes(range(256)) * 4).decode() + "13812345678" + "QUJD" * 60  # digits by chance
     assert leaks(blob.replace("13812345678", "")) == [] and leaks("13812345678") == ["13812345678"]
@@ -59,7 +59,7 @@ def test_the_leak_scan_ignores_embedded_images_but_not_a_number_beside_one():
 
 
 def test_a_decimal_fraction_is_not_a_phone_number():
-    from leaks import leaks
+    from support.leaks import leaks
 
     assert leaks('"duration_ms": 91.15966599893') == []
     assert leaks("联系电话 13987654321。") == ["13987654321"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM_ARGS, DagsterDev, chromium_path
+from support.browser import CHROMIUM_ARGS, DagsterDev, chromium_path
 from yukuai_pipeline import settings
 from yukuai_pipeline.defs.assets import GROUP_LABELS
 from yukuai_pipeline.defs.partitions import daily_partitions

@@ -3,7 +3,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_installed_wheel_finds_assets_and_schemas_without_the_checkout(tmp_path):
@@ -16,7 +16,7 @@ def test_installed_wheel_finds_assets_and_schemas_without_the_checkout(tmp_path)
     assert (site / "yukuai_pipeline/_data/schemas/inputs/registrations.yaml").is_file()
     probe = ("from yukuai_pipeline import settings\n"
              "from yukuai_pipeline.contracts import load_contract\n"
-             "print(settings.assets_dir()); print(settings.campaign()['deadline'])\n"
+             "print(settings.assets_dir()); print(settings.campaign().deadline)\n"
              "print(load_contract('township_progress').table)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(site)},
                          check=True, capture_output=True, text=True).stdout.splitlines()

@@ -19,12 +19,12 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from leaks import leaks
-from local_robot import Robot
+from support.leaks import leaks
+from support.local_robot import Robot
 from yukuai_pipeline.warehouse import Warehouse
 
 DAYS = int(os.environ.get("YUKUAI_FULL_DEMO_DAYS", "3"))
-DEPLOY_YAML = Path(__file__).resolve().parent.parent / "deploy" / "dagster.yaml"
+DEPLOY_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 
 
 def _leaks(text: str) -> list[str]:

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from local_robot import Robot
+from support.local_robot import Robot
 from test_alerts import mailbox  # noqa: F401  (the aiosmtpd fixture)
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_sensor, alert_tick
 from yukuai_pipeline.defs.resources import YukuaiResource

@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from messy import HEADER, ROWS, write_csv, write_xlsx
+from support.messy import HEADER, ROWS, write_csv, write_xlsx
 from yukuai_pipeline.intake.file_identity import identify
 from yukuai_pipeline.intake.loading import load
 from yukuai_pipeline.intake.readers import InputFileError
