@@ -32,6 +32,7 @@ def parse(data: Path, work: Path) -> dict:
         frame = pd.read_csv(_export(data / "landing"), skiprows=2, dtype=str)
         # measured after the clock stops (a deep memory count of millions of strings takes a while)
         return {"rows": len(frame) - 2, "frame_mb": lambda: round(frame.memory_usage(deep=True).sum() / 2**20, 1)}
+
     return run
 
 
@@ -42,6 +43,7 @@ def parse_xlsx(data: Path, work: Path) -> dict:
     def run():
         rows = CalamineWorkbook.from_path(str(_export(data / "landing_xlsx"))).get_sheet_by_index(0).to_python()
         return {"rows": len(rows) - 5}
+
     return run
 
 
@@ -53,6 +55,7 @@ def ingest_xlsx(data: Path, work: Path) -> dict:
     def run():
         loaded = load(_export(data / "landing_xlsx"))
         return {"rows": loaded.rows, "accepted": len(loaded.accepted)}
+
     return run
 
 
@@ -61,6 +64,7 @@ def peer(data: Path, work: Path) -> dict:
 
     def run():
         return run_peer(data, f"sqlite:///{work / 'peer.db'}")
+
     return run
 
 
@@ -69,15 +73,19 @@ def peer_arrow(data: Path, work: Path) -> dict:
 
     def run():
         return run_peer(data, f"sqlite:///{work / 'peer.db'}", engine="pyarrow")
+
     return run
 
 
 def pipeline(data: Path, work: Path, landing: str = "landing") -> dict:
     """The day's partition materialized in process, as `yukuai materialize --date` does (the workbook report aside:
     see benchmarks/README.md)."""
-    os.environ.update(YUKUAI_ASSETS_DIR=str(data / "assets"), YUKUAI_LANDING_DIR=str(data / landing),
-                      YUKUAI_DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{work / 'pipeline.db'}"),
-                      YUKUAI_REPORT_DIR=str(work / "reports"))
+    os.environ.update(
+        YUKUAI_ASSETS_DIR=str(data / "assets"),
+        YUKUAI_LANDING_DIR=str(data / landing),
+        YUKUAI_DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{work / 'pipeline.db'}"),
+        YUKUAI_REPORT_DIR=str(work / "reports"),
+    )
     import dagster as dg
 
     from yukuai_pipeline.cli.runs import QUIET
@@ -85,22 +93,29 @@ def pipeline(data: Path, work: Path, landing: str = "landing") -> dict:
     from yukuai_pipeline.defs.resources import YukuaiResource
 
     selection = [a for a in ALL_ASSETS if a is not excel_report]
-    job = dg.define_asset_job("bench_day", selection=selection,
-                              executor_def=dg.in_process_executor)
+    job = dg.define_asset_job("bench_day", selection=selection, executor_def=dg.in_process_executor)
     defs = dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources={"yukuai": YukuaiResource.from_env()})
     resolved = defs.resolve_job_def("bench_day")
 
     def run():
         with dg.DagsterInstance.ephemeral() as instance:
-            result = resolved.execute_in_process(partition_key=DAY.isoformat(), instance=instance,
-                                                 raise_on_error=True, run_config=QUIET)
+            result = resolved.execute_in_process(
+                partition_key=DAY.isoformat(), instance=instance, raise_on_error=True, run_config=QUIET
+            )
         counts = YukuaiResource.from_env().warehouse().read("registration_counts")
         return {"success": result.success, "completed": int(counts["completed"].sum())}
+
     return run
 
 
-CONTENDERS = {"parse": parse, "peer": peer, "peer_arrow": peer_arrow, "pipeline": pipeline, "parse_xlsx": parse_xlsx,
-              "ingest_xlsx": ingest_xlsx}
+CONTENDERS = {
+    "parse": parse,
+    "peer": peer,
+    "peer_arrow": peer_arrow,
+    "pipeline": pipeline,
+    "parse_xlsx": parse_xlsx,
+    "ingest_xlsx": ingest_xlsx,
+}
 
 
 def main() -> None:
@@ -113,8 +128,18 @@ def main() -> None:
     seconds = time.perf_counter() - start
     outcome = {k: v() if callable(v) else v for k, v in outcome.items()}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    print(json.dumps({"name": name, "seconds": round(seconds, 3), "peak_rss_mb": round(peak, 1),
-                      "base_rss_mb": round(base, 1), **outcome}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "name": name,
+                "seconds": round(seconds, 3),
+                "peak_rss_mb": round(peak, 1),
+                "base_rss_mb": round(base, 1),
+                **outcome,
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -28,11 +28,22 @@ REGISTRY_DAY = date(2023, 2, 17)
 FIRST_REGISTRATION = np.datetime64("2022-06-01T00:00:00")
 DATA_ROOT = Path(__file__).resolve().parent / "data"
 EXPORT_COLUMNS = ["序号", "用户ID", "昵称", "手机号", "乡镇（街道）", "村（社区）", "注册时间", "审核状态"]
-REGISTRY_COLUMNS = ["序号", "社区编码", "乡镇（街道）", "村（社区）名称", "类型", "常住人口（人）", "户数", "村（居）民小组数"]
+REGISTRY_COLUMNS = [
+    "序号",
+    "社区编码",
+    "乡镇（街道）",
+    "村（社区）名称",
+    "类型",
+    "常住人口（人）",
+    "户数",
+    "村（居）民小组数",
+]
 # Chongqing's 38 districts and counties: only their names are real; everything below them is synthetic.
-DISTRICTS = ("万州区 涪陵区 渝中区 大渡口区 江北区 沙坪坝区 九龙坡区 南岸区 北碚区 綦江区 大足区 渝北区 巴南区 黔江区 长寿区 "
-             "江津区 合川区 永川区 南川区 璧山区 铜梁区 潼南区 荣昌区 开州区 梁平区 武隆区 城口县 丰都县 垫江县 忠县 云阳县 "
-             "奉节县 巫山县 巫溪县 石柱土家族自治县 秀山土家族苗族自治县 酉阳土家族苗族自治县 彭水苗族土家族自治县").split()
+DISTRICTS = (
+    "万州区 涪陵区 渝中区 大渡口区 江北区 沙坪坝区 九龙坡区 南岸区 北碚区 綦江区 大足区 渝北区 巴南区 黔江区 长寿区 "
+    "江津区 合川区 永川区 南川区 璧山区 铜梁区 潼南区 荣昌区 开州区 梁平区 武隆区 城口县 丰都县 垫江县 忠县 云阳县 "
+    "奉节县 巫山县 巫溪县 石柱土家族自治县 秀山土家族苗族自治县 酉阳土家族苗族自治县 彭水苗族土家族自治县"
+).split()
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙冉田彭向白石罗何胡谢龚崔"
 _GIVEN = "明华军平芳英兰红霞梅丽强伟勇秀玉福贵春秋云燕波涛辉敏静娟琴林海"
 STATUSES = np.array(["已通过", "待审核", "已驳回"])
@@ -91,8 +102,10 @@ def _stems(rng: np.random.Generator, n: int, length: int) -> list[str]:
 
 
 def _registry(rng: np.random.Generator, spec: Size) -> pd.DataFrame:
-    townships = [s + ("街道" if i % 5 == 0 else "乡" if i % 7 == 0 else "镇")
-                 for i, s in enumerate(_stems(rng, spec.townships, 3))]
+    townships = [
+        s + ("街道" if i % 5 == 0 else "乡" if i % 7 == 0 else "镇")
+        for i, s in enumerate(_stems(rng, spec.townships, 3))
+    ]
     district = np.sort(rng.integers(0, spec.districts, spec.townships))
     per_township = allocate_largest_remainder(spec.villages, rng.uniform(0.4, 1.6, spec.townships))
     frames = []
@@ -101,16 +114,23 @@ def _registry(rng: np.random.Generator, spec: Size) -> pd.DataFrame:
         communities = max(1, int(np.ceil(0.75 * count))) if township.endswith("街道") else 1
         people = np.maximum(200, rng.gamma(3.0, 970.0, count)).astype("int64")  # ≈ 2,900 per village
         code = f"5001{district[t]:02d}{t:04d}"
-        frames.append(pd.DataFrame({
-            "district": DISTRICTS[district[t]], "township": township,
-            "village": [f"{s}社区居民委员会" for s in stems[:communities]] + [f"{s}村村民委员会" for s in stems[communities:]],
-            "village_short": [f"{s}社区" for s in stems[:communities]] + [f"{s}村" for s in stems[communities:]],
-            "village_code": [f"{code}{i:03d}" for i in range(count)],
-            "committee_type": ["居委会"] * communities + ["村委会"] * (count - communities),
-            "resident_population": people,
-            "households": np.rint(people / rng.uniform(2.8, 3.4, count)).astype("int64"),
-            "group_count": np.maximum(1, np.rint(people / rng.uniform(250, 450, count))).astype("int64"),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "district": DISTRICTS[district[t]],
+                    "township": township,
+                    "village": [f"{s}社区居民委员会" for s in stems[:communities]]
+                    + [f"{s}村村民委员会" for s in stems[communities:]],
+                    "village_short": [f"{s}社区" for s in stems[:communities]]
+                    + [f"{s}村" for s in stems[communities:]],
+                    "village_code": [f"{code}{i:03d}" for i in range(count)],
+                    "committee_type": ["居委会"] * communities + ["村委会"] * (count - communities),
+                    "resident_population": people,
+                    "households": np.rint(people / rng.uniform(2.8, 3.4, count)).astype("int64"),
+                    "group_count": np.maximum(1, np.rint(people / rng.uniform(250, 450, count))).astype("int64"),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -127,17 +147,22 @@ def _write_assets(folder: Path, attachment: pd.DataFrame, spec: Size) -> None:
     """The county campaign's files, with the synthetic city's townships as its target table."""
     source = settings.assets_dir()
     campaign = yaml.safe_load((source / "campaign.yaml").read_text(encoding="utf-8"))
-    campaign.update(campaign_id=f"synthetic-city-{spec.townships}", title="合成城市基准测试", target_table="attachment.csv")
-    campaign["county"] = {"name": "重庆市", "code": "500000", "name_prefixes": ["重庆市", *DISTRICTS[:spec.districts]]}
-    (folder / "campaign.yaml").write_text(yaml.safe_dump(campaign, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    campaign.update(
+        campaign_id=f"synthetic-city-{spec.townships}", title="合成城市基准测试", target_table="attachment.csv"
+    )
+    campaign["county"] = {"name": "重庆市", "code": "500000", "name_prefixes": ["重庆市", *DISTRICTS[: spec.districts]]}
+    (folder / "campaign.yaml").write_text(
+        yaml.safe_dump(campaign, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     attachment.to_csv(folder / "attachment.csv", index=False, encoding="utf-8")
     (folder / "township_aliases.csv").write_text("alias,township,note\n", encoding="utf-8")
     shutil.copy(source / "roster_rules.yaml", folder / "roster_rules.yaml")
 
 
 def _write_registry_csv(path: Path, registry: pd.DataFrame) -> None:
-    table = registry[["village_code", "township", "village", "committee_type", "resident_population", "households",
-                      "group_count"]]
+    table = registry[
+        ["village_code", "township", "village", "committee_type", "resident_population", "households", "group_count"]
+    ]
     table.insert(0, "序号", range(1, len(table) + 1))
     table.columns = REGISTRY_COLUMNS
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
@@ -152,18 +177,21 @@ def _users(rng: np.random.Generator, registry: pd.DataFrame, n: int) -> pd.DataF
     span = int((np.datetime64(f"{DAY}T23:59:59") - FIRST_REGISTRATION) / np.timedelta64(1, "s"))
     registered = FIRST_REGISTRATION + np.sort(rng.integers(0, span, n)).astype("timedelta64[s]")  # export order
     names = np.array([s + a + b for s in _SURNAMES for a in _GIVEN for b in ("", *_GIVEN[:8])])
-    phones = (pd.Series(rng.choice(["139", "138", "151", "187", "199", "177"], n))
-              + pd.Series(rng.integers(0, 10**8, n)).astype(str).str.zfill(8))
-    return pd.DataFrame({
-        "序号": np.arange(1, n + 1),
-        "用户ID": pd.Series(rng.permutation(n) + 10**9).astype(str).radd("YK"),
-        "昵称": rng.choice(names, n),
-        "手机号": phones,
-        "乡镇（街道）": registry["township"].to_numpy()[village],
-        "村（社区）": registry["village_short"].to_numpy()[village],
-        "注册时间": pd.Series(registered).dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "审核状态": STATUSES[rng.choice(3, n, p=[0.85, 0.10, 0.05])],
-    })
+    phones = pd.Series(rng.choice(["139", "138", "151", "187", "199", "177"], n)) + pd.Series(
+        rng.integers(0, 10**8, n)
+    ).astype(str).str.zfill(8)
+    return pd.DataFrame(
+        {
+            "序号": np.arange(1, n + 1),
+            "用户ID": pd.Series(rng.permutation(n) + 10**9).astype(str).radd("YK"),
+            "昵称": rng.choice(names, n),
+            "手机号": phones,
+            "乡镇（街道）": registry["township"].to_numpy()[village],
+            "村（社区）": registry["village_short"].to_numpy()[village],
+            "注册时间": pd.Series(registered).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "审核状态": STATUSES[rng.choice(3, n, p=[0.85, 0.10, 0.05])],
+        }
+    )
 
 
 def _write_export_csv(path: Path, users: pd.DataFrame) -> None:
@@ -175,8 +203,14 @@ def _write_export_csv(path: Path, users: pd.DataFrame) -> None:
 
 
 def _write_export_xlsx(path: Path, users: pd.DataFrame) -> None:
-    rows = [["渝快社区注册用户明细"], [f"导出时间：{DAY:%Y-%m-%d} 23:59"], EXPORT_COLUMNS,
-            *users.to_numpy(dtype=object).tolist(), ["合计", f"共{len(users)}人"], ["制表人：系统导出"]]
+    rows = [
+        ["渝快社区注册用户明细"],
+        [f"导出时间：{DAY:%Y-%m-%d} 23:59"],
+        EXPORT_COLUMNS,
+        *users.to_numpy(dtype=object).tolist(),
+        ["合计", f"共{len(users)}人"],
+        ["制表人：系统导出"],
+    ]
     write_streamed_xlsx(path, "注册用户明细", rows, merged=["A1:H1"])
 
 

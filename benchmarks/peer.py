@@ -24,9 +24,13 @@ def run_peer(data: Path, database_url: str, engine: str | None = None) -> dict:
 
     targets = pd.read_csv(data / "assets" / "attachment.csv")[["township", "resident_population", "target"]]
     registry = pd.read_csv(registry_file, skiprows=1)
-    villages = pd.DataFrame({"township": registry["乡镇（街道）"],
-                             "village": registry["村（社区）名称"].str.replace(r"(村民|居民)委员会$", "", regex=True),
-                             "resident_population": registry["常住人口（人）"].astype("int64")})
+    villages = pd.DataFrame(
+        {
+            "township": registry["乡镇（街道）"],
+            "village": registry["村（社区）名称"].str.replace(r"(村民|居民)委员会$", "", regex=True),
+            "resident_population": registry["常住人口（人）"].astype("int64"),
+        }
+    )
     villages["target"] = _split(villages, targets.set_index("township")["target"])
 
     township = targets.merge(counts.groupby("township")["completed"].sum().reset_index(), how="left")
@@ -38,8 +42,7 @@ def run_peer(data: Path, database_url: str, engine: str | None = None) -> dict:
         for name, frame in tables.items():
             frame.to_sql(name, conn, if_exists="replace", index=False)
     engine.dispose()
-    return {"approved": int(len(users)),
-            "completed": int(tables["township_progress"]["completed"].iloc[-1])}
+    return {"approved": int(len(users)), "completed": int(tables["township_progress"]["completed"].iloc[-1])}
 
 
 def _split(villages: pd.DataFrame, township_target: pd.Series) -> np.ndarray:

@@ -24,8 +24,12 @@ SPEED_TARGET, MEMORY_TARGET, XLSX_TARGET = 1.5, 2.5, 0.8
 
 
 def run_contender(name: str, data: Path, work: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "benchmarks.contenders", name, str(data), str(work)],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.contenders", name, str(data), str(work)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     if done.returncode:
         raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -36,7 +40,8 @@ def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, d
     if regenerate or not (data / "landing").is_dir():
         generate(size, data)
     names = ["parse", "peer", "peer_arrow", "pipeline"] + (
-        ["parse_xlsx", "ingest_xlsx"] if (data / "landing_xlsx").is_dir() else [])
+        ["parse_xlsx", "ingest_xlsx"] if (data / "landing_xlsx").is_dir() else []
+    )
     runs: dict[str, list[dict]] = {n: [] for n in names}
     for i in range(repeat):
         for name in names:
@@ -49,53 +54,90 @@ def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, d
     parse_s, peer_s, pipeline_s = median("parse", "seconds"), median("peer", "seconds"), median("pipeline", "seconds")
     frame_mb = runs["parse"][0]["frame_mb"]
     result = {
-        "size": size, "rows": rows, "parse_s": parse_s, "peer_s": peer_s, "pipeline_s": pipeline_s,
-        "ratio_vs_peer": round(pipeline_s / peer_s, 2), "ratio_vs_parse": round(pipeline_s / parse_s, 2),
+        "size": size,
+        "rows": rows,
+        "parse_s": parse_s,
+        "peer_s": peer_s,
+        "pipeline_s": pipeline_s,
+        "ratio_vs_peer": round(pipeline_s / peer_s, 2),
+        "ratio_vs_parse": round(pipeline_s / parse_s, 2),
         "peak_rss_mb": median("pipeline", "peak_rss_mb"),
         "pipeline_work_rss_mb": round(median("pipeline", "peak_rss_mb") - median("pipeline", "base_rss_mb"), 1),
-        "peer_peak_rss_mb": median("peer", "peak_rss_mb"), "parse_peak_rss_mb": median("parse", "peak_rss_mb"),
+        "peer_peak_rss_mb": median("peer", "peak_rss_mb"),
+        "parse_peak_rss_mb": median("parse", "peak_rss_mb"),
         "input_frame_mb": frame_mb,
         "memory_ratio": round((median("pipeline", "peak_rss_mb") - median("pipeline", "base_rss_mb")) / frame_mb, 2),
         "rows_per_s": {n: round(rows / median(n, "seconds")) for n in ("parse", "peer", "pipeline")},
         # the same script reading with pandas' pyarrow engine: no target, shown so that nobody mistakes the peer
         "peer_arrow_s": median("peer_arrow", "seconds"),
         "ratio_vs_peer_arrow": round(pipeline_s / median("peer_arrow", "seconds"), 2),
-        "same_completed": runs["peer"][0]["completed"] == runs["pipeline"][0]["completed"]
+        "same_completed": runs["peer"][0]["completed"]
+        == runs["pipeline"][0]["completed"]
         == runs["peer_arrow"][0]["completed"],
         "completed": runs["pipeline"][0]["completed"],
-        "data_dir": str(data), "runs": repeat, "machine": _machine(),
+        "data_dir": str(data),
+        "runs": repeat,
+        "machine": _machine(),
     }
     if "ingest_xlsx" in runs:
         xlsx_s, ingest_s = median("parse_xlsx", "seconds"), median("ingest_xlsx", "seconds")
-        result.update(xlsx_calamine_s=xlsx_s, xlsx_ingest_s=ingest_s, xlsx_speed_vs_calamine=round(xlsx_s / ingest_s, 2))
+        result.update(
+            xlsx_calamine_s=xlsx_s, xlsx_ingest_s=ingest_s, xlsx_speed_vs_calamine=round(xlsx_s / ingest_s, 2)
+        )
     return result
 
 
 def _machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal")) / 2**20
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = (
+        next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        / 2**20
+    )
     import pandas, pyarrow  # noqa: E401 - versions only
-    return (f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB, Python {platform.python_version()}, "
-            f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}")
+
+    return (
+        f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB, Python {platform.python_version()}, "
+        f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}"
+    )
 
 
 def table(results: list[dict]) -> str:
     lines = [f"{'size':7} {'contender':9} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'peak RSS MB':>11}"]
     for r in results:
-        for name, seconds, rss in (("parse", r["parse_s"], r["parse_peak_rss_mb"]), ("peer", r["peer_s"], r["peer_peak_rss_mb"]),
-                                   ("pipeline", r["pipeline_s"], r["peak_rss_mb"])):
-            lines.append(f"{r['size']:7} {name:9} {r['rows']:>10,} {seconds:>8.2f} {r['rows_per_s'][name]:>10,} {rss:>11.0f}")
-        lines.append(f"{r['size']:7} pipeline/peer {r['ratio_vs_peer']:.2f}× (target ≤ {SPEED_TARGET}×), "
-                     f"pipeline/parse {r['ratio_vs_parse']:.2f}×, memory {r['pipeline_work_rss_mb']:.0f} MB over "
-                     f"imports = {r['memory_ratio']:.2f}× the {r['input_frame_mb']:.0f} MB input frame "
-                     f"(target ≤ {MEMORY_TARGET}×), same completed: {r['same_completed']}")
-        lines.append(f"{r['size']:7} peer reading with engine=\"pyarrow\" {r['peer_arrow_s']:.2f} s: pipeline/that peer "
-                     f"{r['ratio_vs_peer_arrow']:.2f}× (no target)")
+        for name, seconds, rss in (
+            ("parse", r["parse_s"], r["parse_peak_rss_mb"]),
+            ("peer", r["peer_s"], r["peer_peak_rss_mb"]),
+            ("pipeline", r["pipeline_s"], r["peak_rss_mb"]),
+        ):
+            lines.append(
+                f"{r['size']:7} {name:9} {r['rows']:>10,} {seconds:>8.2f} {r['rows_per_s'][name]:>10,} {rss:>11.0f}"
+            )
+        lines.append(
+            f"{r['size']:7} pipeline/peer {r['ratio_vs_peer']:.2f}× (target ≤ {SPEED_TARGET}×), "
+            f"pipeline/parse {r['ratio_vs_parse']:.2f}×, memory {r['pipeline_work_rss_mb']:.0f} MB over "
+            f"imports = {r['memory_ratio']:.2f}× the {r['input_frame_mb']:.0f} MB input frame "
+            f"(target ≤ {MEMORY_TARGET}×), same completed: {r['same_completed']}"
+        )
+        lines.append(
+            f'{r["size"]:7} peer reading with engine="pyarrow" {r["peer_arrow_s"]:.2f} s: pipeline/that peer '
+            f"{r['ratio_vs_peer_arrow']:.2f}× (no target)"
+        )
         if "xlsx_ingest_s" in r:
-            lines.append(f"{r['size']:7} xlsx ingest {r['xlsx_ingest_s']:.2f} s vs calamine {r['xlsx_calamine_s']:.2f} s"
-                         f" = {r['xlsx_speed_vs_calamine']:.2f}× its speed (target ≥ {XLSX_TARGET}×)")
+            lines.append(
+                f"{r['size']:7} xlsx ingest {r['xlsx_ingest_s']:.2f} s vs calamine {r['xlsx_calamine_s']:.2f} s"
+                f" = {r['xlsx_speed_vs_calamine']:.2f}× its speed (target ≥ {XLSX_TARGET}×)"
+            )
     return "\n".join(lines)
 
 

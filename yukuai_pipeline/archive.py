@@ -26,11 +26,15 @@ class Archived:
     kept: list[tuple[Path, str]] = field(default_factory=list)  # (file, why it stays)
 
 
-def archive_before(landing_dir: Path, archive_dir: Path, warehouse: Warehouse, before: dt.date,
-                   dry_run: bool = False) -> Archived:
+def archive_before(
+    landing_dir: Path, archive_dir: Path, warehouse: Warehouse, before: dt.date, dry_run: bool = False
+) -> Archived:
     log = warehouse.read("ingest_log")
-    dates = {(r.file_name, r.sha256): r.snapshot_date for r in log.itertuples()
-             if r.status in ARCHIVED_STATUSES and r.snapshot_date is not None}
+    dates = {
+        (r.file_name, r.sha256): r.snapshot_date
+        for r in log.itertuples()
+        if r.status in ARCHIVED_STATUSES and r.snapshot_date is not None
+    }
     archive_dir = Path(archive_dir)
     result = Archived()
     for path in candidates(Path(landing_dir)):

@@ -75,15 +75,26 @@ def parse(doc: dict, folder: Path) -> Campaign:
     pace = doc["pace"]
     doubt = doc.get("doubt") or {}
     return Campaign(
-        campaign_id=doc["campaign_id"], title=doc["title"], source_document=doc["source_document"],
-        county=County(county["name"], county.get("short_name", county["name"]), str(county["code"]),
-                      tuple(county.get("name_prefixes") or ())),
+        campaign_id=doc["campaign_id"],
+        title=doc["title"],
+        source_document=doc["source_document"],
+        county=County(
+            county["name"],
+            county.get("short_name", county["name"]),
+            str(county["code"]),
+            tuple(county.get("name_prefixes") or ()),
+        ),
         rate_per_10k=int(doc["rate_per_10k"]),
-        target_rule=TargetRule(int(doc["target_rule"]["multiplier"]),
-                               Decimal(str(doc["target_rule"]["population_factor"]))),
-        baseline_date=_date(doc["baseline_date"]), deadline=_date(doc["deadline"]), target_table=doc["target_table"],
-        target_source=doc["target_source"], baseline_columns=dict(doc.get("baseline_columns") or {}),
-        county_row_label=doc["county_row_label"], unmatched_label=doc["unmatched_label"],
+        target_rule=TargetRule(
+            int(doc["target_rule"]["multiplier"]), Decimal(str(doc["target_rule"]["population_factor"]))
+        ),
+        baseline_date=_date(doc["baseline_date"]),
+        deadline=_date(doc["deadline"]),
+        target_table=doc["target_table"],
+        target_source=doc["target_source"],
+        baseline_columns=dict(doc.get("baseline_columns") or {}),
+        county_row_label=doc["county_row_label"],
+        unmatched_label=doc["unmatched_label"],
         pace=Pace(int(pace["window_days"]), float(pace["on_track_ratio"]), float(pace["behind_ratio"])),
         overdue_days=int((doc.get("activity") or {}).get("overdue_days", 7)),
         export_lag_days=int((doc.get("intake") or {}).get("export_lag_days", 1)),

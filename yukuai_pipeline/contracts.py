@@ -17,9 +17,30 @@ from yukuai_pipeline import settings
 from yukuai_pipeline.intake.column_mapping import Decorations, HeaderMatcher
 
 _HEADER_NOISE = re.compile(r"[\s*:：＊\u200b\ufeff]+")
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")", "〖": "(", "〗": ")",
-                           "{": "(", "}": ")", "<": "(", ">": ")", "《": "(", "》": ")", "〈": "(", "〉": ")",
-                           "「": "(", "」": ")", "『": "(", "』": ")"})
+_BRACKETS = str.maketrans(
+    {
+        "【": "(",
+        "】": ")",
+        "[": "(",
+        "]": ")",
+        "〔": "(",
+        "〕": ")",
+        "〖": "(",
+        "〗": ")",
+        "{": "(",
+        "}": ")",
+        "<": "(",
+        ">": ")",
+        "《": "(",
+        "》": ")",
+        "〈": "(",
+        "〉": ")",
+        "「": "(",
+        "」": ")",
+        "『": "(",
+        "』": ")",
+    }
+)
 
 
 def header_key(text: object) -> str:
@@ -72,8 +93,9 @@ class Contract:
         contract (header finding asks for it for every candidate row). An alias or key term listed for two
         columns is a contract error."""
         if "_matcher" not in self.__dict__:
-            self.__dict__["_matcher"] = HeaderMatcher(self.kind, self.header_aliases, self.key_terms,
-                                                      self.noise_headers, decorations(), header_key)
+            self.__dict__["_matcher"] = HeaderMatcher(
+                self.kind, self.header_aliases, self.key_terms, self.noise_headers, decorations(), header_key
+            )
         return self.__dict__["_matcher"]
 
     @property
@@ -107,8 +129,10 @@ def load_contract(kind: str, role: str = "table") -> Contract:
         required_columns=tuple(doc.get("required_columns") or ()),
         parse=dict(doc.get("parse") or {}),
         vocabularies=vocabularies,
-        vocabulary_labels={column: {canonical: (words or [canonical])[0] for canonical, words in vocab.items()}
-                           for column, vocab in (doc.get("vocabularies") or {}).items()},
+        vocabulary_labels={
+            column: {canonical: (words or [canonical])[0] for canonical, words in vocab.items()}
+            for column, vocab in (doc.get("vocabularies") or {}).items()
+        },
         sensitive=dict(doc.get("sensitive") or {}),
         quarantine_fields=tuple(doc.get("quarantine_fields") or ()),
         table=doc.get("table"),
@@ -124,9 +148,25 @@ def load_contract(kind: str, role: str = "table") -> Contract:
     return contract
 
 
-_KNOWN_KEYS = {"kind", "role", "title", "comment", "pandera", "header_aliases", "required_columns", "parse",
-               "vocabularies", "sensitive", "quarantine_fields", "table", "primary_key", "partition_column",
-               "key_terms", "noise_headers", "if_missing"}
+_KNOWN_KEYS = {
+    "kind",
+    "role",
+    "title",
+    "comment",
+    "pandera",
+    "header_aliases",
+    "required_columns",
+    "parse",
+    "vocabularies",
+    "sensitive",
+    "quarantine_fields",
+    "table",
+    "primary_key",
+    "partition_column",
+    "key_terms",
+    "noise_headers",
+    "if_missing",
+}
 
 
 def _check_consistent(contract: Contract, file_name: str) -> None:
@@ -149,11 +189,30 @@ REGISTRY, ROSTER, ACTIVITY = "community_registry", "roster", "platform_activity"
 REGISTRATION_KINDS = (USER_LEVEL, SUMMARY)
 REFERENCE_KINDS = (REGISTRY, ROSTER, ACTIVITY)
 INPUT_KINDS = REGISTRATION_KINDS + REFERENCE_KINDS
-TABLES = ("township_targets", "community_registry", "village_targets", "registration_counts",
-          "township_progress", "village_progress", "data_quality_issues", "ingest_log", "roster_completeness",
-          "roster_township_summary", "roster_members", "cadre_quotas", "alerts", "alert_state",
-          "platform_activity", "platform_activity_rollup", "file_columns", "input_snapshots", "registry_input",
-          "roster_input", "activity_input", "input_issues")
+TABLES = (
+    "township_targets",
+    "community_registry",
+    "village_targets",
+    "registration_counts",
+    "township_progress",
+    "village_progress",
+    "data_quality_issues",
+    "ingest_log",
+    "roster_completeness",
+    "roster_township_summary",
+    "roster_members",
+    "cadre_quotas",
+    "alerts",
+    "alert_state",
+    "platform_activity",
+    "platform_activity_rollup",
+    "file_columns",
+    "input_snapshots",
+    "registry_input",
+    "roster_input",
+    "activity_input",
+    "input_issues",
+)
 
 
 def input_contracts() -> list[Contract]:
@@ -183,14 +242,20 @@ def validate(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.
         if len(row_level) < len(cases):
             raise ValueError(f"{contract.kind}: schema-level failure {cases[cases['index'].isna()].to_dict('records')}")
         reasons = row_level["check"].astype(str).map(_reason)
-        failures = pd.DataFrame({"index": row_level["index"].to_numpy(), "field": row_level["column"].to_numpy(),
-                                 "message": reasons.to_numpy()}).drop_duplicates(["index", "field"])
+        failures = pd.DataFrame(
+            {
+                "index": row_level["index"].to_numpy(),
+                "field": row_level["column"].to_numpy(),
+                "message": reasons.to_numpy(),
+            }
+        ).drop_duplicates(["index", "field"])
         return frame, failures
 
 
 def _no_failures() -> pd.DataFrame:
-    return pd.DataFrame({"index": pd.Series(dtype="int64"), "field": pd.Series(dtype="str"),
-                         "message": pd.Series(dtype="str")})
+    return pd.DataFrame(
+        {"index": pd.Series(dtype="int64"), "field": pd.Series(dtype="str"), "message": pd.Series(dtype="str")}
+    )
 
 
 def _reason(check: str) -> str:

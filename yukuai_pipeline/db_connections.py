@@ -83,8 +83,10 @@ def _postgres_url(section: dict) -> str | None:
         from urllib.parse import quote
 
         userinfo = quote(str(db["username"])) + (f":{quote(str(db['password']))}" if db.get("password") else "")
-        return (f"{db.get('scheme', 'postgresql')}://{userinfo}@{db.get('hostname', '')}:{db.get('port', 5432)}"
-                f"/{db.get('db_name', '')}")
+        return (
+            f"{db.get('scheme', 'postgresql')}://{userinfo}@{db.get('hostname', '')}:{db.get('port', 5432)}"
+            f"/{db.get('db_name', '')}"
+        )
     return None
 
 
@@ -96,25 +98,36 @@ def check_instance_storage(home: Path | str, lock_timeout: float) -> None:
         with tempfile.NamedTemporaryFile(dir=home, prefix=".yukuai-write-check-"):
             pass
     except OSError as error:
-        kind = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EROFS: "read_only",
-                errno.EACCES: "permission", errno.EPERM: "permission"}.get(error.errno)
+        kind = {
+            errno.ENOSPC: "disk_full",
+            errno.EDQUOT: "disk_full",
+            errno.EROFS: "read_only",
+            errno.EACCES: "permission",
+            errno.EPERM: "permission",
+        }.get(error.errno)
         if kind is None:
             raise
         trouble = trouble_for(kind, database)
         if kind == "read_only":
-            trouble = DatabaseTrouble(kind, database, f"Dagster 实例文件夹 {home} 是只读的",
-                                      "确认该文件夹可写、磁盘没有以只读方式挂载（mount），或把 DAGSTER_HOME 指向可写的文件夹")
+            trouble = DatabaseTrouble(
+                kind,
+                database,
+                f"Dagster 实例文件夹 {home} 是只读的",
+                "确认该文件夹可写、磁盘没有以只读方式挂载（mount），或把 DAGSTER_HOME 指向可写的文件夹",
+            )
         elif kind == "permission":
-            trouble = DatabaseTrouble(kind, database, f"没有写 Dagster 实例文件夹 {home} 的权限",
-                                      "用有权限的用户运行，或改正 DAGSTER_HOME")
+            trouble = DatabaseTrouble(
+                kind, database, f"没有写 Dagster 实例文件夹 {home} 的权限", "用有权限的用户运行，或改正 DAGSTER_HOME"
+            )
         raise trouble from error
     if database.is_sqlite:
         return
     import sqlalchemy as sa
 
     database = Database(database.url, database.label, database.setting, lock_timeout)
-    engine = sa.create_engine(database.url, connect_args=connect_args(database.url, lock_timeout),
-                              poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(
+        database.url, connect_args=connect_args(database.url, lock_timeout), poolclass=sa.pool.NullPool
+    )
     try:
         with engine.connect() as conn:
             read_only = conn.exec_driver_sql("SHOW transaction_read_only").scalar()

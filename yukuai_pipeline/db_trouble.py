@@ -116,16 +116,30 @@ def _nodes(error) -> Iterator[_Node]:
             while tb is not None:
                 frames.append(tb.tb_frame.f_code.co_filename)
                 tb = tb.tb_next
-            yield _Node(cls.__name__, f"{cls.__module__}.{cls.__name__}", str(item),
-                        getattr(item, "sqlstate", None) or getattr(item, "pgcode", None),
-                        getattr(item, "yukuai_trouble", None), _storage_frames(frames))
-            todo += [getattr(item, "orig", None), item.__cause__,
-                     None if item.__suppress_context__ else item.__context__]
+            yield _Node(
+                cls.__name__,
+                f"{cls.__module__}.{cls.__name__}",
+                str(item),
+                getattr(item, "sqlstate", None) or getattr(item, "pgcode", None),
+                getattr(item, "yukuai_trouble", None),
+                _storage_frames(frames),
+            )
+            todo += [
+                getattr(item, "orig", None),
+                item.__cause__,
+                None if item.__suppress_context__ else item.__context__,
+            ]
         elif hasattr(item, "cls_name") and hasattr(item, "message"):  # dagster SerializableErrorInfo
             message = item.message or ""
             marked = next((line.strip() for line in message.splitlines() if line.strip().startswith(PREFIX)), None)
-            yield _Node(item.cls_name or "", message.split(":", 1)[0].strip(), message, None, marked,
-                        _storage_frames(item.stack or []))
+            yield _Node(
+                item.cls_name or "",
+                message.split(":", 1)[0].strip(),
+                message,
+                None,
+                marked,
+                _storage_frames(item.stack or []),
+            )
             todo += [getattr(item, "cause", None), getattr(item, "context", None)]
 
 
@@ -143,28 +157,56 @@ def _is_database_error(node: _Node) -> bool:
 
 # (kind, reason or "", SQLSTATEs, message patterns): the first match wins, so specific rules come first.
 _RULES = [
-    ("auth", "", {"28P01", "28000"}, r"password authentication failed|no password supplied|authentication failed"
-                                     r"|role \S+ does not exist|no pg_hba\.conf entry|password is required"),
+    (
+        "auth",
+        "",
+        {"28P01", "28000"},
+        r"password authentication failed|no password supplied|authentication failed"
+        r"|role \S+ does not exist|no pg_hba\.conf entry|password is required",
+    ),
     ("missing", "", {"3D000"}, r"database \S+ does not exist|unable to open database file"),
-    ("locked", "", {"55P03", "40P01"}, r"database is locked|database table is locked|lock timeout"
-                                       r"|could not obtain lock|deadlock detected"),
+    (
+        "locked",
+        "",
+        {"55P03", "40P01"},
+        r"database is locked|database table is locked|lock timeout"
+        r"|could not obtain lock|deadlock detected",
+    ),
     ("read_only", "", {"25006"}, r"readonly database|read-only transaction|read-only file system|read only file"),
-    ("disk_full", "", {"53100"}, r"database or disk is full|no space left on device|could not extend file"
-                                 r"|disk full"),
+    (
+        "disk_full",
+        "",
+        {"53100"},
+        r"database or disk is full|no space left on device|could not extend file"
+        r"|disk full",
+    ),
     ("permission", "", {"42501"}, r"permission denied|must be owner of"),
     ("corrupt", "", set(), r"database disk image is malformed|file is not a database|file is encrypted"),
     ("io", "", set(), r"disk i/o error"),
     ("unreachable", "连接被拒绝，服务器没有运行或主机、端口不对", set(), r"connection refused"),
-    ("unreachable", "主机名无法解析", set(), r"failed to resolve host|could not translate host name"
-                                       r"|name or service not known|nodename nor servname|name resolution"),
+    (
+        "unreachable",
+        "主机名无法解析",
+        set(),
+        r"failed to resolve host|could not translate host name"
+        r"|name or service not known|nodename nor servname|name resolution",
+    ),
     ("unreachable", "连接超时", set(), r"timeout expired|timed out"),
     ("unreachable", "网络不通", set(), r"no route to host|network is unreachable"),
-    ("unreachable", "服务器正在启动或关闭", {"57P01", "57P02", "57P03"},
-     r"database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator"),
+    (
+        "unreachable",
+        "服务器正在启动或关闭",
+        {"57P01", "57P02", "57P03"},
+        r"database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator",
+    ),
     ("unreachable", "服务器连接数已满", {"53300"}, r"too many (clients|connections)|connection slots are reserved"),
-    ("unreachable", "连接中断", {"08000", "08003", "08006"},
-     r"server closed the connection|connection is closed|connection already closed|ssl syscall|consuming input"
-     r"|could not receive data|lost connection|connection is lost|server conn crashed"),
+    (
+        "unreachable",
+        "连接中断",
+        {"08000", "08003", "08006"},
+        r"server closed the connection|connection is closed|connection already closed|ssl syscall|consuming input"
+        r"|could not receive data|lost connection|connection is lost|server conn crashed",
+    ),
     ("unreachable", "", {"08001", "08004"}, r"connection to server .* failed|could not connect|connection failed"),
 ]
 
@@ -191,15 +233,22 @@ def trouble_for(kind: str, database: Database, reason: str = "", detail: str = "
     where = database.setting
     more_time = "需要等更久时把 YUKUAI_DB_LOCK_TIMEOUT 设为更大的秒数"
     if kind == "locked":
-        waited = (f"，等待 {_seconds(database.lock_timeout)} 秒后放弃" if database.lock_timeout else "")
+        waited = f"，等待 {_seconds(database.lock_timeout)} 秒后放弃" if database.lock_timeout else ""
         what = f"数据库被其他程序锁定{waited}"
-        fix = ("等正在写这个数据库的程序结束后重试（另一个 yukuai materialize、dagster dev 中的运行、打开了该文件的数据库工具）；"
-               + more_time) if sqlite else (
-            "在 pg_stat_activity / pg_locks 中找到持有锁的会话，等它结束（或由管理员结束）后重试；" + more_time)
+        fix = (
+            (
+                "等正在写这个数据库的程序结束后重试（另一个 yukuai materialize、dagster dev 中的运行、打开了该文件的数据库工具）；"
+                + more_time
+            )
+            if sqlite
+            else ("在 pg_stat_activity / pg_locks 中找到持有锁的会话，等它结束（或由管理员结束）后重试；" + more_time)
+        )
     elif kind == "unreachable":
         what = f"无法连接数据库服务器：{reason or '连接失败'}"
-        fix = (f"确认 PostgreSQL 已启动（pg_isready -h {host} -p {port}）、{where} 中的主机和端口正确、防火墙放行，"
-               "然后重试")
+        fix = (
+            f"确认 PostgreSQL 已启动（pg_isready -h {host} -p {port}）、{where} 中的主机和端口正确、防火墙放行，"
+            "然后重试"
+        )
     elif kind == "auth":
         what = "数据库拒绝登录（用户名或密码不对，或 pg_hba.conf 不允许这台机器）"
         fix = f"改正 {where} 中的用户名和密码，或请数据库管理员在 pg_hba.conf 中允许这台机器，然后重试"
@@ -212,8 +261,11 @@ def trouble_for(kind: str, database: Database, reason: str = "", detail: str = "
             fix = f"创建该数据库（createdb -h {host} -p {port} -U {user} {name}），或改正 {where} 中的库名"
     elif kind == "read_only":
         what = "数据库是只读的，无法写入"
-        fix = ("去掉 URL 中的 mode=ro，并确认数据库文件、所在文件夹可写，磁盘没有以只读方式挂载（mount）"
-               if sqlite else f"把 {where} 指向可写的主库（不是只读副本），并使用有写权限的用户")
+        fix = (
+            "去掉 URL 中的 mode=ro，并确认数据库文件、所在文件夹可写，磁盘没有以只读方式挂载（mount）"
+            if sqlite
+            else f"把 {where} 指向可写的主库（不是只读副本），并使用有写权限的用户"
+        )
     elif kind == "permission":
         what = "数据库用户没有所需的权限"
         fix = f"请数据库管理员授予该用户建表和写入的权限（或使用数据库的所有者），或改正 {where} 中的用户"

@@ -4,8 +4,13 @@ import dagster as dg
 
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_sensor, run_failure_alert_sensor
 from yukuai_pipeline.defs.assets import ALL_ASSETS
-from yukuai_pipeline.defs.automation import (daily_refresh, daily_schedule, landing_sensor, roster_refresh,
-                                             targets_refresh)
+from yukuai_pipeline.defs.automation import (
+    daily_refresh,
+    daily_schedule,
+    landing_sensor,
+    roster_refresh,
+    targets_refresh,
+)
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.file_modes import restrict_umask
 

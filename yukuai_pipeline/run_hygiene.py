@@ -26,8 +26,9 @@ def _started_at(pid: int) -> float | None:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
+        boot = next(
+            int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime ")
+        )
         return boot + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):
         return None
@@ -58,8 +59,7 @@ def fail_dead_runs(instance) -> list:
     import dagster as dg
 
     host = socket.gethostname()
-    filters = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
-                            tags={HOST_TAG: host})
+    filters = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED], tags={HOST_TAG: host})
     failed = []
     for record in instance.get_run_records(filters=filters):
         run = record.dagster_run
@@ -71,9 +71,11 @@ def fail_dead_runs(instance) -> list:
         if process_alive(pid, created):
             continue
         instance.report_run_failed(
-            run, f"运行它的进程已不存在（主机 {host}，进程号 {pid}）：yukuai materialize 在运行中途被终止。"
-                 "由下一次 yukuai materialize 标记为失败，该日可以重新运行。 / The process of this run is gone; "
-                 "marked as failed by the next `yukuai materialize`.")
+            run,
+            f"运行它的进程已不存在（主机 {host}，进程号 {pid}）：yukuai materialize 在运行中途被终止。"
+            "由下一次 yukuai materialize 标记为失败，该日可以重新运行。 / The process of this run is gone; "
+            "marked as failed by the next `yukuai materialize`.",
+        )
         failed.append(run)
     return failed
 
@@ -81,8 +83,10 @@ def fail_dead_runs(instance) -> list:
 def describe(failed: list) -> str:
     days = sorted({run.tags.get("dagster/partition", "?") for run in failed})
     ids = "、".join(run.run_id[:8] for run in failed[:5]) + (" 等" if len(failed) > 5 else "")
-    return (f"已把 {len(failed)} 个中断的运行标记为失败（运行它们的进程已不存在；日期 {'、'.join(days)}；运行 {ids}），"
-            "这些日期可以重新运行")
+    return (
+        f"已把 {len(failed)} 个中断的运行标记为失败（运行它们的进程已不存在；日期 {'、'.join(days)}；运行 {ids}），"
+        "这些日期可以重新运行"
+    )
 
 
 def before_runs() -> Path:

@@ -95,8 +95,10 @@ def db_lock_timeout(env=None) -> float:
     except ValueError:
         seconds = -1.0
     if not 0 < seconds <= 86400:
-        raise ValueError(f"YUKUAI_DB_LOCK_TIMEOUT={text!r}：应为 0 到 86400 之间的秒数，例如 30 / "
-                         "seconds between 0 and 86400, e.g. 30")
+        raise ValueError(
+            f"YUKUAI_DB_LOCK_TIMEOUT={text!r}：应为 0 到 86400 之间的秒数，例如 30 / "
+            "seconds between 0 and 86400, e.g. 30"
+        )
     return seconds
 
 
@@ -135,6 +137,7 @@ def _octal(env, name: str, default: int) -> int:
 # --------------------------------------------------------------------------------------------------------------
 # Input limits (intake/limits.py): a landed file past one of them is refused before it is parsed.
 # --------------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class InputLimits:

@@ -57,8 +57,12 @@ def ui(tmp_path_factory, demo_files):
         if baseline in path.name:
             shutil.copy2(path, landing / path.name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YUKUAI_ALERT", "YUKUAI_SMTP"))}
-    env.update(DAGSTER_HOME=str(root / "dagster_home"), YUKUAI_LANDING_DIR=str(landing),
-               YUKUAI_DATABASE_URL=f"sqlite:///{root}/warehouse.db", YUKUAI_REPORT_DIR=str(root / "reports"))
+    env.update(
+        DAGSTER_HOME=str(root / "dagster_home"),
+        YUKUAI_LANDING_DIR=str(landing),
+        YUKUAI_DATABASE_URL=f"sqlite:///{root}/warehouse.db",
+        YUKUAI_REPORT_DIR=str(root / "reports"),
+    )
     yukuai = Path(sys.executable).with_name("yukuai")
     subprocess.run([str(yukuai), "materialize", "--date", baseline], env=env, check=True, capture_output=True)
     server = DagsterDev(env, root / "dagster-dev.log")
@@ -105,8 +109,7 @@ def test_asset_graph_shows_every_group_expanded_and_a_nodes_chinese_description(
     page.keyboard.press("Alt+e")  # the graph's own shortcut: expand every group (kept in the URL)
     page.wait_for_url(re.compile(r"expanded="))
     page.reload()  # a fresh load zooms the expanded graph to fit
-    for asset in ("registration_counts", "township_progress", "roster_completeness", "village_targets",
-                  "excel_report"):
+    for asset in ("registration_counts", "township_progress", "roster_completeness", "village_targets", "excel_report"):
         page.get_by_text(asset, exact=True).first.wait_for(timeout=FIRST_LOAD_MS)
     # node details (checks, partitions) load after the nodes themselves
     loading = page.get_by_text(re.compile(r"^Loading"))
@@ -157,8 +160,9 @@ def test_officer_materializes_the_latest_day_and_reads_a_warn_check_naming_villa
     page.goto(f"{server.url}/assets/roster_completeness?view=checks")
     page.get_by_text("roster_complete", exact=True).first.click(timeout=FIRST_LOAD_MS)
     page.get_by_text("严重程度 / severity").wait_for()
-    completeness = Warehouse(env["YUKUAI_DATABASE_URL"]).read("roster_completeness",
-                                                              {"snapshot_date": dt.date.fromisoformat(latest)})
+    completeness = Warehouse(env["YUKUAI_DATABASE_URL"]).read(
+        "roster_completeness", {"snapshot_date": dt.date.fromisoformat(latest)}
+    )
     broken = completeness[completeness["status"] != "完整"]
     first = min(zip(broken["township"], broken["village"]))
     metadata = page.inner_text("body")

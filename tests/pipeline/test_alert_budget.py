@@ -76,8 +76,14 @@ class Recorder:
     """A channel that works; `cost` seconds of the fake budget clock per send, `hook` runs before each send."""
 
     def __init__(self, budget_clock=None, cost=0.0, timeout=5.0, name="webhook", hook=None):
-        self.sent, self.budget_clock, self.cost, self.timeout, self.name, self.hook = [], budget_clock, cost, \
-            timeout, name, hook
+        self.sent, self.budget_clock, self.cost, self.timeout, self.name, self.hook = (
+            [],
+            budget_clock,
+            cost,
+            timeout,
+            name,
+            hook,
+        )
 
     def send(self, alert):
         if self.hook:
@@ -114,8 +120,16 @@ def _record(warehouse, channels, count=23) -> None:
     outbox = Outbox(warehouse, channels, now=clock)
     for i in range(count):
         clock.value = T0 + dt.timedelta(seconds=i)
-        outbox.record(Alert("failure", f"probe/check_{i:02d}/-", "WARN", f"告警 {i:02d}", f"告警 {i:02d}",
-                            f"### 告警 {i:02d}\n检查未通过"))
+        outbox.record(
+            Alert(
+                "failure",
+                f"probe/check_{i:02d}/-",
+                "WARN",
+                f"告警 {i:02d}",
+                f"告警 {i:02d}",
+                f"### 告警 {i:02d}\n检查未通过",
+            )
+        )
 
 
 def _rows(warehouse, channel="webhook"):
@@ -198,9 +212,15 @@ def test_the_cap_sends_ten_per_tick_oldest_first(warehouse, robot):
 
 
 def test_a_hanging_robot_does_not_hold_up_the_mail(warehouse, hanging, mailbox):  # noqa: F811
-    alerting = AlertingResource(webhook_url=hanging.url, smtp_host="127.0.0.1", smtp_port=mailbox.port,
-                                smtp_starttls=False, email_from="yukuai@example.org", email_to="officer@example.org",
-                                alert_timeout_seconds=0.5)
+    alerting = AlertingResource(
+        webhook_url=hanging.url,
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        smtp_starttls=False,
+        email_from="yukuai@example.org",
+        email_to="officer@example.org",
+        alert_timeout_seconds=0.5,
+    )
     _record(warehouse, alerting.channels())
     outbox = alerting.outbox(warehouse, now=Clock(TICK))
     started = time.monotonic()
@@ -230,8 +250,9 @@ def test_the_budget_in_seconds_stops_the_tick(warehouse):
     assert outbox.deliver_due() == {"sent": 7, "failed": 0, "deferred": 9}
 
     # a timeout longer than the whole budget: one send per tick still goes out
-    short = Outbox(warehouse, [Recorder(seconds, cost=4.0, timeout=60.0)], now=Clock(TICK), budget_seconds=30,
-                   clock=seconds)
+    short = Outbox(
+        warehouse, [Recorder(seconds, cost=4.0, timeout=60.0)], now=Clock(TICK), budget_seconds=30, clock=seconds
+    )
     assert short.deliver_due() == {"sent": 1, "failed": 0, "deferred": 8}
 
 
@@ -270,26 +291,38 @@ def test_the_budget_is_read_from_the_environment(monkeypatch):
     outbox = alerting.outbox(Warehouse("sqlite:///:memory:"))
     assert (outbox.max_per_tick, outbox.budget_seconds) == (7, 12.0)
 
-    for name, value in (("YUKUAI_ALERT_TIMEOUT_SECONDS", "soon"), ("YUKUAI_ALERT_MAX_PER_TICK", "0"),
-                        ("YUKUAI_ALERT_TICK_BUDGET_SECONDS", "-3")):
+    for name, value in (
+        ("YUKUAI_ALERT_TIMEOUT_SECONDS", "soon"),
+        ("YUKUAI_ALERT_MAX_PER_TICK", "0"),
+        ("YUKUAI_ALERT_TICK_BUDGET_SECONDS", "-3"),
+    ):
         monkeypatch.setenv(name, value)
     alerting = AlertingResource.from_env()  # a typo does not stop the definitions from loading: the defaults
     assert (alerting.alert_timeout_seconds, alerting.alert_max_per_tick, alerting.alert_tick_budget_seconds) == (
-        5.0, 20, 30.0)
+        5.0,
+        20,
+        30.0,
+    )
     for name in ("YUKUAI_ALERT_TIMEOUT_SECONDS", "YUKUAI_ALERT_MAX_PER_TICK", "YUKUAI_ALERT_TICK_BUDGET_SECONDS"):
         monkeypatch.delenv(name)
     assert AlertingResource.from_env().channels()[0].timeout == 5.0
 
 
 def test_the_tick_and_the_sensor_report_what_was_deferred(tmp_path, robot):
-    yukuai = YukuaiResource(landing_dir=str(tmp_path / "landing"), database_url=f"sqlite:///{tmp_path}/w.db",
-                            report_dir=str(tmp_path))
+    yukuai = YukuaiResource(
+        landing_dir=str(tmp_path / "landing"), database_url=f"sqlite:///{tmp_path}/w.db", report_dir=str(tmp_path)
+    )
     alerting = AlertingResource(webhook_url=robot.url, alert_max_per_tick=10, alert_timeout_seconds=0.5)
     _record(yukuai.warehouse(), alerting.channels())
     instance = dg.DagsterInstance.ephemeral()
     now = dt.datetime.now(dt.UTC)
-    assert alert_tick(instance, yukuai, alerting, now=now) == {"runs": 0, "recorded": 0, "sent": 10, "failed": 0,
-                                                              "deferred": 13}
+    assert alert_tick(instance, yukuai, alerting, now=now) == {
+        "runs": 0,
+        "recorded": 0,
+        "sent": 10,
+        "failed": 0,
+        "deferred": 13,
+    }
     context = dg.build_sensor_context(instance=instance, resources={"yukuai": yukuai, "alerting": alerting})
     result = alert_sensor.evaluate_tick(context)
     assert result.skip_message == "runs=0 recorded=0 sent=10 failed=0 deferred=3"

@@ -50,19 +50,32 @@ FLAG = {"ok": False}
 @dg.asset(check_specs=[dg.AssetCheckSpec("villages_known", asset="probe")])
 def probe():
     villages = "甲村、乙村、丙村、丁村、戊村、己村、庚村"
-    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
-        check_name="villages_known", passed=FLAG["ok"], severity=dg.AssetCheckSeverity.WARN,
-        description="7 个村（社区）名称无法匹配，联系人 13812345678",
-        metadata={"evaluated": True, "村（社区） / villages": villages, "village_count": 7})])
+    return dg.MaterializeResult(
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="villages_known",
+                passed=FLAG["ok"],
+                severity=dg.AssetCheckSeverity.WARN,
+                description="7 个村（社区）名称无法匹配，联系人 13812345678",
+                metadata={"evaluated": True, "村（社区） / villages": villages, "village_count": 7},
+            )
+        ]
+    )
 
 
 def _resources(tmp_path, robot=None, mailbox=None):
-    yukuai = YukuaiResource(landing_dir=str(tmp_path / "landing"), database_url=f"sqlite:///{tmp_path}/w.db",
-                            report_dir=str(tmp_path))
-    alerting = AlertingResource(webhook_url=robot.url if robot else None, smtp_host="127.0.0.1" if mailbox else None,
-                                smtp_port=mailbox.port if mailbox else 25, smtp_starttls=False,
-                                email_from="yukuai@example.org", email_to="officer@example.org",
-                                ui_base_url="http://127.0.0.1:3000")
+    yukuai = YukuaiResource(
+        landing_dir=str(tmp_path / "landing"), database_url=f"sqlite:///{tmp_path}/w.db", report_dir=str(tmp_path)
+    )
+    alerting = AlertingResource(
+        webhook_url=robot.url if robot else None,
+        smtp_host="127.0.0.1" if mailbox else None,
+        smtp_port=mailbox.port if mailbox else 25,
+        smtp_starttls=False,
+        email_from="yukuai@example.org",
+        email_to="officer@example.org",
+        ui_base_url="http://127.0.0.1:3000",
+    )
     return yukuai, alerting
 
 
@@ -118,8 +131,10 @@ def test_connection_refused_is_recorded_not_raised(tmp_path):
     alerting = AlertingResource(webhook_url="http://127.0.0.1:9/nothing-listens-here")
     _run(instance, ok=False)
     assert alert_tick(instance, yukuai, alerting)["failed"] == 1
-    assert "ConnectionRefused" in yukuai.warehouse().read("alerts")["error"].iloc[0] or "URLError" in \
-        yukuai.warehouse().read("alerts")["error"].iloc[0]
+    assert (
+        "ConnectionRefused" in yukuai.warehouse().read("alerts")["error"].iloc[0]
+        or "URLError" in yukuai.warehouse().read("alerts")["error"].iloc[0]
+    )
 
 
 def test_run_failure_alerts_with_the_readers_message(tmp_path, robot):
@@ -127,7 +142,9 @@ def test_run_failure_alerts_with_the_readers_message(tmp_path, robot):
 
     folder = tmp_path / "landing"
     folder.mkdir()
-    (folder / "注册用户_20230217.csv").write_text("序号,用户ID,乡镇（街道）,村（社区）\r\n1,U1,龙潭镇,某村\r\n", encoding="utf-8")
+    (folder / "注册用户_20230217.csv").write_text(
+        "序号,用户ID,乡镇（街道）,村（社区）\r\n1,U1,龙潭镇,某村\r\n", encoding="utf-8"
+    )
     runner = PipelineRunner(folder, f"sqlite:///{tmp_path}/w.db", tmp_path)
     assert not runner.run("2023-02-17").success
     yukuai, alerting = _resources(tmp_path, robot)
@@ -183,7 +200,11 @@ def test_the_alert_sensors_evaluate_through_dagster(tmp_path, robot):
     run = instance.get_run_by_id(failed.run_id)
     failure_event = next(e for e in failed.all_events if e.event_type_value == "PIPELINE_FAILURE")
     status_context = dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert_sensor", dagster_instance=instance, dagster_run=run,
-        dagster_event=failure_event, resources={"yukuai": yukuai, "alerting": alerting}).for_run_failure()
+        sensor_name="run_failure_alert_sensor",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure_event,
+        resources={"yukuai": yukuai, "alerting": alerting},
+    ).for_run_failure()
     run_failure_alert_sensor(status_context)
     assert len(robot.posts) == 2 and "运行失败" in robot.texts()[1] and "坏.csv" in robot.texts()[1]

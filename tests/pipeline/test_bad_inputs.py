@@ -98,9 +98,13 @@ def _later_steps(case, loaded):
 
 # ---- pipeline level --------------------------------------------------------------------------------------------
 
+
 def _checks(result) -> dict:
-    return {e.event_specific_data.check_name: e.event_specific_data
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -115,8 +119,12 @@ def _rerun_registrations(runner, day: str):
     job a registration file touches (a whole run per file would take minutes; tests/test_pipeline.py refuses a
     file in a whole run)."""
     job = runner.defs.resolve_job_def("daily_refresh")
-    return job.execute_in_process(partition_key=day, instance=runner.instance, raise_on_error=False,
-                                  asset_selection=[dg.AssetKey(t) for t in GUARDED])
+    return job.execute_in_process(
+        partition_key=day,
+        instance=runner.instance,
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey(t) for t in GUARDED],
+    )
 
 
 def test_refused_files_fail_the_day_and_leave_every_table_as_it_was(runner, landing, tmp_path):
@@ -145,8 +153,10 @@ def test_refused_files_fail_the_day_and_leave_every_table_as_it_was(runner, land
             assert not result.success, case.name
             check = _checks(result)["registration_files_usable"]
             assert check.passed is False, case.name
-            assert case.file_name in check.description and case.message in check.description, (case.name,
-                                                                                              check.description)
+            assert case.file_name in check.description and case.message in check.description, (
+                case.name,
+                check.description,
+            )
             assert log.loc[case.file_name, "status"] == "rejected", case.name
         for table in GUARDED:
             pd.testing.assert_frame_equal(before[table], _sorted(runner.table(table)), obj=f"{case.name}: {table}")
@@ -166,13 +176,18 @@ def test_two_exports_of_one_day_are_never_merged_the_newest_is_used(tmp_path, da
 
     folder = tmp_path / "own_landing"
     folder.mkdir()
-    first, copy, corrected = (folder / "注册用户_20230217.csv", folder / "注册用户_20230217_重复上传.csv",
-                              folder / "注册用户明细_2023-02-17.xlsx")
+    first, copy, corrected = (
+        folder / "注册用户_20230217.csv",
+        folder / "注册用户_20230217_重复上传.csv",
+        folder / "注册用户明细_2023-02-17.xlsx",
+    )
     write_csv(first, ROWS)
     shutil.copy(first, copy)
-    later = [[1, "YK00000001", "张三", "13812345678", "桃花源街道", "另一个村", dt.datetime(2023, 2, 10), "已通过"],
-             [2, "YK00000002", "李四", "13812345679", "龙潭镇", "某村", dt.datetime(2023, 2, 3, 9, 30), "待审核"],
-             [3, "YK00000009", "赵九", "", "龙潭镇", "某村", dt.datetime(2023, 2, 12), "已通过"]]
+    later = [
+        [1, "YK00000001", "张三", "13812345678", "桃花源街道", "另一个村", dt.datetime(2023, 2, 10), "已通过"],
+        [2, "YK00000002", "李四", "13812345679", "龙潭镇", "某村", dt.datetime(2023, 2, 3, 9, 30), "待审核"],
+        [3, "YK00000009", "赵九", "", "龙潭镇", "某村", dt.datetime(2023, 2, 12), "已通过"],
+    ]
     write_xlsx(corrected, {"Sheet1": [bad_inputs.HEADER, *later]})
     for offset, path in enumerate((first, copy, corrected)):  # made one after the other: the corrected one last
         os.utime(path, (1_676_592_000 + offset * 60,) * 2)
@@ -196,7 +211,9 @@ def test_two_exports_of_one_day_are_never_merged_the_newest_is_used(tmp_path, da
     assert choice.passed is False and "只用《注册用户明细_2023-02-17.xlsx》" in choice.description
     issues = runner.table("data_quality_issues", snapshot_date=D1)
     assert sorted(issues.loc[issues["check"] == "export_superseded", "source_file"]) == [
-        "注册用户_20230217.csv", "注册用户_20230217_重复上传.csv"]
+        "注册用户_20230217.csv",
+        "注册用户_20230217_重复上传.csv",
+    ]
 
 
 def test_a_file_of_many_bad_rows_lists_a_thousand_of_each_and_counts_them_all(tmp_path):

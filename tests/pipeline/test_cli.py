@@ -24,12 +24,13 @@ def test_materialize_a_range_records_runs_in_the_instance_and_prints_the_county_
 
 
 def test_a_failing_day_exits_non_zero_with_the_readers_message(cli_env, landing, capsys):
-    (landing / "注册用户_20230218_坏.csv").write_text("序号,用户ID,乡镇（街道）,村（社区）\r\n1,U1,龙潭镇,某村\r\n",
-                                                    encoding="utf-8")
+    (landing / "注册用户_20230218_坏.csv").write_text(
+        "序号,用户ID,乡镇（街道）,村（社区）\r\n1,U1,龙潭镇,某村\r\n", encoding="utf-8"
+    )
     assert main(["materialize", "--date", "2023-02-18"]) == 1
     err = capsys.readouterr().err
     assert "注册用户_20230218_坏.csv" in err and "缺少必需的列：注册时间" in err
-    summary = err[err.index("✗ 2023-02-18"):]  # what the CLI itself says, after Dagster's own log lines
+    summary = err[err.index("✗ 2023-02-18") :]  # what the CLI itself says, after Dagster's own log lines
     assert "registration_files_usable: 文件《注册用户_20230218_坏.csv》无法使用" in summary
     assert "DagsterAssetCheckFailedError" not in summary
 

@@ -15,9 +15,20 @@ import pandas as pd
 
 FIRST, SECOND = "2023-02-17", "2023-02-18"
 CHILD = Path(__file__).resolve().parents[1] / "support" / "interrupted_run.py"
-PARTITIONED = ["community_registry", "village_targets", "registration_counts", "township_progress",
-               "village_progress", "data_quality_issues", "roster_completeness", "roster_members",
-               "roster_township_summary", "cadre_quotas", "platform_activity", "platform_activity_rollup"]
+PARTITIONED = [
+    "community_registry",
+    "village_targets",
+    "registration_counts",
+    "township_progress",
+    "village_progress",
+    "data_quality_issues",
+    "roster_completeness",
+    "roster_members",
+    "roster_township_summary",
+    "cadre_quotas",
+    "platform_activity",
+    "platform_activity_rollup",
+]
 LATE_USER = "0,YK99999901,补录用户,13900001111,桃花源街道,天山堡村,2023-02-18 09:30:00,已通过\r\n"
 CORRECTED = "渝快社区注册用户_20230218_补录.csv"
 
@@ -30,18 +41,30 @@ def _corrected_export(landing: Path) -> None:
     lines = raw.decode(encoding).splitlines(keepends=True)
     last = max(i for i, line in enumerate(lines) if ",YK" in line)
     users = sum(",YK" in line for line in lines)
-    text = "".join(lines[: last + 1] + [LATE_USER] + lines[last + 1:])
-    text = text.replace("导出时间：2023-02-19 08:00", "导出时间：2023-02-19 09:00").replace(f"共{users}人", f"共{users + 1}人")
+    text = "".join(lines[: last + 1] + [LATE_USER] + lines[last + 1 :])
+    text = text.replace("导出时间：2023-02-19 08:00", "导出时间：2023-02-19 09:00").replace(
+        f"共{users}人", f"共{users + 1}人"
+    )
     (landing / CORRECTED).write_bytes(text.encode(encoding))
 
 
 def _child(mode: str, argument: str, runner, tmp_path: Path, database_url: str) -> subprocess.Popen:
-    env = dict(os.environ, YUKUAI_LANDING_DIR=str(runner.resource.landing_dir), YUKUAI_DATABASE_URL=database_url,
-               YUKUAI_REPORT_DIR=str(tmp_path / "reports"), DAGSTER_HOME=str(tmp_path / "dagster_home"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(CHILD.parent), os.environ.get("PYTHONPATH")])))
-    return subprocess.Popen([sys.executable, str(CHILD), mode, argument, "--", "materialize", "--date", SECOND],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    env = dict(
+        os.environ,
+        YUKUAI_LANDING_DIR=str(runner.resource.landing_dir),
+        YUKUAI_DATABASE_URL=database_url,
+        YUKUAI_REPORT_DIR=str(tmp_path / "reports"),
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(CHILD.parent), os.environ.get("PYTHONPATH")])),
+    )
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), mode, argument, "--", "materialize", "--date", SECOND],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _snapshot(runner, tables=PARTITIONED) -> dict[str, pd.DataFrame]:
@@ -62,8 +85,7 @@ def _county_completed(runner, day: str) -> int:
     return int(row["completed"].iloc[0])
 
 
-def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_previous_state(runner, landing, tmp_path,
-                                                                               database_url):
+def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_previous_state(runner, landing, tmp_path, database_url):
     assert runner.run(FIRST).success and runner.run(SECOND).success
     before, log_before = _snapshot(runner), runner.table("ingest_log")
     completed_before = _county_completed(runner, SECOND)
@@ -109,8 +131,10 @@ def test_two_runs_of_the_same_day_at_once_equal_one_run(runner, tmp_path, databa
 
     after = _snapshot(runner, PARTITIONED + ["ingest_log"])
     ingest_columns = [c for c in single["ingest_log"].columns if c not in ("ingested_at",)]
-    single["ingest_log"], after["ingest_log"] = (single["ingest_log"][ingest_columns],
-                                                 after["ingest_log"][ingest_columns])
+    single["ingest_log"], after["ingest_log"] = (
+        single["ingest_log"][ingest_columns],
+        after["ingest_log"][ingest_columns],
+    )
     _assert_same(single, after)
 
 

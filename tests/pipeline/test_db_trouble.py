@@ -16,8 +16,11 @@ from yukuai_pipeline.cli import main
 from yukuai_pipeline.db_trouble import Database, classify
 from yukuai_pipeline.warehouse import Warehouse
 
-COMMANDS = {"materialize": ["materialize", "--date", "2023-02-17"], "report": ["report", "--date", "2023-02-17"],
-            "alerts": ["alerts"]}
+COMMANDS = {
+    "materialize": ["materialize", "--date", "2023-02-17"],
+    "report": ["report", "--date", "2023-02-17"],
+    "alerts": ["alerts"],
+}
 
 
 @pytest.fixture
@@ -48,11 +51,18 @@ def _one_line(capsys) -> str:
 def locked_sqlite(cli_env):
     """Another process holds a write transaction (BEGIN EXCLUSIVE) on the warehouse until the test ends."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys, time\n"
-         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-         "c.execute('CREATE TABLE IF NOT EXISTS other_program (x)')\n"
-         "c.execute('BEGIN EXCLUSIVE')\nprint('LOCKED', flush=True)\ntime.sleep(120)\n",
-         str(cli_env / "warehouse.db")], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('CREATE TABLE IF NOT EXISTS other_program (x)')\n"
+            "c.execute('BEGIN EXCLUSIVE')\nprint('LOCKED', flush=True)\ntime.sleep(120)\n",
+            str(cli_env / "warehouse.db"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "LOCKED"
     yield f"sqlite:///{cli_env}/warehouse.db"
     holder.kill()
@@ -80,8 +90,12 @@ def test_a_lock_met_in_the_middle_of_a_run_is_one_line_per_failed_step(locked_sq
     assert "Traceback" not in err and "Stack Trace" not in err and "dagster - ERROR" not in err
     lines = err.splitlines()
     assert lines[0] == "✗ 2023-02-17 运行失败："
-    assert len(lines) >= 2 and all(line.startswith("  - ") and "数据库错误：数据库被其他程序锁定，等待 1 秒后放弃" in line
-                                   and f"（{locked_sqlite}）" in line for line in lines[1:]), err
+    assert len(lines) >= 2 and all(
+        line.startswith("  - ")
+        and "数据库错误：数据库被其他程序锁定，等待 1 秒后放弃" in line
+        and f"（{locked_sqlite}）" in line
+        for line in lines[1:]
+    ), err
 
 
 @pytest.mark.parametrize("command", ["materialize", "report", "alerts"])
@@ -107,23 +121,25 @@ def test_a_read_only_sqlite_warehouse_is_refused_before_the_run(cli_env, monkeyp
 
 def _write_instance_yaml(home, url_env: str) -> None:
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(f"storage:\n  postgres:\n    postgres_url:\n      env: {url_env}\n",
-                                       encoding="utf-8")
+    (home / "dagster.yaml").write_text(
+        f"storage:\n  postgres:\n    postgres_url:\n      env: {url_env}\n", encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize("command", ["instance", "alerts", "materialize"])
 def test_the_instances_postgresql_that_does_not_answer_is_one_line(cli_env, monkeypatch, command, capsys):
     _write_instance_yaml(cli_env / "dagster_home", "YUKUAI_DAGSTER_POSTGRES_URL")
-    monkeypatch.setenv("YUKUAI_DAGSTER_POSTGRES_URL",
-                       f"postgresql+psycopg2://yukuai_dagster:pw-of-dagster@127.0.0.1:{_closed_port()}/yukuai_dagster")
+    monkeypatch.setenv(
+        "YUKUAI_DAGSTER_POSTGRES_URL",
+        f"postgresql+psycopg2://yukuai_dagster:pw-of-dagster@127.0.0.1:{_closed_port()}/yukuai_dagster",
+    )
     assert main(["instance"] if command == "instance" else COMMANDS[command]) == 1
     line = _one_line(capsys)
     assert "无法连接" in line and "Dagster 实例存储 postgresql+psycopg2://yukuai_dagster:***@127.0.0.1:" in line
     assert "pw-of-dagster" not in line and "YUKUAI_DAGSTER_POSTGRES_URL" in line
 
 
-def test_dagsters_own_storage_error_is_put_on_the_instance_and_its_retries_stay_quiet(cli_env, monkeypatch,
-                                                                                     capsys):
+def test_dagsters_own_storage_error_is_put_on_the_instance_and_its_retries_stay_quiet(cli_env, monkeypatch, capsys):
     """Without the check, Dagster opens its storage itself: dagster-postgres retries with warnings, then fails."""
     _write_instance_yaml(cli_env / "dagster_home", "YUKUAI_DAGSTER_POSTGRES_URL")
     monkeypatch.setenv("YUKUAI_DAGSTER_POSTGRES_URL", f"postgresql+psycopg2://u:pw@127.0.0.1:{_closed_port()}/d")
@@ -150,30 +166,56 @@ SQLITE = Database("sqlite:////srv/yukuai/warehouse.db", lock_timeout=30)
 POSTGRES = Database("postgresql+psycopg://yukuai:topsecret@db.example:5432/yukuai", lock_timeout=30)
 
 
-@pytest.mark.parametrize(("database", "message", "kind", "words"), [
-    (SQLITE, "database is locked", "locked", "数据库被其他程序锁定，等待 30 秒后放弃"),
-    (SQLITE, "database or disk is full", "disk_full", "磁盘已满"),
-    (SQLITE, "attempt to write a readonly database", "read_only", "只读"),
-    (SQLITE, "unable to open database file", "missing", "无法打开数据库文件"),
-    (SQLITE, "database disk image is malformed", "corrupt", "已损坏"),
-    (SQLITE, "disk I/O error", "io", "磁盘出错"),
-    (POSTGRES, 'connection failed: connection to server at "10.0.0.5", port 5432 failed: Connection refused\n\t'
-               "Is the server running on that host and accepting TCP/IP connections?", "unreachable", "连接被拒绝"),
-    (POSTGRES, "failed to resolve host 'db.example': [Errno -2] Name or service not known", "unreachable",
-     "主机名无法解析"),
-    (POSTGRES, 'connection failed: connection to server at "10.0.0.5", port 5432 failed: timeout expired',
-     "unreachable", "连接超时"),
-    (POSTGRES, 'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  password '
-               'authentication failed for user "yukuai"', "auth", "拒绝登录"),
-    (POSTGRES, 'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  database "yukuai" '
-               "does not exist", "missing", "数据库不存在"),
-    (POSTGRES, "cannot execute INSERT in a read-only transaction", "read_only", "只读"),
-    (POSTGRES, 'could not extend file "base/16384/16385": No space left on device', "disk_full", "磁盘已满"),
-    (POSTGRES, "canceling statement due to lock timeout", "locked", "等待 30 秒后放弃"),
-    (POSTGRES, "permission denied for schema public", "permission", "没有所需的权限"),
-    (POSTGRES, "SSL SYSCALL error: EOF detected", "unreachable", "连接中断"),
-    (POSTGRES, "some new failure of the server", "other", "some new failure of the server"),
-])
+@pytest.mark.parametrize(
+    ("database", "message", "kind", "words"),
+    [
+        (SQLITE, "database is locked", "locked", "数据库被其他程序锁定，等待 30 秒后放弃"),
+        (SQLITE, "database or disk is full", "disk_full", "磁盘已满"),
+        (SQLITE, "attempt to write a readonly database", "read_only", "只读"),
+        (SQLITE, "unable to open database file", "missing", "无法打开数据库文件"),
+        (SQLITE, "database disk image is malformed", "corrupt", "已损坏"),
+        (SQLITE, "disk I/O error", "io", "磁盘出错"),
+        (
+            POSTGRES,
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: Connection refused\n\t'
+            "Is the server running on that host and accepting TCP/IP connections?",
+            "unreachable",
+            "连接被拒绝",
+        ),
+        (
+            POSTGRES,
+            "failed to resolve host 'db.example': [Errno -2] Name or service not known",
+            "unreachable",
+            "主机名无法解析",
+        ),
+        (
+            POSTGRES,
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: timeout expired',
+            "unreachable",
+            "连接超时",
+        ),
+        (
+            POSTGRES,
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  password '
+            'authentication failed for user "yukuai"',
+            "auth",
+            "拒绝登录",
+        ),
+        (
+            POSTGRES,
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  database "yukuai" '
+            "does not exist",
+            "missing",
+            "数据库不存在",
+        ),
+        (POSTGRES, "cannot execute INSERT in a read-only transaction", "read_only", "只读"),
+        (POSTGRES, 'could not extend file "base/16384/16385": No space left on device', "disk_full", "磁盘已满"),
+        (POSTGRES, "canceling statement due to lock timeout", "locked", "等待 30 秒后放弃"),
+        (POSTGRES, "permission denied for schema public", "permission", "没有所需的权限"),
+        (POSTGRES, "SSL SYSCALL error: EOF detected", "unreachable", "连接中断"),
+        (POSTGRES, "some new failure of the server", "other", "some new failure of the server"),
+    ],
+)
 def test_driver_errors_are_classified_through_every_wrapper(database, message, kind, words):
     import psycopg
 
@@ -195,9 +237,14 @@ def _raised_inside_a_step(error):
         try:
             raise error
         except Exception as inner:
-            raise DagsterExecutionStepExecutionError("Error occurred while executing op", user_exception=inner,
-                                                     original_exc_info=sys.exc_info(), step_key="s",
-                                                     op_name="s", op_def_name="s") from inner
+            raise DagsterExecutionStepExecutionError(
+                "Error occurred while executing op",
+                user_exception=inner,
+                original_exc_info=sys.exc_info(),
+                step_key="s",
+                op_name="s",
+                op_def_name="s",
+            ) from inner
     except DagsterExecutionStepExecutionError:
         return serializable_error_info_from_exc_info(sys.exc_info())
 
@@ -236,7 +283,8 @@ def test_lock_waits_are_bounded_in_both_drivers(monkeypatch):
     args = db_connections.connect_args("postgresql+psycopg://u@h/db?options=-csearch_path%3Dyk", 30)
     assert args == {"connect_timeout": 30, "options": "-csearch_path=yk -c lock_timeout=30000"}
     assert db_connections.connect_args("postgresql+psycopg://u@h/db?connect_timeout=5", 0.5) == {
-        "options": "-c lock_timeout=500"}
+        "options": "-c lock_timeout=500"
+    }
     monkeypatch.delenv("YUKUAI_DB_LOCK_TIMEOUT", raising=False)
     assert Warehouse("sqlite:///:memory:").lock_timeout == 30
     monkeypatch.setenv("YUKUAI_DB_LOCK_TIMEOUT", "2.5")

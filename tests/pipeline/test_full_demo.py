@@ -56,10 +56,16 @@ def storage(tmp_path_factory):
     home.mkdir(mode=0o750)
     (home / "dagster.yaml").write_text(DEPLOY_YAML.read_text(encoding="utf-8"), encoding="utf-8")
     (home / "dagster.yaml").chmod(0o640)  # as deploy/README.md installs it
-    yield SimpleNamespace(root=root, kind="postgresql", env={
-        "YUKUAI_DATABASE_URL": url.set(database=names["warehouse"]).render_as_string(hide_password=False),
-        "YUKUAI_DAGSTER_POSTGRES_URL": url.set(drivername="postgresql+psycopg2", database=names["dagster"])
-        .render_as_string(hide_password=False)})
+    yield SimpleNamespace(
+        root=root,
+        kind="postgresql",
+        env={
+            "YUKUAI_DATABASE_URL": url.set(database=names["warehouse"]).render_as_string(hide_password=False),
+            "YUKUAI_DAGSTER_POSTGRES_URL": url.set(
+                drivername="postgresql+psycopg2", database=names["dagster"]
+            ).render_as_string(hide_password=False),
+        },
+    )
     with admin.connect() as conn:
         for name in names.values():
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -69,13 +75,24 @@ def storage(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo(storage):
     robot = Robot()
-    env = dict(os.environ, **storage.env, YUKUAI_LANDING_DIR=str(storage.root / "landing"),
-               YUKUAI_REPORT_DIR=str(storage.root / "reports"), DAGSTER_HOME=str(storage.root / "dagster_home"),
-               YUKUAI_ALERT_WEBHOOK_URL=robot.url)
+    env = dict(
+        os.environ,
+        **storage.env,
+        YUKUAI_LANDING_DIR=str(storage.root / "landing"),
+        YUKUAI_REPORT_DIR=str(storage.root / "reports"),
+        DAGSTER_HOME=str(storage.root / "dagster_home"),
+        YUKUAI_ALERT_WEBHOOK_URL=robot.url,
+    )
     console = []
     for args in (["demo-data", "--days", str(DAYS)], ["materialize", "--landed"], ["alerts"]):
-        done = subprocess.run([sys.executable, "-m", "yukuai_pipeline.cli", *args], env=env, capture_output=True,
-                              text=True, timeout=3600, preexec_fn=lambda: os.umask(0o022))  # a usual shell's umask
+        done = subprocess.run(
+            [sys.executable, "-m", "yukuai_pipeline.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            preexec_fn=lambda: os.umask(0o022),
+        )  # a usual shell's umask
         assert done.returncode == 0, f"yukuai {' '.join(args)}: {done.stderr[-3000:]}"
         console.append(done.stdout + done.stderr)
     robot.server.shutdown()
@@ -90,8 +107,16 @@ def demo(storage):
     warehouse = Warehouse(storage.env["YUKUAI_DATABASE_URL"])
     tables = {name: warehouse.read(name) for name in warehouse.metadata.tables}
     warehouse.dispose()
-    yield SimpleNamespace(root=storage.root, kind=storage.kind, runs=runs, events=events, tables=tables,
-                          storage_class=storage_class, console="\n".join(console), alerts=robot.texts())
+    yield SimpleNamespace(
+        root=storage.root,
+        kind=storage.kind,
+        runs=runs,
+        events=events,
+        tables=tables,
+        storage_class=storage_class,
+        console="\n".join(console),
+        alerts=robot.texts(),
+    )
 
 
 def test_every_demo_day_runs_on_the_configured_storage(demo):
@@ -102,7 +127,8 @@ def test_every_demo_day_runs_on_the_configured_storage(demo):
     progress = demo.tables["township_progress"]
     county = progress[(progress["township"] == "合计") & (progress["snapshot_date"].astype(str) == "2023-02-17")]
     assert county[["resident_population", "target", "completed", "gap"]].astype(int).values.tolist() == [
-        [853_945, 102_476, 28_632, 73_844]]
+        [853_945, 102_476, 28_632, 73_844]
+    ]
     assert progress["snapshot_date"].nunique() == DAYS
     assert len(demo.tables["roster_members"]) > 20_000
     delivered = demo.tables["alerts"]
@@ -133,9 +159,15 @@ def test_no_unmasked_id_or_phone_number_leaves_the_reader(demo):
 
 def test_outputs_are_private_even_under_a_permissive_umask(demo):
     checked = 0
-    for path in [demo.root / "landing", demo.root / "reports", demo.root / "dagster_home",
-                 *(demo.root / "landing").iterdir(), *(demo.root / "reports").iterdir(),
-                 *(demo.root / "dagster_home").rglob("*"), *demo.root.glob("warehouse.db*")]:
+    for path in [
+        demo.root / "landing",
+        demo.root / "reports",
+        demo.root / "dagster_home",
+        *(demo.root / "landing").iterdir(),
+        *(demo.root / "reports").iterdir(),
+        *(demo.root / "dagster_home").rglob("*"),
+        *demo.root.glob("warehouse.db*"),
+    ]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o007 == 0, f"{path} is open to everyone ({oct(mode)})"
         if path.is_dir() and path.parent == demo.root:

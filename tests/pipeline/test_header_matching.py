@@ -21,40 +21,56 @@ REGISTRATIONS = load_contract("registrations", "input")
 ROSTER = load_contract("roster", "input")
 
 
-@pytest.mark.parametrize("header,outcome,field", [
-    ("审核状态", FIELD, "status"),
-    ("用户当前审核状态", FIELD, "status"),  # two prefixes taken off
-    ("状态（审核）", FIELD, "status"),  # a bracketed note
-    ("审核结果", FIELD, "status"),
-    ("审核时间", NOISE, None),  # a known column the pipeline does not use: not the status
-    ("所属乡镇（街道）名称", FIELD, "township"),
-    ("乡 镇\n(街道)", FIELD, "township"),  # spaces and a line break inside the cell
-    ("所属社区编号", FIELD, "village_code"),  # 编号 read as 编码: a code, not the village's name
-    ("用户编号", FIELD, "user_id"),
-    ("注册时间（北京时间）", FIELD, "registered_at"),
-    ("*审核状态（必填）", FIELD, "status"),
-    ("处理结论", UNRECOGNISED, None),
-    ("2023-02-17", UNRECOGNISED, None),  # data, never a header
-])
+@pytest.mark.parametrize(
+    "header,outcome,field",
+    [
+        ("审核状态", FIELD, "status"),
+        ("用户当前审核状态", FIELD, "status"),  # two prefixes taken off
+        ("状态（审核）", FIELD, "status"),  # a bracketed note
+        ("审核结果", FIELD, "status"),
+        ("审核时间", NOISE, None),  # a known column the pipeline does not use: not the status
+        ("所属乡镇（街道）名称", FIELD, "township"),
+        ("乡 镇\n(街道)", FIELD, "township"),  # spaces and a line break inside the cell
+        ("所属社区编号", FIELD, "village_code"),  # 编号 read as 编码: a code, not the village's name
+        ("用户编号", FIELD, "user_id"),
+        ("注册时间（北京时间）", FIELD, "registered_at"),
+        ("*审核状态（必填）", FIELD, "status"),
+        ("处理结论", UNRECOGNISED, None),
+        ("2023-02-17", UNRECOGNISED, None),  # data, never a header
+    ],
+)
 def test_registration_headers(header, outcome, field):
     match = REGISTRATIONS.matcher().match(header_key(header))
     assert (match.outcome, match.field) == (outcome, field)
 
 
-@pytest.mark.parametrize("header,field", [
-    ("加入社区审核状态", "status"),  # Chinese names its head last: a 审核状态, not a 社区
-    ("是否通过审核", "status"),
-    ("绑定手机", "phone"),
-])
+@pytest.mark.parametrize(
+    "header,field",
+    [
+        ("加入社区审核状态", "status"),  # Chinese names its head last: a 审核状态, not a 社区
+        ("是否通过审核", "status"),
+        ("绑定手机", "phone"),
+    ],
+)
 def test_key_terms_are_used_only_in_a_row_that_already_names_two_fields(header, field):
     matcher = REGISTRATIONS.matcher()
     assert matcher.match(header_key(header)).outcome == UNRECOGNISED
-    assert (matcher.match(header_key(header), key_terms=True).field,
-            matcher.match(header_key(header), key_terms=True).method) == (field, "key_term")
+    assert (
+        matcher.match(header_key(header), key_terms=True).field,
+        matcher.match(header_key(header), key_terms=True).method,
+    ) == (field, "key_term")
 
 
-@pytest.mark.parametrize("header,field", [("所属村民小组", "group"), ("村民小组名称", "group"), ("所在组", "group"),
-                                          ("组别名称", "group"), ("所在村民小组（组）", "group")])
+@pytest.mark.parametrize(
+    "header,field",
+    [
+        ("所属村民小组", "group"),
+        ("村民小组名称", "group"),
+        ("所在组", "group"),
+        ("组别名称", "group"),
+        ("所在村民小组（组）", "group"),
+    ],
+)
 def test_roster_group_wordings(header, field):
     assert ROSTER.matcher().match(header_key(header)).field == field
 
@@ -115,8 +131,14 @@ def test_the_demo_headers_are_all_understood(demo_files):
 
 def test_an_exports_own_figures_are_compared_with_its_rows():
     vocabulary = REGISTRATIONS.vocabularies["status"]
-    stated = stated_figures([(1, "渝快社区注册用户明细"), (2, "导出时间：2023-02-18 08:00"),
-                             (9, "合计 共 5 人，其中已通过 3 人，待审核 1 人，未通过 1 人")], vocabulary)
+    stated = stated_figures(
+        [
+            (1, "渝快社区注册用户明细"),
+            (2, "导出时间：2023-02-18 08:00"),
+            (9, "合计 共 5 人，其中已通过 3 人，待审核 1 人，未通过 1 人"),
+        ],
+        vocabulary,
+    )
     assert stated.total == (9, 5) and stated.by_status == {"approved": (9, 3), "pending": (9, 1), "rejected": (9, 1)}
     statuses = pd.Series(["approved", "approved", "pending", "rejected"])
     problems = user_export_mismatches(stated, 4, statuses, 0, REGISTRATIONS.vocabulary_labels["status"])
@@ -145,9 +167,12 @@ def _decodes(raw: bytes, encoding: str) -> bool:
 
 def _checks(result, asset: str = "registration_counts") -> dict:
     """The check evaluations of one asset (several assets have a columns_recognised check)."""
-    return {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"
-            and e.event_specific_data.asset_key.path[-1] in (asset, "township_progress")}
+    return {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.asset_key.path[-1] in (asset, "township_progress")
+    }
 
 
 def test_a_reworded_status_header_is_loud_everywhere(runner, landing, tmp_path):
@@ -171,7 +196,9 @@ def test_a_reworded_status_header_is_loud_everywhere(runner, landing, tmp_path):
     columns = runner.table("file_columns")
     column_h = columns[(columns["file_name"] == EXPORT) & (columns["column_letter"] == "H")]
     assert set(zip(column_h["header_text"], column_h["outcome"], column_h["field"].fillna(""))) == {
-        ("审核状态", "field", "status"), ("处理结论", "unrecognised", "")}  # one row per version of the file
+        ("审核状态", "field", "status"),
+        ("处理结论", "unrecognised", ""),
+    }  # one row per version of the file
     issues = runner.table("data_quality_issues", snapshot_date=dt.date(2023, 2, 18))
     unrecognised = issues[issues["check"] == "unrecognised_header"]
     assert list(unrecognised["field"]) == ["H"] and list(unrecognised["source_file"]) == [EXPORT]
@@ -219,8 +246,13 @@ def test_a_roster_without_its_group_column_reports_the_group_rule_unverifiable(r
 
 
 def test_find_header_prefers_the_contract_whose_headers_are_all_understood():
-    cells = pd.DataFrame([["序号", "用户ID", "乡镇（街道）", "村（社区）", "注册时间", "审核状态"],
-                          [1, "YK1", "龙潭镇", "某村", "2023-02-01", "已通过"]], dtype="object")
+    cells = pd.DataFrame(
+        [
+            ["序号", "用户ID", "乡镇（街道）", "村（社区）", "注册时间", "审核状态"],
+            [1, "YK1", "龙潭镇", "某村", "2023-02-01", "已通过"],
+        ],
+        dtype="object",
+    )
     match = find_header(cells, input_contracts())
     assert match.contract.kind == "registrations"
     assert [c.outcome for c in match.cells] == [NOISE, FIELD, FIELD, FIELD, FIELD, FIELD]

@@ -27,7 +27,8 @@ def _earlier(runner, before: dt.date) -> dict[str, pd.DataFrame]:
     for table in DAILY:
         frame = runner.table(table)
         frame = frame[pd.to_datetime(frame["snapshot_date"]).dt.date < before].drop(
-            columns=[c for c in ("ingested_at",) if c in frame.columns])
+            columns=[c for c in ("ingested_at",) if c in frame.columns]
+        )
         out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return out
 
@@ -39,8 +40,11 @@ def _same_earlier_days(runner, before, snapshot) -> None:
 
 
 def _checks(result, asset: str = "registration_counts") -> dict:
-    return {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.asset_key.path[-1] == asset}
+    return {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.asset_key.path[-1] == asset
+    }
 
 
 def _county(runner, day: str) -> pd.Series:
@@ -109,7 +113,7 @@ def test_swapped_township_and_village_values_are_refused_not_counted(two_days, l
     lines = text.splitlines(keepends=True)
     header_at = next(i for i, line in enumerate(lines) if "用户ID" in line)
     swapped = []
-    for line in lines[header_at + 1:]:
+    for line in lines[header_at + 1 :]:
         cells = line.rstrip("\r\n").split(",")
         if len(cells) >= 8 and cells[1].startswith("YK"):
             cells[4], cells[5] = cells[5], cells[4]
@@ -146,8 +150,9 @@ def test_an_export_re_saved_without_the_days_registrations_is_doubtful(two_days,
     """Yesterday's export, re-exported (other bytes) under today's name: no user registered on the day at all."""
     runner = two_days
     text, encoding = _decoded((landing / "渝快社区注册用户_20230218.csv").read_bytes())
-    (landing / EXPORT).write_bytes(text.replace("导出时间：2023-02-19 08:00", "导出时间：2023-02-19 09:00")
-                                   .encode(encoding))
+    (landing / EXPORT).write_bytes(
+        text.replace("导出时间：2023-02-19 08:00", "导出时间：2023-02-19 09:00").encode(encoding)
+    )
     assert runner.run(THIRD).success
     doubts = _doubts(runner, THIRD)
     assert any("当日没有任何新增注册" in d for d in doubts), doubts
@@ -171,7 +176,7 @@ def test_of_two_exports_of_a_day_the_one_exported_last_is_used(two_days, landing
     text, encoding = _decoded((landing / EXPORT).read_bytes())
     lines = text.splitlines(keepends=True)
     body = [i for i, line in enumerate(lines) if ",YK" in line]
-    corrected = lines[: body[0]] + lines[body[0]: body[-1] - 300 + 1] + lines[body[-1] + 1:]  # 300 users gone
+    corrected = lines[: body[0]] + lines[body[0] : body[-1] - 300 + 1] + lines[body[-1] + 1 :]  # 300 users gone
     later = "".join(corrected).replace("导出时间：2023-02-20 08:00", "导出时间：2023-02-20 09:30")
     (landing / "渝快社区注册用户_20230219_更正.csv").write_bytes(later.encode(encoding))
     os.utime(landing / EXPORT, None)  # the first export touched last: the title's 导出时间 decides, not the clock

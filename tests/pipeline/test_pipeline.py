@@ -10,8 +10,11 @@ D1 = dt.date(2023, 2, 17)
 
 
 def _checks(result) -> dict[str, bool]:
-    return {e.event_specific_data.check_name: e.event_specific_data.passed
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        e.event_specific_data.check_name: e.event_specific_data.passed
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def test_golden_first_day_reproduces_the_notice_attachment(runner):
@@ -26,7 +29,11 @@ def test_golden_first_day_reproduces_the_notice_attachment(runner):
     assert towns["seq"].astype(int).tolist() == list(range(1, 40))
     county = progress.loc["合计"]
     assert [int(county[c]) for c in ("resident_population", "target", "completed", "gap")] == [
-        853_945, 102_476, 28_632, 73_844]
+        853_945,
+        102_476,
+        28_632,
+        73_844,
+    ]
     assert abs(county["users_per_10k"] - 28_632 / 853_945 * 10_000) < 1e-3
     assert set(progress.index) == set(attachment.index) | {"合计"}  # day 0 has no unmatched township
     # 可大乡 1145 / 2112 = 54.2 % is the attachment's best rate, 浪坪乡 91 / 1264 = 7.2 % its worst
@@ -42,11 +49,20 @@ def test_the_days_workbook_reproduces_the_attachment(runner, tmp_path):
     sheet = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1)).worksheets[0]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = next(i for i, r in enumerate(rows) if r[:2] == ["序号", "乡镇（街道）"])
-    assert rows[header][:7] == ["序号", "乡镇（街道）", "常住人口数（人）", "任务数（人）", "完成数", "尚差任务数", "备注"]
-    body = rows[header + 1: header + 40]
+    assert rows[header][:7] == [
+        "序号",
+        "乡镇（街道）",
+        "常住人口数（人）",
+        "任务数（人）",
+        "完成数",
+        "尚差任务数",
+        "备注",
+    ]
+    body = rows[header + 1 : header + 40]
     expected = load_attachment()
-    assert [r[:6] for r in body] == expected[["seq", "township", "resident_population", "target",
-                                              "completed_20230217", "gap_20230217"]].values.tolist()
+    assert [r[:6] for r in body] == expected[
+        ["seq", "township", "resident_population", "target", "completed_20230217", "gap_20230217"]
+    ].values.tolist()
     total = next(r for r in rows if r[0] == "合计")
     assert total[2:6] == [853_945, 102_476, 28_632, 73_844]
     assert rows[header][-6:] == ["居民诉求", "信息发布", "村（居）务公开", "在线协商", "民主决策", "民主评议"]
@@ -71,9 +87,18 @@ def test_village_figures_add_up_and_every_registry_village_has_a_row(runner):
 def test_materializing_a_range_twice_gives_identical_tables(runner):
     """A backfill of three days, then the same backfill again (the second pass replaces, never appends)."""
     days = [FIRST, SECOND, "2023-02-19"]
-    tables = ["township_progress", "village_progress", "registration_counts", "village_targets",
-              "community_registry", "data_quality_issues", "roster_completeness", "roster_members",
-              "cadre_quotas", "platform_activity_rollup"]
+    tables = [
+        "township_progress",
+        "village_progress",
+        "registration_counts",
+        "village_targets",
+        "community_registry",
+        "data_quality_issues",
+        "roster_completeness",
+        "roster_members",
+        "cadre_quotas",
+        "platform_activity_rollup",
+    ]
 
     def snapshot():
         frames = {t: runner.table(t) for t in tables}
@@ -115,8 +140,10 @@ def test_bad_rows_are_quarantined_and_the_rest_counted(tmp_path, database_url):
 
     folder = tmp_path / "own_landing"
     folder.mkdir()
-    bad = [[9, "", "x", "13800001111", "龙潭镇", "某村", "2023-02-01", "已通过"],
-           [10, "YK10", "x", "13800001111", "龙潭镇", "某村", "2023-02-01", "怪"]]
+    bad = [
+        [9, "", "x", "13800001111", "龙潭镇", "某村", "2023-02-01", "已通过"],
+        [10, "YK10", "x", "13800001111", "龙潭镇", "某村", "2023-02-01", "怪"],
+    ]
     write_csv(folder / "注册用户_20230217.csv", ROWS + bad)
     runner = PipelineRunner(folder, database_url, tmp_path)
     result = runner.run(FIRST)
@@ -138,8 +165,7 @@ def test_platform_activity_reproduces_the_notices_six_numbers(runner):
     assert result.success
     rollup = runner.table("platform_activity_rollup", snapshot_date=D1)
     county = rollup[rollup["township"] == "合计"].set_index("kind")["count_total"].astype(int).to_dict()
-    assert county == {"request": 480, "notice": 135, "disclosure": 321, "consultation": 27, "decision": 7,
-                      "review": 1}
+    assert county == {"request": 480, "notice": 135, "disclosure": 321, "consultation": 27, "decision": 7, "review": 1}
     decisions = rollup[(rollup["kind"] == "decision") & (rollup["township"] != "合计")].set_index("township")
     assert int(decisions.loc["麻旺镇", "count_total"]) == 7 and int(decisions["count_total"].sum()) == 7
     villages = runner.table("platform_activity", snapshot_date=D1)

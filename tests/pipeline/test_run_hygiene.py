@@ -39,10 +39,12 @@ def _dead_pid() -> int:
 
 def _started_run(instance, tags: dict, day: str = "2023-02-17") -> dg.DagsterRun:
     """A run as execute_in_process leaves it when its process is killed: created, then RUN_START."""
-    run = create_run_for_test(instance, job_name="daily_refresh", status=dg.DagsterRunStatus.STARTING,
-                              tags={"dagster/partition": day, **tags})
-    instance.report_dagster_event(DagsterEvent(DagsterEventType.RUN_START.value, job_name="daily_refresh"),
-                                  run_id=run.run_id)
+    run = create_run_for_test(
+        instance, job_name="daily_refresh", status=dg.DagsterRunStatus.STARTING, tags={"dagster/partition": day, **tags}
+    )
+    instance.report_dagster_event(
+        DagsterEvent(DagsterEventType.RUN_START.value, job_name="daily_refresh"), run_id=run.run_id
+    )
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
     return run
 
@@ -58,8 +60,12 @@ def test_a_started_run_whose_process_is_gone_is_failed_and_the_others_are_left_a
 
     assert [run.run_id for run in failed] == [dead.run_id]
     status = {run.run_id: instance.get_run_by_id(run.run_id).status for run in (dead, alive, elsewhere, untagged)}
-    assert status == {dead.run_id: dg.DagsterRunStatus.FAILURE, alive.run_id: dg.DagsterRunStatus.STARTED,
-                      elsewhere.run_id: dg.DagsterRunStatus.STARTED, untagged.run_id: dg.DagsterRunStatus.STARTED}
+    assert status == {
+        dead.run_id: dg.DagsterRunStatus.FAILURE,
+        alive.run_id: dg.DagsterRunStatus.STARTED,
+        elsewhere.run_id: dg.DagsterRunStatus.STARTED,
+        untagged.run_id: dg.DagsterRunStatus.STARTED,
+    }
     failure = instance.all_logs(dead.run_id, of_type=DagsterEventType.RUN_FAILURE)
     assert "运行它的进程已不存在" in failure[0].dagster_event.message
     assert run_hygiene.fail_dead_runs(instance) == []  # nothing left to do the second time
@@ -77,18 +83,28 @@ def test_cli_runs_carry_their_process_and_host():
     assert run_hygiene.cli_run_tags() == {"yukuai/pid": str(os.getpid()), "yukuai/host": socket.gethostname()}
 
 
-def test_materialize_after_a_killed_materialize_fails_the_dead_run_and_the_day_runs_again(tmp_path, landing,
-                                                                                          monkeypatch, capsys):
+def test_materialize_after_a_killed_materialize_fails_the_dead_run_and_the_day_runs_again(
+    tmp_path, landing, monkeypatch, capsys
+):
     """A real `yukuai materialize` SIGKILLed in the middle of a write leaves its run STARTED; the next one fails it."""
-    env = {"DAGSTER_HOME": str(tmp_path / "dagster_home"), "YUKUAI_LANDING_DIR": str(landing),
-           "YUKUAI_DATABASE_URL": f"sqlite:///{tmp_path}/warehouse.db", "YUKUAI_REPORT_DIR": str(tmp_path / "reports")}
+    env = {
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "YUKUAI_LANDING_DIR": str(landing),
+        "YUKUAI_DATABASE_URL": f"sqlite:///{tmp_path}/warehouse.db",
+        "YUKUAI_REPORT_DIR": str(tmp_path / "reports"),
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     child = subprocess.Popen(
         [sys.executable, str(CHILD), "freeze", "registration_counts", "--", "materialize", "--date", "2023-02-17"],
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(CHILD.parent),
-                                                                       os.environ.get("PYTHONPATH")]))),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        env=dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(CHILD.parent), os.environ.get("PYTHONPATH")]))
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert child.stdout.readline().strip() == "MID-WRITE", child.stderr.read()
     finally:
@@ -116,7 +132,7 @@ def test_run_monitoring_is_on_in_the_local_instance_and_added_to_an_older_one(in
     assert instance.run_monitoring_poll_interval_seconds == 60
     assert instance.run_monitoring_max_resume_run_attempts == 0  # the default run launcher cannot resume a run
     home = tmp_path / "dagster_home"
-    older = DAGSTER_YAML[:DAGSTER_YAML.index("# run monitoring")]
+    older = DAGSTER_YAML[: DAGSTER_YAML.index("# run monitoring")]
     (home / "dagster.yaml").write_text(older, encoding="utf-8")
     with dg.DagsterInstance.from_config(str(home)) as before:
         assert not before.run_monitoring_enabled

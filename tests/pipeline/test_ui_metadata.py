@@ -44,7 +44,11 @@ def test_every_check_has_a_chinese_first_line_and_an_english_one(graph):
 def test_jobs_are_named_after_the_officers_actions():
     from yukuai_pipeline.definitions import defs
 
-    for name, words in {"daily_refresh": "每日刷新", "roster_refresh": "基层队伍刷新", "targets_refresh": "乡镇任务数"}.items():
+    for name, words in {
+        "daily_refresh": "每日刷新",
+        "roster_refresh": "基层队伍刷新",
+        "targets_refresh": "乡镇任务数",
+    }.items():
         assert words in defs.resolve_job_def(name).description
 
 
@@ -59,8 +63,9 @@ def test_a_days_materializations_carry_the_officers_numbers(landing, tmp_path):
     assert result.success
 
     progress = _materialization(result, "township_progress")
-    assert progress["全县合计 / county row"].value == ("常住人口 853,945，任务数 102,476，完成数 28,632，"
-                                                     "尚差任务数 73,844，完成率 27.94%")
+    assert progress["全县合计 / county row"].value == (
+        "常住人口 853,945，任务数 102,476，完成数 28,632，尚差任务数 73,844，完成率 27.94%"
+    )
     table = runner.table("township_progress", snapshot_date=dt.date.fromisoformat(DAY))
     slowest = table[table["seq"].notna()].sort_values("completion_rate").iloc[0]["township"]
     behind = progress["进度最慢的乡镇 / townships furthest behind"].value

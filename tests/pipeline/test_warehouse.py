@@ -12,22 +12,48 @@ DAY = dt.date(2023, 2, 17)
 
 
 def _counts(day: dt.date, completed: list, township: str | None = "龙潭镇") -> pd.DataFrame:
-    return pd.DataFrame({"snapshot_date": day, "township": township, "village": [f"村{i}" for i in range(len(completed))],
-                         "completed": completed, "pending": 0, "rejected": 0, "new_approved": 0,
-                         "source_kind": "registrations", "source_files": "渝快社区注册用户_20230217.csv"})
+    return pd.DataFrame(
+        {
+            "snapshot_date": day,
+            "township": township,
+            "village": [f"村{i}" for i in range(len(completed))],
+            "completed": completed,
+            "pending": 0,
+            "rejected": 0,
+            "new_approved": 0,
+            "source_kind": "registrations",
+            "source_files": "渝快社区注册用户_20230217.csv",
+        }
+    )
 
 
 def test_bulk_insert_round_trips_dates_missing_values_and_floats(database_url):
     warehouse = Warehouse(database_url)
-    progress = pd.DataFrame({"snapshot_date": [DAY, DAY], "seq": [1, None], "township": ["龙潭镇", "合计"],
-                             "resident_population": [80817, None], "target": [9698, 9698], "completed": [1427, 1427],
-                             "pending": [3, 3], "rejected": [0, 0], "gap": [8271, 8271], "surplus": [0, 0],
-                             "completion_rate": [0.1471, None], "users_per_10k": [176.57, None], "rank": [1, None],
-                             "new_7d_avg": [None, 2.5], "required_daily": [32.2, 32.2],
-                             "projected_date": [dt.date(2023, 10, 31), None], "status": ["滞后", None],
-                             "data_date": [DAY, DAY]})
-    warehouse.replace([Replacement("township_progress", progress.astype({"seq": "Int64", "rank": "Int64"}),
-                                   {"snapshot_date": DAY})])
+    progress = pd.DataFrame(
+        {
+            "snapshot_date": [DAY, DAY],
+            "seq": [1, None],
+            "township": ["龙潭镇", "合计"],
+            "resident_population": [80817, None],
+            "target": [9698, 9698],
+            "completed": [1427, 1427],
+            "pending": [3, 3],
+            "rejected": [0, 0],
+            "gap": [8271, 8271],
+            "surplus": [0, 0],
+            "completion_rate": [0.1471, None],
+            "users_per_10k": [176.57, None],
+            "rank": [1, None],
+            "new_7d_avg": [None, 2.5],
+            "required_daily": [32.2, 32.2],
+            "projected_date": [dt.date(2023, 10, 31), None],
+            "status": ["滞后", None],
+            "data_date": [DAY, DAY],
+        }
+    )
+    warehouse.replace(
+        [Replacement("township_progress", progress.astype({"seq": "Int64", "rank": "Int64"}), {"snapshot_date": DAY})]
+    )
     back = warehouse.read("township_progress", order_by=["township"]).set_index("township")
     assert back.loc["龙潭镇", "projected_date"] == dt.date(2023, 10, 31) and back.loc["龙潭镇", "snapshot_date"] == DAY
     assert back.loc["龙潭镇", "completion_rate"] == 0.1471 and back.loc["合计", "new_7d_avg"] == 2.5
@@ -40,11 +66,16 @@ def test_a_failing_replace_leaves_the_previous_rows(database_url):
     warehouse = Warehouse(database_url)
     warehouse.replace([Replacement("registration_counts", _counts(DAY, [5, 7]), {"snapshot_date": DAY})])
     with pytest.raises(Exception):
-        warehouse.replace([
-            Replacement("registration_counts", _counts(DAY, [9, 9, 9]), {"snapshot_date": DAY}),
-            Replacement("registration_counts", _counts(DAY + dt.timedelta(days=1), [1], township=None),
-                        {"snapshot_date": DAY + dt.timedelta(days=1)}),  # township is NOT NULL: the insert fails
-        ])
+        warehouse.replace(
+            [
+                Replacement("registration_counts", _counts(DAY, [9, 9, 9]), {"snapshot_date": DAY}),
+                Replacement(
+                    "registration_counts",
+                    _counts(DAY + dt.timedelta(days=1), [1], township=None),
+                    {"snapshot_date": DAY + dt.timedelta(days=1)},
+                ),  # township is NOT NULL: the insert fails
+            ]
+        )
     kept = warehouse.read("registration_counts", order_by=["village"])
     assert kept["completed"].tolist() == [5, 7] and kept["snapshot_date"].tolist() == [DAY, DAY]
     warehouse.dispose()
@@ -60,9 +91,19 @@ def test_an_older_warehouse_gains_a_contracts_new_nullable_columns_and_keeps_its
     sa.Table("ingest_log", old, *columns, sa.PrimaryKeyConstraint("file_name", "sha256"))
     old.create_all(warehouse.engine)
     with warehouse.engine.begin() as conn:
-        conn.execute(old.tables["ingest_log"].insert(), [{
-            "file_name": "注册用户_20230217.csv", "sha256": "ab" * 32, "kind": "registrations", "snapshot_date": DAY,
-            "status": "accepted", "ingested_at": dt.datetime(2023, 2, 18, 8, 0)}])
+        conn.execute(
+            old.tables["ingest_log"].insert(),
+            [
+                {
+                    "file_name": "注册用户_20230217.csv",
+                    "sha256": "ab" * 32,
+                    "kind": "registrations",
+                    "snapshot_date": DAY,
+                    "status": "accepted",
+                    "ingested_at": dt.datetime(2023, 2, 18, 8, 0),
+                }
+            ],
+        )
     warehouse.ensure_tables()
     log = Warehouse(database_url).read("ingest_log")
     assert log[["file_name", "status"]].values.tolist() == [["注册用户_20230217.csv", "accepted"]]

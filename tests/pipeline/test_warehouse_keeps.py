@@ -59,11 +59,26 @@ def test_reference_files_moved_out_of_the_folder_stay_in_force(three_days, landi
         shutil.move(landing / name, elsewhere / name)
     result = runner.run("2023-02-19")
     assert result.success
-    checks = {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events
-              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    checks = {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     assert checks["registry_available"].passed and checks["roster_file_usable"].passed
-    _same(before, _dump(runner), ["community_registry", "village_targets", "roster_completeness", "roster_members",
-                                  "cadre_quotas", "platform_activity", "township_progress", "village_progress"])
+    _same(
+        before,
+        _dump(runner),
+        [
+            "community_registry",
+            "village_targets",
+            "roster_completeness",
+            "roster_members",
+            "cadre_quotas",
+            "platform_activity",
+            "township_progress",
+            "village_progress",
+        ],
+    )
 
 
 def test_a_removed_export_is_undone_and_said(three_days, landing, tmp_path):

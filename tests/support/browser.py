@@ -40,9 +40,16 @@ class DagsterDev:
         with open(self.log_path, "wb") as log:
             # start_new_session: its own process group (webserver, daemon, code server, runs), so stop() reaches
             # every process it started and nothing else.
-            self.process = subprocess.Popen([str(dagster), "dev", "-h", "127.0.0.1", "-p", str(self.port)],
-                                            cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True, restore_signals=True)
+            self.process = subprocess.Popen(
+                [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(self.port)],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                restore_signals=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -20,12 +20,34 @@ MARKS = ["*{}", "{}*", "{}：", "{}:", " {} ", "＊{}（必填）"]
 
 # One plausible cell per logical column, so the files the variants head are real exports of their kind.
 VALUES = {
-    "user_id": "YK00000001", "township": "桃花源街道", "village": "天山堡村", "registered_at": "2023-02-01 10:00:00",
-    "status": "已通过", "phone": "13812345678", "name": "张三", "village_code": "500242001200", "completed": "10",
-    "pending": "1", "resident_population": "1000", "target": "120", "gap": "110", "kind": "居民诉求",
-    "event_id": "E0001", "title": "路灯不亮", "occurred_at": "2023-02-01 10:00:00", "closed_at": "2023-02-03 10:00:00",
-    "channel": "社区", "rating": "满意", "gender": "男", "id_number": "500242199001011234", "role": "村委会主任",
-    "group": "第一村民小组", "ethnicity": "汉族", "birth": "1990-01", "committee_type": "村委会", "households": "300",
+    "user_id": "YK00000001",
+    "township": "桃花源街道",
+    "village": "天山堡村",
+    "registered_at": "2023-02-01 10:00:00",
+    "status": "已通过",
+    "phone": "13812345678",
+    "name": "张三",
+    "village_code": "500242001200",
+    "completed": "10",
+    "pending": "1",
+    "resident_population": "1000",
+    "target": "120",
+    "gap": "110",
+    "kind": "居民诉求",
+    "event_id": "E0001",
+    "title": "路灯不亮",
+    "occurred_at": "2023-02-01 10:00:00",
+    "closed_at": "2023-02-03 10:00:00",
+    "channel": "社区",
+    "rating": "满意",
+    "gender": "男",
+    "id_number": "500242199001011234",
+    "role": "村委会主任",
+    "group": "第一村民小组",
+    "ethnicity": "汉族",
+    "birth": "1990-01",
+    "committee_type": "村委会",
+    "households": "300",
     "group_count": "8",
 }
 
@@ -52,8 +74,11 @@ def _decorated(base: str) -> list[tuple[str, str]]:
     out += [(mark.format(base), f"mark {mark}") for mark in MARKS]
     if len(base) >= 2:
         at = len(base) // 2
-        out += [(base[:at] + "\n" + base[at:], "line break inside"), (base[:at] + " " + base[at:], "space inside"),
-                (base[:at] + "\u3000" + base[at:], "ideographic space inside")]
+        out += [
+            (base[:at] + "\n" + base[at:], "line break inside"),
+            (base[:at] + " " + base[at:], "space inside"),
+            (base[:at] + "\u3000" + base[at:], "ideographic space inside"),
+        ]
     out += [(f"{PREFIXES[0]}{base}{SUFFIXES[0]}", "prefix and suffix")]
     return out
 

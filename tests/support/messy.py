@@ -18,8 +18,14 @@ def write_csv(path: Path, rows: list[list], encoding: str = "utf-8-sig", title: 
     return path
 
 
-def write_xlsx(path: Path, rows: list[list], header_rows: list[list] | None = None, title: list[list] = (),
-               merges: list[str] = (), footer: list[list] = ()) -> Path:
+def write_xlsx(
+    path: Path,
+    rows: list[list],
+    header_rows: list[list] | None = None,
+    title: list[list] = (),
+    merges: list[str] = (),
+    footer: list[list] = (),
+) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
     for line in [*title, *(header_rows or [HEADER]), *rows, *footer]:

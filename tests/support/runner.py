@@ -14,8 +14,9 @@ class PipelineRunner:
     """Materializes days of the daily job in process, as `yukuai materialize` does, against one warehouse."""
 
     def __init__(self, landing: Path, database_url: str, tmp_path: Path):
-        self.resource = YukuaiResource(landing_dir=str(landing), database_url=database_url,
-                                       report_dir=str(tmp_path / "reports"))
+        self.resource = YukuaiResource(
+            landing_dir=str(landing), database_url=database_url, report_dir=str(tmp_path / "reports")
+        )
         self.defs = dg.Definitions(assets=ALL_ASSETS, jobs=[daily_refresh], resources={"yukuai": self.resource})
         self.instance = dg.DagsterInstance.ephemeral()
 

@@ -49,6 +49,7 @@ REGISTRY = pd.DataFrame({"township": ["甲镇", "甲镇", "乙乡"], "village": 
 # The demo export, read through the project's own intake
 # ---------------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def demo_registry() -> pd.DataFrame:
     registry = demo_township_villages()
@@ -91,8 +92,13 @@ def test_contract_loads_and_is_an_input_kind():
     assert contract.quarantine_fields == ("kind",)
     assert "platform_activity" in [c.kind for c in input_contracts()]
     assert contract.vocabulary_labels["kind"] == {
-        "request": "居民诉求", "notice": "社区信息发布", "disclosure": "村（居）务公开",
-        "consultation": "社区事务在线协商", "decision": "民主决策", "review": "民主评议"}
+        "request": "居民诉求",
+        "notice": "社区信息发布",
+        "disclosure": "村（居）务公开",
+        "consultation": "社区事务在线协商",
+        "decision": "民主决策",
+        "review": "民主评议",
+    }
 
 
 def test_demo_file_is_identified_and_loads_without_issues(demo_path, loaded):
@@ -147,8 +153,14 @@ def test_demo_requests_have_statuses_channels_and_ratings(matched):
     assert done["closed_at"].notna().all() and (done["closed_at"] >= done["occurred_at"]).all()
     assert (done["closed_at"] < pd.Timestamp(D) + pd.Timedelta(days=1)).all()
     assert requests.loc[requests["status"] != "pending", "channel"].notna().all()
-    assert set(requests["channel"].dropna()) == {"community", "social_org", "social_worker", "volunteer", "charity",
-                                                 "township"}
+    assert set(requests["channel"].dropna()) == {
+        "community",
+        "social_org",
+        "social_worker",
+        "volunteer",
+        "charity",
+        "township",
+    }
     assert matched.loc[matched["kind"] != "request", "status"].isna().all()
     overdue = activity.overdue_requests(matched, D)
     assert overdue["overdue_count"].sum() >= 5 and (overdue["oldest_age_days"] >= 7).all()
@@ -177,7 +189,15 @@ def test_generate_demo_data_writes_the_activity_file(tmp_path, demo_path):
 SPELLINGS = {
     "request": ["居民诉求", "诉求", "诉求办理", "居民诉求办理"],
     "notice": ["社区信息发布", "信息发布", "发布信息", "通知公告", "社区动态"],
-    "disclosure": ["村（居）务公开", "村(居)务公开", "村务公开", "居务公开", "网上村（居）务公开", "党务公开", "财务公开"],
+    "disclosure": [
+        "村（居）务公开",
+        "村(居)务公开",
+        "村务公开",
+        "居务公开",
+        "网上村（居）务公开",
+        "党务公开",
+        "财务公开",
+    ],
     "consultation": ["在线协商", "社区事务在线协商", "民主协商", "协商议事"],
     "decision": ["民主决策", "决策", "民主决策全过程公开"],
     "review": ["民主评议", "评议"],
@@ -192,19 +212,24 @@ def test_every_spelling_of_a_kind_maps_onto_it(kind, spelling):
 
 
 def test_labels_read_from_a_csv_and_an_unknown_kind_is_quarantined(tmp_path):
-    lines = ["平台应用情况明细", "统计截止：2023-02-17",
-             "序号,所属乡镇,所属社区,应用模块,诉求编号,提交时间,处理状态,完成时间,三事分流,评价"]
-    rows = [("诉求办理", "2023-02-01 09:00", "已处理", "2023-02-02 10:00", "社会工作者", "满意"),
-            ("居民诉求", "2023/2/3 8:05", "待受理", "", "", ""),
-            ("居民诉求办理", "2023年2月4日", "处理中", "", "乡镇（街道）", ""),
-            ("通知公告", "2023-02-05 10:00", "", "", "", ""),
-            ("网上村（居）务公开", "2023-02-06 10:00", "", "", "", ""),
-            ("居务公开", "2023-02-06 11:00", "", "", "", ""),
-            ("协商议事", "2023-02-07 10:00", "", "", "", ""),
-            ("民主决策全过程公开", "2023-02-08 10:00", "", "", "", ""),
-            ("评议", "2023-02-09 10:00", "", "", "", ""),
-            ("其他", "2023-02-10 10:00", "", "", "", ""),
-            ("信息发布", "2023-02-11 10:00", "已归档", "", "", "")]
+    lines = [
+        "平台应用情况明细",
+        "统计截止：2023-02-17",
+        "序号,所属乡镇,所属社区,应用模块,诉求编号,提交时间,处理状态,完成时间,三事分流,评价",
+    ]
+    rows = [
+        ("诉求办理", "2023-02-01 09:00", "已处理", "2023-02-02 10:00", "社会工作者", "满意"),
+        ("居民诉求", "2023/2/3 8:05", "待受理", "", "", ""),
+        ("居民诉求办理", "2023年2月4日", "处理中", "", "乡镇（街道）", ""),
+        ("通知公告", "2023-02-05 10:00", "", "", "", ""),
+        ("网上村（居）务公开", "2023-02-06 10:00", "", "", "", ""),
+        ("居务公开", "2023-02-06 11:00", "", "", "", ""),
+        ("协商议事", "2023-02-07 10:00", "", "", "", ""),
+        ("民主决策全过程公开", "2023-02-08 10:00", "", "", "", ""),
+        ("评议", "2023-02-09 10:00", "", "", "", ""),
+        ("其他", "2023-02-10 10:00", "", "", "", ""),
+        ("信息发布", "2023-02-11 10:00", "已归档", "", "", ""),
+    ]
     for i, (label, when, status, closed, channel, rating) in enumerate(rows, start=1):
         lines.append(f"{i},麻旺镇,柳堰社区,{label},E{i:03d},{when},{status},{closed},{channel},{rating}")
     lines.append("注：数据来源于平台")
@@ -214,8 +239,18 @@ def test_labels_read_from_a_csv_and_an_unknown_kind_is_quarantined(tmp_path):
     assert identify(path).kind == "platform_activity"
     loaded = load(path)
     accepted = loaded.accepted
-    assert accepted["kind"].tolist() == ["request", "request", "request", "notice", "disclosure", "disclosure",
-                                         "consultation", "decision", "review", "notice"]
+    assert accepted["kind"].tolist() == [
+        "request",
+        "request",
+        "request",
+        "notice",
+        "disclosure",
+        "disclosure",
+        "consultation",
+        "decision",
+        "review",
+        "notice",
+    ]
     assert accepted["status"].tolist()[:3] == ["done", "pending", "in_progress"]
     assert accepted["status"].iloc[-1] is None or pd.isna(accepted["status"].iloc[-1])  # unreadable: emptied
     assert accepted["channel"].iloc[0] == "social_worker" and accepted["channel"].iloc[2] == "township"
@@ -232,6 +267,7 @@ def test_labels_read_from_a_csv_and_an_unknown_kind_is_quarantined(tmp_path):
 # village_activity: every village × kind, the snapshot end and the 30-day window
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_every_registry_village_and_kind_has_a_row():
     frame = activity.village_activity(events(("甲镇", "一村", "request", "2023-02-10 10:00")), REGISTRY, D)
     assert list(frame.columns) == ["township", "village", "kind", "count_total", "count_30d"]
@@ -242,14 +278,17 @@ def test_every_registry_village_and_kind_has_a_row():
 
 
 def test_count_30d_window_edges():
-    rows = [("甲镇", "一村", "notice", t) for t in [
-        "2023-01-18 23:59:59",  # D-30, last second: before the window
-        "2023-01-19 00:00:00",  # D-29, first second: inside
-        "2023-02-17 00:00:00",  # D, first second
-        "2023-02-17 23:59:59",  # D, last second
-        "2023-02-18 00:00:00",  # D+1: after the snapshot, counted nowhere
-        "2022-06-01 08:00:00",  # long ago
-    ]]
+    rows = [
+        ("甲镇", "一村", "notice", t)
+        for t in [
+            "2023-01-18 23:59:59",  # D-30, last second: before the window
+            "2023-01-19 00:00:00",  # D-29, first second: inside
+            "2023-02-17 00:00:00",  # D, first second
+            "2023-02-17 23:59:59",  # D, last second
+            "2023-02-18 00:00:00",  # D+1: after the snapshot, counted nowhere
+            "2022-06-01 08:00:00",  # long ago
+        ]
+    ]
     frame = activity.village_activity(events(*rows), REGISTRY, D).set_index(["village", "kind"])
     assert frame.loc[("一村", "notice"), "count_total"] == 5
     assert frame.loc[("一村", "notice"), "count_30d"] == 3
@@ -265,20 +304,28 @@ def test_timezone_aware_times_are_read_as_shanghai_wall_clock():
 
 
 def test_places_outside_the_registry_are_kept():
-    frame = events(("甲镇", "一村", "request", "2023-02-10 10:00"), ("未匹配", "未匹配", "request", "2023-02-11 10:00"),
-                   ("乙乡", "新村", "decision", "2023-01-01 10:00"))
+    frame = events(
+        ("甲镇", "一村", "request", "2023-02-10 10:00"),
+        ("未匹配", "未匹配", "request", "2023-02-11 10:00"),
+        ("乙乡", "新村", "decision", "2023-01-01 10:00"),
+    )
     counts = activity.village_activity(frame, REGISTRY, D)
     assert len(counts) == 3 * 6 + 2
     assert counts.tail(2)[["township", "village", "kind", "count_total"]].values.tolist() == [
-        ["乙乡", "新村", "decision", 1], ["未匹配", "未匹配", "request", 1]]
+        ["乙乡", "新村", "decision", 1],
+        ["未匹配", "未匹配", "request", 1],
+    ]
     assert counts["count_total"].sum() == 3
     zero = activity.zero_use(counts)
     assert "未匹配" not in set(zero["village"]) and ("新村", "decision") in set(zip(zero["village"], zero["kind"]))
 
 
 def test_rollup_townships_and_county():
-    frame = events(("甲镇", "一村", "request", "2023-02-10 10:00"), ("甲镇", "二村", "request", "2022-12-01 10:00"),
-                   ("乙乡", "三社区", "notice", "2023-02-01 10:00"))
+    frame = events(
+        ("甲镇", "一村", "request", "2023-02-10 10:00"),
+        ("甲镇", "二村", "request", "2022-12-01 10:00"),
+        ("乙乡", "三社区", "notice", "2023-02-01 10:00"),
+    )
     rolled = activity.rollup(activity.village_activity(frame, REGISTRY, D), "合计")
     assert list(rolled.columns) == ["township", "kind", "villages", "villages_used_30d", "count_total", "count_30d"]
     assert rolled["township"].unique().tolist() == ["甲镇", "乙乡", "合计"]
@@ -301,8 +348,9 @@ def test_zero_use_lists_villages_without_use_in_30_days():
 
 
 def test_village_activity_with_no_events():
-    empty = pd.DataFrame({"township_std": [], "village_std": [], "kind": [], "occurred_at": pd.Series(
-        [], dtype="datetime64[ns]")})
+    empty = pd.DataFrame(
+        {"township_std": [], "village_std": [], "kind": [], "occurred_at": pd.Series([], dtype="datetime64[ns]")}
+    )
     frame = activity.village_activity(empty, REGISTRY, D)
     assert len(frame) == 18 and frame["count_total"].sum() == 0
     assert len(activity.zero_use(frame)) == 18
@@ -312,11 +360,12 @@ def test_village_activity_with_no_events():
 # Requests: overdue across the day boundary, unrated when done
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_overdue_ages_across_the_day_boundary():
     frame = events(
-        ("甲镇", "一村", "request", "2023-02-10 23:59", "pending"),   # D-7, late: 7 days old, overdue
-        ("甲镇", "二村", "request", "2023-02-10 00:01", "pending"),   # D-7, early: 7 days old too, overdue
-        ("甲镇", "二村", "request", "2023-02-11 00:00", "pending"),   # D-6, first minute: exactly 7 days before the end
+        ("甲镇", "一村", "request", "2023-02-10 23:59", "pending"),  # D-7, late: 7 days old, overdue
+        ("甲镇", "二村", "request", "2023-02-10 00:01", "pending"),  # D-7, early: 7 days old too, overdue
+        ("甲镇", "二村", "request", "2023-02-11 00:00", "pending"),  # D-6, first minute: exactly 7 days before the end
         ("乙乡", "三社区", "request", "2023-02-11 23:59", "pending"),  # D-6, late: 6 days old
         ("乙乡", "三社区", "request", "2023-02-09 00:00", "in_progress"),  # old but being handled
         ("乙乡", "三社区", "request", "2023-01-01 10:00", "done"),
@@ -338,24 +387,30 @@ def test_overdue_ages_across_the_day_boundary():
 
 
 def test_overdue_sorted_oldest_first_and_empty_without_status():
-    frame = events(("甲镇", "一村", "request", "2023-02-01 10:00", "pending"),
-                   ("乙乡", "三社区", "request", "2022-12-01 10:00", "pending"),
-                   ("乙乡", "三社区", "request", "2023-02-05 10:00", "pending"))
+    frame = events(
+        ("甲镇", "一村", "request", "2023-02-01 10:00", "pending"),
+        ("乙乡", "三社区", "request", "2022-12-01 10:00", "pending"),
+        ("乙乡", "三社区", "request", "2023-02-05 10:00", "pending"),
+    )
     overdue = activity.overdue_requests(frame, D)
-    assert overdue[["village", "overdue_count", "oldest_age_days"]].values.tolist() == [["三社区", 2, 78],
-                                                                                        ["一村", 1, 16]]
+    assert overdue[["village", "overdue_count", "oldest_age_days"]].values.tolist() == [
+        ["三社区", 2, 78],
+        ["一村", 1, 16],
+    ]
     assert activity.overdue_requests(frame.drop(columns="status"), D).empty
     assert list(activity.overdue_requests(frame.drop(columns="status"), D).columns) == activity.OVERDUE_COLUMNS
 
 
 def test_unrated_closed_requests():
-    frame = events(("甲镇", "一村", "request", "2023-02-01 10:00", "done", "满意"),
-                   ("甲镇", "一村", "request", "2023-02-02 10:00", "done", None),
-                   ("甲镇", "一村", "request", "2023-02-03 10:00", "done", "  "),
-                   ("甲镇", "二村", "request", "2023-02-03 10:00", "done", "5.0"),
-                   ("甲镇", "二村", "request", "2023-02-04 10:00", "in_progress", None),
-                   ("乙乡", "三社区", "notice", "2023-02-04 10:00", None, None),
-                   ("乙乡", "三社区", "request", "2023-02-04 10:00", "done", float("nan")))
+    frame = events(
+        ("甲镇", "一村", "request", "2023-02-01 10:00", "done", "满意"),
+        ("甲镇", "一村", "request", "2023-02-02 10:00", "done", None),
+        ("甲镇", "一村", "request", "2023-02-03 10:00", "done", "  "),
+        ("甲镇", "二村", "request", "2023-02-03 10:00", "done", "5.0"),
+        ("甲镇", "二村", "request", "2023-02-04 10:00", "in_progress", None),
+        ("乙乡", "三社区", "notice", "2023-02-04 10:00", None, None),
+        ("乙乡", "三社区", "request", "2023-02-04 10:00", "done", float("nan")),
+    )
     unrated = activity.unrated_closed(frame)
     assert list(unrated.columns) == ["township", "village", "done", "unrated"]
     assert unrated.values.tolist() == [["乙乡", "三社区", 1, 1], ["甲镇", "一村", 3, 2]]

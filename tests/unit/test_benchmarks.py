@@ -31,18 +31,32 @@ def test_generator_writes_a_seeded_city(tmp_path):
 def test_runner_times_peer_and_pipeline_on_the_same_numbers(tmp_path):
     data = generate("tiny", tmp_path / "data")
     result = measure("tiny", 1, tmp_path / "work", data=data)
-    for key in ("size", "rows", "parse_s", "peer_s", "pipeline_s", "ratio_vs_peer", "ratio_vs_parse", "peak_rss_mb",
-                "data_dir", "xlsx_speed_vs_calamine", "peer_arrow_s"):
+    for key in (
+        "size",
+        "rows",
+        "parse_s",
+        "peer_s",
+        "pipeline_s",
+        "ratio_vs_peer",
+        "ratio_vs_parse",
+        "peak_rss_mb",
+        "data_dir",
+        "xlsx_speed_vs_calamine",
+        "peer_arrow_s",
+    ):
         assert key in result
     assert result["rows"] == 3_000 and result["data_dir"] == str(data)
     users = pd.read_csv(next((data / "landing").glob("*注册用户*.csv")), skiprows=2, dtype=str).iloc[:-2]
     assert result["same_completed"] and result["completed"] == (users["审核状态"] == "已通过").sum() == 2_532
     work = tmp_path / "work" / "tiny"
-    for query in ("SELECT township, target, completed, gap FROM township_progress ORDER BY township",
-                  "SELECT township, village, target, completed, gap FROM village_progress ORDER BY township, village"):
+    for query in (
+        "SELECT township, target, completed, gap FROM township_progress ORDER BY township",
+        "SELECT township, village, target, completed, gap FROM village_progress ORDER BY township, village",
+    ):
         peer = _table(work / "peer-0" / "peer.db", query)
         pipeline = _table(work / "pipeline-0" / "pipeline.db", query)
         assert len(peer) > 3
         pd.testing.assert_frame_equal(peer.astype("object"), pipeline.astype("object"))
-        pd.testing.assert_frame_equal(_table(work / "peer_arrow-0" / "peer.db", query).astype("object"),
-                                      pipeline.astype("object"))
+        pd.testing.assert_frame_equal(
+            _table(work / "peer_arrow-0" / "peer.db", query).astype("object"), pipeline.astype("object")
+        )

@@ -7,11 +7,24 @@ from yukuai_pipeline.defs.assets import ALL_ASSETS
 from yukuai_pipeline.quality.checks import ERROR, STRICT_ENV, WARN, Check, Checks, UndeclaredCheck
 from yukuai_pipeline.steps import activity, progress, registrations, registry, report, roster, targets
 
-DECLARED = [targets.TOWNSHIP_TARGET_CHECKS, targets.VILLAGE_TARGET_CHECKS, registry.CHECKS, registrations.CHECKS,
-            progress.TOWNSHIP_CHECKS, progress.VILLAGE_CHECKS, progress.QUALITY_CHECKS, roster.CHECKS,
-            roster.QUOTA_CHECKS, activity.CHECKS, report.CHECKS]
-PROBE = Checks("probe", Check("file_usable", ERROR, "文件可以读取。", "The file can be read.", blocking=True),
-               Check("rows_known", WARN, "每行都能识别。", "Every row is known."))
+DECLARED = [
+    targets.TOWNSHIP_TARGET_CHECKS,
+    targets.VILLAGE_TARGET_CHECKS,
+    registry.CHECKS,
+    registrations.CHECKS,
+    progress.TOWNSHIP_CHECKS,
+    progress.VILLAGE_CHECKS,
+    progress.QUALITY_CHECKS,
+    roster.CHECKS,
+    roster.QUOTA_CHECKS,
+    activity.CHECKS,
+    report.CHECKS,
+]
+PROBE = Checks(
+    "probe",
+    Check("file_usable", ERROR, "文件可以读取。", "The file can be read.", blocking=True),
+    Check("rows_known", WARN, "每行都能识别。", "Every row is known."),
+)
 
 
 def test_the_dagster_specs_are_the_declarations():
@@ -42,4 +55,6 @@ def test_a_check_neither_evaluated_nor_skipped_fails_in_strict_mode(monkeypatch)
 def test_a_step_that_stops_early_says_why_the_rest_were_not_checked():
     outcomes = PROBE.rest_skipped([PROBE.failed("file_usable", "文件损坏")], "输入文件无法使用，未检查")
     assert [(o.name, o.passed, o.evaluated, o.summary) for o in outcomes] == [
-        ("file_usable", False, True, "文件损坏"), ("rows_known", True, False, "输入文件无法使用，未检查")]
+        ("file_usable", False, True, "文件损坏"),
+        ("rows_known", True, False, "输入文件无法使用，未检查"),
+    ]

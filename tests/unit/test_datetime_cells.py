@@ -102,7 +102,9 @@ def test_text_cell_in_a_workbook_column(text, expected):
     """calamine's column of mixed cells: Python datetimes, numbers and text."""
     out, bad = _one(pd.Series([dt.datetime(2023, 2, 17, 8), text, 44976.5, None], dtype=object))
     _expect(out, bad, 1, expected)
-    assert out.iloc[0] == T("2023-02-17 08:00") and out.iloc[2] == T("2023-02-19 12:00") and not bad.iloc[[0, 2, 3]].any()
+    assert (
+        out.iloc[0] == T("2023-02-17 08:00") and out.iloc[2] == T("2023-02-19 12:00") and not bad.iloc[[0, 2, 3]].any()
+    )
 
 
 def test_a_whole_column_of_each_form_reads_as_its_single_cell():
@@ -111,7 +113,7 @@ def test_a_whole_column_of_each_form_reads_as_its_single_cell():
     out, bad = _one(pd.Series(texts, dtype=TEXT))
     for position, (text, expected) in enumerate(TEXT_CELLS):
         _expect(out, bad, position, expected)
-    assert out.iloc[-len(EMPTY_TEXT):].isna().all() and not bad.iloc[-len(EMPTY_TEXT):].any()
+    assert out.iloc[-len(EMPTY_TEXT) :].isna().all() and not bad.iloc[-len(EMPTY_TEXT) :].any()
     assert out.iloc[: len(TEXT_CELLS)].tolist() * 50 == out.iloc[: -len(EMPTY_TEXT)].tolist()
 
 
@@ -144,8 +146,9 @@ WORKBOOK_CELLS = [
 
 @pytest.mark.parametrize("cell, expected", WORKBOOK_CELLS, ids=[repr(c[0]) for c in WORKBOOK_CELLS])
 def test_workbook_cell(cell, expected):
-    out, bad = _one(pd.Series([dt.datetime(2023, 2, 17, 8), cell, "2023-02-19T08:00:00Z", float("nan"), None],
-                              dtype=object))
+    out, bad = _one(
+        pd.Series([dt.datetime(2023, 2, 17, 8), cell, "2023-02-19T08:00:00Z", float("nan"), None], dtype=object)
+    )
     _expect(out, bad, 1, expected)
     assert out.iloc[0] == T("2023-02-17 08:00") and out.iloc[2] == T("2023-02-19 16:00")
     assert not bad.iloc[[0, 2, 3, 4]].any() and out.iloc[[3, 4]].isna().all()
@@ -153,16 +156,72 @@ def test_workbook_cell(cell, expected):
 
 # ---- no cell raises -----------------------------------------------------------------------------------------------
 
-_PIECES = ["2023", "9999", "0001", "3000", "2262", "1677", "02", "2", "19", "31", "12", "08", "00", "5", "44976", "-",
-           "/", ".", ":", " ", "T", "Z", "z", "+", "-05", "+08:00", "+0800", "+14", "+15:00", "UTC", "GMT", "EST",
-           "CST", "年", "月", "日", "时", "分", "秒", "２", "－", "Feb", "Sun", "(", ")", ",", "e", "\x00", "=1+1"]
+_PIECES = [
+    "2023",
+    "9999",
+    "0001",
+    "3000",
+    "2262",
+    "1677",
+    "02",
+    "2",
+    "19",
+    "31",
+    "12",
+    "08",
+    "00",
+    "5",
+    "44976",
+    "-",
+    "/",
+    ".",
+    ":",
+    " ",
+    "T",
+    "Z",
+    "z",
+    "+",
+    "-05",
+    "+08:00",
+    "+0800",
+    "+14",
+    "+15:00",
+    "UTC",
+    "GMT",
+    "EST",
+    "CST",
+    "年",
+    "月",
+    "日",
+    "时",
+    "分",
+    "秒",
+    "２",
+    "－",
+    "Feb",
+    "Sun",
+    "(",
+    ")",
+    ",",
+    "e",
+    "\x00",
+    "=1+1",
+]
 TEXTS = st.one_of(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join), st.text(max_size=40))
 CELLS = st.one_of(
-    TEXTS, st.none(), st.floats(), st.integers(min_value=-10**400, max_value=10**400), st.booleans(),
-    st.datetimes(min_value=dt.datetime(1, 1, 1), timezones=st.none() | st.timezones()), st.dates(), st.times(),
-    st.timedeltas())
-BOUNDED = settings(max_examples=300, deadline=None, derandomize=True, database=None,
-                   suppress_health_check=[HealthCheck.too_slow])
+    TEXTS,
+    st.none(),
+    st.floats(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.booleans(),
+    st.datetimes(min_value=dt.datetime(1, 1, 1), timezones=st.none() | st.timezones()),
+    st.dates(),
+    st.times(),
+    st.timedeltas(),
+)
+BOUNDED = settings(
+    max_examples=300, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _same(a, b) -> bool:
@@ -216,7 +275,8 @@ def _check_loaded(loaded, expected: list, first_row: int) -> None:
     quarantined = loaded.issues[loaded.issues["quarantined"].astype(bool)]
     bad_rows = [first_row + i for i, e in enumerate(expected) if e is None]
     assert sorted(zip(quarantined["row_number"].astype(int), quarantined["field"])) == [
-        (r, "registered_at") for r in bad_rows]
+        (r, "registered_at") for r in bad_rows
+    ]
     assert quarantined["message"].str.contains("无法识别为日期/时间").all()
     assert loaded.accepted["registered_at"].tolist() == [T(e) for e in expected if e is not None]
     assert len(loaded.accepted) + loaded.quarantined == loaded.rows == len(expected)
@@ -267,9 +327,11 @@ def test_optional_time_is_emptied_and_the_required_one_quarantines(tmp_path):
     """platform_activity: 发生时间 (required) unreadable quarantines the row; 办结时间 (optional) unreadable is
     reported and emptied, the row kept."""
     header = ["乡镇（街道）", "村（社区）", "类型", "发生时间", "办理状态", "办结时间"]
-    rows = [["龙潭镇", "某村", "居民诉求", "2023-02-18T20:00:00Z", "已办结", "9999-12-31"],
-            ["龙潭镇", "某村", "居民诉求", "0001-01-01", "已办结", "2023-02-19T01:00:00Z"],
-            ["龙潭镇", "某村", "居民诉求", "2023-02-19 08:00:00", "已办结", "2023-02-19T01:00:00Z"]]
+    rows = [
+        ["龙潭镇", "某村", "居民诉求", "2023-02-18T20:00:00Z", "已办结", "9999-12-31"],
+        ["龙潭镇", "某村", "居民诉求", "0001-01-01", "已办结", "2023-02-19T01:00:00Z"],
+        ["龙潭镇", "某村", "居民诉求", "2023-02-19 08:00:00", "已办结", "2023-02-19T01:00:00Z"],
+    ]
     path = tmp_path / f"平台应用_{DAY}.csv"
     write_csv(path, rows, header=header)
     loaded = load(path, identify(path))
@@ -278,4 +340,6 @@ def test_optional_time_is_emptied_and_the_required_one_quarantines(tmp_path):
     assert bool(issues.loc[(3, "occurred_at"), "quarantined"]) and not bool(issues.loc[(2, "closed_at"), "quarantined"])
     assert loaded.accepted["_row"].tolist() == [2, 4]
     assert loaded.accepted["occurred_at"].tolist() == [T("2023-02-19 04:00"), T("2023-02-19 08:00")]
-    assert pd.isna(loaded.accepted["closed_at"].iloc[0]) and loaded.accepted["closed_at"].iloc[1] == T("2023-02-19 09:00")
+    assert pd.isna(loaded.accepted["closed_at"].iloc[0]) and loaded.accepted["closed_at"].iloc[1] == T(
+        "2023-02-19 09:00"
+    )

@@ -16,14 +16,33 @@ def test_definitions_load_with_every_asset_check_job_schedule_and_sensor():
 
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"township_targets", "community_registry", "village_targets", "registration_counts",
-                    "township_progress", "village_progress", "data_quality_issues", "roster_completeness", "cadre_quotas", "excel_report", "platform_activity"}
+    assert keys == {
+        "township_targets",
+        "community_registry",
+        "village_targets",
+        "registration_counts",
+        "township_progress",
+        "village_progress",
+        "data_quality_issues",
+        "roster_completeness",
+        "cadre_quotas",
+        "excel_report",
+        "platform_activity",
+    }
     assert defs.resolve_job_def("daily_refresh") is not None and defs.resolve_job_def("roster_refresh") is not None
     assert defs.resolve_schedule_def("daily_refresh_schedule") is not None
     assert defs.resolve_sensor_def("landing_sensor") is not None
     checks = {k.name for k in graph.asset_check_keys}
-    assert {"registration_files_usable", "places_matched", "totals_reconcile", "completed_not_falling",
-            "target_matches_rule", "roster_file_usable", "roster_complete", "supervisor_not_on_committee"} <= checks
+    assert {
+        "registration_files_usable",
+        "places_matched",
+        "totals_reconcile",
+        "completed_not_falling",
+        "target_matches_rule",
+        "roster_file_usable",
+        "roster_complete",
+        "supervisor_not_on_committee",
+    } <= checks
 
 
 def test_schedule_runs_the_days_own_partition_at_0830_shanghai():
@@ -34,8 +53,9 @@ def test_schedule_runs_the_days_own_partition_at_0830_shanghai():
 
 
 def _tick(folder, tmp_path, cursor=None):
-    resource = YukuaiResource(landing_dir=str(folder), database_url=f"sqlite:///{tmp_path}/w.db",
-                              report_dir=str(tmp_path))
+    resource = YukuaiResource(
+        landing_dir=str(folder), database_url=f"sqlite:///{tmp_path}/w.db", report_dir=str(tmp_path)
+    )
     from yukuai_pipeline.definitions import defs
 
     context = dg.build_sensor_context(cursor=cursor, resources={"yukuai": resource}, definitions=defs)

@@ -45,6 +45,7 @@ def exports(landing):
 # Reading helpers
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def export_path(landing, day):
     on = BASELINE + timedelta(days=day)
     if day % 7 == 0:
@@ -110,9 +111,16 @@ def known_village(data: pd.DataFrame) -> pd.Series:
 # Files
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_file_names(landing):
-    expected = {"社区基本信息_2023-02-17.xlsx", "乡镇注册汇总_2023-02-17.xlsx", "基层队伍信息_2023-02-17.xlsx",
-                "平台应用情况_2023-02-17.xlsx", "注册用户明细_2023-02-17.xlsx", "注册用户明细_2023-02-24.xlsx"}
+    expected = {
+        "社区基本信息_2023-02-17.xlsx",
+        "乡镇注册汇总_2023-02-17.xlsx",
+        "基层队伍信息_2023-02-17.xlsx",
+        "平台应用情况_2023-02-17.xlsx",
+        "注册用户明细_2023-02-17.xlsx",
+        "注册用户明细_2023-02-24.xlsx",
+    }
     expected |= {f"渝快社区注册用户_202302{17 + day}.csv" for day in range(1, 7)}
     assert {p.name for p in landing.iterdir()} == expected
 
@@ -150,19 +158,29 @@ def test_another_seed_gives_other_data(landing, tmp_path):
 # Registry and summary
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_registry_populations_sum_to_attachment(landing, attachment):
     rows = sheet_rows(landing / "社区基本信息_2023-02-17.xlsx")
     assert rows[0][0] == "酉阳县村（社区）基本信息表"
     assert rows[1][0] == "统计截止：2023-02-17"
-    assert rows[2] == ["序号", "社区编码", "乡镇（街道）", "村（社区）名称", "类型", "常住人口（人）", "户数",
-                       "村（居）民小组数"]
+    assert rows[2] == [
+        "序号",
+        "社区编码",
+        "乡镇（街道）",
+        "村（社区）名称",
+        "类型",
+        "常住人口（人）",
+        "户数",
+        "村（居）民小组数",
+    ]
     assert rows[-1][0] == "注：数据来源于重庆市智慧社区智慧养老云平台"
     total = rows[-2]
     villages = pd.DataFrame(rows[3:-2], columns=rows[2])
     as_text = villages["常住人口（人）"].map(lambda v: isinstance(v, str))
     assert as_text.any() and villages.loc[as_text, "常住人口（人）"].str.contains(",").all()
-    villages["population"] = villages["常住人口（人）"].map(lambda v: int(str(v).replace(",", "")) if
-                                                         isinstance(v, str) else int(v))
+    villages["population"] = villages["常住人口（人）"].map(
+        lambda v: int(str(v).replace(",", "")) if isinstance(v, str) else int(v)
+    )
     by_township = villages.groupby("乡镇（街道）", sort=False)["population"].sum()
     assert by_township.to_dict() == dict(zip(attachment["township"], attachment["resident_population"]))
     assert total[0] == "合计" and int(total[5]) == 853_945
@@ -175,8 +193,15 @@ def test_registry_populations_sum_to_attachment(landing, attachment):
 
 def test_registry_shape():
     registry = demo_township_villages()
-    assert list(registry.columns) == ["township", "village", "village_code", "committee_type",
-                                      "resident_population", "households", "group_count"]
+    assert list(registry.columns) == [
+        "township",
+        "village",
+        "village_code",
+        "committee_type",
+        "resident_population",
+        "households",
+        "group_count",
+    ]
     assert 250 <= len(registry) <= 300
     assert registry.groupby("township").size().between(4, 12).all()
     assert registry["village"].is_unique and registry["village_code"].is_unique
@@ -197,7 +222,15 @@ def test_summary_workbook_is_the_attachment(landing, attachment):
     assert ws["A2"].value == "统计截止：2023年2月17日"
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert {"A1:G1", "E3:F3", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "G3:G4"} <= merged
-    assert [c.value for c in ws[3]] == ["序号", "乡镇（街道）", "常住人口数（人）", "任务数（人）", "注册情况", None, "备注"]
+    assert [c.value for c in ws[3]] == [
+        "序号",
+        "乡镇（街道）",
+        "常住人口数（人）",
+        "任务数（人）",
+        "注册情况",
+        None,
+        "备注",
+    ]
     assert [c.value for c in ws[4]][4:6] == ["完成数", "尚差任务数"]
     body = [[c.value for c in row] for row in ws.iter_rows(min_row=5, max_row=43)]
     assert [r[1] for r in body] == attachment["township"].tolist()
@@ -209,6 +242,7 @@ def test_summary_workbook_is_the_attachment(landing, attachment):
 # ---------------------------------------------------------------------------------------------------------------
 # Registration exports
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def test_day0_approved_equals_attachment_completed(exports, attachment):
     day0 = exports[0]
@@ -316,8 +350,12 @@ def test_demo_modules_form_no_cycle():
             continue
         _, imports = demo_imports(path)
         names = {node.module for node in imports if isinstance(node, ast.ImportFrom) and node.module}
-        names |= {f"{node.module}.{alias.name}" for node in imports if isinstance(node, ast.ImportFrom)
-                  for alias in node.names}
+        names |= {
+            f"{node.module}.{alias.name}"
+            for node in imports
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
         names |= {alias.name for node in imports if isinstance(node, ast.Import) for alias in node.names}
         depends[path.stem] = {n.split(".")[2] for n in names if n.startswith("yukuai_pipeline.demo.")}
     done: list[str] = []
@@ -328,15 +366,18 @@ def test_demo_modules_form_no_cycle():
 
 
 def test_xlsx_files_needs_neither_dagster_nor_the_demo():
-    code = ("import sys, yukuai_pipeline.report.xlsx_files; "
-            "bad = sorted(m for m in sys.modules if m.startswith(('dagster', 'yukuai_pipeline.demo'))); "
-            "assert not bad, bad")
+    code = (
+        "import sys, yukuai_pipeline.report.xlsx_files; "
+        "bad = sorted(m for m in sys.modules if m.startswith(('dagster', 'yukuai_pipeline.demo'))); "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_each_demo_module_imports_alone_in_a_fresh_interpreter():
     modules = sorted(f"yukuai_pipeline.demo.{p.stem}" for p in DEMO_DIR.glob("*.py") if p.stem != "__init__")
-    runs = {m: subprocess.Popen([sys.executable, "-c", f"import {m}"], stderr=subprocess.PIPE, text=True)
-            for m in modules}
+    runs = {
+        m: subprocess.Popen([sys.executable, "-c", f"import {m}"], stderr=subprocess.PIPE, text=True) for m in modules
+    }
     failed = {m: run.communicate()[1].strip().splitlines()[-1:] for m, run in runs.items() if run.wait() != 0}
     assert not failed, failed

@@ -21,13 +21,26 @@ from yukuai_pipeline.demo import DEFAULT_SEED, demo_roster, demo_township_villag
 
 BASELINE = date(2023, 2, 17)
 FILE_NAME = "基层队伍信息_2023-02-17.xlsx"
-COLUMNS = ["序号", "乡镇（街道）", "村（社区）", "姓名", "性别", "民族", "出生年月", "身份证号", "手机号", "职务", "所在小组"]
+COLUMNS = [
+    "序号",
+    "乡镇（街道）",
+    "村（社区）",
+    "姓名",
+    "性别",
+    "民族",
+    "出生年月",
+    "身份证号",
+    "手机号",
+    "职务",
+    "所在小组",
+]
 CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fixtures and reading helpers
 # ---------------------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
@@ -134,9 +147,11 @@ def violators(registry: pd.DataFrame, villages: pd.Series, ok) -> set[str]:
 
 def size_within(sizes: dict[str, tuple[int, int]]):
     """A `violators` test: the number of persons is within the bounds of the village's committee type."""
+
     def ok(persons, village) -> bool:
         least, most = sizes[village.committee_type]
         return least <= len(persons) <= most
+
     return ok
 
 
@@ -147,6 +162,7 @@ def rostered(registry, roster, faults):
 # ---------------------------------------------------------------------------------------------------------------
 # The file
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def test_written_by_generate_demo_data(generated):
     directory, paths, _ = generated
@@ -210,6 +226,7 @@ def test_faults_are_listed(faults):
 # Persons
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_names_and_particulars(roster):
     assert roster["姓名"].str.fullmatch(r"[\u4e00-\u9fff]{2,3}").all()
     assert set(roster["性别"]) == {"男", "女"}
@@ -230,8 +247,11 @@ def test_ids(roster, faults):
     born = pd.to_datetime(ids.str[6:14], format="%Y%m%d")  # raises on a date that does not exist
     assert (with_id["出生年月"] == born.dt.strftime("%Y-%m")).all()
     snapshot = pd.Timestamp(BASELINE)
-    age = snapshot.year - born.dt.year - ((born.dt.month > snapshot.month)
-                                          | ((born.dt.month == snapshot.month) & (born.dt.day > snapshot.day)))
+    age = (
+        snapshot.year
+        - born.dt.year
+        - ((born.dt.month > snapshot.month) | ((born.dt.month == snapshot.month) & (born.dt.day > snapshot.day)))
+    )
     assert set(with_id.loc[age < 18, "row"]) == set(faults["underage_rows"])
     assert age[age < 18].between(16, 17).all()
     assert age[age >= 18].between(22, 70).all()
@@ -258,6 +278,7 @@ def test_phones(roster, faults):
 # Villages as written
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_village_texts(roster, registry, faults):
     assert set(roster.loc[roster["village"].isna(), "row"]) == set(faults["unknown_village_rows"])
     assert set(roster["乡镇（街道）"]) <= set(registry["township"])
@@ -283,8 +304,18 @@ def test_role_spellings(roster):
     committee_member = roster.loc[roster["classes"].map(lambda c: c == ["village_committee"]), "职务"]
     assert committee_member[committee_member.str.endswith("委员")].nunique() >= 5
     assert roster["职务"].str.contains("（").any() and roster["职务"].str.contains(r"\(").any()
-    for spelling in ["村委会委员", "村委委员", "村民委员会委员", "村务监督委员会委员", "监委会委员", "村民小组长", "组长",
-                     "村民代表", "代表", "党支部书记兼村委会主任"]:
+    for spelling in [
+        "村委会委员",
+        "村委委员",
+        "村民委员会委员",
+        "村务监督委员会委员",
+        "监委会委员",
+        "村民小组长",
+        "组长",
+        "村民代表",
+        "代表",
+        "党支部书记兼村委会主任",
+    ]:
         assert (roster["职务"] == spelling).any(), spelling
 
 
@@ -296,6 +327,7 @@ def test_duplicate_row(roster, faults):
 # ---------------------------------------------------------------------------------------------------------------
 # Posts against the rules (roster_rules.csv)
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def test_committee_size(roster, registry, faults):
     committee = members(roster, "village_committee")
@@ -322,14 +354,18 @@ def test_party_committee_and_one_shoulder(roster, registry, faults):
     combined = known[known["classes"].map(lambda c: c == ["party_committee", "village_committee"])]
     assert combined["职务"].str.contains("书记兼").all()
     secretaries = known[known["职务"].map(lambda r: any("书记" in p and "副书记" not in p for p in role_parts(r)))]
-    chairs = known[known["职务"].map(lambda r: any(p.endswith("主任") and "副主任" not in p and "监" not in p
-                                                  for p in role_parts(r)))]
+    chairs = known[
+        known["职务"].map(
+            lambda r: any(p.endswith("主任") and "副主任" not in p and "监" not in p for p in role_parts(r))
+        )
+    ]
     n = known["village"].nunique()
     assert secretaries.groupby("village").size().eq(1).all() and secretaries["village"].nunique() == n
     one_cell = combined["village"].nunique() / n
     chair_rows = chairs.drop(index=combined.index)
-    same_person = set(zip(secretaries["village"], secretaries["person"])) & set(zip(chair_rows["village"],
-                                                                                      chair_rows["person"]))
+    same_person = set(zip(secretaries["village"], secretaries["person"])) & set(
+        zip(chair_rows["village"], chair_rows["person"])
+    )
     two_rows = len(same_person) / n
     assert 0.45 <= one_cell <= 0.75 and 0.1 <= two_rows <= 0.32
     # 交叉任职: members of both committees in separate rows
@@ -338,8 +374,9 @@ def test_party_committee_and_one_shoulder(roster, registry, faults):
 
 
 def test_supervisors(roster, registry, faults):
-    supervisors = members(roster, "supervisor").reindex(registry["village"]).map(
-        lambda s: s if isinstance(s, set) else set())
+    supervisors = (
+        members(roster, "supervisor").reindex(registry["village"]).map(lambda s: s if isinstance(s, set) else set())
+    )
     supervisors = supervisors[~supervisors.index.isin(faults["no_roster_villages"])]
     sizes = {"村委会": (3, 5), "居委会": (3, 3)}
     bad = violators(registry, supervisors, size_within(sizes))

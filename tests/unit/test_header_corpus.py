@@ -68,8 +68,9 @@ def test_a_variant_is_read_as_its_field_or_reported(variant):
 
 def test_most_variants_are_understood():
     """The corpus is not passed by reporting everything: at least 90 % of the decorated wordings are read."""
-    outcomes = Counter("read" if (c := _outcome(v)) is not None and c.outcome == FIELD else "reported"
-                       for v in VARIANTS)
+    outcomes = Counter(
+        "read" if (c := _outcome(v)) is not None and c.outcome == FIELD else "reported" for v in VARIANTS
+    )
     assert outcomes["read"] >= 0.9 * len(VARIANTS), outcomes
 
 
@@ -93,10 +94,12 @@ def _write(path, header, rows):
         writer.writerows(rows)
 
 
-USERS = [["YK1", "桃花源街道", "天山堡村", "2023-02-01 10:00:00", "已通过"],
-         ["YK2", "龙潭镇", "某村", "2023-02-03 10:00:00", "待审核"],
-         ["YK3", "龙潭镇", "某村", "2023-02-05 10:00:00", "已驳回"],
-         ["YK4", "麻旺镇", "某村", "2023-02-07 10:00:00", "已通过"]]
+USERS = [
+    ["YK1", "桃花源街道", "天山堡村", "2023-02-01 10:00:00", "已通过"],
+    ["YK2", "龙潭镇", "某村", "2023-02-03 10:00:00", "待审核"],
+    ["YK3", "龙潭镇", "某村", "2023-02-05 10:00:00", "已驳回"],
+    ["YK4", "麻旺镇", "某村", "2023-02-07 10:00:00", "已通过"],
+]
 COLUMNS = ["user_id", "township", "village", "registered_at", "status"]
 
 
@@ -108,13 +111,15 @@ def _completed(path) -> tuple[int | None, bool]:
         return None, True  # refused with a message: loud
     matched, _ = match_places(loaded.accepted, township_matcher(), None, Labels())
     counts, _ = count_users(matched, pd.Timestamp("2023-02-17").date())
-    said = bool(unread_columns(loaded)) or bool(missing_meanings(loaded)) or any(
-        c.method == "key_term" for c in loaded.header_cells)
+    said = (
+        bool(unread_columns(loaded))
+        or bool(missing_meanings(loaded))
+        or any(c.method == "key_term" for c in loaded.header_cells)
+    )
     return int(counts["completed"].sum()), said
 
 
-@pytest.mark.parametrize("column,renamed", header_variants.random_renames("registrations") +
-                         [("status", "审核结论")])
+@pytest.mark.parametrize("column,renamed", header_variants.random_renames("registrations") + [("status", "审核结论")])
 def test_a_renamed_column_never_changes_a_count_without_a_warning(tmp_path, column, renamed):
     contract = load_contract("registrations", "input")
     header = [contract.header_aliases[c][0] for c in COLUMNS]

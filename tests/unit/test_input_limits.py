@@ -50,22 +50,32 @@ PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def _package(path: Path, sheets: dict[str, bytes], extra: dict[str, bytes] | None = None,
-             level: int = 6) -> Path:
+def _package(path: Path, sheets: dict[str, bytes], extra: dict[str, bytes] | None = None, level: int = 6) -> Path:
     """A minimal .xlsx: the given sheet XML documents (already whole), named in workbook.xml, plus extra parts."""
     names = list(sheets)
-    rels = "".join(f'<Relationship Id="rId{i + 1}" Type="{OFFICE}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
-                   for i in range(len(names)))
+    rels = "".join(
+        f'<Relationship Id="rId{i + 1}" Type="{OFFICE}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
+        for i in range(len(names))
+    )
     listed = "".join(f'<sheet name="{escape(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as package:
-        package.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                         'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>')
-        package.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
-                         f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        package.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{NS}" xmlns:r="{RNS}"><sheets>'
-                         f"{listed}</sheets></workbook>")
-        package.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{PKG}">{rels}'
-                         "</Relationships>")
+        package.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>',
+        )
+        package.writestr(
+            "_rels/.rels",
+            f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
+            f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        package.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0"?><workbook xmlns="{NS}" xmlns:r="{RNS}"><sheets>{listed}</sheets></workbook>',
+        )
+        package.writestr(
+            "xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{PKG}">{rels}</Relationships>'
+        )
         for i, name in enumerate(names):
             package.writestr(f"xl/worksheets/sheet{i + 1}.xml", sheets[name])
         for name, data in (extra or {}).items():
@@ -93,6 +103,7 @@ def _row(number: int, cells: str) -> str:
 
 # ---- BIFF8 records in an OLE compound file ---------------------------------------------------------------------
 
+
 def _record(kind: int, data: bytes = b"") -> bytes:
     return struct.pack("<HH", kind, len(data)) + data
 
@@ -107,6 +118,7 @@ def _dimensions(first_row: int, last_row: int, first_column: int, last_column: i
 
 def _biff8(sheets: dict[str, list[bytes]]) -> bytes:
     """A Workbook stream: globals (BOF, a BOUNDSHEET per sheet, EOF), then each sheet's BOF, records, EOF."""
+
     def bound(position: int, name: str) -> bytes:
         return _record(0x0085, struct.pack("<IBBBB", position, 0, 0, len(name), 1) + name.encode("utf-16-le"))
 
@@ -130,7 +142,7 @@ def _ole(stream: bytes) -> bytes:
     def chain(data: bytes) -> int:
         start, count = len(sectors) + 1, max(1, -(-len(data) // size))
         for i in range(count):
-            sectors.append(data[i * size:(i + 1) * size].ljust(size, b"\0"))
+            sectors.append(data[i * size : (i + 1) * size].ljust(size, b"\0"))
             fat[start + i] = start + i + 1 if i + 1 < count else end
         return start
 
@@ -146,14 +158,26 @@ def _ole(stream: bytes) -> bytes:
 
     def entry(name: str, kind: int, start: int, length: int, child: int = free) -> bytes:
         raw = (name + "\0").encode("utf-16-le")
-        return (raw.ljust(64, b"\0") + struct.pack("<HBBIII", len(raw), kind, 1, free, free, child) + b"\0" * 36
-                + struct.pack("<II", start, length)).ljust(128, b"\0")
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBBIII", len(raw), kind, 1, free, free, child)
+            + b"\0" * 36
+            + struct.pack("<II", start, length)
+        ).ljust(128, b"\0")
 
-    directory = chain((entry("Root Entry", 5, root_start, root_size, child=1)
-                       + entry("Workbook", 2, stream_start, len(stream))).ljust(size, b"\0"))
-    header = (bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\0" * 6 + struct.pack("<9I", 0, 1, directory, 0, 4096, minifat_start, int(mini), end, 0)
-              + struct.pack("<I", 0)).ljust(512, b"\xff")
+    directory = chain(
+        (
+            entry("Root Entry", 5, root_start, root_size, child=1) + entry("Workbook", 2, stream_start, len(stream))
+        ).ljust(size, b"\0")
+    )
+    header = (
+        bytes.fromhex("D0CF11E0A1B11AE1")
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<9I", 0, 1, directory, 0, 4096, minifat_start, int(mini), end, 0)
+        + struct.pack("<I", 0)
+    ).ljust(512, b"\xff")
     fat_sector = b"".join(struct.pack("<I", fat.get(i, free)) for i in range(size // 4))
     return header + fat_sector + b"".join(sectors)
 
@@ -184,8 +208,9 @@ print("RESULT " + json.dumps(out, ensure_ascii=False), flush=True)
 """
 
 
-def _isolated(path: Path, mode: str = "read", env: dict | None = None, timeout: float = 120,
-              address_space_gb: int = 6) -> dict:
+def _isolated(
+    path: Path, mode: str = "read", env: dict | None = None, timeout: float = 120, address_space_gb: int = 6
+) -> dict:
     """Read (or identify and load) the file in a child whose address space is capped, so that a reader that
     allocates without bound fails there; the child's outcome, exit status and peak RSS (MB)."""
     limit = address_space_gb << 30
@@ -196,8 +221,13 @@ def _isolated(path: Path, mode: str = "read", env: dict | None = None, timeout: 
     child_env = {k: v for k, v in os.environ.items() if k not in INPUT_LIMIT_VARIABLES.values()}
     child_env.update(env or {})
     child_env["PYTHONPATH"] = str(ROOT)
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), mode], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, env=child_env, preexec_fn=cap)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=child_env,
+        preexec_fn=cap,
+    )
     timer = threading.Timer(timeout, child.kill)
     timer.start()
     try:
@@ -207,7 +237,7 @@ def _isolated(path: Path, mode: str = "read", env: dict | None = None, timeout: 
         timer.cancel()
         child.stdout.close()
     child.returncode = os.waitstatus_to_exitcode(status)
-    lines = [line[len("RESULT "):] for line in output.splitlines() if line.startswith("RESULT ")]
+    lines = [line[len("RESULT ") :] for line in output.splitlines() if line.startswith("RESULT ")]
     assert child.returncode == 0 and lines, f"child exited with {child.returncode}:\n{output[-3000:]}"
     return json.loads(lines[-1])
 
@@ -225,6 +255,7 @@ XFD = "工作表“Sheet1”的单元格范围达到 XFD1048576（16384 列 × 1
 
 
 # ---- limits from the environment -------------------------------------------------------------------------------
+
 
 def test_limits_default_and_from_environment():
     assert input_limits({}) == InputLimits()
@@ -246,16 +277,49 @@ def test_a_bad_limit_is_a_configuration_error_not_the_files(tmp_path, monkeypatc
 
 # ---- the scanner's building blocks -----------------------------------------------------------------------------
 
+
 def test_column_letters():
     assert [il.column_letters(n) for n in (1, 26, 27, 52, 500, 702, 703, 16384)] == [
-        "A", "Z", "AA", "AZ", "SF", "ZZ", "AAA", "XFD"]
+        "A",
+        "Z",
+        "AA",
+        "AZ",
+        "SF",
+        "ZZ",
+        "AAA",
+        "XFD",
+    ]
 
 
 @pytest.mark.parametrize("known", [0, 1, 8, 26, 27, 500, 702, 703, 9000, 16383])
 def test_column_patterns_find_exactly_the_columns_right_of_the_known_extent(known):
-    pattern = f'^(?:{xlsx_cells._greater_letters(il.column_letters(known) if known else "")})[A-Z]*[0-9]'
-    columns = sorted({1, 2, 7, 8, 9, 25, 26, 27, 28, 499, 500, 501, 701, 702, 703, 704, 9000, 16383, 16384,
-                      known + 1, max(known, 1), max(known - 1, 1)})
+    pattern = f"^(?:{xlsx_cells._greater_letters(il.column_letters(known) if known else '')})[A-Z]*[0-9]"
+    columns = sorted(
+        {
+            1,
+            2,
+            7,
+            8,
+            9,
+            25,
+            26,
+            27,
+            28,
+            499,
+            500,
+            501,
+            701,
+            702,
+            703,
+            704,
+            9000,
+            16383,
+            16384,
+            known + 1,
+            max(known, 1),
+            max(known - 1, 1),
+        }
+    )
     refs = [f"{il.column_letters(c)}7" for c in columns]
     found = pc.match_substring_regex(refs, pattern).to_pylist()  # RE2, as the scan runs it
     assert [c for c, hit in zip(columns, found) if hit] == [c for c in columns if c > known]
@@ -263,9 +327,30 @@ def test_column_patterns_find_exactly_the_columns_right_of_the_known_extent(know
 
 @pytest.mark.parametrize("known", [0, 1, 9, 10, 99, 100005, 999999, 1048575, 1048576])
 def test_row_patterns_find_exactly_the_rows_below_the_known_extent(known):
-    pattern = f'^(?:{xlsx_cells._greater_number(known)})'
-    rows = sorted({1, 9, 10, 11, 99, 100, 101, 100004, 100005, 100006, 999999, 1000000, 1048575, 1048576, 1048577,
-                   9999999, known, known + 1, max(known - 1, 1)})
+    pattern = f"^(?:{xlsx_cells._greater_number(known)})"
+    rows = sorted(
+        {
+            1,
+            9,
+            10,
+            11,
+            99,
+            100,
+            101,
+            100004,
+            100005,
+            100006,
+            999999,
+            1000000,
+            1048575,
+            1048576,
+            1048577,
+            9999999,
+            known,
+            known + 1,
+            max(known - 1, 1),
+        }
+    )
     found = pc.match_substring_regex([f'{r}"' for r in rows], pattern).to_pylist()
     assert [r for r, hit in zip(rows, found) if hit] == [r for r in rows if r > known]
 
@@ -294,20 +379,27 @@ def test_measured_extents_are_calamines_own(tmp_path, monkeypatch, chunk):
         "regular.xlsx": _sheet(_row(1, _cell("A1", "序号") + _cell("H1", "审核状态")) + _row(3, _cell("C3", 2.5))),
         "styled_empty_far.xlsx": _sheet(far_empty, dimension="A1:XFD900"),
         "rows_descending.xlsx": _sheet(_row(40, _cell("D40", 4)) + _row(2, _cell("B2", 1)) + _row(7, _cell("K7", 3))),
-        "prefixed.xlsx": _sheet('<x:row r="2"><x:c r="C2"><x:v>1</x:v></x:c></x:row>'
-                                '<x:row r="5"><x:c r="E5" t="inlineStr"><x:is><x:t>y</x:t></x:is></x:c></x:row>',
-                                prefix="x"),
-        "no_references.xlsx": _sheet("<row><c><v>1</v></c><c><v>2</v></c><c/><c><v>3</v></c></row>"
-                                     '<row r="6"><c><v>1</v></c><c s="2"><v>9</v></c></row><row><c><v>5</v></c></row>'
-                                     '<row r="12"/><row><c/><c><v>6</v></c></row>'),
-        "lower_case_and_attribute_order.xlsx": _sheet('<row r="3"><c s="1" r="b3"><v>1</v></c>'
-                                                      "<c r='AB9' t=\"n\"><v>2</v></c></row>"),
+        "prefixed.xlsx": _sheet(
+            '<x:row r="2"><x:c r="C2"><x:v>1</x:v></x:c></x:row>'
+            '<x:row r="5"><x:c r="E5" t="inlineStr"><x:is><x:t>y</x:t></x:is></x:c></x:row>',
+            prefix="x",
+        ),
+        "no_references.xlsx": _sheet(
+            "<row><c><v>1</v></c><c><v>2</v></c><c/><c><v>3</v></c></row>"
+            '<row r="6"><c><v>1</v></c><c s="2"><v>9</v></c></row><row><c><v>5</v></c></row>'
+            '<row r="12"/><row><c/><c><v>6</v></c></row>'
+        ),
+        "lower_case_and_attribute_order.xlsx": _sheet(
+            '<row r="3"><c s="1" r="b3"><v>1</v></c><c r=\'AB9\' t="n"><v>2</v></c></row>'
+        ),
     }
     for name, xml in cases.items():
         path = _package(tmp_path / name, {"Sheet1": xml})
         assert _scanned(path) == _calamine_extents(path), name
     path = tmp_path / "openpyxl.xlsx"  # as Excel-like writers put it: shared strings, styles, merged title
-    write_xlsx(path, {"封面": [["说明"]], "Sheet1": [["标题"], HEADER, *ROWS, ["合计", "共3人"]]}, {"Sheet1": ["A1:H1"]})
+    write_xlsx(
+        path, {"封面": [["说明"]], "Sheet1": [["标题"], HEADER, *ROWS, ["合计", "共3人"]]}, {"Sheet1": ["A1:H1"]}
+    )
     assert _scanned(path) == _calamine_extents(path) == [("封面", 1, 1), ("Sheet1", 6, 8)]
 
 
@@ -322,9 +414,12 @@ def test_hand_built_xls_extents_are_calamines_own(tmp_path):
 
 # ---- workbooks that kill an unguarded reader -------------------------------------------------------------------
 
+
 def test_one_cell_at_xfd1048576_is_refused_with_its_extent(tmp_path):
-    path = _package(tmp_path / "最后一格_20230217.xlsx",
-                    {"Sheet1": _sheet(_row(1048576, _cell("XFD1048576", "x")), dimension="XFD1048576")})
+    path = _package(
+        tmp_path / "最后一格_20230217.xlsx",
+        {"Sheet1": _sheet(_row(1048576, _cell("XFD1048576", "x")), dimension="XFD1048576")},
+    )
     assert path.stat().st_size < 2000
     _assert_refused(_isolated(path, "load"), XFD, path.name, "YUKUAI_MAX_COLUMNS")
 
@@ -342,8 +437,10 @@ def test_a_lying_dimension_tag_does_not_hide_a_far_cell(tmp_path):
 
 
 def test_a_far_cell_in_prefixed_tags_is_found(tmp_path):
-    rows = ('<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>'
-            '<x:row r="1048576"><x:c r="XFD1048576"><x:v>2</x:v></x:c></x:row>')
+    rows = (
+        '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>'
+        '<x:row r="1048576"><x:c r="XFD1048576"><x:v>2</x:v></x:c></x:row>'
+    )
     path = _package(tmp_path / "前缀_20230217.xlsx", {"Sheet1": _sheet(rows, prefix="x")})
     _assert_refused(_isolated(path), XFD)
 
@@ -356,8 +453,9 @@ def test_a_far_cell_placed_without_references_is_found(tmp_path):
 
 
 def test_a_far_row_written_before_the_others_is_found(tmp_path):
-    rows = _row(1048576, _cell("A1048576", 1)) + "".join(_row(r, _cell(f"A{r}", r) + _cell(f"B{r}", "x"))
-                                                          for r in range(1, 2000))
+    rows = _row(1048576, _cell("A1048576", 1)) + "".join(
+        _row(r, _cell(f"A{r}", r) + _cell(f"B{r}", "x")) for r in range(1, 2000)
+    )
     path = _package(tmp_path / "行序颠倒_20230217.xlsx", {"Sheet1": _sheet(rows)})
     result = _isolated(path, env={"YUKUAI_MAX_CELLS": "1000000"})
     _assert_refused(result, "单元格范围达到 B1048576（2 列 × 1048576 行），共 2097152 个单元格，超过上限 1000000 个")
@@ -365,8 +463,11 @@ def test_a_far_row_written_before_the_others_is_found(tmp_path):
 
 def test_a_shared_string_table_claiming_billions_of_strings_is_refused(tmp_path):
     strings = f'<?xml version="1.0"?><sst xmlns="{NS}" count="1" uniqueCount="100000000000"><si><t>x</t></si></sst>'
-    path = _package(tmp_path / "共享字符串_20230217.xlsx",
-                    {"Sheet1": _sheet(_row(1, '<c r="A1" t="s"><v>0</v></c>'))}, {"xl/sharedStrings.xml": strings})
+    path = _package(
+        tmp_path / "共享字符串_20230217.xlsx",
+        {"Sheet1": _sheet(_row(1, '<c r="A1" t="s"><v>0</v></c>'))},
+        {"xl/sharedStrings.xml": strings},
+    )
     _assert_refused(_isolated(path), "共享字符串表声明有 100000000000 个字符串")
 
 
@@ -387,9 +488,11 @@ def test_a_zip_bomb_is_refused_from_the_directory(tmp_path):
     path = _blank_sheet(tmp_path / "压缩炸弹_20230217.xlsx", 200)
     assert path.stat().st_size < 1 << 20
     _assert_refused(_isolated(path), "xl/worksheets/sheet1.xml 压缩比达", "超过上限 500:1")
-    _assert_refused(_isolated(path, env={"YUKUAI_MAX_COMPRESSION_RATIO": "100000",
-                                         "YUKUAI_MAX_UNCOMPRESSED_BYTES": "100000000"}),
-                    "xl/worksheets/sheet1.xml 解压后有 200.0 MB", "YUKUAI_MAX_UNCOMPRESSED_BYTES")
+    _assert_refused(
+        _isolated(path, env={"YUKUAI_MAX_COMPRESSION_RATIO": "100000", "YUKUAI_MAX_UNCOMPRESSED_BYTES": "100000000"}),
+        "xl/worksheets/sheet1.xml 解压后有 200.0 MB",
+        "YUKUAI_MAX_UNCOMPRESSED_BYTES",
+    )
 
 
 def test_a_part_that_inflates_past_its_declared_size_is_refused(tmp_path):
@@ -397,7 +500,7 @@ def test_a_part_that_inflates_past_its_declared_size_is_refused(tmp_path):
     path = _blank_sheet(tmp_path / "声明大小说谎_20230217.xlsx", 50)
     data = bytearray(path.read_bytes())
     name = b"xl/worksheets/sheet1.xml"
-    patched = [at for at in _central_records(data) if data[at + 46:at + 46 + len(name)] == name]
+    patched = [at for at in _central_records(data) if data[at + 46 : at + 46 + len(name)] == name]
     assert len(patched) == 1
     struct.pack_into("<I", data, patched[0] + 24, 2048)  # the directory's uncompressed size
     path.write_bytes(bytes(data))
@@ -439,6 +542,7 @@ def test_xls_with_a_lying_dimensions_record_is_refused(tmp_path):
 
 # ---- CSV -------------------------------------------------------------------------------------------------------
 
+
 def test_a_100000_column_csv_is_refused_in_seconds_and_small_memory(tmp_path):
     path = tmp_path / "十万列_20230217.csv"
     with open(path, "w", encoding="utf-8") as fh:
@@ -468,11 +572,11 @@ def test_one_very_wide_record_after_the_sniffed_lines_is_refused_as_it_is_read(t
 def test_rows_are_estimated_before_reading_and_the_file_size_is_checked(tmp_path, monkeypatch):
     path = tmp_path / "三千行_20230217.csv"
     write_csv(path, [[i, f"YK{i:08d}", "", "", "龙潭镇", "某村", "2023-02-01", "已通过"] for i in range(3000)])
-    records = il.estimate_records(path, path.stat().st_size, path.read_bytes()[:256 * 1024], "utf-8")
+    records = il.estimate_records(path, path.stat().st_size, path.read_bytes()[: 256 * 1024], "utf-8")
     assert records == 3002  # header, 3,000 rows, and the empty line after the last line break
     big = tmp_path / "大文件_20230217.csv"
     big.write_bytes(path.read_bytes() * 200)  # past the 256 KB sample: estimated from the lines' length
-    estimate = il.estimate_records(big, big.stat().st_size, big.read_bytes()[:256 * 1024], "utf-8")
+    estimate = il.estimate_records(big, big.stat().st_size, big.read_bytes()[: 256 * 1024], "utf-8")
     assert abs(estimate - 3001 * 200) < 3001 * 200 * 0.02
     monkeypatch.setenv("YUKUAI_MAX_ROWS", "1000")
     with pytest.raises(InputFileError, match="按文件大小估计 CSV 文件约有 3002 行，超过上限 1000 行"):
@@ -485,6 +589,7 @@ def test_rows_are_estimated_before_reading_and_the_file_size_is_checked(tmp_path
 
 
 # ---- nothing inside reading ends the process -------------------------------------------------------------------
+
 
 def test_unexpected_failures_inside_reading_are_file_errors(tmp_path, monkeypatch):
     csv_path, xlsx_path = tmp_path / "注册用户_20230217.csv", tmp_path / "注册用户_20230217.xlsx"
@@ -519,12 +624,16 @@ def test_unexpected_failures_inside_reading_are_file_errors(tmp_path, monkeypatc
 
 # ---- a million rows of junk ------------------------------------------------------------------------------------
 
+
 def _write_junk_workbook(path: Path, rows: int) -> None:
     """A valid registrations header over rows of junk text in its eight columns, streamed into the zip as the
     platform's exporter writes (a row at a time, inline strings), never held whole in memory."""
+
     def cells(number: int, values: list[str]) -> str:
-        return "".join(f'<c r="{letter}{number}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
-                       for letter, v in zip("ABCDEFGH", values))
+        return "".join(
+            f'<c r="{letter}{number}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+            for letter, v in zip("ABCDEFGH", values)
+        )
 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
         _package_parts(package)
@@ -534,8 +643,24 @@ def _write_junk_workbook(path: Path, rows: int) -> None:
             batch = []
             for r in range(2, rows + 1):
                 k = r * 2654435761 % 1000003
-                batch.append(_row(r, cells(r, [f"乱{k % 977}", f"ID?{k:x}", "？？", f"电话{k % 89}x", f"※镇{k % 97}",
-                                               f"◇村{k % 389}", f"不是日期{k % 13}", f"状态{k % 7}"])))
+                batch.append(
+                    _row(
+                        r,
+                        cells(
+                            r,
+                            [
+                                f"乱{k % 977}",
+                                f"ID?{k:x}",
+                                "？？",
+                                f"电话{k % 89}x",
+                                f"※镇{k % 97}",
+                                f"◇村{k % 389}",
+                                f"不是日期{k % 13}",
+                                f"状态{k % 7}",
+                            ],
+                        ),
+                    )
+                )
                 if len(batch) == 20_000:
                     sheet.write("".join(batch).encode())
                     batch = []
@@ -543,14 +668,26 @@ def _write_junk_workbook(path: Path, rows: int) -> None:
 
 
 def _package_parts(package: zipfile.ZipFile) -> None:
-    package.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                     'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>')
-    package.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
-                     f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-    package.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{NS}" xmlns:r="{RNS}"><sheets>'
-                     '<sheet name="注册用户明细" sheetId="1" r:id="rId1"/></sheets></workbook>')
-    package.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship '
-                     f'Id="rId1" Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+    package.writestr(
+        "[Content_Types].xml",
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>',
+    )
+    package.writestr(
+        "_rels/.rels",
+        f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
+        f'Type="{OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    )
+    package.writestr(
+        "xl/workbook.xml",
+        f'<?xml version="1.0"?><workbook xmlns="{NS}" xmlns:r="{RNS}"><sheets>'
+        '<sheet name="注册用户明细" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    )
+    package.writestr(
+        "xl/_rels/workbook.xml.rels",
+        f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship '
+        f'Id="rId1" Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+    )
 
 
 @pytest.fixture(scope="module")
@@ -571,5 +708,8 @@ def test_a_million_rows_of_junk_load_in_bounded_memory(junk_workbook):
 
 def test_a_million_rows_of_junk_past_a_lower_cell_limit_are_refused_before_parsing(junk_workbook):
     result = _isolated(junk_workbook, "load", env={"YUKUAI_MAX_CELLS": "4000000"}, timeout=300)
-    _assert_refused(result, "工作表“注册用户明细”的单元格范围达到 H1048575（8 列 × 1048575 行），共 8388600 个单元格，"
-                            "超过上限 4000000 个", "YUKUAI_MAX_CELLS")
+    _assert_refused(
+        result,
+        "工作表“注册用户明细”的单元格范围达到 H1048575（8 列 × 1048575 行），共 8388600 个单元格，超过上限 4000000 个",
+        "YUKUAI_MAX_CELLS",
+    )

@@ -15,11 +15,21 @@ def test_normalize_folds_width_and_removes_every_space():
     assert normalize_text("１２３") == "123"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("龙潭镇", "龙潭镇"), (" 龙 潭 镇 ", "龙潭镇"), ("酉阳县龙潭镇", "龙潭镇"), ("重庆市酉阳土家族苗族自治县麻旺镇", "麻旺镇"),
-    ("宜居镇", "宜居乡"), ("庙溪镇", "庙溪乡"), ("龙潭镇人民政府", "龙潭镇"), ("桃花源街道办事处", "桃花源街道"),
-    ("不存在镇", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("龙潭镇", "龙潭镇"),
+        (" 龙 潭 镇 ", "龙潭镇"),
+        ("酉阳县龙潭镇", "龙潭镇"),
+        ("重庆市酉阳土家族苗族自治县麻旺镇", "麻旺镇"),
+        ("宜居镇", "宜居乡"),
+        ("庙溪镇", "庙溪乡"),
+        ("龙潭镇人民政府", "龙潭镇"),
+        ("桃花源街道办事处", "桃花源街道"),
+        ("不存在镇", None),
+        ("", None),
+    ],
+)
 def test_township_matching(raw, expected):
     assert township_matcher().match(raw) == expected
 
@@ -45,7 +55,9 @@ def test_village_short_key_is_used_only_when_unique_in_the_township():
 @pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is not beside this checkout")
 def test_real_youyang_village_names_match_in_long_and_short_form():
     villages = pd.read_csv(REFERENCE, dtype=str)
-    registry = pd.DataFrame({"township": villages["township_name"], "village": villages["name"].map(short_village_name)})
+    registry = pd.DataFrame(
+        {"township": villages["township_name"], "village": villages["name"].map(short_village_name)}
+    )
     matcher = VillageMatcher(registry)
     assert matcher.match("桃花源街道", "天山堡村村民委员会") == "天山堡村"
     assert matcher.match("桃花源街道", "天山堡村") == "天山堡村"

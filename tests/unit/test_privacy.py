@@ -2,9 +2,20 @@ import pytest
 
 from support.leaks import leaks as _leaks
 
-TABLES = ["community_registry", "registration_counts", "township_progress", "village_progress", "data_quality_issues",
-          "ingest_log", "roster_completeness", "roster_township_summary", "village_targets", "township_targets",
-          "roster_members", "cadre_quotas"]
+TABLES = [
+    "community_registry",
+    "registration_counts",
+    "township_progress",
+    "village_progress",
+    "data_quality_issues",
+    "ingest_log",
+    "roster_completeness",
+    "roster_township_summary",
+    "village_targets",
+    "township_targets",
+    "roster_members",
+    "cadre_quotas",
+]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -12,7 +23,9 @@ def test_no_unmasked_id_or_phone_in_tables_events_or_logs(runner, landing, caplo
     result = runner.run("2023-02-17")
     assert result.success
     roster = runner.table("roster_completeness")
-    assert len(roster) and (roster["status"] != "完整").any()  # the demo plants roster errors: there is something to leak
+    assert (
+        len(roster) and (roster["status"] != "完整").any()
+    )  # the demo plants roster errors: there is something to leak
     issues = runner.table("data_quality_issues")
     assert issues["field"].isin(["id_number", "phone"]).any()
     for table in TABLES:

@@ -14,8 +14,9 @@ DEADLINE = dt.date(2023, 10, 31)
 
 
 def _frame(completed, target):
-    frame = pd.DataFrame({"township": [f"t{i}" for i in range(len(completed))], "completed": completed,
-                          "target": target})
+    frame = pd.DataFrame(
+        {"township": [f"t{i}" for i in range(len(completed))], "completed": completed, "target": target}
+    )
     frame["gap"] = (frame["target"] - frame["completed"]).clip(lower=0)
     return frame
 
@@ -52,13 +53,28 @@ def test_cadre_quotas_sum_exactly_for_many_random_villages():
     rng = np.random.default_rng(11)
     for _ in range(200):
         n_villages = int(rng.integers(1, 8))
-        targets = pd.DataFrame({"township": "t", "village": [f"v{i}" for i in range(n_villages)],
-                                "target": rng.integers(0, 3000, n_villages)})
+        targets = pd.DataFrame(
+            {
+                "township": "t",
+                "village": [f"v{i}" for i in range(n_villages)],
+                "target": rng.integers(0, 3000, n_villages),
+            }
+        )
         sizes = rng.integers(0, 9, n_villages)
-        committee = pd.DataFrame([{"township": "t", "village": f"v{i}", "person_key": f"P{i}-{j}",
-                                   "cadre_name": f"人{j}", "roles": "村委会委员"}
-                                  for i in range(n_villages) for j in range(sizes[i])],
-                                 columns=["township", "village", "person_key", "cadre_name", "roles"])
+        committee = pd.DataFrame(
+            [
+                {
+                    "township": "t",
+                    "village": f"v{i}",
+                    "person_key": f"P{i}-{j}",
+                    "cadre_name": f"人{j}",
+                    "roles": "村委会委员",
+                }
+                for i in range(n_villages)
+                for j in range(sizes[i])
+            ],
+            columns=["township", "village", "person_key", "cadre_name", "roles"],
+        )
         quotas, missing = cadre_quotas(targets, committee)
         sums = quotas.groupby("village")["quota"].sum()
         for village, target, size in zip(targets["village"], targets["target"], sizes):

@@ -49,33 +49,105 @@ ID_NUMBER = st.from_regex(r"[1-6][0-9]{16}[0-9X]", fullmatch=True)
 CJK = st.text(alphabet=_CJK, min_size=1, max_size=8)
 DATE_TEXT = st.one_of(
     st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2030, 12, 31)).flatmap(
-        lambda d: st.sampled_from([
-            d.strftime("%Y-%m-%d %H:%M:%S"), d.strftime("%Y-%m-%d"), d.strftime("%Y/%m/%d %H:%M"),
-            f"{d.year}年{d.month}月{d.day}日", f"{d.year}年{d.month}月{d.day}日 {d.hour}时{d.minute}分",
-            d.strftime("%Y-%m-%dT%H:%M:%SZ"), d.strftime("%Y-%m-%dT%H:%M:%S+08:00"), d.strftime("%Y-%m-%d %H:%M:%S+0000"),
-            d.strftime("%Y-%m-%dT%H:%M:%S.%f-05:00"), d.strftime("%Y.%m.%d"), d.strftime("%Y%m%d"),
-            f"{(d - dt.datetime(1899, 12, 30)).days}", d.strftime("%H:%M"), d.strftime("%m月%d日")])),
-    st.sampled_from(["9999-12-31", "9999-12-31 23:59:59", "0001-01-01", "3000-01-01", "2262-04-12", "1900-01-01",
-                     "1970-01-01 08:00:00", "2023-02-30", "2023-02-19 08:00 EST", "2023-02-19T08:00:00+15:00",
-                     "昨天", "99999", "-1"]))
+        lambda d: st.sampled_from(
+            [
+                d.strftime("%Y-%m-%d %H:%M:%S"),
+                d.strftime("%Y-%m-%d"),
+                d.strftime("%Y/%m/%d %H:%M"),
+                f"{d.year}年{d.month}月{d.day}日",
+                f"{d.year}年{d.month}月{d.day}日 {d.hour}时{d.minute}分",
+                d.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                d.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+                d.strftime("%Y-%m-%d %H:%M:%S+0000"),
+                d.strftime("%Y-%m-%dT%H:%M:%S.%f-05:00"),
+                d.strftime("%Y.%m.%d"),
+                d.strftime("%Y%m%d"),
+                f"{(d - dt.datetime(1899, 12, 30)).days}",
+                d.strftime("%H:%M"),
+                d.strftime("%m月%d日"),
+            ]
+        )
+    ),
+    st.sampled_from(
+        [
+            "9999-12-31",
+            "9999-12-31 23:59:59",
+            "0001-01-01",
+            "3000-01-01",
+            "2262-04-12",
+            "1900-01-01",
+            "1970-01-01 08:00:00",
+            "2023-02-30",
+            "2023-02-19 08:00 EST",
+            "2023-02-19T08:00:00+15:00",
+            "昨天",
+            "99999",
+            "-1",
+        ]
+    ),
+)
 HOSTILE_TEXT = st.one_of(
-    st.sampled_from(["", " ", "　", "无", "-", "null", "N/A", "合计", "总计", "小计", "注：数据来源于平台", "制表人：张三",
-                     "=1+1", "=SUM(A1:A3)", '=HYPERLINK("http://x","点我")', "\x00", "a\x00b", "１，２５８", "1,258",
-                     "3,5", "3.5", "-5", "1e400", "99999999999999999999", "-99999999999999999999", "NaN", "inf",
-                     "天山\n堡村", 'say "hi", twice', "a;b|c\td", "\ufeff龙潭镇", "🏠社区", "𠮷娃村"]),
-    DIGITS, CJK, PHONE, ID_NUMBER, DATE_TEXT,
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "　",
+            "无",
+            "-",
+            "null",
+            "N/A",
+            "合计",
+            "总计",
+            "小计",
+            "注：数据来源于平台",
+            "制表人：张三",
+            "=1+1",
+            "=SUM(A1:A3)",
+            '=HYPERLINK("http://x","点我")',
+            "\x00",
+            "a\x00b",
+            "１，２５８",
+            "1,258",
+            "3,5",
+            "3.5",
+            "-5",
+            "1e400",
+            "99999999999999999999",
+            "-99999999999999999999",
+            "NaN",
+            "inf",
+            "天山\n堡村",
+            'say "hi", twice',
+            "a;b|c\td",
+            "\ufeff龙潭镇",
+            "🏠社区",
+            "𠮷娃村",
+        ]
+    ),
+    DIGITS,
+    CJK,
+    PHONE,
+    ID_NUMBER,
+    DATE_TEXT,
     st.tuples(CJK, st.sampled_from(["", " ", ":", "电话", "身份证"]), st.one_of(PHONE, ID_NUMBER)).map("".join),
     st.tuples(st.one_of(PHONE, ID_NUMBER), st.sampled_from([" ", "/", "、", "-"]), st.one_of(PHONE, ID_NUMBER)).map(
-        "".join),
+        "".join
+    ),
     st.integers(min_value=1, max_value=3000).map(lambda n: "长" * n),
-    st.text(max_size=20))
+    st.text(max_size=20),
+)
 HOSTILE_OBJECT = st.one_of(  # what a workbook cell can hold besides text
-    st.integers(min_value=-10**20, max_value=10**20), st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([13812345678, 110101199003077777, 44974.5, 2958466, -1, 0, 10**15]),
     st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
     st.sampled_from([dt.datetime(9999, 12, 31), dt.datetime(1, 1, 1), dt.datetime(3000, 1, 1), dt.date(1899, 12, 1)]),
-    st.dates(), st.times(), st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3)),
-    st.booleans(), st.none())
+    st.dates(),
+    st.times(),
+    st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3)),
+    st.booleans(),
+    st.none(),
+)
 
 
 def plausible(contract, column: str) -> st.SearchStrategy:
@@ -87,7 +159,8 @@ def plausible(contract, column: str) -> st.SearchStrategy:
         return st.one_of(DIGITS, st.integers(min_value=0, max_value=10**6).map(lambda n: f"{n:,}"))
     if kind == "datetime":
         return st.datetimes(min_value=dt.datetime(2005, 1, 1), max_value=dt.datetime(2023, 2, 17)).map(
-            lambda d: d.strftime("%Y-%m-%d %H:%M:%S"))
+            lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
+        )
     if kind == "vocabulary":
         return st.sampled_from(sorted(contract.vocabulary_labels[column].values()))
     if kind == "phone":
@@ -102,6 +175,7 @@ def cells(contract, column: str, file_format: str) -> st.SearchStrategy:
 
 # ---- files ----------------------------------------------------------------------------------------------------
 
+
 @st.composite
 def export_files(draw, kind: str):
     """(file format, header texts, columns, rows) of one export of `kind`."""
@@ -111,8 +185,10 @@ def export_files(draw, kind: str):
     columns = draw(st.permutations([*contract.required_columns, *chosen]))
     header = [draw(st.sampled_from(sorted(contract.header_aliases[c]))) for c in columns]
     if draw(st.booleans()):  # decorated as exports and hand edits leave them: *, full-width colon, a note
-        header = [draw(st.sampled_from(["", "*", "＊", " "])) + h + draw(st.sampled_from(["", "：", ":", " ", "（必填）"]))
-                  for h in header]
+        header = [
+            draw(st.sampled_from(["", "*", "＊", " "])) + h + draw(st.sampled_from(["", "：", ":", " ", "（必填）"]))
+            for h in header
+        ]
     if draw(st.booleans()):  # one column written twice (the copy holding data is read)
         at = draw(st.integers(min_value=0, max_value=len(columns) - 1))
         columns.append(columns[at])
@@ -127,7 +203,7 @@ def export_files(draw, kind: str):
     if file_format != "xlsx" and draw(st.booleans()):  # a ragged record: cells missing or one too many
         row = draw(st.sampled_from(rows))
         if draw(st.booleans()):
-            del row[draw(st.integers(min_value=1, max_value=len(row))):]
+            del row[draw(st.integers(min_value=1, max_value=len(row))) :]
         else:
             row.append(draw(HOSTILE_TEXT))
     title = draw(st.sampled_from([[], ["渝快社区导出"], ["统计截止：2023-02-17", ""]]))
@@ -155,9 +231,13 @@ def write(folder: Path, kind: str, file_format: str, title: list[str], header: l
 
 # ---- the property ---------------------------------------------------------------------------------------------
 
-BOUNDED = settings(max_examples=EXAMPLES_PER_KIND, deadline=None, derandomize=True, database=None,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                          HealthCheck.function_scoped_fixture])
+BOUNDED = settings(
+    max_examples=EXAMPLES_PER_KIND,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 
 def _describe(kind, file_format, title, header, rows) -> str:
@@ -207,12 +287,20 @@ def test_every_input_kind_is_covered():
     assert re.fullmatch(r"1[3-9]\d{9}", "13812345678") and leaks("13812345678 110101199003077777")
 
 
-GLUED_ID = st.one_of(st.tuples(st.sampled_from(["x", "ID", "sfz"]), ID_NUMBER).map("".join),
-                     st.tuples(ID_NUMBER, st.sampled_from(["x", "abc"])).map("".join))
+GLUED_ID = st.one_of(
+    st.tuples(st.sampled_from(["x", "ID", "sfz"]), ID_NUMBER).map("".join),
+    st.tuples(ID_NUMBER, st.sampled_from(["x", "abc"])).map("".join),
+)
 
 
-@settings(max_examples=10, deadline=None, derandomize=True, database=None, phases=[Phase.generate],  # no shrinking
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.generate],  # no shrinking
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(cell=GLUED_ID)
 def test_an_id_number_glued_to_letters_is_masked_in_issues(tmp_path, cell):
     """Kept apart from the property above (whose cells never glue letters to an ID) so that it finds other bugs."""

@@ -12,8 +12,13 @@ import pytest
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.report import charts as report_charts
-from yukuai_pipeline.report.workbook import (ReportData, furthest_behind, progress_chart_png, report_file_name,
-                                           write_workbook)
+from yukuai_pipeline.report.workbook import (
+    ReportData,
+    furthest_behind,
+    progress_chart_png,
+    report_file_name,
+    write_workbook,
+)
 
 DAY = dt.date(2023, 2, 17)
 ATTACHMENT_HEADERS = ["序号", "乡镇（街道）", "常住人口数（人）", "任务数（人）", "完成数", "尚差任务数", "备注"]
@@ -35,75 +40,205 @@ def _status(rate: float) -> str:
 def township_rows(attachment: pd.DataFrame, unmatched: int = 0) -> pd.DataFrame:
     """township_progress of 2023-02-17 as the warehouse returns it (integers as floats, like SQL may)."""
     rate = attachment["completed_20230217"] / attachment["target"]
-    frame = pd.DataFrame({
-        "snapshot_date": DAY, "seq": attachment["seq"].astype(float), "township": attachment["township"],
-        "resident_population": attachment["resident_population"].astype(float),
-        "target": attachment["target"], "completed": attachment["completed_20230217"].astype(float),
-        "pending": 0, "rejected": 0, "gap": attachment["gap_20230217"], "surplus": 0, "completion_rate": rate,
-        "users_per_10k": attachment["completed_20230217"] / attachment["resident_population"] * 10000,
-        "rank": rate.rank(ascending=False, method="min"), "new_7d_avg": 30.5, "required_daily": 8.0,
-        "projected_date": DAY + dt.timedelta(days=60), "status": rate.map(_status), "data_date": DAY})
+    frame = pd.DataFrame(
+        {
+            "snapshot_date": DAY,
+            "seq": attachment["seq"].astype(float),
+            "township": attachment["township"],
+            "resident_population": attachment["resident_population"].astype(float),
+            "target": attachment["target"],
+            "completed": attachment["completed_20230217"].astype(float),
+            "pending": 0,
+            "rejected": 0,
+            "gap": attachment["gap_20230217"],
+            "surplus": 0,
+            "completion_rate": rate,
+            "users_per_10k": attachment["completed_20230217"] / attachment["resident_population"] * 10000,
+            "rank": rate.rank(ascending=False, method="min"),
+            "new_7d_avg": 30.5,
+            "required_daily": 8.0,
+            "projected_date": DAY + dt.timedelta(days=60),
+            "status": rate.map(_status),
+            "data_date": DAY,
+        }
+    )
     extra = []
     if unmatched:
-        extra.append({"seq": None, "township": "未匹配", "resident_population": None, "target": 0,
-                      "completed": unmatched, "gap": 0, "surplus": unmatched, "status": "已完成",
-                      "projected_date": DAY})  # what progress computes for a row without a target
-    extra.append({"seq": None, "township": "合计", "resident_population": 853945, "target": 102476,
-                  "completed": 28632 + unmatched, "gap": 73844, "surplus": 0,
-                  "completion_rate": (28632 + unmatched) / 102476, "users_per_10k": 335.3})
+        extra.append(
+            {
+                "seq": None,
+                "township": "未匹配",
+                "resident_population": None,
+                "target": 0,
+                "completed": unmatched,
+                "gap": 0,
+                "surplus": unmatched,
+                "status": "已完成",
+                "projected_date": DAY,
+            }
+        )  # what progress computes for a row without a target
+    extra.append(
+        {
+            "seq": None,
+            "township": "合计",
+            "resident_population": 853945,
+            "target": 102476,
+            "completed": 28632 + unmatched,
+            "gap": 73844,
+            "surplus": 0,
+            "completion_rate": (28632 + unmatched) / 102476,
+            "users_per_10k": 335.3,
+        }
+    )
     extra = pd.DataFrame(extra).assign(snapshot_date=DAY, pending=0, rejected=0, data_date=DAY)
     return pd.concat([frame, extra], ignore_index=True)
 
 
 def villages() -> pd.DataFrame:
-    return pd.DataFrame({
-        "snapshot_date": DAY, "seq": None, "township": ["浪坪乡", "桃花源街道", "桃花源街道"],
-        "village": ["浪坪村", HYPERLINK, "桃花源社区"], "village_code": ["500242230201", "500242001001", None],
-        "resident_population": [1200.0, 3000.0, None], "target": [144, 360, None], "completed": [10, 50, 7],
-        "pending": [1, 0, 0], "rejected": 0, "gap": [134, 310, None], "surplus": 0,
-        "completion_rate": [10 / 144, 50 / 360, None], "users_per_10k": [83.3, 166.7, None], "rank": [1, 1, 2],
-        "new_7d_avg": None, "required_daily": None, "projected_date": None, "status": ["严重滞后", "滞后", None],
-        "data_date": DAY})
+    return pd.DataFrame(
+        {
+            "snapshot_date": DAY,
+            "seq": None,
+            "township": ["浪坪乡", "桃花源街道", "桃花源街道"],
+            "village": ["浪坪村", HYPERLINK, "桃花源社区"],
+            "village_code": ["500242230201", "500242001001", None],
+            "resident_population": [1200.0, 3000.0, None],
+            "target": [144, 360, None],
+            "completed": [10, 50, 7],
+            "pending": [1, 0, 0],
+            "rejected": 0,
+            "gap": [134, 310, None],
+            "surplus": 0,
+            "completion_rate": [10 / 144, 50 / 360, None],
+            "users_per_10k": [83.3, 166.7, None],
+            "rank": [1, 1, 2],
+            "new_7d_avg": None,
+            "required_daily": None,
+            "projected_date": None,
+            "status": ["严重滞后", "滞后", None],
+            "data_date": DAY,
+        }
+    )
 
 
 def issues() -> pd.DataFrame:
-    rows = [{"stage": "registrations", "source_file": "注册用户_20230217.xlsx", "check": "nickname",
-             "severity": "WARN", "township": "桃花源街道", "village": HYPERLINK, "row_number": 5.0,
-             "field": "昵称", "value_masked": name, "message": f"昵称可疑：{name}", "quarantined": False}
-            for name in NICKNAMES]
-    rows.append({"stage": "registrations", "source_file": "=cmd|' /C calc'!A0.xlsx", "check": "bad_file",
-                 "severity": "ERROR", "township": None, "village": None, "row_number": None, "field": None,
-                 "value_masked": None, "message": "@SUM(1)", "quarantined": True})
+    rows = [
+        {
+            "stage": "registrations",
+            "source_file": "注册用户_20230217.xlsx",
+            "check": "nickname",
+            "severity": "WARN",
+            "township": "桃花源街道",
+            "village": HYPERLINK,
+            "row_number": 5.0,
+            "field": "昵称",
+            "value_masked": name,
+            "message": f"昵称可疑：{name}",
+            "quarantined": False,
+        }
+        for name in NICKNAMES
+    ]
+    rows.append(
+        {
+            "stage": "registrations",
+            "source_file": "=cmd|' /C calc'!A0.xlsx",
+            "check": "bad_file",
+            "severity": "ERROR",
+            "township": None,
+            "village": None,
+            "row_number": None,
+            "field": None,
+            "value_masked": None,
+            "message": "@SUM(1)",
+            "quarantined": True,
+        }
+    )
     return pd.DataFrame(rows).assign(snapshot_date=DAY)
 
 
 def roster() -> pd.DataFrame:
-    base = {"snapshot_date": DAY, "roster_date": DAY, "township": "桃花源街道", "village": HYPERLINK,
-            "village_code": "500242001001", "committee_type": "居委会", "invalid_records": 0, "source_file": "名单.xlsx"}
-    return pd.DataFrame([
-        {**base, "role_group": "committee", "role_group_label": "“两委”成员", "required_min": 5, "required_max": 9,
-         "actual": 5, "status": "完整", "reasons": None},
-        {**base, "role_group": "worker", "role_group_label": "社区专职工作者", "required_min": 1, "required_max": None,
-         "actual": 0, "status": "不完整", "reasons": "-缺少专职工作者"},
-        {**base, "role_group": "supervisor", "role_group_label": "务监会成员", "required_min": 3, "required_max": 5,
-         "actual": 3, "invalid_records": 1, "status": "有误", "reasons": "@身份证号校验失败"},
-    ])
+    base = {
+        "snapshot_date": DAY,
+        "roster_date": DAY,
+        "township": "桃花源街道",
+        "village": HYPERLINK,
+        "village_code": "500242001001",
+        "committee_type": "居委会",
+        "invalid_records": 0,
+        "source_file": "名单.xlsx",
+    }
+    return pd.DataFrame(
+        [
+            {
+                **base,
+                "role_group": "committee",
+                "role_group_label": "“两委”成员",
+                "required_min": 5,
+                "required_max": 9,
+                "actual": 5,
+                "status": "完整",
+                "reasons": None,
+            },
+            {
+                **base,
+                "role_group": "worker",
+                "role_group_label": "社区专职工作者",
+                "required_min": 1,
+                "required_max": None,
+                "actual": 0,
+                "status": "不完整",
+                "reasons": "-缺少专职工作者",
+            },
+            {
+                **base,
+                "role_group": "supervisor",
+                "role_group_label": "务监会成员",
+                "required_min": 3,
+                "required_max": 5,
+                "actual": 3,
+                "invalid_records": 1,
+                "status": "有误",
+                "reasons": "@身份证号校验失败",
+            },
+        ]
+    )
 
 
 def report_data(attachment, *, unmatched: int = 0, with_roster: bool = True) -> ReportData:
     days = pd.date_range("2023-02-10", DAY).date
     completed = [28000 + 90 * i for i in range(len(days) - 1)] + [28632]
     history = pd.DataFrame({"snapshot_date": days, "completed": completed})
-    summary = pd.DataFrame({"snapshot_date": [DAY], "township": ["桃花源街道"], "villages_total": [1.0],
-                            "villages_complete": [0.0], "completeness": [0.0]})
-    quotas = pd.DataFrame({"township": "桃花源街道", "village": [HYPERLINK, HYPERLINK],
-                           "cadre_name": ["@群主", "-小红"], "roles": ["+86用户", "委员"],
-                           "village_target": [360.0, 360.0], "quota": [180.0, 180.0]})
+    summary = pd.DataFrame(
+        {
+            "snapshot_date": [DAY],
+            "township": ["桃花源街道"],
+            "villages_total": [1.0],
+            "villages_complete": [0.0],
+            "completeness": [0.0],
+        }
+    )
+    quotas = pd.DataFrame(
+        {
+            "township": "桃花源街道",
+            "village": [HYPERLINK, HYPERLINK],
+            "cadre_name": ["@群主", "-小红"],
+            "roles": ["+86用户", "委员"],
+            "village_target": [360.0, 360.0],
+            "quota": [180.0, 180.0],
+        }
+    )
     empty = pd.DataFrame()
-    return ReportData(snapshot_date=DAY, campaign=settings.campaign(), townships=township_rows(attachment, unmatched),
-                      villages=villages(), roster=roster() if with_roster else empty,
-                      roster_summary=summary if with_roster else empty, issues=issues(),
-                      quotas=quotas if with_roster else empty, county_history=history)
+    return ReportData(
+        snapshot_date=DAY,
+        campaign=settings.campaign(),
+        townships=township_rows(attachment, unmatched),
+        villages=villages(),
+        roster=roster() if with_roster else empty,
+        roster_summary=summary if with_roster else empty,
+        issues=issues(),
+        quotas=quotas if with_roster else empty,
+        county_history=history,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +257,15 @@ def _row(ws, row: int, width: int) -> list:
 
 def test_file_name_and_sheets(workbook_path, book):
     assert workbook_path.name == "酉阳县渝快社区注册进度报表_2023-02-17.xlsx" == report_file_name(DAY)
-    assert book.sheetnames == ["乡镇进度", "村（社区）进度", "基层队伍完整性", "数据质量问题", "干部分配任务", "平台应用",
-                               "图表"]
+    assert book.sheetnames == [
+        "乡镇进度",
+        "村（社区）进度",
+        "基层队伍完整性",
+        "数据质量问题",
+        "干部分配任务",
+        "平台应用",
+        "图表",
+    ]
     assert [p.name for p in workbook_path.parent.iterdir()] == [workbook_path.name]  # no temporary file left
 
 
@@ -164,14 +306,49 @@ def test_unmatched_row_sits_before_the_county_row(attachment, tmp_path):
     assert _row(ws, 44, 5) == ["合计", None, 853945, 102476, 28644]
 
 
-@pytest.mark.parametrize("sheet, header", [
-    ("村（社区）进度", ["乡镇（街道）", "村（社区）", "社区编码", "常住人口", "任务数", "完成数", "待审核", "尚差任务数", "完成率",
-                  "每万人用户数", "乡镇内排名", "日均新增(近7日)", "所需日均", "预计完成日期", "状态"]),
-    ("基层队伍完整性", ["乡镇（街道）", "村（社区）数", "完整村数", "完整率"]),
-    ("数据质量问题", ["环节", "来源文件", "检查项", "严重程度", "乡镇（街道）", "村（社区）", "行号", "字段", "原值（已脱敏）", "说明",
-                "是否隔离"]),
-    ("干部分配任务", ["乡镇（街道）", "村（社区）", "姓名", "职务", "村任务数", "分配任务数"]),
-])
+@pytest.mark.parametrize(
+    "sheet, header",
+    [
+        (
+            "村（社区）进度",
+            [
+                "乡镇（街道）",
+                "村（社区）",
+                "社区编码",
+                "常住人口",
+                "任务数",
+                "完成数",
+                "待审核",
+                "尚差任务数",
+                "完成率",
+                "每万人用户数",
+                "乡镇内排名",
+                "日均新增(近7日)",
+                "所需日均",
+                "预计完成日期",
+                "状态",
+            ],
+        ),
+        ("基层队伍完整性", ["乡镇（街道）", "村（社区）数", "完整村数", "完整率"]),
+        (
+            "数据质量问题",
+            [
+                "环节",
+                "来源文件",
+                "检查项",
+                "严重程度",
+                "乡镇（街道）",
+                "村（社区）",
+                "行号",
+                "字段",
+                "原值（已脱敏）",
+                "说明",
+                "是否隔离",
+            ],
+        ),
+        ("干部分配任务", ["乡镇（街道）", "村（社区）", "姓名", "职务", "村任务数", "分配任务数"]),
+    ],
+)
 def test_sheet_headers(book, sheet, header):
     assert _row(book[sheet], 1, len(header) + 1) == header + [None]
 
@@ -254,9 +431,21 @@ def test_libreoffice_converts_the_workbook_to_pdf(workbook_path, tmp_path):
     if not soffice:
         pytest.skip("LibreOffice (soffice) is not installed; CI installs libreoffice-calc")
     outdir = tmp_path / "pdf"
-    result = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
-                             "--convert-to", "pdf", "--outdir", str(outdir), str(workbook_path)],
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(workbook_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     pdf = outdir / workbook_path.with_suffix(".pdf").name
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")

@@ -21,17 +21,20 @@ def make_id(birth: str, sequence: int, region: str = "500242") -> str:
     return first17 + id_check_char(first17)
 
 
-@pytest.mark.parametrize("number, problem", [
-    ("11010519491231002X", None),  # the standard's own example, check char X
-    ("11010519491231002x", None),  # lower-case x is the same number
-    ("110105194912310021", "校验位"),
-    ("11010519491231002", "18 位"),
-    (make_id("20230230", 1), "出生日期"),
-    (make_id("20100101", 1), "未满 18"),
-    (make_id("20050217", 1), None),  # 18 on the day itself
-    (make_id("20050218", 1), "未满 18"),  # one day short
-    ("", "为空"),
-])
+@pytest.mark.parametrize(
+    "number, problem",
+    [
+        ("11010519491231002X", None),  # the standard's own example, check char X
+        ("11010519491231002x", None),  # lower-case x is the same number
+        ("110105194912310021", "校验位"),
+        ("11010519491231002", "18 位"),
+        (make_id("20230230", 1), "出生日期"),
+        (make_id("20100101", 1), "未满 18"),
+        (make_id("20050217", 1), None),  # 18 on the day itself
+        (make_id("20050218", 1), "未满 18"),  # one day short
+        ("", "为空"),
+    ],
+)
 def test_id_numbers(number, problem):
     found = id_problem(number, ON)
     assert (found is None) if problem is None else (problem in found)
@@ -45,19 +48,36 @@ def test_gender_follows_the_17th_digit_and_phone_pattern():
     assert phone_problem("1381234567") and phone_problem("23812345678") and phone_problem("12812345678")
 
 
-@pytest.mark.parametrize("text, number", [("第一村民小组", 1), ("3组", 3), ("第12村民小组", 12), ("十一组", 11),
-                                          ("二十组", 20), ("第三居民小组", 3), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("第一村民小组", 1),
+        ("3组", 3),
+        ("第12村民小组", 12),
+        ("十一组", 11),
+        ("二十组", 20),
+        ("第三居民小组", 3),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_group_numbers(text, number):
     assert group_number(text) == number
 
 
-@pytest.mark.parametrize("cell, roles", [
-    ("党支部书记兼村委会主任", ["party_committee", "village_committee"]),
-    ("书记兼主任", ["party_committee", "village_committee"]),
-    ("村（居）委会委员", ["village_committee"]), ("村(居)委会委员", ["village_committee"]),
-    ("村委委员、村民代表", ["village_committee", "representative"]),
-    ("监委会委员", ["supervisor"]), ("组长", ["group_leader"]), ("社区专职工作者", ["worker"]),
-])
+@pytest.mark.parametrize(
+    "cell, roles",
+    [
+        ("党支部书记兼村委会主任", ["party_committee", "village_committee"]),
+        ("书记兼主任", ["party_committee", "village_committee"]),
+        ("村（居）委会委员", ["village_committee"]),
+        ("村(居)委会委员", ["village_committee"]),
+        ("村委委员、村民代表", ["village_committee", "representative"]),
+        ("监委会委员", ["supervisor"]),
+        ("组长", ["group_leader"]),
+        ("社区专职工作者", ["worker"]),
+    ],
+)
 def test_role_vocabulary(cell, roles):
     assert VOCABULARY.roles(cell) == (roles, [])
 
@@ -69,10 +89,22 @@ def test_unknown_role_part_is_reported():
 def _people(spec: list[tuple[str, str, str]], village="甲村", township="龙潭镇") -> pd.DataFrame:
     """spec: (name, gender, role cell) rows -> member rows as the pipeline builds them; one ID per name."""
     numbers = {n: i for i, n in enumerate(dict.fromkeys(n for n, _, _ in spec))}
-    rows = pd.DataFrame([{"township_std": township, "village_std": village, "name": n, "gender": g, "role": r,
-                          "id_number": make_id("19800101", numbers[n] * 2 + (1 if g == "男" else 2)),
-                          "phone": "13800000000", "group": None, "row_number": i + 2}
-                         for i, (n, g, r) in enumerate(spec)])
+    rows = pd.DataFrame(
+        [
+            {
+                "township_std": township,
+                "village_std": village,
+                "name": n,
+                "gender": g,
+                "role": r,
+                "id_number": make_id("19800101", numbers[n] * 2 + (1 if g == "男" else 2)),
+                "phone": "13800000000",
+                "group": None,
+                "row_number": i + 2,
+            }
+            for i, (n, g, r) in enumerate(spec)
+        ]
+    )
     people, issues = members(sanitise(rows, ON, 18), VOCABULARY)
     assert not issues
     people["group_number"] = people["group"].map(group_number)
@@ -80,8 +112,15 @@ def _people(spec: list[tuple[str, str, str]], village="甲村", township="龙潭
 
 
 def _village(committee_type="村委会", households=60, group_count=2, **extra) -> dict:
-    return {"township": "龙潭镇", "village": "甲村", "committee_type": committee_type, "households": households,
-            "group_count": group_count, "resident_population": 200, **extra}
+    return {
+        "township": "龙潭镇",
+        "village": "甲村",
+        "committee_type": committee_type,
+        "households": households,
+        "group_count": group_count,
+        "resident_population": 200,
+        **extra,
+    }
 
 
 def _row(rows, group) -> dict:
@@ -118,8 +157,15 @@ def test_supervisor_on_the_committee_is_wrong_and_3_to_5_supervisors():
     assert two["status"] == "不完整" and (two["required_min"], two["required_max"]) == (3, 5)
 
 
-@pytest.mark.parametrize("groups, status", [(["1组", "第二村民小组"], "完整"), (["1组"], "不完整"),
-                                            (["1组", "1组"], "不完整"), (["1组", "2组", "2组"], "有误")])
+@pytest.mark.parametrize(
+    "groups, status",
+    [
+        (["1组", "第二村民小组"], "完整"),
+        (["1组"], "不完整"),
+        (["1组", "1组"], "不完整"),
+        (["1组", "2组", "2组"], "有误"),
+    ],
+)
 def test_one_leader_per_group(groups, status):
     people = _people(_committee(4) + [(f"组长{i}", "男", "村民小组长") for i in range(len(groups))])
     leaders = people["role_std"] == "group_leader"
@@ -128,8 +174,18 @@ def test_one_leader_per_group(groups, status):
     assert _row(judge_village(_village(), people, set(), RULES, LABELS), "group_leader")["status"] == status
 
 
-@pytest.mark.parametrize("count, women, status", [(3, 2, "不完整"), (4, 2, "完整"), (12, 5, "完整"), (13, 5, "有误"),
-                                                  (12, 4, "完整"), (12, 3, "有误"), (4, 0, "有误")])
+@pytest.mark.parametrize(
+    "count, women, status",
+    [
+        (3, 2, "不完整"),
+        (4, 2, "完整"),
+        (12, 5, "完整"),
+        (13, 5, "有误"),
+        (12, 4, "完整"),
+        (12, 3, "有误"),
+        (4, 0, "有误"),
+    ],
+)
 def test_representatives_per_households_and_women_share(count, women, status):
     # 60 households: at least ceil(60/15) = 4, at most 60/5 = 12; women >= 1/3 of committee + representatives
     # (3 committee members with 1 woman: 12 representatives with 4 women make exactly 5/15, 以上 includes it)
@@ -146,12 +202,30 @@ def test_formulas_need_their_figures():
 
 
 def test_bad_records_are_counted_and_masked():
-    rows = pd.DataFrame([
-        {"township_std": "龙潭镇", "village_std": "甲村", "name": "甲", "gender": "女", "role": "村委会委员",
-         "id_number": make_id("19800101", 1), "phone": "1380000000", "row_number": 5},
-        {"township_std": "龙潭镇", "village_std": "甲村", "name": "乙", "gender": "男", "role": "村委会委员",
-         "id_number": "500242198001010010", "phone": "13800000000", "row_number": 6},
-    ])
+    rows = pd.DataFrame(
+        [
+            {
+                "township_std": "龙潭镇",
+                "village_std": "甲村",
+                "name": "甲",
+                "gender": "女",
+                "role": "村委会委员",
+                "id_number": make_id("19800101", 1),
+                "phone": "1380000000",
+                "row_number": 5,
+            },
+            {
+                "township_std": "龙潭镇",
+                "village_std": "甲村",
+                "name": "乙",
+                "gender": "男",
+                "role": "村委会委员",
+                "id_number": "500242198001010010",
+                "phone": "13800000000",
+                "row_number": 6,
+            },
+        ]
+    )
     bad, issues = check_records(sanitise(rows, ON, 18))
     assert bad.tolist() == [True, True]
     assert {(i["row_number"], i["field"]) for i in issues} == {(5, "gender"), (5, "phone"), (6, "id_number")}
@@ -162,8 +236,16 @@ def test_bad_records_are_counted_and_masked():
 @pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is not beside this checkout")
 def test_the_real_278_villages_each_get_five_rows():
     real = pd.read_csv(REFERENCE, dtype=str)
-    registry = pd.DataFrame({"township": real["township_name"], "village": real["name"], "village_code": real["code"],
-                             "committee_type": real["committee_type"], "households": None, "group_count": None})
+    registry = pd.DataFrame(
+        {
+            "township": real["township_name"],
+            "village": real["name"],
+            "village_code": real["code"],
+            "committee_type": real["committee_type"],
+            "households": None,
+            "group_count": None,
+        }
+    )
     empty = _people([("x", "男", "村民代表")]).head(0)
     table = completeness(registry, empty, set(), RULES, LABELS)
     assert len(table) == 278 * 5
@@ -172,9 +254,13 @@ def test_the_real_278_villages_each_get_five_rows():
 
 def test_what_is_kept_of_a_roster_holds_no_raw_number_and_no_birth_date():
     number = make_id("19800101", 3)
-    rows = pd.DataFrame([{"name": "甲", "gender": "男", "id_number": number, "phone": "13812345678", "birth": "1980-01"},
-                         {"name": "乙", "gender": "女", "id_number": number, "phone": None, "birth": None},
-                         {"name": "丙", "gender": "女", "id_number": "123", "phone": "138", "birth": None}])
+    rows = pd.DataFrame(
+        [
+            {"name": "甲", "gender": "男", "id_number": number, "phone": "13812345678", "birth": "1980-01"},
+            {"name": "乙", "gender": "女", "id_number": number, "phone": None, "birth": None},
+            {"name": "丙", "gender": "女", "id_number": "123", "phone": "138", "birth": None},
+        ]
+    )
     kept = sanitise(rows, ON, 18).astype("object")
     kept = kept.where(kept.notna(), None)
     assert not {"id_number", "phone", "birth"} & set(kept.columns)
@@ -189,8 +275,20 @@ def test_what_is_kept_of_a_roster_holds_no_raw_number_and_no_birth_date():
 def test_vectorised_id_checks_agree_with_the_reference_function():
     from yukuai_pipeline.quality.roster import id_problems
 
-    numbers = ["11010519491231002X", "11010519491231002x", "110105194912310021", "11010519491231002", "",
-               make_id("20230230", 1), make_id("20100101", 1), make_id("20050217", 1), make_id("20050218", 1),
-               make_id("18991231", 1), make_id("19800229", 1), make_id("19840229", 1), None]
+    numbers = [
+        "11010519491231002X",
+        "11010519491231002x",
+        "110105194912310021",
+        "11010519491231002",
+        "",
+        make_id("20230230", 1),
+        make_id("20100101", 1),
+        make_id("20050217", 1),
+        make_id("20050218", 1),
+        make_id("18991231", 1),
+        make_id("19800229", 1),
+        make_id("19840229", 1),
+        None,
+    ]
     vectorised = id_problems(pd.Series(numbers), ON, 18).tolist()
     assert vectorised == [id_problem(n, ON) for n in numbers]

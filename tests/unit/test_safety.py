@@ -38,12 +38,17 @@ def _raw_sql_calls(source: str) -> list[str]:
 
 def test_the_scanner_sees_string_built_sql():
     assert _raw_sql_calls('sa.text(f"DELETE FROM {t}")\nconn.exec_driver_sql("SELECT " + x)') == [
-        "sa.text(f'DELETE FROM {t}')", "conn.exec_driver_sql('SELECT ' + x)"]
+        "sa.text(f'DELETE FROM {t}')",
+        "conn.exec_driver_sql('SELECT ' + x)",
+    ]
 
 
 def test_no_sql_is_built_from_strings_in_the_package():
-    offenders = {str(p.relative_to(PACKAGE)): calls for p in PACKAGE.rglob("*.py")
-                 if (calls := _raw_sql_calls(p.read_text(encoding="utf-8")))}
+    offenders = {
+        str(p.relative_to(PACKAGE)): calls
+        for p in PACKAGE.rglob("*.py")
+        if (calls := _raw_sql_calls(p.read_text(encoding="utf-8")))
+    }
     assert offenders == {}
 
 

@@ -59,8 +59,13 @@ def test_largest_remainder_ties_go_to_the_earlier_item_and_zero_weights_split_ev
 def test_village_targets_split_each_township_target_by_population():
     from yukuai_pipeline.metrics.targets import village_targets
 
-    registry = pd.DataFrame({"township": ["桃花源街道"] * 3 + ["浪坪乡"] * 2, "village": list("abcde"),
-                             "resident_population": [20000, 20000, 10226, 10000, 530]})
+    registry = pd.DataFrame(
+        {
+            "township": ["桃花源街道"] * 3 + ["浪坪乡"] * 2,
+            "village": list("abcde"),
+            "resident_population": [20000, 20000, 10226, 10000, 530],
+        }
+    )
     targets = township_targets(load_attachment(), settings.campaign())
     split = village_targets(registry, targets)
     assert split.groupby("township")["target"].sum().to_dict() == {"桃花源街道": 6028, "浪坪乡": 1264}

@@ -6,16 +6,23 @@ import pytest
 
 from yukuai_pipeline.intake.arrow_csv import TEXT
 from yukuai_pipeline.intake.body_rows import blank_cells as _blank_cells, may_hold_total_word as _may_hold_total_word
-from yukuai_pipeline.intake.text_parsing import (EMPTY_WORDS as _EMPTY, is_empty as _is_empty, parse_identifier,
-                                                 parse_phone)
+from yukuai_pipeline.intake.text_parsing import (
+    EMPTY_WORDS as _EMPTY,
+    is_empty as _is_empty,
+    parse_identifier,
+    parse_phone,
+)
 from yukuai_pipeline.metrics.counting import _has_repeats
 
 IDS = [f"YK{i:08d}" for i in range(3000)]
 ODD = ["", "NULL", "None", "nan", "N/A", "—", "无", "-", "合计", "共3000人", "ToTaL", "小计", "8613900001111"]
 
 
-@pytest.mark.parametrize("extra", [ODD, ODD + ["İx"], ODD + ["a\x00b", ""], ODD + [" ", " nan ", "\u3000无", "TOTAL 3"],
-                                   ["x"]], ids=["joined", "lower() lengthens", "NUL in a cell", "whitespace", "plain"])
+@pytest.mark.parametrize(
+    "extra",
+    [ODD, ODD + ["İx"], ODD + ["a\x00b", ""], ODD + [" ", " nan ", "\u3000无", "TOTAL 3"], ["x"]],
+    ids=["joined", "lower() lengthens", "NUL in a cell", "whitespace", "plain"],
+)
 @pytest.mark.parametrize("dtype", ["object", TEXT])
 def test_text_shortcuts_match_the_cell_by_cell_rules(extra, dtype):
     values = pd.Series(IDS[:1500] + extra + IDS[1500:], dtype=dtype)
@@ -26,8 +33,10 @@ def test_text_shortcuts_match_the_cell_by_cell_rules(extra, dtype):
 
 def test_total_words_are_looked_for_in_the_text_cells_of_a_workbook_column():
     values = pd.Series([*range(1, 2001), 2000.5, None, "合计", " total：2000 ", "注：…"], dtype="object")
-    assert _may_hold_total_word(values).tolist() == values.astype("str").str.contains(
-        "合|总|小|累|total", case=False).tolist()
+    assert (
+        _may_hold_total_word(values).tolist()
+        == values.astype("str").str.contains("合|总|小|累|total", case=False).tolist()
+    )
 
 
 def test_identifier_and_phone_shortcuts_keep_the_cells():
@@ -44,13 +53,16 @@ def _chunked(*parts: list[str]) -> pd.Series:
     return pd.concat(series, ignore_index=True)
 
 
-@pytest.mark.parametrize("parts", [
-    [IDS[:1000], IDS[1000:2000]],                       # fixed width, all distinct
-    [IDS[:1000], IDS[999:1500]],                        # one ID in two chunks
-    [IDS[:10] + ["YK1"], IDS[10:20]],                   # another width in one chunk
-    [["甲村", "乙村"], ["甲村"]],                          # multi-byte text, repeated
-    [[], ["a"]],
-])
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [IDS[:1000], IDS[1000:2000]],  # fixed width, all distinct
+        [IDS[:1000], IDS[999:1500]],  # one ID in two chunks
+        [IDS[:10] + ["YK1"], IDS[10:20]],  # another width in one chunk
+        [["甲村", "乙村"], ["甲村"]],  # multi-byte text, repeated
+        [[], ["a"]],
+    ],
+)
 def test_repeated_user_ids_found_as_a_set_finds_them(parts):
     values = _chunked(*parts)
     cells = [v for p in parts for v in p]

@@ -58,10 +58,15 @@ class WebhookChannel:
 
     def send(self, alert: Alert) -> None:
         # DingTalk reads markdown.title/text, WeCom reads markdown.content: one body serves both robots.
-        body = {"msgtype": "markdown", "markdown": {"title": alert.title, "text": alert.message,
-                                                    "content": alert.message}}
-        request = urllib.request.Request(self._signed_url(), data=json.dumps(body, ensure_ascii=False).encode(),
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        body = {
+            "msgtype": "markdown",
+            "markdown": {"title": alert.title, "text": alert.message, "content": alert.message},
+        }
+        request = urllib.request.Request(
+            self._signed_url(),
+            data=json.dumps(body, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             answer = response.read().decode("utf-8", "replace")
         try:
@@ -99,6 +104,7 @@ class EmailChannel:
 @dataclass
 class _ChannelBackoff:
     """A channel's own back-off, kept in `alert_state` between ticks: consecutive failed ticks and the retry time."""
+
     failures: int = 0
     retry_at: dt.datetime | None = None
     error: str | None = None
@@ -108,8 +114,15 @@ class _ChannelBackoff:
 
 
 class Outbox:
-    def __init__(self, warehouse: Warehouse, channels: list, now=None, max_per_tick: int = MAX_PER_TICK,
-                 budget_seconds: float = TICK_BUDGET_SECONDS, clock=time.monotonic):
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        channels: list,
+        now=None,
+        max_per_tick: int = MAX_PER_TICK,
+        budget_seconds: float = TICK_BUDGET_SECONDS,
+        clock=time.monotonic,
+    ):
         """`now` is the wall clock stored in `alerts` (naive UTC); `clock` measures the tick's budget (seconds)."""
         self.warehouse = warehouse
         self.channels = channels
@@ -126,13 +139,27 @@ class Outbox:
         created = self.now()
         rows = []
         for channel in self.channels or [None]:
-            rows.append({"alert_id": uuid.uuid4().hex, "created_at": created, "kind": alert.kind,
-                         "channel": channel.name if channel else NO_CHANNEL, "alert_key": alert.alert_key,
-                         "check": alert.check, "asset": alert.asset, "partition_date": alert.partition_date,
-                         "severity": alert.severity, "summary": alert.summary, "message": alert.message,
-                         "run_id": alert.run_id, "delivered": False, "attempts": 0,
-                         "next_attempt_at": created if channel else None, "delivered_at": None,
-                         "error": None if channel else "未配置告警渠道（YUKUAI_ALERT_WEBHOOK_URL / YUKUAI_SMTP_HOST）"})
+            rows.append(
+                {
+                    "alert_id": uuid.uuid4().hex,
+                    "created_at": created,
+                    "kind": alert.kind,
+                    "channel": channel.name if channel else NO_CHANNEL,
+                    "alert_key": alert.alert_key,
+                    "check": alert.check,
+                    "asset": alert.asset,
+                    "partition_date": alert.partition_date,
+                    "severity": alert.severity,
+                    "summary": alert.summary,
+                    "message": alert.message,
+                    "run_id": alert.run_id,
+                    "delivered": False,
+                    "attempts": 0,
+                    "next_attempt_at": created if channel else None,
+                    "delivered_at": None,
+                    "error": None if channel else "未配置告警渠道（YUKUAI_ALERT_WEBHOOK_URL / YUKUAI_SMTP_HOST）",
+                }
+            )
         frame = conform_output(pd.DataFrame(rows), load_contract("alerts"))
         self.warehouse.replace([Replacement("alerts", frame, upsert=True)])
 
@@ -199,7 +226,9 @@ class Outbox:
                     self._save_channel_backoff(channel.name, backoff[channel.name])
                 self.warehouse.update_alert(row["alert_id"], row["channel"], **update)
         except Exception:  # the warehouse, not a channel: never raised into the sensor; the rows wait
-            log.exception("告警发送中断（其余告警留待下次）/ alert delivery interrupted, the rest wait for the next tick")
+            log.exception(
+                "告警发送中断（其余告警留待下次）/ alert delivery interrupted, the rest wait for the next tick"
+            )
         return {"sent": sent, "failed": failed, "deferred": len(due) - attempted}
 
     @staticmethod
@@ -218,19 +247,26 @@ class Outbox:
             if not value:
                 return _ChannelBackoff()
             data = json.loads(value)
-            return _ChannelBackoff(int(data["failures"]), dt.datetime.fromisoformat(data["retry_at"]),
-                                   data.get("error"))
+            return _ChannelBackoff(
+                int(data["failures"]), dt.datetime.fromisoformat(data["retry_at"]), data.get("error")
+            )
         except Exception:
-            log.warning("告警渠道 %s 的退避状态无法读取，照常发送 / unreadable back-off of channel %s", name, name,
-                        exc_info=True)
+            log.warning(
+                "告警渠道 %s 的退避状态无法读取，照常发送 / unreadable back-off of channel %s",
+                name,
+                name,
+                exc_info=True,
+            )
             return _ChannelBackoff()
 
     def _save_channel_backoff(self, name: str, state: _ChannelBackoff | None) -> None:
         if state is None:
             self.warehouse.delete_alert_state(CHANNEL_STATE + name)
             return
-        value = json.dumps({"failures": state.failures, "retry_at": state.retry_at.isoformat(),
-                            "error": state.error}, ensure_ascii=False)
+        value = json.dumps(
+            {"failures": state.failures, "retry_at": state.retry_at.isoformat(), "error": state.error},
+            ensure_ascii=False,
+        )
         self.warehouse.save_alert_state(CHANNEL_STATE + name, value)
 
 

@@ -29,7 +29,7 @@ class Alert:
 
 
 def shorten(names_text: str | None, total: int | None) -> str:
-    """"A、B、C、D、E、F" -> "A、B、C、D、E 等 6 个" (at most SHOWN_NAMES names)."""
+    """ "A、B、C、D、E、F" -> "A、B、C、D、E 等 6 个" (at most SHOWN_NAMES names)."""
     if not names_text:
         return ""
     names = [n for n in names_text.replace(" 等", "、").split("、") if n and not n.strip().endswith("个")]
@@ -42,40 +42,89 @@ def _link(base_url: str, asset: str | None) -> str:
     return f"{base_url.rstrip('/')}/assets/{asset}?view=checks" if asset else f"{base_url.rstrip('/')}/runs"
 
 
-def check_failed(asset: str, check: str, partition: dt.date | None, severity: str, description: str,
-                 townships: str | None, villages: str | None, village_count: int | None, base_url: str) -> Alert:
+def check_failed(
+    asset: str,
+    check: str,
+    partition: dt.date | None,
+    severity: str,
+    description: str,
+    townships: str | None,
+    villages: str | None,
+    village_count: int | None,
+    base_url: str,
+) -> Alert:
     when = f"（{partition}）" if partition else ""
-    lines = [f"### {'❌' if severity == 'ERROR' else '⚠️'} 数据检查未通过{when}",
-             f"**检查**：{check}（{asset}，{severity}）", f"**说明**：{description}"]
+    lines = [
+        f"### {'❌' if severity == 'ERROR' else '⚠️'} 数据检查未通过{when}",
+        f"**检查**：{check}（{asset}，{severity}）",
+        f"**说明**：{description}",
+    ]
     if townships:
         lines.append(f"**乡镇（街道）**：{shorten(townships, None)}")
     if villages:
         lines.append(f"**村（社区）**：{shorten(villages, village_count)}")
     lines.append(f"[在界面中查看]({_link(base_url, asset)})")
-    return Alert("failure", f"{asset}/{check}/{partition or '-'}", severity, f"{_app()}：{check} 未通过{when}",
-                 scrub_text(description)[:200], scrub_text("\n\n".join(lines)), check, asset, partition)
+    return Alert(
+        "failure",
+        f"{asset}/{check}/{partition or '-'}",
+        severity,
+        f"{_app()}：{check} 未通过{when}",
+        scrub_text(description)[:200],
+        scrub_text("\n\n".join(lines)),
+        check,
+        asset,
+        partition,
+    )
 
 
 def check_recovered(asset: str, check: str, partition: dt.date | None, base_url: str) -> Alert:
     when = f"（{partition}）" if partition else ""
     text = f"### ✅ 已恢复{when}\n\n**检查**：{check}（{asset}）已通过。\n\n[在界面中查看]({_link(base_url, asset)})"
-    return Alert("recovery", f"{asset}/{check}/{partition or '-'}", "WARN", f"{_app()}：{check} 已恢复{when}",
-                 f"{check} 已恢复", text, check, asset, partition)
+    return Alert(
+        "recovery",
+        f"{asset}/{check}/{partition or '-'}",
+        "WARN",
+        f"{_app()}：{check} 已恢复{when}",
+        f"{check} 已恢复",
+        text,
+        check,
+        asset,
+        partition,
+    )
 
 
-def run_failed(run_id: str, job: str, partition: str | None, steps: list[str], messages: list[str],
-               base_url: str) -> Alert:
+def run_failed(
+    run_id: str, job: str, partition: str | None, steps: list[str], messages: list[str], base_url: str
+) -> Alert:
     detail = "\n".join(f"- {m[:300]}" for m in messages[:3]) or "- 详见运行日志"
-    text = (f"### ❌ 运行失败：{job}{f'（{partition}）' if partition else ''}\n\n**运行**：{run_id[:8]}\n\n"
-            f"**步骤**：{'、'.join(steps) or '—'}\n\n**原因**：\n{detail}\n\n[查看运行]({base_url.rstrip('/')}/runs/{run_id})")
+    text = (
+        f"### ❌ 运行失败：{job}{f'（{partition}）' if partition else ''}\n\n**运行**：{run_id[:8]}\n\n"
+        f"**步骤**：{'、'.join(steps) or '—'}\n\n**原因**：\n{detail}\n\n[查看运行]({base_url.rstrip('/')}/runs/{run_id})"
+    )
     summary = messages[0][:200] if messages else "运行失败"
-    return Alert("run_failure", f"run/{run_id}", "ERROR", f"{_app()}：运行失败 {job} {partition or ''}".strip(),
-                 scrub_text(summary), scrub_text(text), run_id=run_id,
-                 partition_date=dt.date.fromisoformat(partition) if partition else None)
+    return Alert(
+        "run_failure",
+        f"run/{run_id}",
+        "ERROR",
+        f"{_app()}：运行失败 {job} {partition or ''}".strip(),
+        scrub_text(summary),
+        scrub_text(text),
+        run_id=run_id,
+        partition_date=dt.date.fromisoformat(partition) if partition else None,
+    )
 
 
 def export_missing(day: dt.date, deadline: str, landing_dir: str) -> Alert:
-    text = (f"### ⏰ 今日注册数据未上传（{day}）\n\n截至北京时间 {deadline}，落地目录中还没有 {day} 的注册用户导出。"
-            f"\n\n请从平台导出后放入：`{landing_dir}`")
-    return Alert("freshness", f"freshness/{day}", "WARN", f"{_app()}：今日注册数据未上传（{day}）",
-                 f"{day} 的注册数据截至 {deadline} 未上传", text, partition_date=day)
+    text = (
+        f"### ⏰ 今日注册数据未上传（{day}）\n\n截至北京时间 {deadline}，落地目录中还没有 {day} 的注册用户导出。"
+        f"\n\n请从平台导出后放入：`{landing_dir}`"
+    )
+    return Alert(
+        "freshness",
+        f"freshness/{day}",
+        "WARN",
+        f"{_app()}：今日注册数据未上传（{day}）",
+        f"{day} 的注册数据截至 {deadline} 未上传",
+        text,
+        partition_date=day,
+    )

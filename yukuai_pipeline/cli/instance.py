@@ -22,7 +22,8 @@ run_monitoring:
   poll_interval_seconds: 60
 """
 
-DAGSTER_YAML = """# Local instance of yukuai-pipeline (created by `yukuai` / `make ui`); see README for production settings.
+DAGSTER_YAML = (
+    """# Local instance of yukuai-pipeline (created by `yukuai` / `make ui`); see README for production settings.
 telemetry:
   enabled: false
 # no first-visit "join the community" pop-up in the UI of this local instance
@@ -37,7 +38,9 @@ concurrency:
         value:
           applyLimitPerUniqueValue: true
         limit: 1
-""" + _RUN_MONITORING
+"""
+    + _RUN_MONITORING
+)
 
 
 def prepare_dagster_home() -> Path:

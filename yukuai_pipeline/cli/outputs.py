@@ -34,6 +34,8 @@ def cmd_alerts(args) -> int:
 
     with dg.DagsterInstance.get() as instance:
         result = alert_tick(instance, YukuaiResource.from_env(), AlertingResource.from_env(secrets_as_env_var=False))
-    print(f"检查了 {result['runs']} 次运行，新告警 {result['recorded']} 条，送达 {result['sent']}，失败 {result['failed']}，"
-          f"留待下次 {result['deferred']}（详见 alerts 表）")
+    print(
+        f"检查了 {result['runs']} 次运行，新告警 {result['recorded']} 条，送达 {result['sent']}，失败 {result['failed']}，"
+        f"留待下次 {result['deferred']}（详见 alerts 表）"
+    )
     return 0

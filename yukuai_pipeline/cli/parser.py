@@ -23,86 +23,132 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yukuai",
         description="渝快社区注册推广数据管道（酉阳民政发〔2023〕9号）的命令行：演示数据、不用 Dagster 守护进程的运行、"
-                    "报表、告警、归档。日期一律写作 YYYY-MM-DD（例如 2023-02-17）。"
-                    "/ yukuai-pipeline's command line: demo data, runs without the Dagster daemon, reports, alerts, "
-                    "archiving. Every date is written YYYY-MM-DD. 每个子命令的选项 / options of a command: "
-                    "yukuai <命令> -h.",
+        "报表、告警、归档。日期一律写作 YYYY-MM-DD（例如 2023-02-17）。"
+        "/ yukuai-pipeline's command line: demo data, runs without the Dagster daemon, reports, alerts, "
+        "archiving. Every date is written YYYY-MM-DD. 每个子命令的选项 / options of a command: "
+        "yukuai <命令> -h.",
         epilog="退出码 / exit status: 0 成功 / success; 1 某天运行失败、数据库故障、未给出日期或报表日期未物化 / a day "
-               "failed, database trouble, no dates given, or the report's day not materialized; 2 参数格式错误或日期不在"
-               "分区范围内 / malformed arguments or a date outside the partitions; 3 (materialize) 每天都运行了，但有数据"
-               "存疑，发送前请核对 ⚠ 行 / every day ran but some figures are doubtful. 设置 / settings (YUKUAI_*, "
-               "DAGSTER_HOME): docs/configuration.md.")
+        "failed, database trouble, no dates given, or the report's day not materialized; 2 参数格式错误或日期不在"
+        "分区范围内 / malformed arguments or a date outside the partitions; 3 (materialize) 每天都运行了，但有数据"
+        "存疑，发送前请核对 ⚠ 行 / every day ran but some figures are doubtful. 设置 / settings (YUKUAI_*, "
+        "DAGSTER_HOME): docs/configuration.md.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
-        "demo-data", help="生成演示用的落地文件 / write the demo's landing files",
+        "demo-data",
+        help="生成演示用的落地文件 / write the demo's landing files",
         description="在落地目录写入演示用的平台导出：社区基本信息、基层队伍、平台应用、乡镇汇总，以及从 2023-02-17 起每天一份"
-                    "注册用户明细。/ Writes synthetic exports into the landing folder: registry, roster, platform "
-                    "activity, a township summary and one registration export a day from 2023-02-17.")
-    demo.add_argument("--landing-dir",
-                      help="写入的文件夹（路径）；默认环境变量 YUKUAI_LANDING_DIR，未设置时 data/landing / folder to "
-                           "write to (a path); default YUKUAI_LANDING_DIR, else data/landing")
-    demo.add_argument("--days", type=int, default=42,
-                      help="生成多少天的注册导出（正整数，从 2023-02-17 起），默认 %(default)s / days of registration "
-                           "exports, a whole number of at least 1 (default %(default)s)")
-    demo.add_argument("--seed", type=int, default=20230217,
-                      help="随机数种子（整数）：同一种子生成完全相同的文件，默认 %(default)s / random seed, a whole "
-                           "number: the same seed writes the same files")
+        "注册用户明细。/ Writes synthetic exports into the landing folder: registry, roster, platform "
+        "activity, a township summary and one registration export a day from 2023-02-17.",
+    )
+    demo.add_argument(
+        "--landing-dir",
+        help="写入的文件夹（路径）；默认环境变量 YUKUAI_LANDING_DIR，未设置时 data/landing / folder to "
+        "write to (a path); default YUKUAI_LANDING_DIR, else data/landing",
+    )
+    demo.add_argument(
+        "--days",
+        type=int,
+        default=42,
+        help="生成多少天的注册导出（正整数，从 2023-02-17 起），默认 %(default)s / days of registration "
+        "exports, a whole number of at least 1 (default %(default)s)",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=20230217,
+        help="随机数种子（整数）：同一种子生成完全相同的文件，默认 %(default)s / random seed, a whole "
+        "number: the same seed writes the same files",
+    )
     demo.set_defaults(func=cmd_demo_data)
     run = sub.add_parser(
-        "materialize", help="物化某天或某段日期的全部资产 / materialize every asset of a day or range",
+        "materialize",
+        help="物化某天或某段日期的全部资产 / materialize every asset of a day or range",
         description="对每一天在本进程内运行 daily_refresh（该日全部资产和检查），记录在 DAGSTER_HOME，make ui 里能看到；"
-                    "之后打印数据库和实例位置、全县合计行、每条存疑原因（⚠）和最后一天的报表路径。给出 --date D、"
-                    "--from D1 --to D2 或 --landed 之一（同时给出时 --date 优先，其次 --landed）。日期须在分区范围内："
-                    "2023-02-17 起至今天（北京时间）。/ Runs daily_refresh in this process for each day, recorded in "
-                    "DAGSTER_HOME (seen in make ui), then prints the county row, every doubt and the report's path. "
-                    "Give one of --date, --from/--to, --landed.")
-    run.add_argument("--date", type=iso_date,
-                     help="只运行这一天，格式 YYYY-MM-DD，例如 2023-02-17 / one day, YYYY-MM-DD")
-    run.add_argument("--from", dest="start", type=iso_date,
-                     help="一段日期的第一天（含），格式 YYYY-MM-DD，与 --to 一起用 / first day of a range "
-                          "(inclusive), YYYY-MM-DD, with --to")
-    run.add_argument("--to", dest="end", type=iso_date,
-                     help="一段日期的最后一天（含），格式 YYYY-MM-DD，不早于 --from / last day of the range "
-                          "(inclusive), YYYY-MM-DD, not before --from")
-    run.add_argument("--landed", action="store_true",
-                     help="落地目录和归档目录中每个能确定日期的文件的日期（不带值）；不在分区范围内的日期略过 / every "
-                          "date of a landed or archived file (a flag); dates outside the partitions are skipped")
+        "之后打印数据库和实例位置、全县合计行、每条存疑原因（⚠）和最后一天的报表路径。给出 --date D、"
+        "--from D1 --to D2 或 --landed 之一（同时给出时 --date 优先，其次 --landed）。日期须在分区范围内："
+        "2023-02-17 起至今天（北京时间）。/ Runs daily_refresh in this process for each day, recorded in "
+        "DAGSTER_HOME (seen in make ui), then prints the county row, every doubt and the report's path. "
+        "Give one of --date, --from/--to, --landed.",
+    )
+    run.add_argument(
+        "--date", type=iso_date, help="只运行这一天，格式 YYYY-MM-DD，例如 2023-02-17 / one day, YYYY-MM-DD"
+    )
+    run.add_argument(
+        "--from",
+        dest="start",
+        type=iso_date,
+        help="一段日期的第一天（含），格式 YYYY-MM-DD，与 --to 一起用 / first day of a range "
+        "(inclusive), YYYY-MM-DD, with --to",
+    )
+    run.add_argument(
+        "--to",
+        dest="end",
+        type=iso_date,
+        help="一段日期的最后一天（含），格式 YYYY-MM-DD，不早于 --from / last day of the range "
+        "(inclusive), YYYY-MM-DD, not before --from",
+    )
+    run.add_argument(
+        "--landed",
+        action="store_true",
+        help="落地目录和归档目录中每个能确定日期的文件的日期（不带值）；不在分区范围内的日期略过 / every "
+        "date of a landed or archived file (a flag); dates outside the partitions are skipped",
+    )
     run.set_defaults(func=cmd_materialize)
     report = sub.add_parser(
-        "report", help="从数据库重新生成某天的 Excel 报表 / rebuild a day's workbook from the database",
+        "report",
+        help="从数据库重新生成某天的 Excel 报表 / rebuild a day's workbook from the database",
         description="用数据库里该日已有的表重新写出 Excel 报表和进度图，放在 YUKUAI_REPORT_DIR（默认 data/reports）；"
-                    "不读落地文件，不运行 Dagster。该日尚未物化时说明并以退出码 1 结束。/ Writes the day's workbook "
-                    "and chart again from the warehouse tables (no landing file read, no run); exit 1 when the day "
-                    "was never materialized.")
-    report.add_argument("--date", type=iso_date, required=True,
-                        help="报表日期（必填），格式 YYYY-MM-DD；该日须已物化 / the report's day (required), "
-                             "YYYY-MM-DD, already materialized")
+        "不读落地文件，不运行 Dagster。该日尚未物化时说明并以退出码 1 结束。/ Writes the day's workbook "
+        "and chart again from the warehouse tables (no landing file read, no run); exit 1 when the day "
+        "was never materialized.",
+    )
+    report.add_argument(
+        "--date",
+        type=iso_date,
+        required=True,
+        help="报表日期（必填），格式 YYYY-MM-DD；该日须已物化 / the report's day (required), "
+        "YYYY-MM-DD, already materialized",
+    )
     report.set_defaults(func=cmd_report)
     alerts = sub.add_parser(
-        "alerts", help="运行一次告警检查并发送 / one tick of the alert sensors (same cursor)",
+        "alerts",
+        help="运行一次告警检查并发送 / one tick of the alert sensors (same cursor)",
         description="运行一次告警传感器的逻辑：读取上次之后结束的运行的检查结果，记录新告警和“已恢复”，检查今日注册导出是否已"
-                    "按时（YUKUAI_FRESHNESS_DEADLINE）上传，并在发送预算内发送。与 alert_sensor 共用游标，不会重复发送。"
-                    "供不运行 Dagster 守护进程的 cron 部署使用；没有选项。/ One tick of the alert sensors' logic, "
-                    "sharing their cursor (nothing is sent twice), for cron deployments without the daemon; no "
-                    "options.")
+        "按时（YUKUAI_FRESHNESS_DEADLINE）上传，并在发送预算内发送。与 alert_sensor 共用游标，不会重复发送。"
+        "供不运行 Dagster 守护进程的 cron 部署使用；没有选项。/ One tick of the alert sensors' logic, "
+        "sharing their cursor (nothing is sent twice), for cron deployments without the daemon; no "
+        "options.",
+    )
     alerts.set_defaults(func=cmd_alerts)
     archive = sub.add_parser(
-        "archive", help="把已入库的旧文件移到归档目录 / move ingested files dated before D to the archive",
+        "archive",
+        help="把已入库的旧文件移到归档目录 / move ingested files dated before D to the archive",
         description="把日期早于 --before 的已入库文件从落地目录移到归档目录 YUKUAI_ARCHIVE_DIR（默认落地目录下的 "
-                    "archive/），按月放进 YYYY-MM 子目录；尚未入库（未运行、仍在写入、被拒收）的文件留在原处并列出。归档"
-                    "目录像落地目录一样被读取，归档后重跑任何一天结果不变。/ Moves ingested files dated before D to "
-                    "the archive, one YYYY-MM folder per month; files not ingested stay and are listed.")
-    archive.add_argument("--before", type=iso_date, required=True,
-                         help="归档此日期（不含）之前的文件（必填），格式 YYYY-MM-DD / files dated before this day "
-                              "(exclusive; required), YYYY-MM-DD")
-    archive.add_argument("--dry-run", action="store_true",
-                         help="只列出将移动的文件，不移动（不带值）/ list what would move, move nothing (a flag)")
+        "archive/），按月放进 YYYY-MM 子目录；尚未入库（未运行、仍在写入、被拒收）的文件留在原处并列出。归档"
+        "目录像落地目录一样被读取，归档后重跑任何一天结果不变。/ Moves ingested files dated before D to "
+        "the archive, one YYYY-MM folder per month; files not ingested stay and are listed.",
+    )
+    archive.add_argument(
+        "--before",
+        type=iso_date,
+        required=True,
+        help="归档此日期（不含）之前的文件（必填），格式 YYYY-MM-DD / files dated before this day "
+        "(exclusive; required), YYYY-MM-DD",
+    )
+    archive.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="只列出将移动的文件，不移动（不带值）/ list what would move, move nothing (a flag)",
+    )
     archive.set_defaults(func=cmd_archive)
     home = sub.add_parser(
-        "instance", help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder",
+        "instance",
+        help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder",
         description="创建 Dagster 实例目录 DAGSTER_HOME（默认 data/dagster_home）和它的 dagster.yaml（无遥测、无首次访问弹窗、"
-                    "每天同时只运行一次、运行监控），检查其存储可用，打印其绝对路径；make ui 先运行它。没有选项。/ Creates "
-                    "DAGSTER_HOME and its dagster.yaml if missing, checks its storage answers, prints its path; no "
-                    "options.")
+        "每天同时只运行一次、运行监控），检查其存储可用，打印其绝对路径；make ui 先运行它。没有选项。/ Creates "
+        "DAGSTER_HOME and its dagster.yaml if missing, checks its storage answers, prints its path; no "
+        "options.",
+    )
     home.set_defaults(func=cmd_instance)
     return parser

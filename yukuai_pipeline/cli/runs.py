@@ -45,7 +45,9 @@ def _progress_bar(done: int, total: int, label: str) -> None:
 
 
 def cmd_materialize(args) -> int:
-    from yukuai_pipeline.run_hygiene import before_runs, cli_run_tags; before_runs()  # see run_hygiene
+    from yukuai_pipeline.run_hygiene import before_runs, cli_run_tags
+
+    before_runs()  # see run_hygiene
     home = prepare_dagster_home()
     import dagster as dg
 
@@ -57,15 +59,22 @@ def cmd_materialize(args) -> int:
     if invalid and args.landed:  # a reference file dated before the campaign still applies from its first day
         dates = [d for d in dates if d not in invalid] or [daily_partitions.start.date()]
     elif invalid:
-        print(f"日期不在分区范围内（{daily_partitions.start.date()} 起，至今天）：{', '.join(map(str, invalid))}",
-              file=sys.stderr)
+        print(
+            f"日期不在分区范围内（{daily_partitions.start.date()} 起，至今天）：{', '.join(map(str, invalid))}",
+            file=sys.stderr,
+        )
         return 2
     job = build_definitions().resolve_job_def("daily_refresh")
     failures = []
     with dg.DagsterInstance.get() as instance:
         for i, day in enumerate(dates, 1):
-            result = job.execute_in_process(partition_key=day.isoformat(), instance=instance, raise_on_error=False,
-                                            tags={"yukuai/trigger": "cli", **cli_run_tags()}, run_config=QUIET)
+            result = job.execute_in_process(
+                partition_key=day.isoformat(),
+                instance=instance,
+                raise_on_error=False,
+                tags={"yukuai/trigger": "cli", **cli_run_tags()},
+                run_config=QUIET,
+            )
             if not result.success:
                 failures.append((day, _failure_messages(result)))
             if len(dates) > 1:
@@ -98,8 +107,9 @@ def _print_doubts(days: list[dt.date]) -> list[dt.date]:
     warehouse = Warehouse(Settings.from_env().database_url)
     doubtful = []
     for day in days:
-        reasons = reasons_of_day(warehouse.read("data_quality_issues", {"snapshot_date": day,
-                                                                        "stage": "township_progress"}))
+        reasons = reasons_of_day(
+            warehouse.read("data_quality_issues", {"snapshot_date": day, "stage": "township_progress"})
+        )
         if reasons:
             doubtful.append(day)
             print(f"⚠ {day} 数据存疑，发送前请核对：")

@@ -71,17 +71,22 @@ class AlertingResource(dg.ConfigurableResource):
                 return None
             return dg.EnvVar(name) if secrets_as_env_var else env[name]
 
-        return cls(ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
-                   webhook_url=env.get("YUKUAI_ALERT_WEBHOOK_URL"), webhook_secret=secret("YUKUAI_ALERT_WEBHOOK_SECRET"),
-                   smtp_host=env.get("YUKUAI_SMTP_HOST"), smtp_port=int(env.get("YUKUAI_SMTP_PORT", "587")),
-                   smtp_user=env.get("YUKUAI_SMTP_USER"), smtp_password=secret("YUKUAI_SMTP_PASSWORD"),
-                   smtp_starttls=env.get("YUKUAI_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
-                   email_from=env.get("YUKUAI_ALERT_EMAIL_FROM"), email_to=env.get("YUKUAI_ALERT_EMAIL_TO"),
-                   freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"),
-                   alert_timeout_seconds=_positive(env, "YUKUAI_ALERT_TIMEOUT_SECONDS", notify.TIMEOUT_SECONDS),
-                   alert_max_per_tick=_positive(env, "YUKUAI_ALERT_MAX_PER_TICK", notify.MAX_PER_TICK, int),
-                   alert_tick_budget_seconds=_positive(env, "YUKUAI_ALERT_TICK_BUDGET_SECONDS",
-                                                       notify.TICK_BUDGET_SECONDS))
+        return cls(
+            ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
+            webhook_url=env.get("YUKUAI_ALERT_WEBHOOK_URL"),
+            webhook_secret=secret("YUKUAI_ALERT_WEBHOOK_SECRET"),
+            smtp_host=env.get("YUKUAI_SMTP_HOST"),
+            smtp_port=int(env.get("YUKUAI_SMTP_PORT", "587")),
+            smtp_user=env.get("YUKUAI_SMTP_USER"),
+            smtp_password=secret("YUKUAI_SMTP_PASSWORD"),
+            smtp_starttls=env.get("YUKUAI_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
+            email_from=env.get("YUKUAI_ALERT_EMAIL_FROM"),
+            email_to=env.get("YUKUAI_ALERT_EMAIL_TO"),
+            freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"),
+            alert_timeout_seconds=_positive(env, "YUKUAI_ALERT_TIMEOUT_SECONDS", notify.TIMEOUT_SECONDS),
+            alert_max_per_tick=_positive(env, "YUKUAI_ALERT_MAX_PER_TICK", notify.MAX_PER_TICK, int),
+            alert_tick_budget_seconds=_positive(env, "YUKUAI_ALERT_TICK_BUDGET_SECONDS", notify.TICK_BUDGET_SECONDS),
+        )
 
     def channels(self) -> list:
         channels = []
@@ -89,15 +94,29 @@ class AlertingResource(dg.ConfigurableResource):
             channels.append(WebhookChannel(self.webhook_url, self.webhook_secret, timeout=self.alert_timeout_seconds))
         if self.smtp_host and self.email_to:
             recipients = tuple(a.strip() for a in self.email_to.split(",") if a.strip())
-            channels.append(EmailChannel(self.smtp_host, self.smtp_port, self.email_from or recipients[0], recipients,
-                                         self.smtp_user, self.smtp_password, self.smtp_starttls,
-                                         timeout=self.alert_timeout_seconds))
+            channels.append(
+                EmailChannel(
+                    self.smtp_host,
+                    self.smtp_port,
+                    self.email_from or recipients[0],
+                    recipients,
+                    self.smtp_user,
+                    self.smtp_password,
+                    self.smtp_starttls,
+                    timeout=self.alert_timeout_seconds,
+                )
+            )
         return channels
 
     def outbox(self, warehouse: Warehouse, now=None) -> Outbox:
         """The outbox of these channels, with this delivery budget."""
-        return Outbox(warehouse, self.channels(), now=now, max_per_tick=self.alert_max_per_tick,
-                      budget_seconds=self.alert_tick_budget_seconds)
+        return Outbox(
+            warehouse,
+            self.channels(),
+            now=now,
+            max_per_tick=self.alert_max_per_tick,
+            budget_seconds=self.alert_tick_budget_seconds,
+        )
 
 
 def _evaluations(instance: dg.DagsterInstance, run_id: str) -> list:
@@ -129,10 +148,19 @@ def alert_on_checks(outbox: Outbox, instance: dg.DagsterInstance, run: dg.Dagste
         key = f"{asset}/{check}/{day or '-'}"
         last = outbox.last_kind(key)
         if not evaluation.passed and last != "failure":
-            outbox.record(texts.check_failed(
-                asset, check, day, evaluation.severity.value, evaluation.description or check,
-                _meta(evaluation, "乡镇（街道） / townships"), _meta(evaluation, "村（社区） / villages"),
-                _meta(evaluation, "village_count"), base_url))
+            outbox.record(
+                texts.check_failed(
+                    asset,
+                    check,
+                    day,
+                    evaluation.severity.value,
+                    evaluation.description or check,
+                    _meta(evaluation, "乡镇（街道） / townships"),
+                    _meta(evaluation, "村（社区） / villages"),
+                    _meta(evaluation, "village_count"),
+                    base_url,
+                )
+            )
             recorded += 1
         elif evaluation.passed and last == "failure":
             outbox.record(texts.check_recovered(asset, check, day, base_url))
@@ -152,8 +180,9 @@ def alert_on_run_failure(outbox: Outbox, instance: dg.DagsterInstance, run: dg.D
         error = entry.dagster_event.event_specific_data.error
         if error and "DagsterAssetCheckFailedError" not in error.message:
             messages.append(root_cause(error))
-    outbox.record(texts.run_failed(run.run_id, run.job_name, run.tags.get("dagster/partition"), steps, messages,
-                                   base_url))
+    outbox.record(
+        texts.run_failed(run.run_id, run.job_name, run.tags.get("dagster/partition"), steps, messages, base_url)
+    )
     return 1
 
 
@@ -174,8 +203,9 @@ def alert_on_missing_export(outbox: Outbox, landing_dir: str, deadline: str, now
     return 1
 
 
-def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: AlertingResource,
-               now: dt.datetime | None = None) -> dict[str, int]:
+def alert_tick(
+    instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: AlertingResource, now: dt.datetime | None = None
+) -> dict[str, int]:
     """One tick: checks and failures of the runs finished since the shared cursor, the freshness rule, and
     delivery of what is due, within the delivery budget (the rest is counted as `deferred` and sent by later
     ticks). The sensors and `yukuai alerts` both call this, so nothing is sent twice."""
@@ -183,8 +213,7 @@ def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: A
     now = now or dt.datetime.now(dt.UTC)
     outbox = alerting.outbox(warehouse, now=lambda: now.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
     since = warehouse.alert_state(CURSOR)
-    filters = dg.RunsFilter(statuses=FINISHED,
-                            updated_after=dt.datetime.fromisoformat(since) if since else None)
+    filters = dg.RunsFilter(statuses=FINISHED, updated_after=dt.datetime.fromisoformat(since) if since else None)
     records = sorted(instance.get_run_records(filters=filters), key=lambda r: r.update_timestamp)
     recorded = 0
     for record in records:
@@ -198,18 +227,25 @@ def alert_tick(instance: dg.DagsterInstance, yukuai: YukuaiResource, alerting: A
     return {"runs": len(records), "recorded": recorded, **outbox.deliver_due()}
 
 
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="检查告警：读取已完成运行的资产检查结果，新的失败发一次告警，恢复发“已恢复”；并按时检查今日数据是否上传。")
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="检查告警：读取已完成运行的资产检查结果，新的失败发一次告警，恢复发“已恢复”；并按时检查今日数据是否上传。",
+)
 def alert_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource, alerting: AlertingResource):
     result = alert_tick(context.instance, yukuai, alerting)
-    return dg.SkipReason(f"runs={result['runs']} recorded={result['recorded']} sent={result['sent']} "
-                         f"failed={result['failed']} deferred={result['deferred']}")
+    return dg.SkipReason(
+        f"runs={result['runs']} recorded={result['recorded']} sent={result['sent']} "
+        f"failed={result['failed']} deferred={result['deferred']}"
+    )
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False,
-                       description="运行失败告警：运行失败（含阻断检查、无法使用的文件）时立即告警，附读取器给出的原因。")
-def run_failure_alert_sensor(context: dg.RunFailureSensorContext, yukuai: YukuaiResource,
-                             alerting: AlertingResource):
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    description="运行失败告警：运行失败（含阻断检查、无法使用的文件）时立即告警，附读取器给出的原因。",
+)
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext, yukuai: YukuaiResource, alerting: AlertingResource):
     outbox = alerting.outbox(yukuai.warehouse())
     alert_on_run_failure(outbox, context.instance, context.dagster_run, alerting.ui_base_url)
     outbox.deliver_due()

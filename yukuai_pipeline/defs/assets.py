@@ -31,20 +31,30 @@ def _group_metadata(group: str) -> dict:
 def _asset(checks: Checks, group: str, description: str, partitioned: bool = True, deps=()):
     name = checks.asset
     return dg.asset(
-        name=name, **_group(group, description), deps=list(deps),
-        partitions_def=daily_partitions if partitioned else None, kinds={"pandas", SQL_KIND},
-        check_specs=check_specs(checks), metadata={**table_metadata(name, SQL_KIND), **_group_metadata(group)},
+        name=name,
+        **_group(group, description),
+        deps=list(deps),
+        partitions_def=daily_partitions if partitioned else None,
+        kinds={"pandas", SQL_KIND},
+        check_specs=check_specs(checks),
+        metadata={**table_metadata(name, SQL_KIND), **_group_metadata(group)},
     )
 
 
-@_asset(targets.TOWNSHIP_TARGET_CHECKS, REFERENCE, "乡镇（街道）任务数：通知附件的各乡镇常住人口与任务数，附规则计算值。\n\n"
-        "Township targets from the notice's attachment, with the rule's own target beside them.", partitioned=False)
+@_asset(
+    targets.TOWNSHIP_TARGET_CHECKS,
+    REFERENCE,
+    "乡镇（街道）任务数：通知附件的各乡镇常住人口与任务数，附规则计算值。\n\n"
+    "Township targets from the notice's attachment, with the rule's own target beside them.",
+    partitioned=False,
+)
 def township_targets(yukuai: YukuaiResource) -> dg.MaterializeResult:
     return materialize_result(targets.township_targets(yukuai.context()), targets.TOWNSHIP_TARGET_CHECKS)
 
 
-def _daily_asset(checks: Checks, group: str, description: str, deps: list[str],
-                 step: Callable[[StepContext, dt.date], StepResult]):
+def _daily_asset(
+    checks: Checks, group: str, description: str, deps: list[str], step: Callable[[StepContext, dt.date], StepResult]
+):
     """A daily-partitioned asset whose work is the plain-Python step of the same day, with the step's checks."""
 
     @_asset(checks, group, description, deps=deps)
@@ -55,57 +65,115 @@ def _daily_asset(checks: Checks, group: str, description: str, deps: list[str],
 
 
 community_registry = _daily_asset(
-    registry.CHECKS, INGEST, "村（社区）基本信息：该日生效的社区基本信息表（最近一份不晚于该日的导出）。\n\n"
+    registry.CHECKS,
+    INGEST,
+    "村（社区）基本信息：该日生效的社区基本信息表（最近一份不晚于该日的导出）。\n\n"
     "The community registry in force on the day: the newest registry export dated on or before it.",
-    [], registry.community_registry)
+    [],
+    registry.community_registry,
+)
 village_targets = _daily_asset(
-    targets.VILLAGE_TARGET_CHECKS, REFERENCE, "村（社区）任务数：乡镇任务数按村人口以最大余额法分配，合计不差一人。\n\n"
+    targets.VILLAGE_TARGET_CHECKS,
+    REFERENCE,
+    "村（社区）任务数：乡镇任务数按村人口以最大余额法分配，合计不差一人。\n\n"
     "Village targets: each township target split by village population, largest remainder, sums exact.",
-    ["township_targets", "community_registry"], targets.village_targets)
+    ["township_targets", "community_registry"],
+    targets.village_targets,
+)
 registration_counts = _daily_asset(
-    registrations.CHECKS, INGEST, "注册用户计数：读取当天落地的注册导出，校验、隔离坏行，按村（社区）计数。\n\n"
+    registrations.CHECKS,
+    INGEST,
+    "注册用户计数：读取当天落地的注册导出，校验、隔离坏行，按村（社区）计数。\n\n"
     "Registration counts: the day's landed exports read, validated (bad rows quarantined) and counted per village.",
-    ["community_registry"], registrations.registration_counts)
+    ["community_registry"],
+    registrations.registration_counts,
+)
 township_progress = _daily_asset(
-    progress.TOWNSHIP_CHECKS, MARTS, "乡镇（街道）注册进度：完成数、尚差任务数、完成率、每万人用户数、排名，含全县合计行。\n\n"
+    progress.TOWNSHIP_CHECKS,
+    MARTS,
+    "乡镇（街道）注册进度：完成数、尚差任务数、完成率、每万人用户数、排名，含全县合计行。\n\n"
     "Township progress with the county 合计 row, in the notice attachment's terms.",
-    ["registration_counts", "township_targets"], progress.township_progress)
+    ["registration_counts", "township_targets"],
+    progress.township_progress,
+)
 village_progress = _daily_asset(
-    progress.VILLAGE_CHECKS, MARTS, "村（社区）注册进度：每个村（社区）的任务数、完成数、尚差任务数和乡镇内排名。\n\n"
+    progress.VILLAGE_CHECKS,
+    MARTS,
+    "村（社区）注册进度：每个村（社区）的任务数、完成数、尚差任务数和乡镇内排名。\n\n"
     "Village progress: target, completed, gap and rank within the township for every village.",
-    ["registration_counts", "village_targets", "township_progress"], progress.village_progress)
+    ["registration_counts", "village_targets", "township_progress"],
+    progress.village_progress,
+)
 data_quality_issues = _daily_asset(
-    progress.QUALITY_CHECKS, QUALITY, "数据质量问题：当天所有被隔离的行和告警（文件、行号、字段、脱敏后的值、原因）。\n\n"
+    progress.QUALITY_CHECKS,
+    QUALITY,
+    "数据质量问题：当天所有被隔离的行和告警（文件、行号、字段、脱敏后的值、原因）。\n\n"
     "Data-quality issues of the day: quarantined rows and warnings with file, row, field and masked value.",
     ["registration_counts", "community_registry", "village_progress", "roster_completeness", "cadre_quotas"],
-    progress.data_quality_summary)
+    progress.data_quality_summary,
+)
 roster_completeness = _daily_asset(
-    roster.CHECKS, QUALITY, "基层队伍完整性：每个村（社区）的两委、监委、专职工作者、小组长、代表是否录全、录对，依据法律规则。\n\n"
+    roster.CHECKS,
+    QUALITY,
+    "基层队伍完整性：每个村（社区）的两委、监委、专职工作者、小组长、代表是否录全、录对，依据法律规则。\n\n"
     "Roster completeness per village and role group, checked record by record and against the law's rules.",
-    ["community_registry"], roster.roster_completeness)
+    ["community_registry"],
+    roster.roster_completeness,
+)
 cadre_quotas = _daily_asset(
-    roster.QUOTA_CHECKS, MARTS, "两委干部分配任务：按通知建议，把村（社区）任务数按比例分给“两委”成员，合计不差一人。\n\n"
+    roster.QUOTA_CHECKS,
+    MARTS,
+    "两委干部分配任务：按通知建议，把村（社区）任务数按比例分给“两委”成员，合计不差一人。\n\n"
     "Cadre quotas: each village target split among its committee members (largest remainder, sums exact).",
-    ["village_targets", "roster_completeness"], roster.cadre_quotas)
+    ["village_targets", "roster_completeness"],
+    roster.cadre_quotas,
+)
 platform_activity = _daily_asset(
-    activity.CHECKS, MARTS, "平台应用情况：居民诉求、信息发布、村（居）务公开、在线协商、民主决策、民主评议，按村（社区）累计和近30日次数。\n\n"
+    activity.CHECKS,
+    MARTS,
+    "平台应用情况：居民诉求、信息发布、村（居）务公开、在线协商、民主决策、民主评议，按村（社区）累计和近30日次数。\n\n"
     "Platform activity: the notice's six other assessed functions per village, total and last 30 days.",
-    ["community_registry"], activity.platform_activity)
+    ["community_registry"],
+    activity.platform_activity,
+)
 
 
-@dg.asset(name="excel_report", **_group(
-              REPORTS, "Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表。\n\n"
-                       "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
-                       "and chart sheets, written to YUKUAI_REPORT_DIR."),
-          partitions_def=daily_partitions, kinds={"excel", "pandas"}, check_specs=check_specs(report.CHECKS),
-          metadata={"dagster/column_schema": report_schema(), **_group_metadata(REPORTS)},
-          deps=["township_progress", "village_progress", "roster_completeness", "cadre_quotas", "data_quality_issues",
-                "platform_activity"])
+@dg.asset(
+    name="excel_report",
+    **_group(
+        REPORTS,
+        "Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表。\n\n"
+        "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
+        "and chart sheets, written to YUKUAI_REPORT_DIR.",
+    ),
+    partitions_def=daily_partitions,
+    kinds={"excel", "pandas"},
+    check_specs=check_specs(report.CHECKS),
+    metadata={"dagster/column_schema": report_schema(), **_group_metadata(REPORTS)},
+    deps=[
+        "township_progress",
+        "village_progress",
+        "roster_completeness",
+        "cadre_quotas",
+        "data_quality_issues",
+        "platform_activity",
+    ],
+)
 def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
     result = report.excel_report(yukuai.context(), partition_date(context), Path(yukuai.report_dir))
     return materialize_result(result, report.CHECKS, context.partition_key)
 
 
-ALL_ASSETS = [township_targets, community_registry, village_targets, registration_counts, township_progress,
-              village_progress, roster_completeness, cadre_quotas, platform_activity, data_quality_issues,
-              excel_report]
+ALL_ASSETS = [
+    township_targets,
+    community_registry,
+    village_targets,
+    registration_counts,
+    township_progress,
+    village_progress,
+    roster_completeness,
+    cadre_quotas,
+    platform_activity,
+    data_quality_issues,
+    excel_report,
+]

@@ -15,27 +15,33 @@ from yukuai_pipeline.settings import Settings, archive_dir
 # The day's assets form one chain, so the steps run one after another in the run's own process: no process per
 # step (that overhead is most of a run's time on a 2-core machine).
 daily_refresh = dg.define_asset_job(
-    "daily_refresh", selection=dg.AssetSelection.assets(*ALL_ASSETS), partitions_def=daily_partitions,
+    "daily_refresh",
+    selection=dg.AssetSelection.assets(*ALL_ASSETS),
+    partitions_def=daily_partitions,
     executor_def=dg.in_process_executor,
     description="每日刷新：读取当天落地的导出文件，更新该日的全部表和检查。Refresh every table of one day.",
 )
 roster_refresh = dg.define_asset_job(
-    "roster_refresh", selection=dg.AssetSelection.assets(community_registry, roster_completeness),
-    partitions_def=daily_partitions, executor_def=dg.in_process_executor,
+    "roster_refresh",
+    selection=dg.AssetSelection.assets(community_registry, roster_completeness),
+    partitions_def=daily_partitions,
+    executor_def=dg.in_process_executor,
     description="基层队伍刷新：只重新检查某天的基层队伍名单。Re-check the rosters of one day.",
 )
 targets_refresh = dg.define_asset_job(
-    "targets_refresh", selection=dg.AssetSelection.assets(township_targets),
+    "targets_refresh",
+    selection=dg.AssetSelection.assets(township_targets),
     description="刷新乡镇任务数表（通知附件）。Reload the township target table.",
 )
 
 # 08:30 Asia/Shanghai, for the latest partition (today's, thanks to end_offset=1).
 daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_refresh, hour_of_day=8, minute_of_hour=30, name="daily_refresh_schedule",
+    daily_refresh,
+    hour_of_day=8,
+    minute_of_hour=30,
+    name="daily_refresh_schedule",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-
-
 
 
 def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:
@@ -50,8 +56,7 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
     """Which partitions to run for new or changed files: (partition -> files, new cursor, notes for the log)."""
     runs, notes = defaultdict(list), []
     new_cursor = dict(cursor)
-    registration_days = sorted({f.snapshot_date for f in files if f.kind in REGISTRATION_KINDS
-                                and f.snapshot_date})
+    registration_days = sorted({f.snapshot_date for f in files if f.kind in REGISTRATION_KINDS and f.snapshot_date})
     for f in files:
         if f.waiting:  # still being written: looked at again next tick, when it has settled (cursor unchanged)
             notes.append(f"{f.name}: {f.waiting}")
@@ -75,19 +80,29 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
     return runs, new_cursor, notes
 
 
-@dg.sensor(job=daily_refresh, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="落地文件夹中出现新文件或文件内容变化时，运行对应日期的每日刷新。")
+@dg.sensor(
+    job=daily_refresh,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="落地文件夹中出现新文件或文件内容变化时，运行对应日期的每日刷新。",
+)
 def landing_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource):
     cursor = json.loads(context.cursor) if context.cursor else _ingested_files(yukuai)
     # never raises: a file it cannot read comes back with its error; one still being written comes back waiting
-    files = landing.scan(yukuai.landing_dir, settle_seconds=Settings.from_env().settle_seconds, wait=False,
-                         also=(archive_dir(yukuai.landing_dir),))
+    files = landing.scan(
+        yukuai.landing_dir,
+        settle_seconds=Settings.from_env().settle_seconds,
+        wait=False,
+        also=(archive_dir(yukuai.landing_dir),),
+    )
     runs, new_cursor, notes = plan_runs(files, cursor)
     for note in notes:
         context.log.warning(note)
     for key, changed in sorted(runs.items()):
         digest = hashlib.sha256("".join(sorted(f.sha256 for f in changed)).encode()).hexdigest()[:16]
-        yield dg.RunRequest(partition_key=key, run_key=f"{key}:{digest}",
-                            tags={"yukuai/trigger": "landing_sensor",
-                                  "yukuai/files": ",".join(f.name for f in changed)[:200]})
+        yield dg.RunRequest(
+            partition_key=key,
+            run_key=f"{key}:{digest}",
+            tags={"yukuai/trigger": "landing_sensor", "yukuai/files": ",".join(f.name for f in changed)[:200]},
+        )
     context.update_cursor(json.dumps(new_cursor, ensure_ascii=False))

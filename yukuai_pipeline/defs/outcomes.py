@@ -14,23 +14,31 @@ PREVIEW_ROWS = 10
 
 def column_schema(table: str) -> dg.TableSchema:
     contract = load_contract(table)
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name=c, type=str(contract.schema.columns[c].dtype), description=contract.column_title(c))
-        for c in contract.columns
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=c, type=str(contract.schema.columns[c].dtype), description=contract.column_title(c))
+            for c in contract.columns
+        ]
+    )
 
 
 def report_schema() -> dg.TableSchema:
     """The columns of the workbook's first sheet 乡镇进度, the notice's attachment table."""
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name=column, type=kind, description=f"乡镇进度表“{header}”列")
-        for header, column, kind in TOWNSHIP_COLUMNS
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=column, type=kind, description=f"乡镇进度表“{header}”列")
+            for header, column, kind in TOWNSHIP_COLUMNS
+        ]
+    )
 
 
 def table_metadata(table: str, kind: str) -> dict:
-    return {"dagster/column_schema": column_schema(table), "dagster/table_name": table,
-            "契约 / contract": f"schemas/tables/{table}.yaml", "数据库 / database": kind}
+    return {
+        "dagster/column_schema": column_schema(table),
+        "dagster/table_name": table,
+        "契约 / contract": f"schemas/tables/{table}.yaml",
+        "数据库 / database": kind,
+    }
 
 
 def _markdown(frame: pd.DataFrame | None) -> dg.MetadataValue | None:
@@ -55,8 +63,10 @@ QUALITY_TABLE = "data_quality_issues"
 def quality_table_link(day: str | None) -> dict:
     """Where the quarantined rows are: the data-quality asset in this UI, and the SQL that lists them."""
     where = f" WHERE snapshot_date = '{day}' AND quarantined" if day else " WHERE quarantined"
-    return {"数据质量表 / data-quality table": dg.MetadataValue.asset(dg.AssetKey(QUALITY_TABLE)),
-            "查询被隔离的行 / SQL": f"SELECT * FROM {QUALITY_TABLE}{where}"}  # shown as text, never executed
+    return {
+        "数据质量表 / data-quality table": dg.MetadataValue.asset(dg.AssetKey(QUALITY_TABLE)),
+        "查询被隔离的行 / SQL": f"SELECT * FROM {QUALITY_TABLE}{where}",
+    }  # shown as text, never executed
 
 
 def materialize_result(result: StepResult, checks: Checks, day: str | None = None) -> dg.MaterializeResult:
@@ -81,8 +91,14 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks) -> list[dg.Ass
     results = []
     for check, outcome in declared.resolve(outcomes):
         if not outcome.evaluated:
-            results.append(dg.AssetCheckResult(check_name=check.name, passed=True, description=outcome.summary,
-                                               metadata={"evaluated": False, "未检查的原因 / why not": outcome.summary}))
+            results.append(
+                dg.AssetCheckResult(
+                    check_name=check.name,
+                    passed=True,
+                    description=outcome.summary,
+                    metadata={"evaluated": False, "未检查的原因 / why not": outcome.summary},
+                )
+            )
             continue
         severity = dg.AssetCheckSeverity.ERROR if outcome.severity == ERROR else dg.AssetCheckSeverity.WARN
         # The UI marks a failed WARN check with an amber icon only; the word tells the officer it did not block.
@@ -97,14 +113,23 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks) -> list[dg.Ass
         table = _markdown(outcome.table)
         if table is not None:
             metadata["明细 / details"] = table
-        results.append(dg.AssetCheckResult(check_name=check.name, passed=outcome.passed, severity=severity,
-                                           description=outcome.summary[:1000], metadata=metadata))
+        results.append(
+            dg.AssetCheckResult(
+                check_name=check.name,
+                passed=outcome.passed,
+                severity=severity,
+                description=outcome.summary[:1000],
+                metadata=metadata,
+            )
+        )
     return results
 
 
 def check_specs(declared: Checks) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(c.name, asset=declared.asset, blocking=c.blocking, description=c.description)
-            for c in declared]
+    return [
+        dg.AssetCheckSpec(c.name, asset=declared.asset, blocking=c.blocking, description=c.description)
+        for c in declared
+    ]
 
 
 def root_cause(error) -> str:

@@ -22,5 +22,13 @@ from yukuai_pipeline.demo.places import demo_township_villages
 from yukuai_pipeline.demo.roster import DemoRoster, demo_roster, write_roster
 from yukuai_pipeline.demo.seeds import DEFAULT_SEED
 
-__all__ = ["DEFAULT_SEED", "DemoRoster", "demo_activity", "demo_roster", "demo_township_villages",
-           "generate_demo_data", "write_activity", "write_roster"]
+__all__ = [
+    "DEFAULT_SEED",
+    "DemoRoster",
+    "demo_activity",
+    "demo_roster",
+    "demo_township_villages",
+    "generate_demo_data",
+    "write_activity",
+    "write_roster",
+]

@@ -30,11 +30,28 @@ DECISION_TOWNSHIP = "麻旺镇"
 FIRST_DAY = date(2022, 6, 1)
 ACTIVITY_TITLE = "平台应用情况明细"
 ACTIVITY_FOOTNOTE = "注：数据来源于重庆市智慧社区智慧养老云平台，按发生时间统计，含截止日当天"
-ACTIVITY_COLUMNS = ["序号", "乡镇（街道）", "村（社区）", "事件编号", "类型", "标题", "发生时间", "办理状态", "办结时间",
-                    "分流渠道", "满意度"]
+ACTIVITY_COLUMNS = [
+    "序号",
+    "乡镇（街道）",
+    "村（社区）",
+    "事件编号",
+    "类型",
+    "标题",
+    "发生时间",
+    "办理状态",
+    "办结时间",
+    "分流渠道",
+    "满意度",
+]
 
-_ID_PREFIX = {"request": "SQ", "notice": "XX", "disclosure": "GK", "consultation": "XS", "decision": "JC",
-              "review": "PY"}
+_ID_PREFIX = {
+    "request": "SQ",
+    "notice": "XX",
+    "disclosure": "GK",
+    "consultation": "XS",
+    "decision": "JC",
+    "review": "PY",
+}
 # Spellings of each kind as the platform's menus write them: (label, weight).
 _KIND_SPELLINGS = {
     "request": [("居民诉求", 0.85), ("诉求办理", 0.1), ("居民诉求办理", 0.05)],
@@ -43,25 +60,67 @@ _KIND_SPELLINGS = {
     "decision": [("民主决策", 1.0)],
     "review": [("民主评议", 1.0)],
 }
-_STATUS_SPELLINGS = {"done": [("已办结", 0.9), ("已完成", 0.1)], "in_progress": [("办理中", 0.85), ("处理中", 0.15)],
-                     "pending": [("未处理", 0.8), ("待处理", 0.2)]}
-_CHANNELS = [("社区", 0.58), ("乡镇（街道）", 0.14), ("志愿者", 0.11), ("社会工作者", 0.08), ("社会组织", 0.06),
-             ("慈善组织", 0.03)]
+_STATUS_SPELLINGS = {
+    "done": [("已办结", 0.9), ("已完成", 0.1)],
+    "in_progress": [("办理中", 0.85), ("处理中", 0.15)],
+    "pending": [("未处理", 0.8), ("待处理", 0.2)],
+}
+_CHANNELS = [
+    ("社区", 0.58),
+    ("乡镇（街道）", 0.14),
+    ("志愿者", 0.11),
+    ("社会工作者", 0.08),
+    ("社会组织", 0.06),
+    ("慈善组织", 0.03),
+]
 _RATINGS = [("满意", 0.72), ("基本满意", 0.2), ("不满意", 0.08)]
 
-_REQUEST_TOPICS = ["路灯不亮", "道路破损", "垃圾清运不及时", "饮水管道漏水", "噪音扰民", "低保政策咨询", "医保缴费咨询",
-                   "邻里纠纷调解", "排水沟堵塞", "活动场地协调", "高龄津贴申领", "危房改造咨询", "网络信号差", "公交站点设置建议",
-                   "犬只扰民", "河道垃圾清理"]
-_NOTICE_TOPICS = ["春节走访慰问", "城乡居民医保集中缴费", "森林防火宣传", "人居环境整治", "志愿服务活动", "防汛应急演练",
-                  "反电信诈骗宣传", "渝快社区注册使用", "高龄津贴年审", "农村饮水安全排查"]
-_CONSULTATION_TOPICS = ["{g}组道路硬化", "公共区域照明改造", "集体经济收益分配", "人行便道修缮", "停车位划定",
-                        "{g}组饮水池维修", "文化广场使用管理"]
+_REQUEST_TOPICS = [
+    "路灯不亮",
+    "道路破损",
+    "垃圾清运不及时",
+    "饮水管道漏水",
+    "噪音扰民",
+    "低保政策咨询",
+    "医保缴费咨询",
+    "邻里纠纷调解",
+    "排水沟堵塞",
+    "活动场地协调",
+    "高龄津贴申领",
+    "危房改造咨询",
+    "网络信号差",
+    "公交站点设置建议",
+    "犬只扰民",
+    "河道垃圾清理",
+]
+_NOTICE_TOPICS = [
+    "春节走访慰问",
+    "城乡居民医保集中缴费",
+    "森林防火宣传",
+    "人居环境整治",
+    "志愿服务活动",
+    "防汛应急演练",
+    "反电信诈骗宣传",
+    "渝快社区注册使用",
+    "高龄津贴年审",
+    "农村饮水安全排查",
+]
+_CONSULTATION_TOPICS = [
+    "{g}组道路硬化",
+    "公共区域照明改造",
+    "集体经济收益分配",
+    "人行便道修缮",
+    "停车位划定",
+    "{g}组饮水池维修",
+    "文化广场使用管理",
+]
 _DECISION_TOPICS = ["村集体经济项目", "产业路建设项目", "人居环境整治项目", "村规民约修订", "集体资产发包"]
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------------------------
+
 
 def demo_activity(registry: pd.DataFrame, snapshot: date, seed: int) -> pd.DataFrame:
     """The export's rows (ACTIVITY_COLUMNS, as written) for the villages of `registry` (the demo's village registry:
@@ -81,11 +140,16 @@ def demo_activity(registry: pd.DataFrame, snapshot: date, seed: int) -> pd.DataF
     for kind, total in NOTICE_TOTALS.items():
         village = _villages_for(rng, registry, weight, kind, total)
         day = _days(rng, total, n_days, kind)
-        frames.append(pd.DataFrame({"kind": kind, "v": village, "day": day,
-                                    "second": _daytime(rng, total, staff=kind != "request")}))
+        frames.append(
+            pd.DataFrame(
+                {"kind": kind, "v": village, "day": day, "second": _daytime(rng, total, staff=kind != "request")}
+            )
+        )
     events = pd.concat(frames, ignore_index=True)
-    events["occurred"] = [datetime.combine(FIRST_DAY, datetime.min.time()) + timedelta(days=int(d), seconds=int(s))
-                          for d, s in zip(events["day"], events["second"])]
+    events["occurred"] = [
+        datetime.combine(FIRST_DAY, datetime.min.time()) + timedelta(days=int(d), seconds=int(s))
+        for d, s in zip(events["day"], events["second"])
+    ]
     events = events.sort_values(["occurred", "kind", "v"], kind="stable").reset_index(drop=True)
     end = datetime.combine(snapshot, datetime.min.time()) + timedelta(days=1)
     events = _requests(rng, events, snapshot, end)
@@ -101,14 +165,18 @@ def write_activity(path: Path, frame: pd.DataFrame, snapshot: date) -> None:
 # Where and when
 # --------------------------------------------------------------------------------------------------------------
 
+
 def _village_weights(rng: np.random.Generator, registry: pd.DataFrame) -> np.ndarray:
     """How much a village uses the platform: the township's zeal × the village's × √population; one in ten never."""
     townships = registry["township"].to_numpy()
     names = pd.unique(townships)
     zeal = dict(zip(names, rng.gamma(1.5, 1.0, len(names))))
     own = rng.gamma(0.9, 1.0, len(registry))
-    population = registry["resident_population"].to_numpy(dtype="float64") if "resident_population" in registry \
+    population = (
+        registry["resident_population"].to_numpy(dtype="float64")
+        if "resident_population" in registry
         else np.full(len(registry), 1000.0)
+    )
     weight = np.array([zeal[t] for t in townships]) * own * np.sqrt(np.maximum(population, 1.0))
     weight[rng.random(len(registry)) < 0.1] = 0.0
     if not weight.any():
@@ -116,13 +184,20 @@ def _village_weights(rng: np.random.Generator, registry: pd.DataFrame) -> np.nda
     return weight
 
 
-def _villages_for(rng: np.random.Generator, registry: pd.DataFrame, weight: np.ndarray, kind: str,
-                  total: int) -> np.ndarray:
+def _villages_for(
+    rng: np.random.Generator, registry: pd.DataFrame, weight: np.ndarray, kind: str, total: int
+) -> np.ndarray:
     """Row numbers of the registry, one per event. Rarer applications concentrate in the keenest villages; every
     民主决策 is in 麻旺镇 (anywhere, if the registry has no 麻旺镇)."""
-    concentration = {"request": 1.0, "notice": 1.4, "disclosure": 1.1, "consultation": 2.2, "decision": 1.0,
-                     "review": 1.0}[kind]
-    w = weight ** concentration
+    concentration = {
+        "request": 1.0,
+        "notice": 1.4,
+        "disclosure": 1.1,
+        "consultation": 2.2,
+        "decision": 1.0,
+        "review": 1.0,
+    }[kind]
+    w = weight**concentration
     if kind == "decision":
         in_town = (registry["township"] == DECISION_TOWNSHIP).to_numpy()
         if in_town.any():
@@ -163,6 +238,7 @@ def _daytime(rng: np.random.Generator, n: int, staff: bool) -> np.ndarray:
 # Requests: status, 办结时间, 分流渠道, 满意度
 # --------------------------------------------------------------------------------------------------------------
 
+
 def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, end: datetime) -> pd.DataFrame:
     events = events.assign(status=None, closed=None, channel=None, rating=None)
     requests = np.flatnonzero(events["kind"].to_numpy() == "request")
@@ -170,8 +246,9 @@ def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, en
     status = np.full(len(requests), "done", dtype=object)
     # 未处理: a few recent ones, and a good number left lying for more than 7 days
     recent, old = np.flatnonzero(age < 7), np.flatnonzero(age >= 7)
-    pending = np.concatenate([rng.choice(recent, min(5, len(recent)), replace=False),
-                              rng.choice(old, min(21, len(old)), replace=False)]).astype("int64")
+    pending = np.concatenate(
+        [rng.choice(recent, min(5, len(recent)), replace=False), rng.choice(old, min(21, len(old)), replace=False)]
+    ).astype("int64")
     status[pending] = "pending"
     # 办理中: about half of the last ten days' requests, and a few long-running ones
     open_p = np.where(age <= 10, 0.5, 0.03)
@@ -182,8 +259,10 @@ def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, en
     channel = np.where(status == "pending", None, _pick(rng, _CHANNELS, len(requests)))
     occurred = events.loc[requests, "occurred"].to_list()
     hours = np.clip(rng.exponential(40.0, len(requests)), 0.5, 24 * 20)
-    closed = [min(t + timedelta(hours=float(h)), end - timedelta(minutes=1)) if d else None
-              for t, h, d in zip(occurred, hours, done)]
+    closed = [
+        min(t + timedelta(hours=float(h)), end - timedelta(minutes=1)) if d else None
+        for t, h, d in zip(occurred, hours, done)
+    ]
     rated = done & (rng.random(len(requests)) < 0.86)
     words = _pick(rng, _RATINGS, len(requests))
     scores = np.select([words == "满意", words == "基本满意"], [5, 4], 2)
@@ -207,8 +286,8 @@ def _pick(rng: np.random.Generator, choices: list[tuple[str, float]], n: int) ->
 # The rows as written
 # --------------------------------------------------------------------------------------------------------------
 
-def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.DataFrame,
-                snapshot: date) -> pd.DataFrame:
+
+def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.DataFrame, snapshot: date) -> pd.DataFrame:
     n = len(events)
     v = events["v"].to_numpy()
     kinds = events["kind"].to_numpy()
@@ -234,22 +313,33 @@ def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.Dat
     disclosure = np.flatnonzero(kinds == "disclosure")
     what = rng.choice(4, len(disclosure), p=[0.6, 0.25, 0.08, 0.07])
     own_word = np.where(is_community[disclosure], "居务公开", "村务公开")
-    label[disclosure] = np.select([what == 0, what == 1, what == 2], ["村（居）务公开", own_word, "党务公开"], "财务公开")
+    label[disclosure] = np.select(
+        [what == 0, what == 1, what == 2], ["村（居）务公开", own_word, "党务公开"], "财务公开"
+    )
 
     occurred = events["occurred"].to_list()
     titles = [_title(rng, k, lab, t, s) for k, lab, t, s in zip(kinds, label, occurred, short)]
     status = events["status"].to_numpy(dtype=object)
-    status_text = np.array([_pick(rng, _STATUS_SPELLINGS[s], 1)[0] if isinstance(s, str) else None for s in status],
-                           dtype=object)
+    status_text = np.array(
+        [_pick(rng, _STATUS_SPELLINGS[s], 1)[0] if isinstance(s, str) else None for s in status], dtype=object
+    )
     ids = [f"{_ID_PREFIX[k]}{t:%Y%m%d}{i:05d}" for i, (k, t) in enumerate(zip(kinds, occurred), start=1)]
 
-    frame = pd.DataFrame({
-        "序号": np.arange(1, n + 1), "乡镇（街道）": township_text, "村（社区）": village_text, "事件编号": ids,
-        "类型": label, "标题": titles, "发生时间": [f"{t:%Y-%m-%d %H:%M:%S}" for t in occurred],
-        "办理状态": status_text,
-        "办结时间": [None if c is None or pd.isna(c) else f"{c:%Y-%m-%d %H:%M:%S}" for c in events["closed"]],
-        "分流渠道": events["channel"].to_numpy(dtype=object), "满意度": events["rating"].to_numpy(dtype=object),
-    })[ACTIVITY_COLUMNS].astype(object)
+    frame = pd.DataFrame(
+        {
+            "序号": np.arange(1, n + 1),
+            "乡镇（街道）": township_text,
+            "村（社区）": village_text,
+            "事件编号": ids,
+            "类型": label,
+            "标题": titles,
+            "发生时间": [f"{t:%Y-%m-%d %H:%M:%S}" for t in occurred],
+            "办理状态": status_text,
+            "办结时间": [None if c is None or pd.isna(c) else f"{c:%Y-%m-%d %H:%M:%S}" for c in events["closed"]],
+            "分流渠道": events["channel"].to_numpy(dtype=object),
+            "满意度": events["rating"].to_numpy(dtype=object),
+        }
+    )[ACTIVITY_COLUMNS].astype(object)
     frame = frame.where(frame.notna(), None)  # blank cells as None, never NaN
     frame["序号"] = frame["序号"].astype("int64")
     frame.attrs["kinds"] = kinds.tolist()
@@ -273,4 +363,3 @@ def _title(rng: np.random.Generator, kind: str, label: str, at: datetime, villag
     if kind == "decision":
         return f"{village}{_DECISION_TOPICS[int(rng.integers(len(_DECISION_TOPICS)))]}民主决策"
     return f"{village}{at.year - 1}年度村（社区）干部述职民主评议"
-

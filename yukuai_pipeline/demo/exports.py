@@ -21,8 +21,16 @@ APPROVED, PENDING, REJECTED = "已通过", "待审核", "已驳回"
 
 _EXPORT_TITLE = "渝快社区注册用户明细"
 _EXPORT_COLUMNS = ["序号", "用户ID", "昵称", "手机号", "乡镇（街道）", "村（社区）", "注册时间", "审核状态"]
-_REGISTRY_COLUMNS = ["序号", "社区编码", "乡镇（街道）", "村（社区）名称", "类型", "常住人口（人）", "户数",
-                     "村（居）民小组数"]
+_REGISTRY_COLUMNS = [
+    "序号",
+    "社区编码",
+    "乡镇（街道）",
+    "村（社区）名称",
+    "类型",
+    "常住人口（人）",
+    "户数",
+    "村（居）民小组数",
+]
 # The attachment's title as the notice prints it (campaign.yaml spells the quotes in ASCII).
 _SUMMARY_TITLE = "2023年全县“渝快社区”小程序注册使用目标任务安排表"
 _GBK_DAYS = {3, 10}
@@ -33,13 +41,20 @@ _UTF8_WITHOUT_BOM_DAYS = {5}
 # Listings: the layout of the roster and the activity export
 # --------------------------------------------------------------------------------------------------------------
 
-def write_listing(path: Path, sheet_name: str, title: str, snapshot: date, frame: pd.DataFrame, columns: list[str],
-                  footnote: str) -> None:
+
+def write_listing(
+    path: Path, sheet_name: str, title: str, snapshot: date, frame: pd.DataFrame, columns: list[str], footnote: str
+) -> None:
     """Title (merged over the columns), 统计截止 line, header, the frame's rows, footnote; the same frame gives the
     same bytes. Blank cells (None, NaN, "") are left out, integers written as numbers, everything else as text."""
     body = frame[columns].to_numpy(dtype=object).tolist()
-    rows = [[title], [f"统计截止：{snapshot:%Y-%m-%d}"], list(columns), *([_cell(v) for v in row] for row in body),
-            [footnote]]
+    rows = [
+        [title],
+        [f"统计截止：{snapshot:%Y-%m-%d}"],
+        list(columns),
+        *([_cell(v) for v in row] for row in body),
+        [footnote],
+    ]
     write_streamed_xlsx(Path(path), sheet_name, rows, merged=[f"A1:{column_letter(len(columns))}1"])
 
 
@@ -54,6 +69,7 @@ def _cell(value):
 # --------------------------------------------------------------------------------------------------------------
 # Daily registration exports
 # --------------------------------------------------------------------------------------------------------------
+
 
 def write_daily_export(landing_dir: Path, users: pd.DataFrame, day: int, on: date) -> Path:
     """Every 7th day an xlsx from another menu of the platform; otherwise a CSV in one of three encodings."""
@@ -82,10 +98,21 @@ def _csv_encoding(day: int) -> str:
 def _snapshot(users: pd.DataFrame, day: int) -> pd.DataFrame:
     """Everyone registered by the end of the day, with the status they had then."""
     known = users.iloc[: int(np.searchsorted(users["registered_s"].to_numpy(), (day + 1) * 86_400))]
-    status = np.select([known["approved_day"].to_numpy() <= day, known["rejected_day"].to_numpy() <= day],
-                       [APPROVED, REJECTED], PENDING)
-    columns = [np.arange(1, len(known) + 1), known["user_id"], known["nickname"], known["phone"],
-               known["township_text"], known["village_text"], known["registered_text"], status]
+    status = np.select(
+        [known["approved_day"].to_numpy() <= day, known["rejected_day"].to_numpy() <= day],
+        [APPROVED, REJECTED],
+        PENDING,
+    )
+    columns = [
+        np.arange(1, len(known) + 1),
+        known["user_id"],
+        known["nickname"],
+        known["phone"],
+        known["township_text"],
+        known["village_text"],
+        known["registered_text"],
+        status,
+    ]
     return pd.DataFrame({name: np.asarray(values) for name, values in zip(_EXPORT_COLUMNS, columns)})
 
 
@@ -117,6 +144,7 @@ def _write_export_xlsx(path: Path, table: pd.DataFrame, exported: str) -> None:
 # Registry and summary workbooks
 # --------------------------------------------------------------------------------------------------------------
 
+
 def write_registry_xlsx(path: Path, registry: pd.DataFrame, baseline: date, rng: np.random.Generator) -> Path:
     """The village registry with its long official names, as the platform's 社区基本信息 menu exports it."""
     wb = Workbook()
@@ -130,10 +158,30 @@ def write_registry_xlsx(path: Path, registry: pd.DataFrame, baseline: date, rng:
     as_text = (rng.random(len(registry)) < 0.15) & (registry["resident_population"].to_numpy() >= 1000)
     for i, (village, text_population) in enumerate(zip(registry.itertuples(index=False), as_text), start=1):
         population = f"{village.resident_population:,}" if text_population else int(village.resident_population)
-        ws.append([i, village.village_code, village.township, village.village, village.committee_type, population,
-                   int(village.households), int(village.group_count)])
-    ws.append(["合计", None, None, None, None, int(registry["resident_population"].sum()),
-               int(registry["households"].sum()), int(registry["group_count"].sum())])
+        ws.append(
+            [
+                i,
+                village.village_code,
+                village.township,
+                village.village,
+                village.committee_type,
+                population,
+                int(village.households),
+                int(village.group_count),
+            ]
+        )
+    ws.append(
+        [
+            "合计",
+            None,
+            None,
+            None,
+            None,
+            int(registry["resident_population"].sum()),
+            int(registry["households"].sum()),
+            int(registry["group_count"].sum()),
+        ]
+    )
     ws.append(["注：数据来源于重庆市智慧社区智慧养老云平台"])
     save_stable_workbook(wb, path)
     return path
@@ -153,10 +201,28 @@ def write_summary_xlsx(path: Path, attachment: pd.DataFrame, baseline: date) -> 
     for column in "ABCDG":
         ws.merge_cells(f"{column}3:{column}4")
     for row in attachment.itertuples(index=False):
-        ws.append([int(row.seq), row.township, f"{row.resident_population:,}", f"{row.target:,}",
-                   int(row.completed_20230217), int(row.gap_20230217), None])
-    ws.append(["合计", None, f"{attachment['resident_population'].sum():,}", f"{attachment['target'].sum():,}",
-               int(attachment["completed_20230217"].sum()), int(attachment["gap_20230217"].sum()), None])
+        ws.append(
+            [
+                int(row.seq),
+                row.township,
+                f"{row.resident_population:,}",
+                f"{row.target:,}",
+                int(row.completed_20230217),
+                int(row.gap_20230217),
+                None,
+            ]
+        )
+    ws.append(
+        [
+            "合计",
+            None,
+            f"{attachment['resident_population'].sum():,}",
+            f"{attachment['target'].sum():,}",
+            int(attachment["completed_20230217"].sum()),
+            int(attachment["gap_20230217"].sum()),
+            None,
+        ]
+    )
     ws.merge_cells(f"A{ws.max_row}:B{ws.max_row}")
     save_stable_workbook(wb, path)
     return path

@@ -35,7 +35,7 @@ def misspelt(rng: np.random.Generator, short_name: str, taken_stems: set[str]) -
     stem, suffix = short_name[:2], short_name[2:]
     at = int(rng.integers(0, 2))
     while True:
-        candidate = stem[:at] + NAME_CHARS[int(rng.integers(len(NAME_CHARS)))] + stem[at + 1:]
+        candidate = stem[:at] + NAME_CHARS[int(rng.integers(len(NAME_CHARS)))] + stem[at + 1 :]
         if candidate not in taken_stems and candidate[0] != candidate[1]:
             return candidate + suffix
 
@@ -47,8 +47,9 @@ def county_prefixed(rng: np.random.Generator, texts: np.ndarray, eligible: np.nd
     return prefixed
 
 
-def old_names(rng: np.random.Generator, texts: np.ndarray, townships, share: float,
-              untouched: np.ndarray | None = None) -> np.ndarray:
+def old_names(
+    rng: np.random.Generator, texts: np.ndarray, townships, share: float, untouched: np.ndarray | None = None
+) -> np.ndarray:
     """The old name written on about `share` of the rows of renamed townships (宜居乡 -> 宜居镇), in place, except on
     the untouched rows; returns which rows got it."""
     old = pd.Series(townships).map(old_township_names()).to_numpy(dtype=object)

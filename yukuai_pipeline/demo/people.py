@@ -13,19 +13,32 @@ from yukuai_pipeline.quality.identity import id_check_char
 
 REGION_CODE = "500242"
 
-_MOBILE_PREFIXES = np.array([f"13{d}" for d in range(10)] + [f"15{d}" for d in "012356789"]
-                            + ["170", "173", "175", "176", "177", "178"] + [f"18{d}" for d in range(10)]
-                            + ["191", "198", "199"])
+_MOBILE_PREFIXES = np.array(
+    [f"13{d}" for d in range(10)]
+    + [f"15{d}" for d in "012356789"]
+    + ["170", "173", "175", "176", "177", "178"]
+    + [f"18{d}" for d in range(10)]
+    + ["191", "198", "199"]
+)
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙冉田彭向白石罗何胡谢龚崔杜邓秦简庞肖谭任姚陆")
-_SURNAME_WEIGHTS = np.array([6, 6, 5, 5, 5, 5, 4, 3, 3, 3, 2, 2, 6, 6, 5, 4, 5, 5, 3, 3, 3, 2, 2, 2, 3, 2, 2, 2,
-                             2, 2, 2, 2, 2, 2], dtype=float)
+_SURNAME_WEIGHTS = np.array(
+    [6, 6, 5, 5, 5, 5, 4, 3, 3, 3, 2, 2, 6, 6, 5, 4, 5, 5, 3, 3, 3, 2, 2, 2, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2], dtype=float
+)
 _MALE_GIVEN = list("明华军平强伟勇福贵波涛辉林海国成建东文志清德永洪江兵生荣祥兴刚发富宏")
 _FEMALE_GIVEN = list("芳英兰红霞梅丽秀玉春燕敏静娟琴凤翠莲艳萍丹娜琳菊桂珍香群慧")
 _ETHNICITIES = ["土家族", "苗族", "汉族", "侗族", "仡佬族", "回族"]
 
 # Ages on the snapshot date, by kind of post, and the share of women in each.
-AGES = {"head": (35, 58), "party": (28, 62), "committee": (25, 60), "supervisor": (30, 65), "leader": (30, 68),
-        "representative": (22, 70), "worker": (22, 45), "underage": (16, 17)}
+AGES = {
+    "head": (35, 58),
+    "party": (28, 62),
+    "committee": (25, 60),
+    "supervisor": (30, 65),
+    "leader": (30, 68),
+    "representative": (22, 70),
+    "worker": (22, 45),
+    "underage": (16, 17),
+}
 WOMEN = {"head": 0.15, "party": 0.3, "committee": 0.35, "supervisor": 0.3, "leader": 0.15, "worker": 0.6}
 
 
@@ -34,8 +47,15 @@ def mobile_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.char.add(rng.choice(_MOBILE_PREFIXES, n), np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8))
 
 
-def particulars(rng: np.random.Generator, genders: list[str], ages: list[tuple[int, int]], villages: list[int],
-                n_villages: int, snapshot: date, underage: np.ndarray) -> pd.DataFrame:
+def particulars(
+    rng: np.random.Generator,
+    genders: list[str],
+    ages: list[tuple[int, int]],
+    villages: list[int],
+    n_villages: int,
+    snapshot: date,
+    underage: np.ndarray,
+) -> pd.DataFrame:
     """姓名, 性别, 民族, 出生年月, 身份证号 and 手机号 of each person, given their sex, age range and village (row of the
     registry); the underage persons are 16 or 17 whatever their post."""
     n = len(genders)
@@ -44,8 +64,8 @@ def particulars(rng: np.random.Generator, genders: list[str], ages: list[tuple[i
     ages[underage] = AGES["underage"]
     # birth dates: uniform between the oldest and youngest date that gives an age in range on the snapshot
     snap = np.datetime64(snapshot, "D")
-    latest = _years_before(snapshot, ages[:, 0])                 # exactly age_lo today
-    earliest = _years_before(snapshot, ages[:, 1] + 1) + 1        # one day short of age_hi + 1
+    latest = _years_before(snapshot, ages[:, 0])  # exactly age_lo today
+    earliest = _years_before(snapshot, ages[:, 1] + 1) + 1  # one day short of age_hi + 1
     span = (latest - earliest).astype("int64")
     born = earliest + (rng.random(n) * (span + 1)).astype("int64").astype("timedelta64[D]")
     born = np.minimum(born, snap)
@@ -58,8 +78,11 @@ def particulars(rng: np.random.Generator, genders: list[str], ages: list[tuple[i
     # namesakes born in the same month in one village would be one person to anybody reading the roster
     villages = np.array(villages)
     while True:
-        clash = np.flatnonzero(pd.DataFrame({"v": villages, "name": names, "born": born_text.astype(str)})
-                               .assign(born=lambda d: d["born"].str[:6]).duplicated())
+        clash = np.flatnonzero(
+            pd.DataFrame({"v": villages, "name": names, "born": born_text.astype(str)})
+            .assign(born=lambda d: d["born"].str[:6])
+            .duplicated()
+        )
         if not len(clash):
             break
         for i in clash:
@@ -70,14 +93,22 @@ def particulars(rng: np.random.Generator, genders: list[str], ages: list[tuple[i
     tujia = rng.uniform(0.45, 0.8, n_villages)[villages]
     miao = rng.uniform(0.08, 0.25, n_villages)[villages]
     draw = rng.random(n)
-    ethnicity = np.where(draw < tujia, "土家族", np.where(draw < tujia + miao, "苗族", np.where(
-        draw < 0.985, "汉族", rng.choice(_ETHNICITIES[3:], n))))
+    ethnicity = np.where(
+        draw < tujia,
+        "土家族",
+        np.where(draw < tujia + miao, "苗族", np.where(draw < 0.985, "汉族", rng.choice(_ETHNICITIES[3:], n))),
+    )
     phones = mobile_numbers(rng, n)
-    return pd.DataFrame({
-        "姓名": names, "性别": genders, "民族": ethnicity,
-        "出生年月": [f"{b[:4]}-{b[4:6]}" for b in born_text],
-        "身份证号": ids, "手机号": phones.astype(object),
-    })
+    return pd.DataFrame(
+        {
+            "姓名": names,
+            "性别": genders,
+            "民族": ethnicity,
+            "出生年月": [f"{b[:4]}-{b[4:6]}" for b in born_text],
+            "身份证号": ids,
+            "手机号": phones.astype(object),
+        }
+    )
 
 
 def wrong_check_char(rng: np.random.Generator, id_number: str) -> str:

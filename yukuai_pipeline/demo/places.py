@@ -30,6 +30,7 @@ def demo_township_villages(seed: int = DEFAULT_SEED) -> pd.DataFrame:
 # Inputs from the campaign
 # --------------------------------------------------------------------------------------------------------------
 
+
 def baseline_date() -> date:
     return settings.campaign().baseline_date
 
@@ -49,6 +50,7 @@ def old_township_names() -> dict[str, str]:
 # Village registry
 # --------------------------------------------------------------------------------------------------------------
 
+
 def build_registry(rng: np.random.Generator, attachment: pd.DataFrame) -> pd.DataFrame:
     """township, village (long official name), village_code, committee_type, resident_population, households and
     group_count: one row per village, in attachment order."""
@@ -58,7 +60,8 @@ def build_registry(rng: np.random.Generator, attachment: pd.DataFrame) -> pd.Dat
     stems = iter(_village_stems(rng, int(counts.sum()), townships))
     frames = []
     for township, township_code, population, count in zip(
-            townships, _township_codes(townships), attachment["resident_population"], counts):
+        townships, _township_codes(townships), attachment["resident_population"], counts
+    ):
         n_communities = _community_count(township, count)
         community_stems = [next(stems) for _ in range(n_communities)]
         village_stems = [next(stems) for _ in range(count - n_communities)]
@@ -66,16 +69,21 @@ def build_registry(rng: np.random.Generator, attachment: pd.DataFrame) -> pd.Dat
         if not township.endswith("街道"):
             weights[0] *= 2  # the seat of a 镇/乡 is its biggest place
         people = allocate_largest_remainder(int(population), weights)
-        frames.append(pd.DataFrame({
-            "township": township,
-            "village": [f"{s}社区居民委员会" for s in community_stems] + [f"{s}村村民委员会" for s in village_stems],
-            "village_code": [f"{county_code}{township_code}{i:03d}" for i in range(1, n_communities + 1)]
-                            + [f"{county_code}{township_code}{i:03d}" for i in range(200, 200 + len(village_stems))],
-            "committee_type": ["居委会"] * n_communities + ["村委会"] * len(village_stems),
-            "resident_population": people,
-            "households": np.rint(people / rng.uniform(2.8, 3.4, count)).astype("int64"),
-            "group_count": np.maximum(1, np.rint(people / rng.uniform(250, 450, count))).astype("int64"),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "township": township,
+                    "village": [f"{s}社区居民委员会" for s in community_stems]
+                    + [f"{s}村村民委员会" for s in village_stems],
+                    "village_code": [f"{county_code}{township_code}{i:03d}" for i in range(1, n_communities + 1)]
+                    + [f"{county_code}{township_code}{i:03d}" for i in range(200, 200 + len(village_stems))],
+                    "committee_type": ["居委会"] * n_communities + ["村委会"] * len(village_stems),
+                    "resident_population": people,
+                    "households": np.rint(people / rng.uniform(2.8, 3.4, count)).astype("int64"),
+                    "group_count": np.maximum(1, np.rint(people / rng.uniform(250, 450, count))).astype("int64"),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 

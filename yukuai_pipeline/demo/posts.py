@@ -11,8 +11,16 @@ import numpy as np
 import pandas as pd
 
 from yukuai_pipeline.demo.people import AGES, WOMEN
-from yukuai_pipeline.demo.roles import (COMMITTEE, GROUP_LEADER, GROUP_STYLES, PARTY, REPRESENTATIVE, SUPERVISOR,
-                                        WORKER, chinese_number)
+from yukuai_pipeline.demo.roles import (
+    COMMITTEE,
+    GROUP_LEADER,
+    GROUP_STYLES,
+    PARTY,
+    REPRESENTATIVE,
+    SUPERVISOR,
+    WORKER,
+    chinese_number,
+)
 
 # Row kinds, in the order a village's rows are written.
 PARTY_ROW, COMMITTEE_ROW, SUPERVISOR_ROW, WORKER_ROW, LEADER_ROW, REPRESENTATIVE_ROW = range(6)
@@ -25,7 +33,7 @@ class VillagePosts:
         self.rng = rng
         self.registry = registry
         # persons
-        self.p_gender: list[str] = []   # true gender (the ID follows it)
+        self.p_gender: list[str] = []  # true gender (the ID follows it)
         self.p_age: list[tuple[int, int]] = []
         self.p_village: list[int] = []
         # rows: village, person, row kind, role text, group number (0 = none), group text
@@ -35,10 +43,10 @@ class VillagePosts:
         self.clean: set[int] = set()
         self.faults: dict[str, object] = {}
         self.protected_persons: set[int] = set()
-        self.duplicate_pair: list[int] = []          # row indices
+        self.duplicate_pair: list[int] = []  # row indices
         self.overlap_persons: list[int] = []
-        self.leader_only: list[int] = []             # persons holding only a 组长 post, or a worker post
-        self.plain_representatives: list[int] = []   # persons holding only a 代表 post, in villages without faults
+        self.leader_only: list[int] = []  # persons holding only a 组长 post, or a worker post
+        self.plain_representatives: list[int] = []  # persons holding only a 代表 post, in villages without faults
 
     # ---- persons and rows ----
 
@@ -211,8 +219,7 @@ class VillagePosts:
         with_group = rng.random() < 0.8
         other_groups = np.sort(rng.integers(1, n_groups + 1, others))
         entries = [(g, p) for g, p in zip(rep_groups, leader_reps)]
-        entries += [(int(g), self.person(v, "representative", gender))
-                    for g, gender in zip(other_groups, genders)]
+        entries += [(int(g), self.person(v, "representative", gender)) for g, gender in zip(other_groups, genders)]
         entries.sort(key=lambda e: e[0])
         village_is_clean = v in self.clean
         for g, p in entries:

@@ -23,8 +23,19 @@ from yukuai_pipeline.demo.seeds import ROSTER_STREAM, stream
 
 ROSTER_TITLE = "酉阳县基层队伍信息表"
 ROSTER_FOOTNOTE = "注：一人多职的按职务分行填写"
-ROSTER_COLUMNS = ["序号", "乡镇（街道）", "村（社区）", "姓名", "性别", "民族", "出生年月", "身份证号", "手机号", "职务",
-                  "所在小组"]
+ROSTER_COLUMNS = [
+    "序号",
+    "乡镇（街道）",
+    "村（社区）",
+    "姓名",
+    "性别",
+    "民族",
+    "出生年月",
+    "身份证号",
+    "手机号",
+    "职务",
+    "所在小组",
+]
 
 
 class DemoRoster(NamedTuple):
@@ -52,6 +63,7 @@ def write_roster(path: Path, roster: pd.DataFrame, snapshot: date) -> None:
 # The rows as written
 # --------------------------------------------------------------------------------------------------------------
 
+
 def _as_written(posts: VillagePosts, snapshot: date) -> DemoRoster:
     """The posts as rows of the file, in village and post order, with the row faults planted; and every fault."""
     rng = posts.rng
@@ -71,15 +83,23 @@ def _as_written(posts: VillagePosts, snapshot: date) -> DemoRoster:
     seq = rows["序号"].to_numpy()
 
     # rows no other fault may touch: the duplicate pair, both rows of an overlap person, every planted person
-    fixed = (rows["row_index"].isin(posts.duplicate_pair) | rows["p"].isin(posts.overlap_persons)
-             | rows["p"].isin(underage_persons) | rows["p"].isin(flipped_persons)).to_numpy(copy=True)
+    fixed = (
+        rows["row_index"].isin(posts.duplicate_pair)
+        | rows["p"].isin(posts.overlap_persons)
+        | rows["p"].isin(underage_persons)
+        | rows["p"].isin(flipped_persons)
+    ).to_numpy(copy=True)
 
     # the village as typed: 2 rows (a man's 代表 row, so no count of women moves) of a village nobody knows
     taken = {name[:2] for name in short}
     misspelt_rows = []
     for v in plan["misspelt"]:
-        candidates = np.flatnonzero((rows["v"].to_numpy() == v) & (rows["kind"].to_numpy() == REPRESENTATIVE_ROW)
-                                    & (rows["性别"].to_numpy() == "男") & ~fixed)
+        candidates = np.flatnonzero(
+            (rows["v"].to_numpy() == v)
+            & (rows["kind"].to_numpy() == REPRESENTATIVE_ROW)
+            & (rows["性别"].to_numpy() == "男")
+            & ~fixed
+        )
         i = int(candidates[rng.integers(len(candidates))])
         rows.loc[i, "村（社区）"] = noise.misspelt(rng, short[v], taken)
         misspelt_rows.append(i)
@@ -91,7 +111,7 @@ def _as_written(posts: VillagePosts, snapshot: date) -> DemoRoster:
 
     def take(k: int) -> np.ndarray:
         nonlocal cursor
-        chosen = np.sort(free[cursor:cursor + k])
+        chosen = np.sort(free[cursor : cursor + k])
         cursor += k
         return chosen
 
@@ -100,8 +120,9 @@ def _as_written(posts: VillagePosts, snapshot: date) -> DemoRoster:
     long_rows = take(max(3, round(0.01 * n)))
     rows.loc[long_rows, "村（社区）"] = reg["village"].to_numpy(dtype=object)[rows.loc[long_rows, "v"]]
     spaced_rows = take(6)
-    rows.loc[spaced_rows, "村（社区）"] = [noise.with_hand_typed_space(rng, text, k)
-                                        for k, text in enumerate(rows.loc[spaced_rows, "村（社区）"])]
+    rows.loc[spaced_rows, "村（社区）"] = [
+        noise.with_hand_typed_space(rng, text, k) for k, text in enumerate(rows.loc[spaced_rows, "村（社区）"])
+    ]
 
     # identifiers and phones: ~0.5 % wrong check char, 5 empty IDs, ~0.5 % bad phones
     bad_check = take(round(0.005 * n))
@@ -109,8 +130,9 @@ def _as_written(posts: VillagePosts, snapshot: date) -> DemoRoster:
     empty_id = take(5)
     rows.loc[empty_id, "身份证号"] = None
     bad_phone = take(round(0.005 * n))
-    rows.loc[bad_phone, "手机号"] = [value[:10] if k % 2 == 0 else "2" + value[1:]
-                                   for k, value in enumerate(rows.loc[bad_phone, "手机号"])]
+    rows.loc[bad_phone, "手机号"] = [
+        value[:10] if k % 2 == 0 else "2" + value[1:] for k, value in enumerate(rows.loc[bad_phone, "手机号"])
+    ]
 
     roster = rows[ROSTER_COLUMNS].astype(object)
     roster = roster.where(pd.notna(roster), None)

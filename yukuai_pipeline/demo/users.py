@@ -32,16 +32,20 @@ _GIVEN_CHARS = "明华军平芳英兰红霞梅丽强伟勇秀玉福贵春秋云�
 _FORMULA_LIKE_NICKNAMES = ["=SUM(A1)", "+86用户", "-小红", "@酉阳小助手"]
 
 
-def build_users(rng: np.random.Generator, attachment: pd.DataFrame, registry: pd.DataFrame,
-                days: int) -> pd.DataFrame:
+def build_users(rng: np.random.Generator, attachment: pd.DataFrame, registry: pd.DataFrame, days: int) -> pd.DataFrame:
     """One row per user the platform ever knows in the window, sorted by registration time.
 
     Times are seconds from midnight of the baseline day and decisions are day indices (0 = baseline day), so a
     day's snapshot is a prefix of the table and its statuses are two comparisons.
     """
-    users = pd.concat([_baseline_users(rng, attachment, registry),
-                       _new_users(rng, attachment, registry, days),
-                       _unknown_township_users(rng, registry, days)], ignore_index=True)
+    users = pd.concat(
+        [
+            _baseline_users(rng, attachment, registry),
+            _new_users(rng, attachment, registry, days),
+            _unknown_township_users(rng, registry, days),
+        ],
+        ignore_index=True,
+    )
     order = np.lexsort((rng.random(len(users)), users["registered_s"].to_numpy()))
     users = users.iloc[order].reset_index(drop=True)
     # Platform ids grow with registration time; the gaps are users of other counties.
@@ -55,16 +59,19 @@ def build_users(rng: np.random.Generator, attachment: pd.DataFrame, registry: pd
     return users
 
 
-def _user_frame(township, village_rows, registered_s, approved_day, rejected_day,
-                unknown_village=False) -> pd.DataFrame:
-    return pd.DataFrame({
-        "township": township,
-        "village_row": np.asarray(village_rows, dtype="int64"),
-        "registered_s": np.asarray(registered_s, dtype="int64"),
-        "approved_day": np.asarray(approved_day, dtype="int64"),
-        "rejected_day": np.asarray(rejected_day, dtype="int64"),
-        "unknown_village": unknown_village,
-    })
+def _user_frame(
+    township, village_rows, registered_s, approved_day, rejected_day, unknown_village=False
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "township": township,
+            "village_row": np.asarray(village_rows, dtype="int64"),
+            "registered_s": np.asarray(registered_s, dtype="int64"),
+            "approved_day": np.asarray(approved_day, dtype="int64"),
+            "rejected_day": np.asarray(rejected_day, dtype="int64"),
+            "unknown_village": unknown_village,
+        }
+    )
 
 
 def _baseline_users(rng: np.random.Generator, attachment: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
@@ -108,8 +115,7 @@ def _rejected_by_baseline(rng, township: str, village_rows: np.ndarray) -> pd.Da
     return _user_frame(township, village_rows, _at_daytime(rng, registered_day), np.full(n, NEVER), rejected_day)
 
 
-def _new_users(rng: np.random.Generator, attachment: pd.DataFrame, registry: pd.DataFrame,
-               days: int) -> pd.DataFrame:
+def _new_users(rng: np.random.Generator, attachment: pd.DataFrame, registry: pd.DataFrame, days: int) -> pd.DataFrame:
     """Registrations after the baseline day: Poisson per township and day, 0.3 %–1.2 % of the remaining gap.
 
     The rate is the township's own, so some are on pace for October and some lag; weekends are quieter.
@@ -130,10 +136,17 @@ def _new_users(rng: np.random.Generator, attachment: pd.DataFrame, registry: pd.
         rows, share = _villages_of(registry, township)
         mine = township_index == i
         village_rows[mine] = rng.choice(rows, int(mine.sum()), p=share)
-    approved_day, rejected_day = _decisions(rng, registered_day + rng.integers(1, 4, len(cell)),
-                                            p_approve=0.92, p_reject=0.03)
-    return _user_frame(townships[township_index], village_rows, _at_daytime(rng, registered_day), approved_day,
-                       rejected_day, unknown_village=_misspelt_village_flags(rng, registered_day, days))
+    approved_day, rejected_day = _decisions(
+        rng, registered_day + rng.integers(1, 4, len(cell)), p_approve=0.92, p_reject=0.03
+    )
+    return _user_frame(
+        townships[township_index],
+        village_rows,
+        _at_daytime(rng, registered_day),
+        approved_day,
+        rejected_day,
+        unknown_village=_misspelt_village_flags(rng, registered_day, days),
+    )
 
 
 def _misspelt_village_flags(rng: np.random.Generator, registered_day: np.ndarray, days: int) -> np.ndarray:
@@ -151,8 +164,7 @@ def _unknown_township_users(rng: np.random.Generator, registry: pd.DataFrame, da
     n = int(rng.integers(3, 6)) if days > 1 else 0
     registered_day = rng.integers(1, max(days, 2), n)
     approved_day, rejected_day = _decisions(rng, registered_day + rng.integers(1, 4, n), p_approve=0.5, p_reject=0.0)
-    return _user_frame(None, rng.choice(len(registry), n), _at_daytime(rng, registered_day), approved_day,
-                       rejected_day)
+    return _user_frame(None, rng.choice(len(registry), n), _at_daytime(rng, registered_day), approved_day, rejected_day)
 
 
 def _villages_of(registry: pd.DataFrame, township: str) -> tuple[np.ndarray, np.ndarray]:
@@ -174,8 +186,9 @@ def _at_daytime(rng: np.random.Generator, day: np.ndarray) -> np.ndarray:
     return day * 86_400 + rng.integers(7 * 3600, 23 * 3600, len(day))
 
 
-def _decisions(rng: np.random.Generator, decision_day: np.ndarray, p_approve: float,
-               p_reject: float) -> tuple[np.ndarray, np.ndarray]:
+def _decisions(
+    rng: np.random.Generator, decision_day: np.ndarray, p_approve: float, p_reject: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Approved or rejected on decision_day with these probabilities; otherwise pending for good."""
     outcome = rng.random(len(decision_day))
     approved = outcome < p_approve
@@ -187,12 +200,14 @@ def _decisions(rng: np.random.Generator, decision_day: np.ndarray, p_approve: fl
 # What users typed: nicknames and the deliberate mess in township and village
 # --------------------------------------------------------------------------------------------------------------
 
+
 def _nicknames(rng: np.random.Generator, n: int, in_every_file: np.ndarray) -> np.ndarray:
     """居民1234, 冉秀英 or 微信用户; the formula-like ones go to users of the baseline day so every file has them."""
     kind = rng.choice(3, n, p=[0.35, 0.5, 0.15])
     resident = np.char.add("居民", rng.integers(1000, 10000, n).astype(str))
-    given = np.char.add(rng.choice(list(_GIVEN_CHARS), n),
-                        np.where(rng.random(n) < 0.6, rng.choice(list(_GIVEN_CHARS), n), ""))
+    given = np.char.add(
+        rng.choice(list(_GIVEN_CHARS), n), np.where(rng.random(n) < 0.6, rng.choice(list(_GIVEN_CHARS), n), "")
+    )
     person = np.char.add(rng.choice(list(_SURNAMES), n), given)
     names = np.where(kind == 0, resident, np.where(kind == 1, person, "微信用户")).astype(object)
     names[rng.choice(in_every_file, len(_FORMULA_LIKE_NICKNAMES), replace=False)] = _FORMULA_LIKE_NICKNAMES
@@ -223,4 +238,3 @@ def _village_texts(rng: np.random.Generator, users: pd.DataFrame, registry: pd.D
     taken = {name[:2] for name in short}
     texts[misspelt] = [noise.misspelt(rng, name, taken) for name in short[rows[misspelt]]]
     return texts
-

@@ -36,12 +36,22 @@ def read_csv_arrow(path: Path, encoding: str, delimiter: str, width: int, head_t
     names = [str(i) for i in range(width)]
     try:
         table = pa_csv.read_csv(
-            path, read_options=pa_csv.ReadOptions(column_names=names, encoding=_ARROW_ENCODINGS[encoding]),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                              newlines_in_values=True, ignore_empty_lines=False,
-                                              invalid_row_handler=keep_aside),
-            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.large_string()),
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+            path,
+            read_options=pa_csv.ReadOptions(column_names=names, encoding=_ARROW_ENCODINGS[encoding]),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=keep_aside,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     except (pa.ArrowException, UnicodeError, OSError):  # invalid UTF-8 / GB18030, unbalanced quotes, ...
         return None
     placed = _place_short_records(path, encoding, delimiter, width, head_text, set_aside, table.num_rows)
@@ -61,8 +71,9 @@ def _short(record: list[str], width: int) -> bool:
     return len(record) != width and len(record) > 0
 
 
-def _place_short_records(path: Path, encoding: str, delimiter: str, width: int, head_text: str,
-                         set_aside: list[str], rows_read: int) -> dict[int, list[str]] | None:
+def _place_short_records(
+    path: Path, encoding: str, delimiter: str, width: int, head_text: str, set_aside: list[str], rows_read: int
+) -> dict[int, list[str]] | None:
     """{record number: fields} of the records pyarrow set aside, when they are all among the first and last lines."""
     if not set_aside:
         return {}
@@ -98,7 +109,7 @@ def _tail_records(path: Path, encoding: str, delimiter: str) -> list[list[str]] 
         fh.seek(max(size - _TAIL_BYTES, 0))
         data = fh.read()
     if size > _TAIL_BYTES:
-        data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
+        data = data[data.find(b"\n") + 1 :] if b"\n" in data else b""
     try:
         text = data.decode(encoding)
     except UnicodeError:
@@ -115,8 +126,9 @@ def _with_short_records(frame: pd.DataFrame, placed: dict[int, list[str]], width
         if stop > start:
             pieces.append(frame.iloc[start:stop].set_axis(pd.RangeIndex(start + rank, stop + rank)))
         fields = placed[number]
-        pieces.append(pd.DataFrame([fields + [""] * (width - len(fields))], index=[number], columns=range(width),
-                                   dtype=TEXT))
+        pieces.append(
+            pd.DataFrame([fields + [""] * (width - len(fields))], index=[number], columns=range(width), dtype=TEXT)
+        )
         start = stop
     if start < len(frame):
         pieces.append(frame.iloc[start:].set_axis(pd.RangeIndex(start + len(placed), len(frame) + len(placed))))

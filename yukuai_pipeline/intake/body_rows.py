@@ -40,8 +40,11 @@ def read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataF
 
 def _line(values) -> str:
     """A row's filled cells as one line of text (28632.0 written as 28632, as the sheet shows it)."""
-    cells = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values
-             if v is not None and not (isinstance(v, float) and pd.isna(v))]
+    cells = [
+        int(v) if isinstance(v, float) and v.is_integer() else v
+        for v in values
+        if v is not None and not (isinstance(v, float) and pd.isna(v))
+    ]
     return " ".join(str(v).strip() for v in cells if str(v).strip())
 
 
@@ -57,15 +60,21 @@ def _unlabelled_columns(cells: pd.DataFrame, match: HeaderMatch) -> list[HeaderC
     """Columns with data under an empty header cell: nothing says what they are, so they are reported, not dropped
     in silence (the first rows are enough to tell)."""
     named = {c.position for c in match.cells}
-    below = cells.iloc[match.last_row + 1: match.last_row + 1 + _PROBE_ROWS]
+    below = cells.iloc[match.last_row + 1 : match.last_row + 1 + _PROBE_ROWS]
     found = []
     for position in range(cells.shape[1]):
         if position in named or position in match.columns.values():
             continue
         filled = int((~blank_cells(below.iloc[:, position])).sum())
         if filled:
-            found.append(HeaderCell(position, "（空表头）", UNRECOGNISED, note=f"该列没有表头，但前 {len(below)} 行中有 "
-                                    f"{filled} 个单元格有数据"))
+            found.append(
+                HeaderCell(
+                    position,
+                    "（空表头）",
+                    UNRECOGNISED,
+                    note=f"该列没有表头，但前 {len(below)} 行中有 {filled} 个单元格有数据",
+                )
+            )
     return found
 
 
@@ -75,11 +84,13 @@ def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, l
     Only the few rows that could be a total or a footnote are looked at closely, so a million-row export costs a
     handful of vectorised passes.
     """
-    below = cells.iloc[match.last_row + 1:]
+    below = cells.iloc[match.last_row + 1 :]
     written_twice = {p for c, copies in match.duplicate_columns.items() for p in [match.columns[c], *copies]}
     blank = {p: blank_cells(below.iloc[:, p]) for p in sorted(written_twice)}
-    positions = {column: _fullest(blank, position, match.duplicate_columns.get(column, []))
-                 for column, position in match.columns.items()}
+    positions = {
+        column: _fullest(blank, position, match.duplicate_columns.get(column, []))
+        for column, position in match.columns.items()
+    }
     body = below.iloc[:, list(positions.values())]  # copy-on-write: renaming below leaves `cells` alone
     body.columns = list(positions.keys())
     filled = _filled_cells(below, list(positions.values()), blank)
@@ -106,7 +117,7 @@ def _rows_kept(frame: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
     合计 and footnotes below), so a million-row body is not copied to drop three rows."""
     where = np.flatnonzero(kept)
     if len(where) and where[-1] - where[0] + 1 == len(where):
-        return frame.iloc[where[0]:where[-1] + 1]
+        return frame.iloc[where[0] : where[-1] + 1]
     return frame[kept]
 
 

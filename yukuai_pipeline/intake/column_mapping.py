@@ -34,15 +34,21 @@ class Decorations:
     @classmethod
     def from_doc(cls, doc: dict, key) -> "Decorations":
         equivalents = {key(word): key(group[0]) for group in doc.get("equivalents") or [] for word in group[1:]}
-        return cls(tuple(key(p) for p in doc.get("prefixes") or []), tuple(key(s) for s in doc.get("suffixes") or []),
-                   equivalents, int(doc.get("max_header_length", 40)), int(doc.get("max_removals", 3)),
-                   int(doc.get("min_key_term_length", 2)))
+        return cls(
+            tuple(key(p) for p in doc.get("prefixes") or []),
+            tuple(key(s) for s in doc.get("suffixes") or []),
+            equivalents,
+            int(doc.get("max_header_length", 40)),
+            int(doc.get("max_removals", 3)),
+            int(doc.get("min_key_term_length", 2)),
+        )
 
     def canonical(self, key: str) -> str:
         if not self.equivalents:
             return key
         return _equivalents_pattern(tuple(sorted(self.equivalents.items()))).sub(
-            lambda m: self.equivalents[m.group(0)], key)
+            lambda m: self.equivalents[m.group(0)], key
+        )
 
 
 @lru_cache(maxsize=16)
@@ -70,8 +76,15 @@ NOT_RECOGNISED = CellMatch(UNRECOGNISED)
 class HeaderMatcher:
     """One contract's header vocabulary: aliases, key terms and noise headers, all as canonical keys."""
 
-    def __init__(self, kind: str, aliases: dict[str, tuple[str, ...]], key_terms: dict[str, tuple[str, ...]],
-                 noise: tuple[str, ...], decorations: Decorations, key):
+    def __init__(
+        self,
+        kind: str,
+        aliases: dict[str, tuple[str, ...]],
+        key_terms: dict[str, tuple[str, ...]],
+        noise: tuple[str, ...],
+        decorations: Decorations,
+        key,
+    ):
         self.kind, self.decorations = kind, decorations
         self.targets: dict[str, str] = {}
         for column, words in aliases.items():
@@ -92,7 +105,9 @@ class HeaderMatcher:
 
     def _claim(self, key: str, column: str, what: str) -> None:
         if self.targets.get(key, column) != column:
-            raise ValueError(f"schemas/inputs/{self.kind}.yaml: {what} names two columns ({self.targets[key]}, {column})")
+            raise ValueError(
+                f"schemas/inputs/{self.kind}.yaml: {what} names two columns ({self.targets[key]}, {column})"
+            )
         self.targets[key] = column
 
     def match(self, key: str, key_terms: bool = False) -> CellMatch:
@@ -136,13 +151,13 @@ class HeaderMatcher:
 
     def _one_removal(self, form: str):
         for m in _GROUP.finditer(form):
-            yield form[:m.start()] + form[m.end():]
-            yield form[:m.start()] + m.group(1) + form[m.end():]
+            yield form[: m.start()] + form[m.end() :]
+            yield form[: m.start()] + m.group(1) + form[m.end() :]
         if form.count("(") != form.count(")"):  # a bracket left open or closed alone
             yield form.replace("(", "").replace(")", "")
         for prefix in self.decorations.prefixes:
             if form.startswith(prefix) and len(form) > len(prefix):
-                yield form[len(prefix):]
+                yield form[len(prefix) :]
         for suffix in self.decorations.suffixes:
             if form.endswith(suffix) and len(form) > len(suffix):
                 yield form[: -len(suffix)]
@@ -213,8 +228,10 @@ def map_row(matcher: HeaderMatcher, candidates: list[list[str]], texts: list[str
     """Every cell of a header row (one or two rows: several candidate keys per column) mapped, conflicts settled."""
     chosen = [_best(matcher, keys, key_terms=False) for keys in candidates]
     if len({m.field for _, m in chosen if m.outcome == FIELD}) >= 2:
-        chosen = [(key, m) if m.outcome != UNRECOGNISED else _best(matcher, keys, key_terms=True)
-                  for (key, m), keys in zip(chosen, candidates)]
+        chosen = [
+            (key, m) if m.outcome != UNRECOGNISED else _best(matcher, keys, key_terms=True)
+            for (key, m), keys in zip(chosen, candidates)
+        ]
     by_field: dict[str, list[int]] = {}
     for position, (_, m) in enumerate(chosen):
         if m.outcome == FIELD:
@@ -242,9 +259,17 @@ def map_row(matcher: HeaderMatcher, candidates: list[list[str]], texts: list[str
         if not text:
             continue
         outcome = outcomes.get(position, m.outcome)
-        cells.append(HeaderCell(position, text, outcome, m.field, m.method,
-                                m.candidates if outcome != AMBIGUOUS or m.candidates else (m.field,),
-                                notes.get(position, "")))
+        cells.append(
+            HeaderCell(
+                position,
+                text,
+                outcome,
+                m.field,
+                m.method,
+                m.candidates if outcome != AMBIGUOUS or m.candidates else (m.field,),
+                notes.get(position, ""),
+            )
+        )
     return RowMapping(columns, copies, cells)
 
 

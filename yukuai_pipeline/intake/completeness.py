@@ -12,7 +12,21 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _TAIL_BYTES = 64 * 1024
 # a last line without its line break is whole when it is one of these (a footnote or a total, narrower than records)
-_TRAILER_STARTS = ("注", "说明", "备注", "制表", "审核", "填报", "数据来源", "打印", "导出", "负责人", "合计", "总计", "共")
+_TRAILER_STARTS = (
+    "注",
+    "说明",
+    "备注",
+    "制表",
+    "审核",
+    "填报",
+    "数据来源",
+    "打印",
+    "导出",
+    "负责人",
+    "合计",
+    "总计",
+    "共",
+)
 
 
 def incomplete_reason(path: Path) -> str | None:
@@ -41,11 +55,14 @@ def incomplete_reason(path: Path) -> str | None:
 
 
 def _csv_cut(tail: bytes, whole_file: bool) -> str | None:
-    if tail.endswith((b"\n", b"\r")) or tail.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-            tail[1::2].count(0) > len(tail) // 4):  # UTF-16 text: judged by its reader, not here
+    if (
+        tail.endswith((b"\n", b"\r"))
+        or tail.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        or (tail[1::2].count(0) > len(tail) // 4)
+    ):  # UTF-16 text: judged by its reader, not here
         return None
     if not whole_file:
-        tail = tail[tail.find(b"\n") + 1:]  # the tail starts inside a line, maybe inside a character
+        tail = tail[tail.find(b"\n") + 1 :]  # the tail starts inside a line, maybe inside a character
     text = _decoded(tail)
     if text is None:
         return "CSV 文件不完整（最后一个字符只写了一半，可能仍在复制或复制中断）"
@@ -61,8 +78,10 @@ def _csv_cut(tail: bytes, whole_file: bool) -> str | None:
     previous = next(csv.reader([lines[-2]], delimiter=delimiter))
     fields = next(csv.reader(io.StringIO(lines[-1]), delimiter=delimiter))
     if len(fields) < len(previous):
-        return (f"CSV 文件不完整（最后一行只有 {len(fields)} 列、上一行有 {len(previous)} 列，且没有换行结尾，"
-                "可能仍在复制或复制中断）")
+        return (
+            f"CSV 文件不完整（最后一行只有 {len(fields)} 列、上一行有 {len(previous)} 列，且没有换行结尾，"
+            "可能仍在复制或复制中断）"
+        )
     return None
 
 
@@ -73,7 +92,7 @@ def _decoded(data: bytes) -> str | None:
     except UnicodeDecodeError as err:
         if err.start >= len(data) - 3:
             try:
-                data[:err.start].decode("utf-8")
+                data[: err.start].decode("utf-8")
                 return None
             except UnicodeDecodeError:
                 pass

@@ -21,13 +21,18 @@ SHANGHAI = "Asia/Shanghai"  # the time zone the project counts days in
 _FIRST_NS, _LAST_NS = pd.Timestamp.min, pd.Timestamp.max  # datetime64[ns]: 1677-09-21 00:12:43 .. 2262-04-11 23:47:16
 # A time of day followed by a zone: Z, UTC, GMT, UTC+8 / GMT+08:00 (the sign as written, not dateutil's inverted
 # POSIX reading), or an ISO offset of two digits (+08, +0800, +08:00)
-_ZONED = (r"(?i)^(?P<local>.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
-          r"(?P<zone>z|utc|gmt|(?:utc|gmt)\s*[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}(?::?\d{2})?)$")
+_ZONED = (
+    r"(?i)^(?P<local>.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*"
+    r"(?P<zone>z|utc|gmt|(?:utc|gmt)\s*[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}(?::?\d{2})?)$"
+)
 _OFFSET = r"(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?$"
 # The text each strptime format can read, as an RE2 pattern: a cell of another shape is not offered to it
-_SHAPES = {_USUAL_FORMAT: r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}$",
-           "%Y-%m-%d %H:%M:%S.%f": r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}\.\d+$",
-           "%Y-%m-%d %H:%M": r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}$", "%Y-%m-%d": r"^\d{4}-\d{1,2}-\d{1,2}$"}
+_SHAPES = {
+    _USUAL_FORMAT: r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}$",
+    "%Y-%m-%d %H:%M:%S.%f": r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}\.\d+$",
+    "%Y-%m-%d %H:%M": r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}$",
+    "%Y-%m-%d": r"^\d{4}-\d{1,2}-\d{1,2}$",
+}
 _LATEST_OFFSET = 14 * 60  # minutes: no zone is further from UTC than +14:00
 
 
@@ -150,17 +155,23 @@ def _normalised(cells: pa.ChunkedArray) -> pa.ChunkedArray:
     """年月日/时分秒 as - and :, 2023/2/17 and 2023.2.17 as 2023-2-17 (in 08:00:00.5 the dot is the seconds' fraction:
     there only the leading date's separators are replaced), ISO's T as a space, runs of spaces as one. Each
     replacement is made only when some cell holds what it replaces (a match is several times cheaper)."""
+
     def replace(cells, pattern, replacement, needle=None):
         if not pc.any(pc.match_substring_regex(cells, needle or pattern)).as_py():
             return cells
         return pc.replace_substring_regex(cells, pattern=pattern, replacement=replacement)
 
-    cells = replace(replace(replace(cells, r"\s*年\s*", "-", "年"), r"\s*月\s*", "-", "月"), r"\s*[日号]\s*", " ", "[日号]")
+    cells = replace(
+        replace(replace(cells, r"\s*年\s*", "-", "年"), r"\s*月\s*", "-", "月"), r"\s*[日号]\s*", " ", "[日号]"
+    )
     if pc.any(pc.match_substring_regex(cells, r"[/.]")).as_py():
         fraction = pc.fill_null(pc.match_substring_regex(cells, r":\d{2}\.\d"), False)
         everywhere = replace(cells, r"[/.]", "-")
-        cells = everywhere if not pc.any(fraction).as_py() else pc.if_else(
-            fraction, replace(cells, r"^(\d{1,4})[/.](\d{1,2})[/.](\d{1,4})", r"\1-\2-\3"), everywhere)
+        cells = (
+            everywhere
+            if not pc.any(fraction).as_py()
+            else pc.if_else(fraction, replace(cells, r"^(\d{1,4})[/.](\d{1,2})[/.](\d{1,4})", r"\1-\2-\3"), everywhere)
+        )
     cells = replace(cells, r"^(\d{1,4}-\d{1,2}-\d{1,2})[Tt](\d)", r"\1 \2")
     cells = replace(replace(cells, r"\s*[时時点點分]\s*", ":", "[时時点點分]"), r"\s*秒\s*", "", "秒")
     cells = pc.utf8_trim_whitespace(replace(cells, r"\s+", " ", r"\s{2}|[\t\n\v\f\r]"))

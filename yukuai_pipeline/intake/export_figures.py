@@ -49,8 +49,9 @@ def _int(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def user_export_mismatches(stated: StatedFigures, rows: int, statuses: pd.Series | None, quarantined: int,
-                           labels: dict[str, str]) -> list[str]:
+def user_export_mismatches(
+    stated: StatedFigures, rows: int, statuses: pd.Series | None, quarantined: int, labels: dict[str, str]
+) -> list[str]:
     """Where a user-level export's own figures disagree with its rows: its total against the records read, each
     stated status count against the rows with that status."""
     problems = []
@@ -64,7 +65,9 @@ def user_export_mismatches(stated: StatedFigures, rows: int, statuses: pd.Series
             if counted is None:
                 problems.append(f"第 {row} 行写明{label} {number:,} 人，但文件中没有可识别的审核状态列")
             elif int(counted.get(status, 0)) != number:
-                problems.append(f"第 {row} 行写明{label} {number:,} 人，明细中{label} {int(counted.get(status, 0)):,} 人{aside}")
+                problems.append(
+                    f"第 {row} 行写明{label} {number:,} 人，明细中{label} {int(counted.get(status, 0)):,} 人{aside}"
+                )
     return problems
 
 
@@ -72,8 +75,12 @@ def summary_total_mismatches(totals: list[dict], accepted: pd.DataFrame) -> list
     """A summary export's 合计 row against the sum of its rows, for every count it states."""
     problems = []
     for total in totals:
-        for column, label in (("completed", "完成数"), ("target", "任务数"), ("resident_population", "常住人口"),
-                              ("gap", "尚差任务数")):
+        for column, label in (
+            ("completed", "完成数"),
+            ("target", "任务数"),
+            ("resident_population", "常住人口"),
+            ("gap", "尚差任务数"),
+        ):
             if column not in total or column not in accepted.columns:
                 continue
             stated = pd.to_numeric(str(total[column]).replace(",", ""), errors="coerce")

@@ -11,8 +11,14 @@ from pathlib import Path
 
 from yukuai_pipeline.contracts import Contract, input_contracts
 from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, UNRECOGNISED, column_letter
-from yukuai_pipeline.intake.headers import (HeaderMatch, TitleDate, best_partial_header, date_from_text,
-                                            date_from_title, find_header)
+from yukuai_pipeline.intake.headers import (
+    HeaderMatch,
+    TitleDate,
+    best_partial_header,
+    date_from_text,
+    date_from_title,
+    find_header,
+)
 from yukuai_pipeline.intake.readers import SUPPORTED_SUFFIXES, InputFileError, RawSheet, read_raw
 
 CLASSIFY_ROWS = 60
@@ -98,22 +104,41 @@ def unrecognised(path: Path, sheets: list[RawSheet], contracts: list[Contract]) 
         contract = match.contract
         missing = [c for c in contract.required_columns if c not in match.columns]
         titles = "、".join(contract.column_title(c) for c in missing)
-        doubtful = [f"第 {column_letter(c.position)} 列“{c.text}”" + (f"（{c.note}）" if c.note else "")
-                    for c in match.cells if c.outcome in (UNRECOGNISED, AMBIGUOUS)]
+        doubtful = [
+            f"第 {column_letter(c.position)} 列“{c.text}”" + (f"（{c.note}）" if c.note else "")
+            for c in match.cells
+            if c.outcome in (UNRECOGNISED, AMBIGUOUS)
+        ]
         seen = f"；未能识别的表头：{'、'.join(doubtful[:8])}" if doubtful else ""
-        error = InputFileError(display_name(path.name), f"看起来是「{contract.title}」，但缺少必需的列：{titles}{seen}",
-                               f"导出时勾选这些列，或把表头写法加入 schemas/inputs/{contract.kind}.yaml 的 header_aliases")
+        error = InputFileError(
+            display_name(path.name),
+            f"看起来是「{contract.title}」，但缺少必需的列：{titles}{seen}",
+            f"导出时勾选这些列，或把表头写法加入 schemas/inputs/{contract.kind}.yaml 的 header_aliases",
+        )
         error.likely_kind = contract.kind  # a broken export of that kind, not a stray file: its day cannot go on
         return error
-    return InputFileError(display_name(path.name), "无法识别文件类型（表头不是任何已知导出格式）",
-                          "确认这是平台导出的注册明细、注册汇总、社区基本信息、基层队伍信息或平台应用明细表，表头在前 40 行内")
+    return InputFileError(
+        display_name(path.name),
+        "无法识别文件类型（表头不是任何已知导出格式）",
+        "确认这是平台导出的注册明细、注册汇总、社区基本信息、基层队伍信息或平台应用明细表，表头在前 40 行内",
+    )
 
 
 def unreadable(path: Path, err: OSError) -> FileIdentity:
     """A file the pipeline may not or cannot open: a file issue naming it, dated by its name where it has one."""
     name = display_name(path.name)
-    return FileIdentity(path, "", None, None, name_date=date_from_text(name), error=InputFileError(
-        name, f"无法读取（{err.strerror or type(err).__name__}）", "确认文件存在、已复制完整，且运行本程序的用户有读取权限"))
+    return FileIdentity(
+        path,
+        "",
+        None,
+        None,
+        name_date=date_from_text(name),
+        error=InputFileError(
+            name,
+            f"无法读取（{err.strerror or type(err).__name__}）",
+            "确认文件存在、已复制完整，且运行本程序的用户有读取权限",
+        ),
+    )
 
 
 def identify(path: Path, contracts: list[Contract] | None = None, sha256: str | None = None) -> FileIdentity:
@@ -134,13 +159,21 @@ def identify(path: Path, contracts: list[Contract] | None = None, sha256: str | 
         title = date_from_title(sheet.cells, match.first_row)
         name_date = date_from_text(display_name(path.stem))
         day = name_date or (title.day if title else None)
-        return FileIdentity(path, sha, match.contract.kind, day, sheet.name, name_date=name_date, title=title,
-                            mtime=mtime)
+        return FileIdentity(
+            path, sha, match.contract.kind, day, sheet.name, name_date=name_date, title=title, mtime=mtime
+        )
     except InputFileError as err:
-        return FileIdentity(path, sha, None, None, error=err, name_date=date_from_text(display_name(path.stem)),
-                            mtime=mtime)
+        return FileIdentity(
+            path, sha, None, None, error=err, name_date=date_from_text(display_name(path.stem)), mtime=mtime
+        )
     except Exception as err:  # noqa: BLE001 - a scan must go on past any one file, whatever breaks in it
         problem = f"读取时出现意外错误（{type(err).__name__}）"
-        return FileIdentity(path, sha, None, None, error=InputFileError(display_name(path.name), problem,
-                                                                          "从平台重新导出该文件；如仍出错请联系技术支持"),
-                            name_date=date_from_text(display_name(path.stem)), mtime=mtime)
+        return FileIdentity(
+            path,
+            sha,
+            None,
+            None,
+            error=InputFileError(display_name(path.name), problem, "从平台重新导出该文件；如仍出错请联系技术支持"),
+            name_date=date_from_text(display_name(path.stem)),
+            mtime=mtime,
+        )

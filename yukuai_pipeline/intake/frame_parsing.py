@@ -7,8 +7,7 @@ import pandas as pd
 
 from yukuai_pipeline.contracts import Contract
 from yukuai_pipeline.intake.datetime_parsing import parse_datetime
-from yukuai_pipeline.intake.text_parsing import (parse_count, parse_identifier, parse_phone, parse_text,
-                                                 parse_vocabulary)
+from yukuai_pipeline.intake.text_parsing import parse_count, parse_identifier, parse_phone, parse_text, parse_vocabulary
 
 
 def parse_frame(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -21,8 +20,13 @@ def parse_frame(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, 
             parsed, bad = parse_vocabulary(frame[column], contract.vocabularies[column])
             reason = "取值无法识别（允许：" + "、".join(contract.vocabulary_labels[column].values()) + "）"
         else:
-            parser = {"text": parse_text, "identifier": parse_identifier, "count": parse_count,
-                      "datetime": parse_datetime, "phone": parse_phone}[kind]
+            parser = {
+                "text": parse_text,
+                "identifier": parse_identifier,
+                "count": parse_count,
+                "datetime": parse_datetime,
+                "phone": parse_phone,
+            }[kind]
             parsed, bad = parser(frame[column])
             reason = {"count": "不是整数", "datetime": "无法识别为日期/时间"}.get(kind, "无法识别")
         typed[column] = parsed
@@ -40,5 +44,11 @@ def parse_frame(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, 
 
 
 def _failures(frame: pd.DataFrame, column: str, bad: pd.Series, reason: str) -> pd.DataFrame:
-    return pd.DataFrame({"index": frame.index[bad.to_numpy()], "field": column,
-                         "raw": frame.loc[bad, column].astype(str).str.slice(0, 200), "message": reason})
+    return pd.DataFrame(
+        {
+            "index": frame.index[bad.to_numpy()],
+            "field": column,
+            "raw": frame.loc[bad, column].astype(str).str.slice(0, 200),
+            "message": reason,
+        }
+    )

@@ -104,8 +104,9 @@ def best_partial_header(cells: pd.DataFrame, contracts: list[Contract]) -> Heade
         for contract in contracts:
             match = _match(row, 1, candidates, contract)
             hits = len(set(match.columns) & set(contract.required_columns))
-            hits += sum(c.outcome == AMBIGUOUS and bool(set(c.candidates) & set(contract.required_columns))
-                        for c in match.cells)
+            hits += sum(
+                c.outcome == AMBIGUOUS and bool(set(c.candidates) & set(contract.required_columns)) for c in match.cells
+            )
             # one shared column (姓名, 乡镇) says little: suggest a kind only when half its required columns are there
             if hits >= max(2, len(contract.required_columns) / 2) and (closest is None or hits > closest[0]):
                 closest = (hits, match)

@@ -16,8 +16,14 @@ from pathlib import Path
 
 from yukuai_pipeline.intake.completeness import incomplete_reason
 from yukuai_pipeline.intake.headers import date_from_text
-from yukuai_pipeline.intake.file_identity import (FileIdentity, display_name, file_sha256, identify, is_candidate,
-                                                  unreadable)
+from yukuai_pipeline.intake.file_identity import (
+    FileIdentity,
+    display_name,
+    file_sha256,
+    identify,
+    is_candidate,
+    unreadable,
+)
 
 _CACHE: OrderedDict[tuple, FileIdentity] = OrderedDict()
 CACHE_SIZE = 4096
@@ -38,9 +44,14 @@ def candidates(directory: Path, also: tuple[Path, ...] = ()) -> list[Path]:
     return list(found.values())
 
 
-def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = None,
-         known: dict[tuple[str, str], FileIdentity] | None = None, settle_seconds: float = 0.0,
-         wait: bool = True, also: tuple[Path, ...] = ()) -> list[FileIdentity]:
+def scan(
+    directory: Path,
+    name_date_wanted: Callable[[dt.date], bool] | None = None,
+    known: dict[tuple[str, str], FileIdentity] | None = None,
+    settle_seconds: float = 0.0,
+    wait: bool = True,
+    also: tuple[Path, ...] = (),
+) -> list[FileIdentity]:
     """Identify the folder's files. A date in the file name wins over any date inside the file, so a step that
     wants only some dates skips opening the files whose name says another date. `known` maps (name, sha256) to an
     identity found earlier (the ingest log), so a file is opened for identification once, not on every run.
@@ -65,8 +76,16 @@ def scan(directory: Path, name_date_wanted: Callable[[dt.date], bool] | None = N
             found.append(identify(path))
             continue
         if isinstance(stat, str):
-            found.append(FileIdentity(path, "", None, date_from_text(display_name(path.stem)), waiting=stat,
-                                      name_date=date_from_text(display_name(path.stem))))
+            found.append(
+                FileIdentity(
+                    path,
+                    "",
+                    None,
+                    date_from_text(display_name(path.stem)),
+                    waiting=stat,
+                    name_date=date_from_text(display_name(path.stem)),
+                )
+            )
             continue
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if key not in _CACHE:
@@ -158,8 +177,9 @@ class Choice:
     superseded: list[tuple[FileIdentity, str]]
 
 
-def one_per_date(files: list[FileIdentity], kind: str, day: dt.date,
-                 other_dates: dict[str, tuple[str, dt.date]] | None = None) -> Choice:
+def one_per_date(
+    files: list[FileIdentity], kind: str, day: dt.date, other_dates: dict[str, tuple[str, dt.date]] | None = None
+) -> Choice:
     """other_dates: sha256 -> (name, date) of files dated another day: the very same bytes cannot be both days."""
     superseded, usable, seen = [], [], {}
     for f in sorted(for_date(files, (kind,), day), key=lambda f: f.name):

@@ -55,8 +55,11 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
     if identity.error:
         raise identity.error
     if identity.snapshot_date is None:
-        raise InputFileError(identity.name, "无法确定数据日期（文件名和标题行里都没有日期）",
-                             "把日期写进文件名（如 注册用户_20230217.xlsx），或在表头上方加一行「统计截止：2023-02-17」")
+        raise InputFileError(
+            identity.name,
+            "无法确定数据日期（文件名和标题行里都没有日期）",
+            "把日期写进文件名（如 注册用户_20230217.xlsx），或在表头上方加一行「统计截止：2023-02-17」",
+        )
     match, body, totals, notes, sheet_name = read_body(path, identity)
     identity = replace(identity, sheet=sheet_name)  # the sheet read (an identity from the ingest log may not say)
     if body.empty:
@@ -95,10 +98,13 @@ def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Con
     merged["row_number"] = typed.loc[merged["index"], "_row"].to_numpy()
     bad_rows = set(merged.loc[merged["quarantined"], "index"])
     merged = _capped(merged.sort_values(["row_number", "field"], kind="stable"))
-    merged["value_masked"] = [None if summary else mask_value(raw, contract.sensitive.get(f))
-                              for raw, f, summary in zip(merged["raw"], merged["field"], merged["_summary"])]
-    merged["message"] = [scrub_text(f"{contract.column_title(f)}：{m}")
-                         for f, m in zip(merged["field"], merged["message"])]
+    merged["value_masked"] = [
+        None if summary else mask_value(raw, contract.sensitive.get(f))
+        for raw, f, summary in zip(merged["raw"], merged["field"], merged["_summary"])
+    ]
+    merged["message"] = [
+        scrub_text(f"{contract.column_title(f)}：{m}") for f, m in zip(merged["field"], merged["message"])
+    ]
     return merged[ISSUE_COLUMNS].sort_values(["row_number", "field"]).reset_index(drop=True), bad_rows
 
 
@@ -110,11 +116,24 @@ def _capped(merged: pd.DataFrame) -> pd.DataFrame:
     rest = merged[rank >= ISSUES_PER_REASON]
     if rest.empty:
         return kept
-    summary = rest.groupby(["field", "message"], sort=False).agg(
-        first=("row_number", "min"), last=("row_number", "max"), more=("row_number", "size"),
-        quarantined=("quarantined", "any"), index=("index", "first")).reset_index()
+    summary = (
+        rest.groupby(["field", "message"], sort=False)
+        .agg(
+            first=("row_number", "min"),
+            last=("row_number", "max"),
+            more=("row_number", "size"),
+            quarantined=("quarantined", "any"),
+            index=("index", "first"),
+        )
+        .reset_index()
+    )
     summary = summary.assign(
-        row_number=summary["first"], raw=None, _summary=True,
-        message=[f"{m}（另有 {n:,} 行同样的问题，第 {a}–{b} 行，未逐行列出）"
-                 for m, n, a, b in zip(summary["message"], summary["more"], summary["first"], summary["last"])])
+        row_number=summary["first"],
+        raw=None,
+        _summary=True,
+        message=[
+            f"{m}（另有 {n:,} 行同样的问题，第 {a}–{b} 行，未逐行列出）"
+            for m, n, a, b in zip(summary["message"], summary["more"], summary["first"], summary["last"])
+        ],
+    )
     return pd.concat([kept, summary[kept.columns]], ignore_index=True)

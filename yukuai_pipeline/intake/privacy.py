@@ -50,7 +50,10 @@ def scrub_column(values: pd.Series) -> pd.Series:
     if not len(values):
         return values
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("object")
-    holds = text.astype("str").str.contains(_LONG_DIGITS, regex=True, na=False).to_numpy(dtype=bool) & values.notna().to_numpy()
+    holds = (
+        text.astype("str").str.contains(_LONG_DIGITS, regex=True, na=False).to_numpy(dtype=bool)
+        & values.notna().to_numpy()
+    )
     if not holds.any():
         return values
     out = values.copy()

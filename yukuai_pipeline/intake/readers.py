@@ -23,8 +23,14 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from yukuai_pipeline.intake.arrow_csv import read_csv_arrow
-from yukuai_pipeline.intake.limits import (CsvRecordGuard, TooLarge, check_csv, check_file_size,
-                                                 check_loaded_sheet, check_workbook)
+from yukuai_pipeline.intake.limits import (
+    CsvRecordGuard,
+    TooLarge,
+    check_csv,
+    check_file_size,
+    check_loaded_sheet,
+    check_workbook,
+)
 from yukuai_pipeline.intake.text_parsing import as_arrow_text, text_or_none
 from yukuai_pipeline.settings import InputLimits, input_limits
 
@@ -77,26 +83,34 @@ def read_raw(path: Path, nrows: int | None = None) -> list[RawSheet]:
         if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
             return _read_workbook(path, nrows, head, limits)
         if _MARKUP.match(head):
-            raise InputFileError(path.name, "这是网页（HTML）或 XML 格式的表格，不是真正的 Excel 或 CSV 文件",
-                                 "在 Excel 中打开它，“另存为” Excel 工作簿（.xlsx）后再放入")
+            raise InputFileError(
+                path.name,
+                "这是网页（HTML）或 XML 格式的表格，不是真正的 Excel 或 CSV 文件",
+                "在 Excel 中打开它，“另存为” Excel 工作簿（.xlsx）后再放入",
+            )
         return [_read_csv(path, nrows, limits)]
     except InputFileError:
         raise
     except TooLarge as err:
         raise InputFileError(path.name, err.problem, err.fix) from err
     except MemoryError as err:
-        raise InputFileError(path.name, "读取时内存不足", "从平台按乡镇或日期分批导出后再放入，或在内存更大的机器上运行") from err
+        raise InputFileError(
+            path.name, "读取时内存不足", "从平台按乡镇或日期分批导出后再放入，或在内存更大的机器上运行"
+        ) from err
     except Exception as err:  # noqa: BLE001 - whatever breaks inside reading one file is that file's problem
-        raise InputFileError(path.name, f"读取时出错（{type(err).__name__}）",
-                             "从平台重新导出，或在 Excel 中打开后另存为 .xlsx 再放入") from err
+        raise InputFileError(
+            path.name, f"读取时出错（{type(err).__name__}）", "从平台重新导出，或在 Excel 中打开后另存为 .xlsx 再放入"
+        ) from err
 
 
 def _read_workbook(path: Path, nrows: int | None, head: bytes, limits: InputLimits) -> list[RawSheet]:
     try:
         sheets = _loaded_sheets(path, head, limits)
         with _collector_paused():
-            return [RawSheet(name=name, cells=_frame(sheet.to_python(skip_empty_area=False, nrows=nrows)))
-                    for name, sheet in sheets]
+            return [
+                RawSheet(name=name, cells=_frame(sheet.to_python(skip_empty_area=False, nrows=nrows)))
+                for name, sheet in sheets
+            ]
     except (TooLarge, MemoryError):
         raise
     except Exception as err:  # calamine raises several unrelated types for broken files
@@ -108,12 +122,17 @@ def _read_workbook(path: Path, nrows: int | None, head: bytes, limits: InputLimi
 
 
 def _unusable_workbook(path: Path, err: BaseException, encrypted_possible: bool) -> InputFileError:
-    if "password" in str(err).lower() or "encrypt" in str(err).lower() or (
-        encrypted_possible and (path.suffix.lower() in (".xlsx", ".xlsm") or _holds_encrypted_package(path))
+    if (
+        "password" in str(err).lower()
+        or "encrypt" in str(err).lower()
+        or (encrypted_possible and (path.suffix.lower() in (".xlsx", ".xlsm") or _holds_encrypted_package(path)))
     ):
         return InputFileError(path.name, "工作簿已加密或受密码保护", "在 Excel 中取消密码后另存为 .xlsx 再放入")
-    return InputFileError(path.name, f"Excel 文件已损坏或格式不对（{type(err).__name__}）",
-                          "从平台重新导出，或在 Excel 中打开后另存为 .xlsx")
+    return InputFileError(
+        path.name,
+        f"Excel 文件已损坏或格式不对（{type(err).__name__}）",
+        "从平台重新导出，或在 Excel 中打开后另存为 .xlsx",
+    )
 
 
 def _loaded_sheets(path: Path, head: bytes, limits: InputLimits) -> list:
@@ -206,8 +225,17 @@ def _read_csv(path: Path, nrows: int | None, limits: InputLimits) -> RawSheet:
         if cells is not None:
             return RawSheet(name="", cells=cells, encoding=encoding)
     # object, not str: the cells are the same Python strings, without a second copy of every column
-    options = dict(header=None, dtype=object, na_filter=False, skip_blank_lines=False, sep=delimiter,
-                   encoding=encoding, encoding_errors="replace", nrows=nrows, quotechar='"')
+    options = dict(
+        header=None,
+        dtype=object,
+        na_filter=False,
+        skip_blank_lines=False,
+        sep=delimiter,
+        encoding=encoding,
+        encoding_errors="replace",
+        nrows=nrows,
+        quotechar='"',
+    )
     try:
         cells = pd.read_csv(path, names=range(width), engine="c", **options)
     except (pd.errors.ParserError, ValueError):
@@ -224,8 +252,7 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return max(counts, key=counts.get) if any(counts.values()) else ","
 
 
-def _read_ragged_csv(path: Path, encoding: str, delimiter: str, nrows: int | None,
-                     limits: InputLimits) -> pd.DataFrame:
+def _read_ragged_csv(path: Path, encoding: str, delimiter: str, nrows: int | None, limits: InputLimits) -> pd.DataFrame:
     csv.field_size_limit(1 << 30)
     guard = CsvRecordGuard(limits)  # a record far wider than the sniffed ones is refused as it is read
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
@@ -237,4 +264,3 @@ def _read_ragged_csv(path: Path, encoding: str, delimiter: str, nrows: int | Non
             guard.add(len(row))
             rows.append(row)
     return _frame(rows).fillna("")
-

@@ -123,8 +123,10 @@ def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.
         codes, distinct = _factorized(values)
         empty_distinct = _empty_words(distinct)
         result = function(distinct.where(~empty_distinct, ""))
-        return (pd.Series(empty_distinct.to_numpy()[codes], index=values.index),
-                pd.Series(result.to_numpy()[codes], index=values.index))
+        return (
+            pd.Series(empty_distinct.to_numpy()[codes], index=values.index),
+            pd.Series(result.to_numpy()[codes], index=values.index),
+        )
     empty = is_empty(values)
     return empty, per_distinct(values.where(~empty, ""), function)
 
@@ -196,8 +198,9 @@ def parse_vocabulary(values: pd.Series, vocabulary: dict[str, str]) -> tuple[pd.
     values = as_arrow_text(values)
     if arrow_text(values):  # a few distinct texts: looked up once each, spread back by an Arrow take
         codes, distinct = _factorized(values)
-        looked_up = pd.Series([vocabulary.get(header_key(v)) if isinstance(v, str) else None for v in distinct],
-                              dtype=values.dtype)
+        looked_up = pd.Series(
+            [vocabulary.get(header_key(v)) if isinstance(v, str) else None for v in distinct], dtype=values.dtype
+        )
         out = looked_up.take(codes).set_axis(values.index)
         return out, pd.Series(~_empty_words(distinct).to_numpy()[codes] & out.isna().to_numpy(), index=values.index)
     empty, out = _empty_and_per_distinct(values, lambda d: d.map(lambda v: vocabulary.get(header_key(v))))

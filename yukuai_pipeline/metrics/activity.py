@@ -34,6 +34,7 @@ UNRATED_COLUMNS = ["township", "village", "done", "unrated"]
 # Days
 # --------------------------------------------------------------------------------------------------------------
 
+
 def day_start(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp(day)
 
@@ -71,6 +72,7 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 # Counts per village and kind
 # --------------------------------------------------------------------------------------------------------------
 
+
 def village_activity(events: pd.DataFrame, registry: pd.DataFrame, snapshot_date: dt.date) -> pd.DataFrame:
     """One row per registry village × kind (zeros included), in registry order then KINDS order.
 
@@ -86,11 +88,15 @@ def village_activity(events: pd.DataFrame, registry: pd.DataFrame, snapshot_date
     end = day_end(snapshot_date)
     start_30d = end - pd.Timedelta(days=WINDOW_DAYS)
     counted = events["kind"].isin(KINDS) & times.notna() & (times < end)
-    flags = pd.DataFrame({
-        "township": township[counted].to_numpy(), "village": village[counted].to_numpy(),
-        "kind": events.loc[counted, "kind"].to_numpy(),
-        "count_total": 1, "count_30d": (times[counted] >= start_30d).astype("int64").to_numpy(),
-    })
+    flags = pd.DataFrame(
+        {
+            "township": township[counted].to_numpy(),
+            "village": village[counted].to_numpy(),
+            "kind": events.loc[counted, "kind"].to_numpy(),
+            "count_total": 1,
+            "count_30d": (times[counted] >= start_30d).astype("int64").to_numpy(),
+        }
+    )
     counts = flags.groupby(["township", "village", "kind"], sort=True, dropna=False).sum().reset_index()
     out = grid.merge(counts, on=["township", "village", "kind"], how="left")
     known = pd.MultiIndex.from_frame(places)
@@ -114,7 +120,9 @@ def rollup(village_rows: pd.DataFrame, county_label: str) -> pd.DataFrame:
     county = rows.groupby("kind", sort=False)[measures].sum().reset_index().assign(township=county_label)
     grid = townships.to_frame("township").merge(pd.DataFrame({"kind": list(KINDS)}), how="cross")
     by_town = grid.merge(by_town, on=["township", "kind"], how="left")
-    county = pd.DataFrame({"township": county_label, "kind": list(KINDS)}).merge(county, on=["township", "kind"], how="left")
+    county = pd.DataFrame({"township": county_label, "kind": list(KINDS)}).merge(
+        county, on=["township", "kind"], how="left"
+    )
     out = pd.concat([by_town, county], ignore_index=True)
     out[measures] = out[measures].fillna(0).astype("int64")
     return out[ROLLUP_COLUMNS]
@@ -125,14 +133,18 @@ def zero_use(village_rows: pd.DataFrame) -> pd.DataFrame:
 
     Places that could not be matched (未匹配) are not villages and are left out.
     """
-    rows = village_rows[(village_rows["count_30d"] == 0) & (village_rows["township"] != UNMATCHED)
-                        & (village_rows["village"] != UNMATCHED)]
+    rows = village_rows[
+        (village_rows["count_30d"] == 0)
+        & (village_rows["township"] != UNMATCHED)
+        & (village_rows["village"] != UNMATCHED)
+    ]
     return rows[ZERO_USE_COLUMNS].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Requests: overdue and unrated
 # --------------------------------------------------------------------------------------------------------------
+
 
 def overdue_requests(events: pd.DataFrame, snapshot_date: dt.date, days: int = 7) -> pd.DataFrame:
     """Per village, the requests still 未处理 (status pending) that came in more than `days` days before the end of
@@ -148,15 +160,30 @@ def overdue_requests(events: pd.DataFrame, snapshot_date: dt.date, days: int = 7
     township, village = _places(events)
     times = local_times(events["occurred_at"])
     cutoff = day_end(snapshot_date) - pd.Timedelta(days=days)
-    overdue = (events["kind"].eq("request") & events["status"].eq("pending") & times.notna()
-               & (times < cutoff)).fillna(False).astype(bool)
+    overdue = (
+        (events["kind"].eq("request") & events["status"].eq("pending") & times.notna() & (times < cutoff))
+        .fillna(False)
+        .astype(bool)
+    )
     if not overdue.any():
         return _empty(OVERDUE_COLUMNS)
-    frame = pd.DataFrame({"township": township[overdue], "village": village[overdue], "occurred_at": times[overdue],
-                          "age": age_days(times[overdue], snapshot_date)})
-    out = frame.groupby(["township", "village"], sort=True, dropna=False).agg(
-        overdue_count=("age", "size"), oldest_age_days=("age", "max"), oldest_occurred_at=("occurred_at", "min"),
-    ).reset_index()
+    frame = pd.DataFrame(
+        {
+            "township": township[overdue],
+            "village": village[overdue],
+            "occurred_at": times[overdue],
+            "age": age_days(times[overdue], snapshot_date),
+        }
+    )
+    out = (
+        frame.groupby(["township", "village"], sort=True, dropna=False)
+        .agg(
+            overdue_count=("age", "size"),
+            oldest_age_days=("age", "max"),
+            oldest_occurred_at=("occurred_at", "min"),
+        )
+        .reset_index()
+    )
     out[["overdue_count", "oldest_age_days"]] = out[["overdue_count", "oldest_age_days"]].astype("int64")
     out = out.sort_values(["oldest_age_days", "township", "village"], ascending=[False, True, True], kind="stable")
     return out[OVERDUE_COLUMNS].reset_index(drop=True)
@@ -178,8 +205,14 @@ def unrated_closed(events: pd.DataFrame) -> pd.DataFrame:
         return _empty(UNRATED_COLUMNS)
     township, village = _places(events)
     done = (events["kind"].eq("request") & events["status"].eq("done")).fillna(False).astype(bool)
-    frame = pd.DataFrame({"township": township[done], "village": village[done], "done": 1,
-                          "unrated": (~has_rating(events.loc[done, "rating"])).astype("int64")})
+    frame = pd.DataFrame(
+        {
+            "township": township[done],
+            "village": village[done],
+            "done": 1,
+            "unrated": (~has_rating(events.loc[done, "rating"])).astype("int64"),
+        }
+    )
     out = frame.groupby(["township", "village"], sort=True, dropna=False)[["done", "unrated"]].sum().reset_index()
     out = out[out["unrated"] > 0]
     if out.empty:

@@ -17,8 +17,18 @@ from yukuai_pipeline.places.names import TownshipMatcher, VillageMatcher, normal
 from yukuai_pipeline.intake.text_parsing import arrow_text
 
 COUNT_COLUMNS = ["township", "village", "completed", "pending", "rejected", "new_approved"]
-ISSUE_FIELDS = ["township", "village", "row_number", "field", "value_masked", "message", "check", "severity",
-                "source_file", "quarantined"]
+ISSUE_FIELDS = [
+    "township",
+    "village",
+    "row_number",
+    "field",
+    "value_masked",
+    "message",
+    "check",
+    "severity",
+    "source_file",
+    "quarantined",
+]
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,9 @@ def _issue(check: str, message: str, severity: str = "WARN", **fields) -> dict:
     return row
 
 
-def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: VillageMatcher | None,
-                 labels: Labels) -> tuple[pd.DataFrame, list[dict]]:
+def match_places(
+    frame: pd.DataFrame, townships: TownshipMatcher, villages: VillageMatcher | None, labels: Labels
+) -> tuple[pd.DataFrame, list[dict]]:
     """Adds township_std and village_std; one issue per distinct unmatched name (with its row count)."""
     out = frame.copy(deep=False)  # copy-on-write: adding columns leaves the caller's frame alone
     town_codes, town_names = townships.match_codes(out["township"])
@@ -43,9 +54,17 @@ def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: Vill
     issues = []
     if unknown.any():
         for raw, rows in out[bad_town].groupby(out.loc[bad_town, "township"].fillna(""), sort=True):
-            issues.append(_issue("unknown_township", f"乡镇（街道）“{raw}”无法识别，{len(rows)} 行计入“{labels.unmatched}”",
-                                 township=raw, row_number=int(rows["_row"].min()), field="township", value_masked=raw,
-                                 source_file=_first(rows)))
+            issues.append(
+                _issue(
+                    "unknown_township",
+                    f"乡镇（街道）“{raw}”无法识别，{len(rows)} 行计入“{labels.unmatched}”",
+                    township=raw,
+                    row_number=int(rows["_row"].min()),
+                    field="township",
+                    value_masked=raw,
+                    source_file=_first(rows),
+                )
+            )
     town_names = np.where(unknown, labels.unmatched, town_names).astype("object")
     out["township_std"] = pd.Series(town_names[town_codes], index=out.index, dtype="object")  # not re-encoded
     if "village" not in out.columns:
@@ -58,11 +77,19 @@ def match_places(frame: pd.DataFrame, townships: TownshipMatcher, villages: Vill
     out["village_std"] = villages.match_coded(town_codes, town_names, out["village"])
     bad_village = out["village_std"].isna() & ~bad_town
     keys = [out.loc[bad_village, "township_std"], out.loc[bad_village, "village"].fillna("")]
-    for (township, raw), rows in (out[bad_village].groupby(keys, sort=True) if bad_village.any() else []):
-        issues.append(_issue("unknown_village", f"{township}的村（社区）“{raw}”在社区基本信息中找不到，"
-                             f"{len(rows)} 行计入“{labels.unmatched}”", township=township, village=raw,
-                             row_number=int(rows["_row"].min()), field="village", value_masked=raw,
-                             source_file=_first(rows)))
+    for (township, raw), rows in out[bad_village].groupby(keys, sort=True) if bad_village.any() else []:
+        issues.append(
+            _issue(
+                "unknown_village",
+                f"{township}的村（社区）“{raw}”在社区基本信息中找不到，{len(rows)} 行计入“{labels.unmatched}”",
+                township=township,
+                village=raw,
+                row_number=int(rows["_row"].min()),
+                field="village",
+                value_masked=raw,
+                source_file=_first(rows),
+            )
+        )
     out["village_std"] = out["village_std"].fillna(labels.unmatched)
     return out, issues
 
@@ -77,28 +104,45 @@ def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFra
     day_end = pd.Timestamp(snapshot_date) + pd.Timedelta(days=1)
     future = users["registered_at"] >= day_end
     if future.any():
-        issues.append(_issue("registered_after_snapshot", f"{int(future.sum())} 个用户的注册时间晚于数据日期"
-                             f" {snapshot_date}，不计入", row_number=int(users.loc[future, "_row"].min()),
-                             field="registered_at", source_file=_first(users[future])))
+        issues.append(
+            _issue(
+                "registered_after_snapshot",
+                f"{int(future.sum())} 个用户的注册时间晚于数据日期 {snapshot_date}，不计入",
+                row_number=int(users.loc[future, "_row"].min()),
+                field="registered_at",
+                source_file=_first(users[future]),
+            )
+        )
         users = users[~future]
     if _has_repeats(users["user_id"]):  # which copy counts depends on the order; without copies it does not matter
         users = users.sort_values(["registered_at", "_row"], kind="stable")
         duplicated = users["user_id"].duplicated(keep="first")
         first = users[~duplicated].set_index("user_id")["village_std"]
         conflicting = users[duplicated]["village_std"].to_numpy() != first.loc[users[duplicated]["user_id"]].to_numpy()
-        issues.append(_issue("duplicate_user_id", f"{int(duplicated.sum())} 行用户ID重复（其中 {int(conflicting.sum())}"
-                             " 行所属村（社区）不一致），按最早注册的一条计数",
-                             row_number=int(users.loc[duplicated, "_row"].min()), field="user_id",
-                             source_file=_first(users[duplicated])))
+        issues.append(
+            _issue(
+                "duplicate_user_id",
+                f"{int(duplicated.sum())} 行用户ID重复（其中 {int(conflicting.sum())}"
+                " 行所属村（社区）不一致），按最早注册的一条计数",
+                row_number=int(users.loc[duplicated, "_row"].min()),
+                field="user_id",
+                source_file=_first(users[duplicated]),
+            )
+        )
         users = users[~duplicated]
-    status = users["status"].fillna("approved") if "status" in users.columns else pd.Series(
-        "approved", index=users.index)
+    status = (
+        users["status"].fillna("approved") if "status" in users.columns else pd.Series("approved", index=users.index)
+    )
     registered = users["registered_at"].to_numpy()
     day = np.datetime64(pd.Timestamp(snapshot_date))
     snapshot_day = (registered >= day) & (registered < day + np.timedelta64(1, "D"))
     approved = status.eq("approved").to_numpy()
-    flags = {"completed": approved, "pending": status.eq("pending").to_numpy(),
-             "rejected": status.eq("rejected").to_numpy(), "new_approved": approved & snapshot_day}
+    flags = {
+        "completed": approved,
+        "pending": status.eq("pending").to_numpy(),
+        "rejected": status.eq("rejected").to_numpy(),
+        "new_approved": approved & snapshot_day,
+    }
     return _sum_per_place(users["township_std"], users["village_std"], flags), issues
 
 
@@ -134,8 +178,8 @@ def _fixed_width_hashes(chunk: pa.Array) -> np.ndarray | None:
     width = lengths["min"]
     if width != lengths["max"] or not width:
         return None
-    offsets = np.frombuffer(chunk.buffers()[1], dtype="int64")[chunk.offset:chunk.offset + len(chunk) + 1]
-    data = np.frombuffer(chunk.buffers()[2], dtype="uint8")[offsets[0]:offsets[-1]].reshape(len(chunk), width)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype="int64")[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(chunk.buffers()[2], dtype="uint8")[offsets[0] : offsets[-1]].reshape(len(chunk), width)
     hashes = np.full(len(chunk), _FNV_OFFSET, dtype="uint64")
     for column in range(width):
         hashes ^= data[:, column]
@@ -154,8 +198,12 @@ def _sum_per_place(townships: pd.Series, villages: pd.Series, flags: dict[str, n
     del village_codes
     place_codes, places = pd.factorize(town_codes)
     del town_codes
-    counts = pd.DataFrame({"township": np.asarray(towns, dtype="object")[places // width],
-                           "village": np.asarray(villages_seen, dtype="object")[places % width]})
+    counts = pd.DataFrame(
+        {
+            "township": np.asarray(towns, dtype="object")[places // width],
+            "village": np.asarray(villages_seen, dtype="object")[places % width],
+        }
+    )
     for name, flag in flags.items():
         counts[name] = np.bincount(place_codes[flag], minlength=len(places)).astype("int64")
     counts = counts.sort_values(["township", "village"], kind="stable").reset_index(drop=True)
@@ -164,12 +212,16 @@ def _sum_per_place(townships: pd.Series, villages: pd.Series, flags: dict[str, n
 
 def count_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Counts from a summary export (already matched); several rows of one place are added up."""
-    frame = pd.DataFrame({
-        "township": rows["township_std"], "village": rows["village_std"],
-        "completed": rows["completed"].astype("int64"),
-        "pending": rows["pending"].fillna(0).astype("int64") if "pending" in rows.columns else 0,
-        "rejected": 0, "new_approved": 0,
-    })
+    frame = pd.DataFrame(
+        {
+            "township": rows["township_std"],
+            "village": rows["village_std"],
+            "completed": rows["completed"].astype("int64"),
+            "pending": rows["pending"].fillna(0).astype("int64") if "pending" in rows.columns else 0,
+            "rejected": 0,
+            "new_approved": 0,
+        }
+    )
     return frame.groupby(["township", "village"], sort=True).sum().astype("int64").reset_index()[COUNT_COLUMNS]
 
 
@@ -191,8 +243,9 @@ def misplaced_places(frame: pd.DataFrame, townships: TownshipMatcher, registry: 
         known_villages = {key for name in registry["village"] for key in village_keys(name)}
     town_values = frame["township"].to_numpy(dtype="object")
     sample = pd.unique(town_values[unknown_rows])[:200]
-    townships_are_villages = bool(known_villages) and np.mean(
-        [any(k in known_villages for k in village_keys(v)) for v in sample]) > 0.5
+    townships_are_villages = (
+        bool(known_villages) and np.mean([any(k in known_villages for k in village_keys(v)) for v in sample]) > 0.5
+    )
     if not (villages_are_townships or townships_are_villages):
         return None
     examples_t = "、".join(str(v) for v in sample[:3])

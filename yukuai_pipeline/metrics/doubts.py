@@ -37,23 +37,34 @@ def doubts(issues: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(concerned["message"].astype(str)))
 
 
-def assemble(found: pd.DataFrame, county_completed: int, previous_completed: int | None, max_fall_ratio: float,
-             county_label: str) -> tuple[list[dict], list[str]]:
+def assemble(
+    found: pd.DataFrame, county_completed: int, previous_completed: int | None, max_fall_ratio: float, county_label: str
+) -> tuple[list[dict], list[str]]:
     """(the issue rows the progress step adds, every reason the day's figures are doubtful) from the registration
     issues of the day (and of the day whose data are shown) and the county's count against the day before."""
     own = []
     fall = falling_sharply(county_completed, previous_completed, max_fall_ratio)
     if fall:
-        own.append({"check": "sharp_fall", "severity": "WARN", "message": fall, "township": county_label,
-                    "quarantined": False})
+        own.append(
+            {"check": "sharp_fall", "severity": "WARN", "message": fall, "township": county_label, "quarantined": False}
+        )
     reasons = doubts(pd.concat([found, pd.DataFrame(own, columns=["check", "message"])], ignore_index=True))
     return own + reason_rows(reasons, county_label), reasons
 
 
 def reason_rows(reasons: list[str], county_label: str) -> list[dict]:
     """The day's reasons as data_quality_issues rows, numbered in order (row_number) for whoever reads them back."""
-    return [{"check": FIGURES_DOUBTFUL, "severity": "WARN", "message": reason, "township": county_label,
-             "row_number": i, "quarantined": False} for i, reason in enumerate(reasons, 1)]
+    return [
+        {
+            "check": FIGURES_DOUBTFUL,
+            "severity": "WARN",
+            "message": reason,
+            "township": county_label,
+            "row_number": i,
+            "quarantined": False,
+        }
+        for i, reason in enumerate(reasons, 1)
+    ]
 
 
 def reasons_of_day(issues: pd.DataFrame) -> list[str]:
@@ -71,11 +82,13 @@ def headline(reasons: list[str]) -> str:
 def falling_sharply(completed: int, previous: int | None, max_fall_ratio: float) -> str | None:
     if not previous or completed >= previous or (previous - completed) / previous <= max_fall_ratio:
         return None
-    return (f"全县完成数从前一天的 {previous:,} 降到 {completed:,}（下降 {(previous - completed) / previous:.1%}，"
-            f"超过 {max_fall_ratio:.0%}）：导出可能不完整或审核状态列读错")
+    return (
+        f"全县完成数从前一天的 {previous:,} 降到 {completed:,}（下降 {(previous - completed) / previous:.1%}，"
+        f"超过 {max_fall_ratio:.0%}）：导出可能不完整或审核状态列读错"
+    )
 
 
 def no_new_registrations(new_today: int, daily_average_before: float | None, threshold: float) -> str | None:
     if new_today or daily_average_before is None or pd.isna(daily_average_before) or daily_average_before < threshold:
         return None
-    return (f"当日没有任何新增注册（此前日均 {daily_average_before:,.0f} 人）：文件可能是前一天的导出，请核对导出时间")
+    return f"当日没有任何新增注册（此前日均 {daily_average_before:,.0f} 人）：文件可能是前一天的导出，请核对导出时间"

@@ -52,13 +52,25 @@ def township_targets(attachment: pd.DataFrame, campaign: Campaign) -> pd.DataFra
     out = attachment.rename(columns=campaign.baseline_columns).copy()
     if "baseline_completed" not in out.columns:
         out["baseline_completed"] = None
-    out["rule_target"] = [rule_target(p, rule.multiplier, str(rule.population_factor)) for p in out["resident_population"]]
+    out["rule_target"] = [
+        rule_target(p, rule.multiplier, str(rule.population_factor)) for p in out["resident_population"]
+    ]
     out["township_type"] = out["township"].map(_township_type)
     out["campaign_id"] = campaign.campaign_id
     out["target_source"] = campaign.target_source
     out["rate_per_10k"] = campaign.rate_per_10k
-    columns = ["campaign_id", "seq", "township", "township_type", "resident_population", "target", "rule_target",
-               "baseline_completed", "rate_per_10k", "target_source"]
+    columns = [
+        "campaign_id",
+        "seq",
+        "township",
+        "township_type",
+        "resident_population",
+        "target",
+        "rule_target",
+        "baseline_completed",
+        "rate_per_10k",
+        "target_source",
+    ]
     return out[columns].reset_index(drop=True)
 
 
@@ -99,8 +111,11 @@ def cadre_quotas(targets: pd.DataFrame, committee: pd.DataFrame) -> tuple[pd.Dat
         if members is None or members.empty:
             missing.append(row)
             continue
-        frames.append(members.assign(village_target=int(row.target),
-                                     quota=allocate_largest_remainder(int(row.target), [1] * len(members))))
+        frames.append(
+            members.assign(
+                village_target=int(row.target), quota=allocate_largest_remainder(int(row.target), [1] * len(members))
+            )
+        )
     columns = ["township", "village", "person_key", "cadre_name", "roles", "village_target", "quota"]
     quotas = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     return quotas, pd.DataFrame(missing, columns=targets.columns)

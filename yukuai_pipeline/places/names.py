@@ -85,7 +85,7 @@ class TownshipMatcher:
             stripped = False
             for prefix in self._prefixes:
                 if name.startswith(prefix) and len(name) > len(prefix):
-                    name, stripped = name[len(prefix):], True
+                    name, stripped = name[len(prefix) :], True
                     break
         for candidate in (name, _strip_suffix(name, _TOWNSHIP_SUFFIXES)):
             if candidate in self._lookup:

@@ -15,15 +15,32 @@ def standardise_registry(rows: pd.DataFrame, townships: TownshipMatcher) -> tupl
     out["village"] = out["village_full_name"].map(short_village_name)
     issues = []
     for _, row in out[out["township"].isna()].iterrows():
-        issues.append({"check": "unknown_township", "severity": "WARN", "row_number": int(row["_row"]),
-                       "field": "township", "value_masked": row["township_raw"], "village": row["village"],
-                       "quarantined": True,
-                       "message": f"社区基本信息第 {int(row['_row'])} 行的乡镇（街道）“{row['township_raw']}”无法识别，该村未计入"})
+        issues.append(
+            {
+                "check": "unknown_township",
+                "severity": "WARN",
+                "row_number": int(row["_row"]),
+                "field": "township",
+                "value_masked": row["township_raw"],
+                "village": row["village"],
+                "quarantined": True,
+                "message": f"社区基本信息第 {int(row['_row'])} 行的乡镇（街道）“{row['township_raw']}”无法识别，该村未计入",
+            }
+        )
     out = out[out["township"].notna()]
     duplicate = out.duplicated("village_code", keep="first") | out.duplicated(["township", "village"], keep="first")
     for _, row in out[duplicate].iterrows():
-        issues.append({"check": "duplicate_village", "severity": "WARN", "row_number": int(row["_row"]),
-                       "field": "village_code", "value_masked": row["village_code"], "township": row["township"],
-                       "village": row["village"], "quarantined": True,
-                       "message": f"社区编码或村名重复（{row['township']}{row['village']}），保留第一次出现的一行"})
+        issues.append(
+            {
+                "check": "duplicate_village",
+                "severity": "WARN",
+                "row_number": int(row["_row"]),
+                "field": "village_code",
+                "value_masked": row["village_code"],
+                "township": row["township"],
+                "village": row["village"],
+                "quarantined": True,
+                "message": f"社区编码或村名重复（{row['township']}{row['village']}），保留第一次出现的一行",
+            }
+        )
     return out[~duplicate].reset_index(drop=True), issues

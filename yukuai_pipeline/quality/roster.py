@@ -16,7 +16,20 @@ from yukuai_pipeline.quality.identity import WEIGHTS as _ID_WEIGHTS
 from yukuai_pipeline.intake.privacy import mask_id_number, mask_phone
 
 _ROLE_SEPARATORS = re.compile(r"兼|、|，|,|;|；|/|／|\+")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 @dataclass(frozen=True)
@@ -69,9 +82,17 @@ def group_number(text: object) -> int | None:
 
 
 def _issue(row, field: str, message: str, value: str | None) -> dict:
-    return {"check": "invalid_roster_record", "severity": "WARN", "township": row["township_std"],
-            "village": row["village_std"], "row_number": int(row["row_number"]), "field": field, "value_masked": value,
-            "message": f"{row['village_std']}“{row['name']}”：{message}", "quarantined": False}
+    return {
+        "check": "invalid_roster_record",
+        "severity": "WARN",
+        "township": row["township_std"],
+        "village": row["village_std"],
+        "row_number": int(row["row_number"]),
+        "field": field,
+        "value_masked": value,
+        "message": f"{row['village_std']}“{row['name']}”：{message}",
+        "quarantined": False,
+    }
 
 
 def id_problems(numbers: pd.Series, on: dt.date, min_age: int) -> pd.Series:
@@ -82,8 +103,9 @@ def id_problems(numbers: pd.Series, on: dt.date, min_age: int) -> pd.Series:
     reasons = pd.Series(None, index=numbers.index, dtype="object")
     reasons[text == ""] = "身份证号为空"
     wrong_shape = (text != "") & ~shaped
-    reasons[wrong_shape] = "身份证号应为 18 位（17 位数字加 1 位数字或 X），实际 " + text[wrong_shape].str.len().astype(
-        "str") + " 位"
+    reasons[wrong_shape] = (
+        "身份证号应为 18 位（17 位数字加 1 位数字或 X），实际 " + text[wrong_shape].str.len().astype("str") + " 位"
+    )
     good = text[shaped]
     if good.empty:
         return reasons.astype("object").where(reasons.notna(), None)
@@ -108,18 +130,25 @@ def sanitise(rows: pd.DataFrame, on: dt.date, min_age: int) -> pd.DataFrame:
     """The roster as it may be kept: 身份证号 and 手机号 replaced by their masked values and the results of their checks
     (made here, on `on`: the roster's own date), and a person key numbered within the roster, never derived from the
     ID number; 出生年月 is dropped (beside a masked ID it would give the ID back)."""
-    numbers = rows["id_number"].where(rows["id_number"].map(lambda v: isinstance(v, str)), None) \
-        if "id_number" in rows.columns else pd.Series(None, index=rows.index, dtype="object")
+    numbers = (
+        rows["id_number"].where(rows["id_number"].map(lambda v: isinstance(v, str)), None)
+        if "id_number" in rows.columns
+        else pd.Series(None, index=rows.index, dtype="object")
+    )
     normal = numbers.fillna("").astype("str").str.strip().str.upper().str.replace(" ", "", regex=False)
     shaped = normal.str.match(r"^\d{17}[\dX]$")
     first_seen = pd.unique(normal[shaped])
     keys = {number: f"P{i:06d}" for i, number in enumerate(first_seen, 1)}
-    phones = rows["phone"].where(rows["phone"].map(lambda v: isinstance(v, str)), None) \
-        if "phone" in rows.columns else pd.Series(None, index=rows.index, dtype="object")
+    phones = (
+        rows["phone"].where(rows["phone"].map(lambda v: isinstance(v, str)), None)
+        if "phone" in rows.columns
+        else pd.Series(None, index=rows.index, dtype="object")
+    )
     phone_problem = pd.Series(None, index=rows.index, dtype="object")
     phone_problem[phones.isna() | (phones.fillna("") == "")] = "手机号为空"
-    phone_problem[phones.notna() & (phones != "") & ~phones.fillna("").str.match(r"^1[3-9]\d{9}$")] = \
+    phone_problem[phones.notna() & (phones != "") & ~phones.fillna("").str.match(r"^1[3-9]\d{9}$")] = (
         "手机号应为 11 位、1 开头的大陆手机号"
+    )
     out = rows.drop(columns=[c for c in ("id_number", "phone", "birth") if c in rows.columns])
     return out.assign(
         person=normal.where(shaped).map(keys).astype("object").where(shaped, None),
@@ -157,8 +186,17 @@ def members(rows: pd.DataFrame, vocabulary: RoleVocabulary) -> tuple[pd.DataFram
     for row in rows.itertuples():
         roles, unknown = parsed.get(row.role, ([], []))
         if unknown:
-            issues.append({**_issue(row._asdict(), "role", f"职务“{'、'.join(unknown)}”无法识别（可在 schemas/inputs/roster.yaml "
-                                                 "的 roles 中补充写法）", row.role), "quarantined": not roles})
+            issues.append(
+                {
+                    **_issue(
+                        row._asdict(),
+                        "role",
+                        f"职务“{'、'.join(unknown)}”无法识别（可在 schemas/inputs/roster.yaml 的 roles 中补充写法）",
+                        row.role,
+                    ),
+                    "quarantined": not roles,
+                }
+            )
         for role in dict.fromkeys(roles):
             exploded.append((row.Index, role, vocabulary.group_of[role]))
     frame = pd.DataFrame(exploded, columns=["source_index", "role_std", "role_group"])
@@ -172,8 +210,11 @@ def duplicate_listings(people: pd.DataFrame) -> list[dict]:
     """The same person twice in the same role in the same village."""
     keys = ["township_std", "village_std", "role_std", "person"]
     repeated = people[people.duplicated(keys, keep="first")]
-    return [_issue(row._asdict(), "id_number", f"同一人在同一村（社区）重复登记为“{row.role}”", row.id_masked or None)
-            | {"check": "duplicate_roster_record"} for row in repeated.itertuples()]
+    return [
+        _issue(row._asdict(), "id_number", f"同一人在同一村（社区）重复登记为“{row.role}”", row.id_masked or None)
+        | {"check": "duplicate_roster_record"}
+        for row in repeated.itertuples()
+    ]
 
 
 def masked_members(people: pd.DataFrame, bad_rows: pd.Series) -> pd.DataFrame:
@@ -182,11 +223,19 @@ def masked_members(people: pd.DataFrame, bad_rows: pd.Series) -> pd.DataFrame:
     order = people.sort_values(["township_std", "village_std", "row_number"], kind="stable")
     numbers = {p: f"P{i:06d}" for i, p in enumerate(dict.fromkeys(zip(order["village_std"], order["person"])), 1)}
     ids, phones = people["id_masked"], people["phone_masked"]
-    return pd.DataFrame({
-        "township": people["township_std"], "village": people["village_std"], "name": people["name"],
-        "gender": people["gender_std"], "role": people["role"], "role_std": people["role_std"],
-        "role_group": people["role_group"],
-        "person_key": [numbers[(v, p)] for v, p in zip(people["village_std"], people["person"])],
-        "id_masked": ids, "phone_masked": phones, "record_ok": ~bad_rows.reindex(people["source_index"]).to_numpy(),
-        "row_number": people["row_number"],
-    })
+    return pd.DataFrame(
+        {
+            "township": people["township_std"],
+            "village": people["village_std"],
+            "name": people["name"],
+            "gender": people["gender_std"],
+            "role": people["role"],
+            "role_std": people["role_std"],
+            "role_group": people["role_group"],
+            "person_key": [numbers[(v, p)] for v, p in zip(people["village_std"], people["person"])],
+            "id_masked": ids,
+            "phone_masked": phones,
+            "record_ok": ~bad_rows.reindex(people["source_index"]).to_numpy(),
+            "row_number": people["row_number"],
+        }
+    )

@@ -17,8 +17,20 @@ import pandas as pd
 from yukuai_pipeline import settings
 
 ROLE_GROUPS = ("committee", "supervisor", "worker", "group_leader", "representative")
-COMPLETENESS_COLUMNS = ["township", "village", "village_code", "committee_type", "role_group", "role_group_label",
-                        "required_min", "required_max", "actual", "invalid_records", "status", "reasons"]
+COMPLETENESS_COLUMNS = [
+    "township",
+    "village",
+    "village_code",
+    "committee_type",
+    "role_group",
+    "role_group_label",
+    "required_min",
+    "required_max",
+    "actual",
+    "invalid_records",
+    "status",
+    "reasons",
+]
 COMPLETE, INCOMPLETE, WRONG, UNVERIFIABLE = "完整", "不完整", "有误", "无法核验"
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _FUNCS = {"ceil": math.ceil, "floor": math.floor}
@@ -41,8 +53,11 @@ class Rule:
 
 def load_rules(path=None) -> tuple[list[Rule], dict]:
     doc = settings.read_yaml(path or settings.assets_dir() / "roster_rules.yaml")
-    rules = [Rule(**{k: (tuple(v) if k == "applies_to" else v) for k, v in r.items() if k != "enabled"})
-             for r in doc["rules"] if r.get("enabled", True)]
+    rules = [
+        Rule(**{k: (tuple(v) if k == "applies_to" else v) for k, v in r.items() if k != "enabled"})
+        for r in doc["rules"]
+        if r.get("enabled", True)
+    ]
     return rules, doc
 
 
@@ -68,7 +83,12 @@ def _evaluate(node, figures):
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         left, right = _evaluate(node.left, figures), _evaluate(node.right, figures)
         return None if left is None or right is None else _OPS[type(node.op)](left, right)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and len(node.args) == 1:
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCS
+        and len(node.args) == 1
+    ):
         inner = _evaluate(node.args[0], figures)
         return None if inner is None else _FUNCS[node.func.id](inner)
     raise ValueError(f"roster_rules.yaml: unsupported formula element {ast.dump(node)}")
@@ -80,8 +100,9 @@ def village_measures(people, group_count) -> dict[str, float]:
     per-village pandas calls would dominate."""
     by_role: dict[str, set] = defaultdict(set)
     women, numbers = set(), []
-    for role, person, gender, number in zip(people["role_std"], people["person"], people["gender_std"],
-                                            people["group_number"]):
+    for role, person, gender, number in zip(
+        people["role_std"], people["person"], people["gender_std"], people["group_number"]
+    ):
         by_role[role].add(person)
         if gender == "女":
             women.add(person)
@@ -111,12 +132,21 @@ def _fmt(value) -> str:
 
 
 def rules_by_group(rules: list[Rule], committee_type: str) -> dict[str, list[Rule]]:
-    return {group: [r for r in rules if r.role_group in (group, "all") and committee_type in r.applies_to]
-            for group in ROLE_GROUPS}
+    return {
+        group: [r for r in rules if r.role_group in (group, "all") and committee_type in r.applies_to]
+        for group in ROLE_GROUPS
+    }
 
 
-def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], labels: dict,
-                  grouped: dict[str, list[Rule]] | None = None, unverifiable: dict[str, str] | None = None) -> list[dict]:
+def judge_village(
+    village: dict,
+    people,
+    invalid_rows: set,
+    rules: list[Rule],
+    labels: dict,
+    grouped: dict[str, list[Rule]] | None = None,
+    unverifiable: dict[str, str] | None = None,
+) -> list[dict]:
     """The five completeness rows of one registry village (people: a DataFrame or a dict of column lists).
     grouped: rules_by_group for the village's committee type, when the caller has it (a city judges 11,000).
     unverifiable: measure -> why it cannot be known from this roster (a column it needs is missing): its rules are
@@ -142,7 +172,9 @@ def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], l
             if rule.head_count:
                 actual = value
                 required_min = low if required_min is None or (low is not None and low > required_min) else required_min
-                required_max = high if required_max is None or (high is not None and high < required_max) else required_max
+                required_max = (
+                    high if required_max is None or (high is not None and high < required_max) else required_max
+                )
             if low is not None and value < low:
                 kinds.add(INCOMPLETE if rule.head_count else _KIND[rule.kind])
                 reasons.append(f"{rule.message}：实际 {_fmt(value)}，应不少于 {_fmt(low)}（{rule.source}）")
@@ -155,29 +187,53 @@ def judge_village(village: dict, people, invalid_rows: set, rules: list[Rule], l
             kinds.add(WRONG)
             reasons.append(f"{invalid} 条记录的身份证号、性别或手机号有误")
         status = next((s for s in (INCOMPLETE, WRONG, UNVERIFIABLE) if s in kinds), COMPLETE)
-        rows.append({"role_group": group, "role_group_label": labels[group], "required_min": required_min,
-                     "required_max": required_max,
-                     "actual": actual if actual is not None else len({persons[i] for i in in_group}),
-                     "invalid_records": invalid, "status": status, "reasons": "；".join(reasons) or None})
+        rows.append(
+            {
+                "role_group": group,
+                "role_group_label": labels[group],
+                "required_min": required_min,
+                "required_max": required_max,
+                "actual": actual if actual is not None else len({persons[i] for i in in_group}),
+                "invalid_records": invalid,
+                "status": status,
+                "reasons": "；".join(reasons) or None,
+            }
+        )
     return rows
 
 
-def completeness(registry: pd.DataFrame, people: pd.DataFrame, invalid_rows: set, rules: list[Rule],
-                 labels: dict, unverifiable: dict[str, str] | None = None) -> pd.DataFrame:
+def completeness(
+    registry: pd.DataFrame,
+    people: pd.DataFrame,
+    invalid_rows: set,
+    rules: list[Rule],
+    labels: dict,
+    unverifiable: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Rows for every registry village, whether or not it has a roster (unverifiable: see judge_village)."""
     columns = ["role_std", "role_group", "person", "gender_std", "group_number", "source_index"]
     cells = {c: people[c].to_numpy(dtype="object") for c in columns}
     # each village's rows as plain column lists: per-village DataFrames would cost most of a city's run
-    by_village = {key: {c: cells[c][rows].tolist() for c in columns}
-                  for key, rows in people.groupby(["township_std", "village_std"]).indices.items()} if len(people) else {}
+    by_village = (
+        {
+            key: {c: cells[c][rows].tolist() for c in columns}
+            for key, rows in people.groupby(["township_std", "village_std"]).indices.items()
+        }
+        if len(people)
+        else {}
+    )
     empty = {c: [] for c in columns}
     grouped = {kind: rules_by_group(rules, kind) for kind in registry["committee_type"].unique()}
     rows = []
     for village in registry.to_dict("records"):
         members = by_village.get((village["township"], village["village"]), empty)
         place = (village["township"], village["village"], village.get("village_code"), village["committee_type"])
-        rows += [(*place, *row.values()) for row in judge_village(village, members, invalid_rows, rules, labels,
-                                                                   grouped[village["committee_type"]], unverifiable)]
+        rows += [
+            (*place, *row.values())
+            for row in judge_village(
+                village, members, invalid_rows, rules, labels, grouped[village["committee_type"]], unverifiable
+            )
+        ]
     return pd.DataFrame.from_records(rows, columns=COMPLETENESS_COLUMNS)
 
 

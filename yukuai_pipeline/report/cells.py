@@ -11,8 +11,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 TEXT, INT, YES_NO = "text", "int", "yes_no"
 PCT, ONE_DECIMAL, DATE = "0.00%", "0.0", "yyyy-mm-dd"
 
-FILLS = {"滞后": PatternFill("solid", fgColor="FCE4D6"), "严重滞后": PatternFill("solid", fgColor="FFC7CE"),
-         "不完整": PatternFill("solid", fgColor="FCE4D6"), "有误": PatternFill("solid", fgColor="FFC7CE")}
+FILLS = {
+    "滞后": PatternFill("solid", fgColor="FCE4D6"),
+    "严重滞后": PatternFill("solid", fgColor="FFC7CE"),
+    "不完整": PatternFill("solid", fgColor="FCE4D6"),
+    "有误": PatternFill("solid", fgColor="FFC7CE"),
+}
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

@@ -16,17 +16,38 @@ from openpyxl.chart.text import RichText
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
 
 # Searched in this order among installed fonts; the Simplified Chinese faces first.
-CJK_FONT_HINTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-                  "SimHei", "Noto Sans CJK", "Noto Serif CJK", "Source Han")
+CJK_FONT_HINTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Noto Sans CJK",
+    "Noto Serif CJK",
+    "Source Han",
+)
 STATUS_COLOURS = {"已完成": "#2e7d32", "按期": "#1f77b4", "滞后": "#f28e2b", "严重滞后": "#d62728"}
 NO_STATUS_COLOUR = "#9e9e9e"
 LABELS = {
-    True: {"line_title": "全县累计完成数与目标路径", "completed": "完成数", "path": "目标路径", "people": "人",
-           "bar_title": "各乡镇（街道）完成率", "rate": "完成率", "status": {s: s for s in STATUS_COLOURS}},
-    False: {"line_title": "County cumulative registrations vs. path to target", "completed": "Completed",
-            "path": "Path to target", "people": "People", "bar_title": "Completion rate by township (by seq no.)",
-            "rate": "Completion rate",
-            "status": {"已完成": "Done", "按期": "On track", "滞后": "Behind", "严重滞后": "Far behind"}},
+    True: {
+        "line_title": "全县累计完成数与目标路径",
+        "completed": "完成数",
+        "path": "目标路径",
+        "people": "人",
+        "bar_title": "各乡镇（街道）完成率",
+        "rate": "完成率",
+        "status": {s: s for s in STATUS_COLOURS},
+    },
+    False: {
+        "line_title": "County cumulative registrations vs. path to target",
+        "completed": "Completed",
+        "path": "Path to target",
+        "people": "People",
+        "bar_title": "Completion rate by township (by seq no.)",
+        "rate": "Completion rate",
+        "status": {"已完成": "Done", "按期": "On track", "滞后": "Behind", "严重滞后": "Far behind"},
+    },
 }
 
 
@@ -78,8 +99,9 @@ def progress_series(data) -> pd.DataFrame:
         share = min(max((day - baseline_date).days / span, 0.0), 1.0)
         return round(start + (target - start) * share, 1)
 
-    return pd.DataFrame({"date": days, "completed": [history.get(d) for d in days],
-                         "target_path": [path(d) for d in days]})
+    return pd.DataFrame(
+        {"date": days, "completed": [history.get(d) for d in days], "target_path": [path(d) for d in days]}
+    )
 
 
 def add_progress_line_chart(ws, header_row: int, last_row: int, anchor: str) -> None:
@@ -104,8 +126,9 @@ def add_progress_line_chart(ws, header_row: int, last_row: int, anchor: str) -> 
     ws.add_chart(chart, anchor)
 
 
-def add_rate_bar_chart(ws, source, first_row: int, last_row: int, name_col: int, rate_col: int, anchor: str,
-                       statuses: list) -> None:
+def add_rate_bar_chart(
+    ws, source, first_row: int, last_row: int, name_col: int, rate_col: int, anchor: str, statuses: list
+) -> None:
     """Column chart of completion rate by township, read from the township rows of sheet 1; bars coloured by
     status like the PNG."""
     chart = BarChart()
@@ -133,8 +156,10 @@ def _show_axes(chart) -> None:
 
 def _rotated_labels() -> RichText:
     properties = ParagraphProperties(defRPr=CharacterProperties(sz=800))
-    return RichText(bodyPr=RichTextProperties(rot=-5400000, vert="horz"),
-                    p=[Paragraph(pPr=properties, endParaRPr=CharacterProperties())])
+    return RichText(
+        bodyPr=RichTextProperties(rot=-5400000, vert="horz"),
+        p=[Paragraph(pPr=properties, endParaRPr=CharacterProperties())],
+    )
 
 
 def cjk_font_name() -> str | None:
@@ -161,8 +186,7 @@ def progress_chart_png(data, path: Path) -> Path:
     labels = LABELS[font is not None]
     families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
     path = Path(path)
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": families,
-                                "axes.unicode_minus": False}):
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}):
         figure = Figure(figsize=(13, 9), dpi=110, layout="constrained")
         FigureCanvasAgg(figure)
         top, bottom = figure.subplots(2, 1, height_ratios=[1, 1.1])
@@ -182,8 +206,13 @@ def _draw_progress(axes, series: pd.DataFrame, labels: dict) -> None:
     days = pd.to_datetime(series["date"])
     known = series["completed"].notna()
     axes.plot(days, series["target_path"], linestyle="--", color="#7f7f7f", label=labels["path"])
-    axes.plot(days[known], series.loc[known, "completed"].astype("float64"), marker="o", color="#1f77b4",
-              label=labels["completed"])
+    axes.plot(
+        days[known],
+        series.loc[known, "completed"].astype("float64"),
+        marker="o",
+        color="#1f77b4",
+        label=labels["completed"],
+    )
     axes.set_title(labels["line_title"])
     axes.set_ylabel(labels["people"])
     axes.grid(alpha=0.3)
@@ -198,8 +227,11 @@ def _draw_rates(axes, rows: pd.DataFrame, labels: dict, chinese: bool) -> None:
     colours = [_status_colour(status) for status in rows["status"]]
     axes.bar(range(len(rows)), rates, color=colours)
     present = [s for s in STATUS_COLOURS if s in set(rows["status"])]
-    axes.legend(handles=[Patch(color=STATUS_COLOURS[s], label=labels["status"][s]) for s in present],
-                loc="upper right", ncols=len(present) or 1)
+    axes.legend(
+        handles=[Patch(color=STATUS_COLOURS[s], label=labels["status"][s]) for s in present],
+        loc="upper right",
+        ncols=len(present) or 1,
+    )
     axes.set_xticks(range(len(rows)), names, rotation=90 if chinese else 0, fontsize=8)
     axes.set_xlim(-0.6, len(rows) - 0.4)
     axes.set_title(labels["bar_title"])

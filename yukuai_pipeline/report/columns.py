@@ -5,28 +5,80 @@ assessed functions.
 
 from yukuai_pipeline.report.cells import DATE, INT, ONE_DECIMAL, PCT, TEXT, YES_NO
 
-ATTACHMENT_COLUMNS = [("序号", "seq", INT), ("乡镇（街道）", "township", TEXT), ("常住人口数（人）", "resident_population", INT),
-                      ("任务数（人）", "target", INT), ("完成数", "completed", INT), ("尚差任务数", "gap", INT),
-                      ("备注", "remark", TEXT)]
-PACE_COLUMNS = [("日均新增(近7日)", "new_7d_avg", ONE_DECIMAL), ("所需日均", "required_daily", ONE_DECIMAL),
-                ("预计完成日期", "projected_date", DATE), ("状态", "status", TEXT)]
+ATTACHMENT_COLUMNS = [
+    ("序号", "seq", INT),
+    ("乡镇（街道）", "township", TEXT),
+    ("常住人口数（人）", "resident_population", INT),
+    ("任务数（人）", "target", INT),
+    ("完成数", "completed", INT),
+    ("尚差任务数", "gap", INT),
+    ("备注", "remark", TEXT),
+]
+PACE_COLUMNS = [
+    ("日均新增(近7日)", "new_7d_avg", ONE_DECIMAL),
+    ("所需日均", "required_daily", ONE_DECIMAL),
+    ("预计完成日期", "projected_date", DATE),
+    ("状态", "status", TEXT),
+]
 RATE_COLUMNS = [("完成率", "completion_rate", PCT), ("每万人用户数", "users_per_10k", ONE_DECIMAL)]
 TOWNSHIP_COLUMNS = ATTACHMENT_COLUMNS + RATE_COLUMNS + PACE_COLUMNS + [("排名", "rank", INT)]
-VILLAGE_COLUMNS = [("乡镇（街道）", "township", TEXT), ("村（社区）", "village", TEXT), ("社区编码", "village_code", TEXT),
-                   ("常住人口", "resident_population", INT), ("任务数", "target", INT), ("完成数", "completed", INT),
-                   ("待审核", "pending", INT), ("尚差任务数", "gap", INT), ("完成率", "completion_rate", PCT),
-                   ("每万人用户数", "users_per_10k", ONE_DECIMAL), ("乡镇内排名", "rank", INT)] + PACE_COLUMNS
-ROSTER_SUMMARY_COLUMNS = [("乡镇（街道）", "township", TEXT), ("村（社区）数", "villages_total", INT),
-                          ("完整村数", "villages_complete", INT), ("完整率", "completeness", PCT)]
-ROSTER_GAP_COLUMNS = [("乡镇（街道）", "township", TEXT), ("村（社区）", "village", TEXT), ("队伍类别", "role_group_label", TEXT),
-                      ("应有人数下限", "required_min", INT), ("应有人数上限", "required_max", INT), ("实有人数", "actual", INT),
-                      ("有误记录数", "invalid_records", INT), ("状态", "status", TEXT), ("原因", "reasons", TEXT)]
-ISSUE_COLUMNS = [("环节", "stage", TEXT), ("来源文件", "source_file", TEXT), ("检查项", "check", TEXT),
-                 ("严重程度", "severity", TEXT), ("乡镇（街道）", "township", TEXT), ("村（社区）", "village", TEXT),
-                 ("行号", "row_number", INT), ("字段", "field", TEXT), ("原值（已脱敏）", "value_masked", TEXT),
-                 ("说明", "message", TEXT), ("是否隔离", "quarantined", YES_NO)]
-QUOTA_COLUMNS = [("乡镇（街道）", "township", TEXT), ("村（社区）", "village", TEXT), ("姓名", "cadre_name", TEXT),
-                 ("职务", "roles", TEXT), ("村任务数", "village_target", INT), ("分配任务数", "quota", INT)]
-ACTIVITY_KINDS = [("居民诉求", "request"), ("信息发布", "notice"), ("村（居）务公开", "disclosure"),
-                  ("在线协商", "consultation"), ("民主决策", "decision"), ("民主评议", "review")]
+VILLAGE_COLUMNS = [
+    ("乡镇（街道）", "township", TEXT),
+    ("村（社区）", "village", TEXT),
+    ("社区编码", "village_code", TEXT),
+    ("常住人口", "resident_population", INT),
+    ("任务数", "target", INT),
+    ("完成数", "completed", INT),
+    ("待审核", "pending", INT),
+    ("尚差任务数", "gap", INT),
+    ("完成率", "completion_rate", PCT),
+    ("每万人用户数", "users_per_10k", ONE_DECIMAL),
+    ("乡镇内排名", "rank", INT),
+] + PACE_COLUMNS
+ROSTER_SUMMARY_COLUMNS = [
+    ("乡镇（街道）", "township", TEXT),
+    ("村（社区）数", "villages_total", INT),
+    ("完整村数", "villages_complete", INT),
+    ("完整率", "completeness", PCT),
+]
+ROSTER_GAP_COLUMNS = [
+    ("乡镇（街道）", "township", TEXT),
+    ("村（社区）", "village", TEXT),
+    ("队伍类别", "role_group_label", TEXT),
+    ("应有人数下限", "required_min", INT),
+    ("应有人数上限", "required_max", INT),
+    ("实有人数", "actual", INT),
+    ("有误记录数", "invalid_records", INT),
+    ("状态", "status", TEXT),
+    ("原因", "reasons", TEXT),
+]
+ISSUE_COLUMNS = [
+    ("环节", "stage", TEXT),
+    ("来源文件", "source_file", TEXT),
+    ("检查项", "check", TEXT),
+    ("严重程度", "severity", TEXT),
+    ("乡镇（街道）", "township", TEXT),
+    ("村（社区）", "village", TEXT),
+    ("行号", "row_number", INT),
+    ("字段", "field", TEXT),
+    ("原值（已脱敏）", "value_masked", TEXT),
+    ("说明", "message", TEXT),
+    ("是否隔离", "quarantined", YES_NO),
+]
+QUOTA_COLUMNS = [
+    ("乡镇（街道）", "township", TEXT),
+    ("村（社区）", "village", TEXT),
+    ("姓名", "cadre_name", TEXT),
+    ("职务", "roles", TEXT),
+    ("村任务数", "village_target", INT),
+    ("分配任务数", "quota", INT),
+]
+ACTIVITY_KINDS = [
+    ("居民诉求", "request"),
+    ("信息发布", "notice"),
+    ("村（居）务公开", "disclosure"),
+    ("在线协商", "consultation"),
+    ("民主决策", "decision"),
+    ("民主评议", "review"),
+]
 ROLE_GROUP_ORDER = ["committee", "supervisor", "worker", "group_leader", "representative"]

@@ -11,9 +11,16 @@ from yukuai_pipeline.metrics.doubts import reasons_of_day
 from yukuai_pipeline.report import charts as report_charts
 from yukuai_pipeline.report.cells import DATE, INT, ONE_DECIMAL, TEXT, is_missing, put_line, put_text, write_table
 from yukuai_pipeline.report.charts import official_townships
-from yukuai_pipeline.report.columns import (ACTIVITY_KINDS, ISSUE_COLUMNS, QUOTA_COLUMNS, ROLE_GROUP_ORDER,
-                                            ROSTER_GAP_COLUMNS, ROSTER_SUMMARY_COLUMNS, TOWNSHIP_COLUMNS,
-                                            VILLAGE_COLUMNS)
+from yukuai_pipeline.report.columns import (
+    ACTIVITY_KINDS,
+    ISSUE_COLUMNS,
+    QUOTA_COLUMNS,
+    ROLE_GROUP_ORDER,
+    ROSTER_GAP_COLUMNS,
+    ROSTER_SUMMARY_COLUMNS,
+    TOWNSHIP_COLUMNS,
+    VILLAGE_COLUMNS,
+)
 from yukuai_pipeline.report.data import ReportData, report_title
 from yukuai_pipeline.report.print_setup import print_ready
 
@@ -24,8 +31,12 @@ def _sorted_by_township(frame: pd.DataFrame, data: ReportData, then: list[str]) 
     """Attachment order of townships (unknown ones last), then the given columns."""
     seq = dict(zip(data.townships["township"], data.townships["seq"].astype("Float64")))
     order = frame["township"].map(seq).astype("Float64")
-    return (frame.assign(_order=order).sort_values(["_order", "township", *then], kind="stable", na_position="last")
-            .drop(columns="_order").reset_index(drop=True))
+    return (
+        frame.assign(_order=order)
+        .sort_values(["_order", "township", *then], kind="stable", na_position="last")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def _attachment_rows(data: ReportData) -> tuple[pd.DataFrame, int]:
@@ -39,9 +50,12 @@ def _attachment_rows(data: ReportData) -> tuple[pd.DataFrame, int]:
     # 未匹配 has no target of its own: a pace status or a finishing date would mean nothing there.
     others = others.assign(status=None, required_daily=None, projected_date=None)
     rows = pd.concat([official.astype({"seq": "object"}), others, county], ignore_index=True)
-    remarks = [UNMATCHED_REMARK if township == unmatched else
-               (f"超额完成{int(surplus)}人" if not is_missing(surplus) and surplus > 0 else None)
-               for township, surplus in zip(rows["township"], rows["surplus"])]
+    remarks = [
+        UNMATCHED_REMARK
+        if township == unmatched
+        else (f"超额完成{int(surplus)}人" if not is_missing(surplus) and surplus > 0 else None)
+        for township, surplus in zip(rows["township"], rows["surplus"])
+    ]
     return rows.assign(remark=remarks), len(official)
 
 
@@ -73,7 +87,10 @@ def _doubt_note(ws, row: int, data: ReportData, width: int) -> None:
     reasons = reasons_of_day(issues[issues["stage"] == "township_progress"]) if len(issues) else []
     if not reasons:
         return
-    lines = [f"⚠ 注意：本日数据存疑（{len(reasons)} 项），发送前请核对：", *(f"{i}. {r}" for i, r in enumerate(reasons, 1))]
+    lines = [
+        f"⚠ 注意：本日数据存疑（{len(reasons)} 项），发送前请核对：",
+        *(f"{i}. {r}" for i, r in enumerate(reasons, 1)),
+    ]
     for offset, text in enumerate(lines):
         put_line(ws, row + offset, text, width, bold=offset == 0)
         ws.cell(row + offset, 1).font = Font(bold=offset == 0, color="C00000")
@@ -91,9 +108,11 @@ def _as_of(data: ReportData) -> str:
 
 def _legend(pace: Pace) -> str:
     on, behind, days = f"{pace.on_track_ratio:g}", f"{pace.behind_ratio:g}", pace.window_days
-    return (f"图例：浅橙色底 = 滞后（近{days}日日均新增 < 所需日均×{on}，且 ≥ 所需日均×{behind}）；"
-            f"浅红色底 = 严重滞后（< 所需日均×{behind}，或已过截止日仍未完成）。所需日均 = 尚差任务数 ÷ 距截止日天数；"
-            "状态为空：历史数据尚不足以计算速度。")
+    return (
+        f"图例：浅橙色底 = 滞后（近{days}日日均新增 < 所需日均×{on}，且 ≥ 所需日均×{behind}）；"
+        f"浅红色底 = 严重滞后（< 所需日均×{behind}，或已过截止日仍未完成）。所需日均 = 尚差任务数 ÷ 距截止日天数；"
+        "状态为空：历史数据尚不足以计算速度。"
+    )
 
 
 def village_sheet(ws, data: ReportData) -> None:
@@ -119,7 +138,9 @@ def roster_sheet(ws, data: ReportData) -> None:
     gaps = data.roster[data.roster["status"] != "完整"]
     gaps = gaps.assign(_group=gaps["role_group"].map({g: i for i, g in enumerate(ROLE_GROUP_ORDER)}))
     gaps = _sorted_by_township(gaps, data, ["village", "_group"])
-    put_line(ws, last + 2, f"未完整的队伍（{len(gaps)} 项；状态为“不完整”或“有误”）", len(ROSTER_GAP_COLUMNS), bold=True)
+    put_line(
+        ws, last + 2, f"未完整的队伍（{len(gaps)} 项；状态为“不完整”或“有误”）", len(ROSTER_GAP_COLUMNS), bold=True
+    )
     write_table(ws, last + 3, ROSTER_GAP_COLUMNS, gaps)
     print_ready(ws, data, header_row=1, freeze="A2")
 
@@ -136,8 +157,12 @@ def issue_sheet(ws, data: ReportData) -> None:
 
 
 def quota_sheet(ws, data: ReportData) -> None:
-    if _nothing_yet(ws, data, data.quotas,
-                    "尚无干部分配任务：需要基层队伍名单中的村（社区）“两委”成员，才能把村任务数按比例分配到人。"):
+    if _nothing_yet(
+        ws,
+        data,
+        data.quotas,
+        "尚无干部分配任务：需要基层队伍名单中的村（社区）“两委”成员，才能把村任务数按比例分配到人。",
+    ):
         return
     write_table(ws, 1, QUOTA_COLUMNS, _sorted_by_township(data.quotas, data, ["village", "cadre_name"]))
     print_ready(ws, data, header_row=1, freeze="A2")
@@ -145,10 +170,13 @@ def quota_sheet(ws, data: ReportData) -> None:
 
 def activity_sheet(ws, data: ReportData) -> None:
     """The notice's six other assessed functions (一（三）), township by township: total and last 30 days."""
-    if _nothing_yet(ws, data, data.activity, "尚未收到平台应用明细：导出后放入落地目录，这里按乡镇列出六项应用的次数。"):
+    if _nothing_yet(
+        ws, data, data.activity, "尚未收到平台应用明细：导出后放入落地目录，这里按乡镇列出六项应用的次数。"
+    ):
         return
-    wide = data.activity.pivot_table(index="township", columns="kind", values=["count_total", "count_30d"],
-                                     aggfunc="sum", fill_value=0)
+    wide = data.activity.pivot_table(
+        index="township", columns="kind", values=["count_total", "count_30d"], aggfunc="sum", fill_value=0
+    )
     wide.columns = [f"{measure}_{kind}" for measure, kind in wide.columns]
     wide = wide.reset_index()
     county = data.campaign.county_row_label
@@ -169,8 +197,16 @@ def chart_sheet(ws, township_ws, township_rows: tuple[int, int], data: ReportDat
     first, final = township_rows
     if final >= first:
         statuses = [township_ws.cell(row, _column("status")).value for row in range(first, final + 1)]
-        report_charts.add_rate_bar_chart(ws, township_ws, first, final, name_col=_column("township"),
-                                         rate_col=_column("completion_rate"), anchor="E25", statuses=statuses)
+        report_charts.add_rate_bar_chart(
+            ws,
+            township_ws,
+            first,
+            final,
+            name_col=_column("township"),
+            rate_col=_column("completion_rate"),
+            anchor="E25",
+            statuses=statuses,
+        )
     print_ready(ws, data, header_row=1, freeze="A2")
 
 

@@ -17,8 +17,15 @@ from yukuai_pipeline import settings
 from yukuai_pipeline.campaign import Campaign
 from yukuai_pipeline.report.charts import official_townships, progress_chart_png  # noqa: F401 (API)
 from yukuai_pipeline.report.data import ReportData, report_title
-from yukuai_pipeline.report.sheets import (activity_sheet, chart_sheet, issue_sheet, quota_sheet, roster_sheet,
-                                           township_sheet, village_sheet)
+from yukuai_pipeline.report.sheets import (
+    activity_sheet,
+    chart_sheet,
+    issue_sheet,
+    quota_sheet,
+    roster_sheet,
+    township_sheet,
+    village_sheet,
+)
 from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes
 
 
@@ -69,6 +76,13 @@ def furthest_behind(data: ReportData, n: int = 10) -> pd.DataFrame:
     rows = official_townships(data.townships)
     rows = rows.assign(_rate=rows["completion_rate"].astype("float64"))
     rows = rows.sort_values(["_rate", "seq"], kind="stable", na_position="last").head(n)
-    return pd.DataFrame({"乡镇（街道）": rows["township"].astype(str), "任务数": rows["target"].astype("Int64"),
-                         "完成数": rows["completed"].astype("Int64"), "尚差任务数": rows["gap"].astype("Int64"),
-                         "完成率": rows["_rate"], "状态": rows["status"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "乡镇（街道）": rows["township"].astype(str),
+            "任务数": rows["target"].astype("Int64"),
+            "完成数": rows["completed"].astype("Int64"),
+            "尚差任务数": rows["gap"].astype("Int64"),
+            "完成率": rows["_rate"],
+            "状态": rows["status"],
+        }
+    ).reset_index(drop=True)

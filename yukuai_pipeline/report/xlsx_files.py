@@ -25,8 +25,15 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter as column_letter  # 1 -> A, 26 -> Z, 27 -> AA
 from openpyxl.writer.excel import ExcelWriter
 
-__all__ = ["FIXED_TIMESTAMP", "column_letter", "save_stable_workbook", "stable_workbook_bytes", "stable_zip_bytes",
-           "write_stable_zip", "write_streamed_xlsx"]
+__all__ = [
+    "FIXED_TIMESTAMP",
+    "column_letter",
+    "save_stable_workbook",
+    "stable_workbook_bytes",
+    "stable_zip_bytes",
+    "write_stable_zip",
+    "write_streamed_xlsx",
+]
 
 # The time written when the caller has none of its own. Any fixed instant would do; this one (8 o'clock on the notice's
 # baseline day) is the one the demo and the benchmark files have always carried, so they keep their bytes.
@@ -36,6 +43,7 @@ FIXED_TIMESTAMP = dt.datetime(2023, 2, 17, 8, 0, 0)
 # --------------------------------------------------------------------------------------------------------------
 # Fixed-time zips and workbooks
 # --------------------------------------------------------------------------------------------------------------
+
 
 def stable_zip_bytes(parts: Mapping[str, bytes], when: dt.date = FIXED_TIMESTAMP) -> bytes:
     """A deflated zip of `parts` (entry name -> bytes, in this order), every entry dated `when` with mode 0644."""
@@ -103,16 +111,19 @@ _CONTENT_TYPES = _XML_DECLARATION + (
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
     '<Override PartName="/xl/styles.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    '</Types>')
+    "</Types>"
+)
 _PACKAGE_RELS = _XML_DECLARATION + (
     f'<Relationships xmlns="{_PACKAGE_RELATIONSHIP_NS}">'
     f'<Relationship Id="rId1" Type="{_RELATIONSHIP_NS}/officeDocument" Target="xl/workbook.xml"/>'
-    '</Relationships>')
+    "</Relationships>"
+)
 _WORKBOOK_RELS = _XML_DECLARATION + (
     f'<Relationships xmlns="{_PACKAGE_RELATIONSHIP_NS}">'
     f'<Relationship Id="rId1" Type="{_RELATIONSHIP_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
     f'<Relationship Id="rId2" Type="{_RELATIONSHIP_NS}/styles" Target="styles.xml"/>'
-    '</Relationships>')
+    "</Relationships>"
+)
 _STYLES = _XML_DECLARATION + (
     f'<styleSheet xmlns="{_SPREADSHEET_NS}">'
     '<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts>'
@@ -121,24 +132,31 @@ _STYLES = _XML_DECLARATION + (
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '</styleSheet>')
+    "</styleSheet>"
+)
 
 
-def write_streamed_xlsx(path: Path, sheet_name: str, rows: Sequence[Sequence], merged: Sequence[str] = (),
-                        when: dt.date = FIXED_TIMESTAMP) -> None:
+def write_streamed_xlsx(
+    path: Path, sheet_name: str, rows: Sequence[Sequence], merged: Sequence[str] = (), when: dt.date = FIXED_TIMESTAMP
+) -> None:
     """One sheet of `rows`: an int (Python or numpy) is a number, None an absent cell, anything else text (inline
     strings, so a value like "=SUM(A1)" stays text); `merged` holds ranges such as "A1:H1"."""
     workbook = _XML_DECLARATION + (
         f'<workbook xmlns="{_SPREADSHEET_NS}" xmlns:r="{_RELATIONSHIP_NS}">'
-        f'<sheets><sheet name="{escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>')
-    write_stable_zip(Path(path), {
-        "[Content_Types].xml": _CONTENT_TYPES.encode(),
-        "_rels/.rels": _PACKAGE_RELS.encode(),
-        "xl/workbook.xml": workbook.encode(),
-        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS.encode(),
-        "xl/styles.xml": _STYLES.encode(),
-        "xl/worksheets/sheet1.xml": _sheet_xml(rows, merged).encode(),
-    }, when)
+        f'<sheets><sheet name="{escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    write_stable_zip(
+        Path(path),
+        {
+            "[Content_Types].xml": _CONTENT_TYPES.encode(),
+            "_rels/.rels": _PACKAGE_RELS.encode(),
+            "xl/workbook.xml": workbook.encode(),
+            "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS.encode(),
+            "xl/styles.xml": _STYLES.encode(),
+            "xl/worksheets/sheet1.xml": _sheet_xml(rows, merged).encode(),
+        },
+        when,
+    )
 
 
 def _sheet_xml(rows: Sequence[Sequence], merged: Sequence[str]) -> str:
@@ -149,8 +167,11 @@ def _sheet_xml(rows: Sequence[Sequence], merged: Sequence[str]) -> str:
         parts.append(f'<row r="{r}">{cells}</row>')
     parts.append("</sheetData>")
     if merged:
-        parts.append(f'<mergeCells count="{len(merged)}">'
-                     + "".join(f'<mergeCell ref="{ref}"/>' for ref in merged) + "</mergeCells>")
+        parts.append(
+            f'<mergeCells count="{len(merged)}">'
+            + "".join(f'<mergeCell ref="{ref}"/>' for ref in merged)
+            + "</mergeCells>"
+        )
     parts.append("</worksheet>")
     return "".join(parts)
 

@@ -65,8 +65,11 @@ def load_attachment() -> pd.DataFrame:
 def township_matcher() -> TownshipMatcher:
     campaign = settings.campaign()
     aliases = pd.read_csv(campaign.folder / "township_aliases.csv", dtype="str")
-    return TownshipMatcher(load_attachment()["township"].tolist(), dict(zip(aliases["alias"], aliases["township"])),
-                           list(campaign.county.name_prefixes))
+    return TownshipMatcher(
+        load_attachment()["township"].tolist(),
+        dict(zip(aliases["alias"], aliases["township"])),
+        list(campaign.county.name_prefixes),
+    )
 
 
 def issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.DataFrame:
@@ -79,8 +82,9 @@ def issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.Data
 
 
 def file_issues(loaded: LoadedFile) -> list[dict]:
-    rows = loaded.issues.assign(check="invalid_row", severity="WARN", source_file=loaded.identity.name,
-                                township=None, village=None)
+    rows = loaded.issues.assign(
+        check="invalid_row", severity="WARN", source_file=loaded.identity.name, township=None, village=None
+    )
     rows.loc[rows["quarantined"], "message"] = rows.loc[rows["quarantined"], "message"] + "（该行已隔离，未计入）"
     return rows.to_dict("records")
 
@@ -92,12 +96,20 @@ def with_source(loaded: LoadedFile) -> pd.DataFrame:
 
 
 def log_row(identity: FileIdentity, status: str, message: str | None, loaded: LoadedFile | None = None) -> dict:
-    return {"file_name": identity.name, "sha256": identity.sha256, "kind": identity.kind,
-            "name_date": identity.name_date, "title_line": str(identity.title) if identity.title else None,
-            "snapshot_date": identity.snapshot_date, "rows": loaded.rows if loaded else None,
-            "accepted": len(loaded.accepted) if loaded else None,
-            "quarantined": loaded.quarantined if loaded else None, "status": status, "message": message,
-            "ingested_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)}
+    return {
+        "file_name": identity.name,
+        "sha256": identity.sha256,
+        "kind": identity.kind,
+        "name_date": identity.name_date,
+        "title_line": str(identity.title) if identity.title else None,
+        "snapshot_date": identity.snapshot_date,
+        "rows": loaded.rows if loaded else None,
+        "accepted": len(loaded.accepted) if loaded else None,
+        "quarantined": loaded.quarantined if loaded else None,
+        "status": status,
+        "message": message,
+        "ingested_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+    }
 
 
 @dataclass
@@ -112,11 +124,20 @@ class HeaderOutputs:
 
 def header_outputs(files: list[LoadedFile]) -> HeaderOutputs:
     rows = [row for f in files for row in header_report.file_column_rows(f)]
-    replacements = [Replacement("file_columns", conform_output(pd.DataFrame(rows), load_contract("file_columns")),
-                                upsert=True)] if rows else []
-    markdown = {"表头 → 字段 / header mapping": header_report.mapping_table(files).to_markdown(index=False)} if files else {}
-    return HeaderOutputs([i for f in files for i in header_report.header_issues(f)], replacements,
-                         header_report.columns_check(files), markdown)
+    replacements = (
+        [Replacement("file_columns", conform_output(pd.DataFrame(rows), load_contract("file_columns")), upsert=True)]
+        if rows
+        else []
+    )
+    markdown = (
+        {"表头 → 字段 / header mapping": header_report.mapping_table(files).to_markdown(index=False)} if files else {}
+    )
+    return HeaderOutputs(
+        [i for f in files for i in header_report.header_issues(f)],
+        replacements,
+        header_report.columns_check(files),
+        markdown,
+    )
 
 
 def log_replacements(rows: list[dict]) -> list[Replacement]:
@@ -141,13 +162,25 @@ class StepContext:
         log = self.warehouse.read("ingest_log")
         # a file still being written, or refused, is identified again (what it resembles is not in the log)
         log = log[~log["status"].isin(["waiting", "rejected"])]
-        known = {(r.file_name, r.sha256): FileIdentity(
-            self.landing_dir / r.file_name, r.sha256, r.kind, r.snapshot_date,
-            error=InputFileError.from_message(r.file_name, r.message) if r.kind is None and r.message else None,
-            name_date=None if pd.isna(r.name_date) else r.name_date, title=TitleDate.parse(r.title_line))
-            for r in log.itertuples()}
-        files = landing.scan(self.landing_dir, name_date_wanted, known, settings.Settings.from_env().settle_seconds,
-                             also=(settings.archive_dir(self.landing_dir),))
+        known = {
+            (r.file_name, r.sha256): FileIdentity(
+                self.landing_dir / r.file_name,
+                r.sha256,
+                r.kind,
+                r.snapshot_date,
+                error=InputFileError.from_message(r.file_name, r.message) if r.kind is None and r.message else None,
+                name_date=None if pd.isna(r.name_date) else r.name_date,
+                title=TitleDate.parse(r.title_line),
+            )
+            for r in log.itertuples()
+        }
+        files = landing.scan(
+            self.landing_dir,
+            name_date_wanted,
+            known,
+            settings.Settings.from_env().settle_seconds,
+            also=(settings.archive_dir(self.landing_dir),),
+        )
         new = [f for f in files if (f.name, f.sha256) not in known and not f.waiting]
         if new:
             rows = [log_row(f, "rejected" if f.error else "landed", str(f.error) if f.error else None) for f in new]
@@ -160,13 +193,23 @@ class StepContext:
 
     def refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
         """A refused file: logged and reported, while every table keeps what it held."""
-        issue = {"check": "file_unusable", "severity": "ERROR", "message": str(err), "source_file": identity.name,
-                 "quarantined": True}
-        self.warehouse.replace([
-            Replacement("data_quality_issues", issues_frame([issue], day, stage),
-                        {"snapshot_date": day, "stage": stage, "check": "file_unusable"}),
-            *log_replacements([log_row(identity, "rejected", str(err))]),
-        ])
+        issue = {
+            "check": "file_unusable",
+            "severity": "ERROR",
+            "message": str(err),
+            "source_file": identity.name,
+            "quarantined": True,
+        }
+        self.warehouse.replace(
+            [
+                Replacement(
+                    "data_quality_issues",
+                    issues_frame([issue], day, stage),
+                    {"snapshot_date": day, "stage": stage, "check": "file_unusable"},
+                ),
+                *log_replacements([log_row(identity, "rejected", str(err))]),
+            ]
+        )
 
 
 def empty_table(table: str) -> pd.DataFrame:

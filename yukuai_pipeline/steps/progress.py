@@ -15,28 +15,42 @@ from yukuai_pipeline.warehouse import Replacement
 
 TOWNSHIP_CHECKS = Checks(
     "township_progress",
-    Check("completed_not_falling", WARN, "完成数不比前一天少。",
-          "No township's completed count falls from the previous day."),
-    Check("progress_has_data", WARN, "有注册数据可用。",
-          "Registration data exists on or before the day."),
-    Check("figures_trustworthy", WARN, "当日数字没有存疑之处（表头都已识别、有审核状态列、合计相符、文件完整、未骤降）。",
-          "The day's figures are not doubtful: headers understood, status present, totals agree, no sharp fall."),
+    Check(
+        "completed_not_falling",
+        WARN,
+        "完成数不比前一天少。",
+        "No township's completed count falls from the previous day.",
+    ),
+    Check("progress_has_data", WARN, "有注册数据可用。", "Registration data exists on or before the day."),
+    Check(
+        "figures_trustworthy",
+        WARN,
+        "当日数字没有存疑之处（表头都已识别、有审核状态列、合计相符、文件完整、未骤降）。",
+        "The day's figures are not doubtful: headers understood, status present, totals agree, no sharp fall.",
+    ),
 )
 
 
 VILLAGE_CHECKS = Checks(
     "village_progress",
-    Check("totals_reconcile", WARN, "全县合计 = 各乡镇之和 = 各村之和。",
-          "County row = sum of townships = sum of villages."),
-    Check("village_figures_available", WARN, "村级任务数可用（需要社区基本信息）。",
-          "Village targets exist (needs the registry)."),
+    Check(
+        "totals_reconcile",
+        WARN,
+        "全县合计 = 各乡镇之和 = 各村之和。",
+        "County row = sum of townships = sum of villages.",
+    ),
+    Check(
+        "village_figures_available",
+        WARN,
+        "村级任务数可用（需要社区基本信息）。",
+        "Village targets exist (needs the registry).",
+    ),
 )
 
 
 QUALITY_CHECKS = Checks(
     "data_quality_issues",
-    Check("no_quarantined_rows", WARN, "没有被隔离的数据行。",
-          "No input row was quarantined."),
+    Check("no_quarantined_rows", WARN, "没有被隔离的数据行。", "No input row was quarantined."),
 )
 
 
@@ -56,8 +70,9 @@ def _pace_base(ctx: StepContext, data_date: dt.date | None) -> tuple[pd.DataFram
     if data_date is None:
         return None, None
     window = dt.timedelta(days=ctx.campaign.pace.window_days)
-    base_date = (ctx.warehouse.newest_date(COUNTS, on_or_before=data_date - window)
-                 or ctx.warehouse.oldest_date(COUNTS, before=data_date))
+    base_date = ctx.warehouse.newest_date(COUNTS, on_or_before=data_date - window) or ctx.warehouse.oldest_date(
+        COUNTS, before=data_date
+    )
     if base_date is None:
         return None, None
     return ctx.warehouse.read(COUNTS, {"snapshot_date": base_date}), (data_date - base_date).days
@@ -79,25 +94,42 @@ def township_progress(ctx: StepContext, day: dt.date) -> StepResult:
     previous = _previous_progress(ctx, day)
     county = frame[frame["township"] == label].iloc[0]
     before = previous.loc[previous["township"] == label, "completed"] if len(previous) else pd.Series(dtype="int64")
-    own, reasons = doubts.assemble(_registration_issues(ctx, day, data_date), int(county["completed"]),
-                                   int(before.iloc[0]) if len(before) else None, campaign.doubt.max_fall_ratio, label)
-    ctx.warehouse.replace([
-        Replacement("township_progress", frame, {"snapshot_date": day}),
-        Replacement("data_quality_issues", issues_frame(own, day, "township_progress"),
-                    {"snapshot_date": day, "stage": "township_progress"}),
-    ])
+    own, reasons = doubts.assemble(
+        _registration_issues(ctx, day, data_date),
+        int(county["completed"]),
+        int(before.iloc[0]) if len(before) else None,
+        campaign.doubt.max_fall_ratio,
+        label,
+    )
+    ctx.warehouse.replace(
+        [
+            Replacement("township_progress", frame, {"snapshot_date": day}),
+            Replacement(
+                "data_quality_issues",
+                issues_frame(own, day, "township_progress"),
+                {"snapshot_date": day, "stage": "township_progress"},
+            ),
+        ]
+    )
     checks = [_falling_check(frame, previous, label), _trust_check(day, reasons)]
     if data_date is None:
         checks.append(TOWNSHIP_CHECKS.failed("progress_has_data", f"{day} 及之前没有任何注册数据，完成数全为 0"))
     else:
         checks.append(TOWNSHIP_CHECKS.passed("progress_has_data", f"使用 {data_date} 的注册数据"))
-    metadata = {k: (None if pd.isna(county[k]) else county[k].item() if hasattr(county[k], "item") else county[k])
-                for k in ("resident_population", "target", "completed", "gap", "completion_rate")}
+    metadata = {
+        k: (None if pd.isna(county[k]) else county[k].item() if hasattr(county[k], "item") else county[k])
+        for k in ("resident_population", "target", "completed", "gap", "completion_rate")
+    }
     behind = frame[frame["seq"].notna()].sort_values("completion_rate").head(5)
     metadata["data_date"] = str(data_date) if data_date else None
     metadata["全县合计 / county row"] = county_summary(county)
-    return StepResult(len(frame), checks, metadata, behind[["township", "target", "completed", "gap", "completion_rate"]],
-                      preview_title="进度最慢的乡镇 / townships furthest behind")
+    return StepResult(
+        len(frame),
+        checks,
+        metadata,
+        behind[["township", "target", "completed", "gap", "completion_rate"]],
+        preview_title="进度最慢的乡镇 / townships furthest behind",
+    )
 
 
 def _registration_issues(ctx: StepContext, day: dt.date, data_date: dt.date | None) -> pd.DataFrame:
@@ -114,8 +146,9 @@ def village_progress(ctx: StepContext, day: dt.date) -> StepResult:
     counts, data_date = _latest_counts(ctx, day)
     targets = ctx.warehouse.read("village_targets", {"snapshot_date": day})
     frame = village_rows(counts, targets if len(targets) else None, day, data_date)
-    frame = add_pace(frame, ["township", "village"], *_pace_base(ctx, data_date), day, ctx.campaign.deadline,
-                     ctx.campaign.pace)
+    frame = add_pace(
+        frame, ["township", "village"], *_pace_base(ctx, data_date), day, ctx.campaign.deadline, ctx.campaign.pace
+    )
     frame = conform_output(frame, load_contract("village_progress"))
     ctx.warehouse.replace([Replacement("village_progress", frame, {"snapshot_date": day})])
     townships = ctx.warehouse.read("township_progress", {"snapshot_date": day})
@@ -125,28 +158,43 @@ def village_progress(ctx: StepContext, day: dt.date) -> StepResult:
     else:
         checks.append(VILLAGE_CHECKS.passed("village_figures_available", f"{len(targets)} 个村（社区）有任务数"))
     behind = frame[frame["target"].notna()].sort_values("completion_rate").head(10)
-    return StepResult(len(frame), checks, {"villages": len(frame), "completed": int(frame["completed"].sum())},
-                      behind[["township", "village", "target", "completed", "gap", "completion_rate"]],
-                      preview_title="进度最慢的村（社区） / villages furthest behind")
+    return StepResult(
+        len(frame),
+        checks,
+        {"villages": len(frame), "completed": int(frame["completed"].sum())},
+        behind[["township", "village", "target", "completed", "gap", "completion_rate"]],
+        preview_title="进度最慢的村（社区） / villages furthest behind",
+    )
 
 
 def data_quality_summary(ctx: StepContext, day: dt.date) -> StepResult:
     issues = ctx.warehouse.read("data_quality_issues", {"snapshot_date": day})
     by_check = issues.groupby(["stage", "check", "severity"]).size().rename("issues").reset_index()
     quarantined = int(issues["quarantined"].astype(bool).sum()) if len(issues) else 0
-    check = (QUALITY_CHECKS.passed("no_quarantined_rows", "没有被隔离的行") if quarantined == 0 else
-             QUALITY_CHECKS.failed("no_quarantined_rows", f"{quarantined} 行数据被隔离，未计入进度",
-                            numbers={"quarantined": quarantined},
-                            table=issues[issues["quarantined"].astype(bool)][
-                                ["source_file", "row_number", "field", "value_masked", "message"]].head(20)))
+    check = (
+        QUALITY_CHECKS.passed("no_quarantined_rows", "没有被隔离的行")
+        if quarantined == 0
+        else QUALITY_CHECKS.failed(
+            "no_quarantined_rows",
+            f"{quarantined} 行数据被隔离，未计入进度",
+            numbers={"quarantined": quarantined},
+            table=issues[issues["quarantined"].astype(bool)][
+                ["source_file", "row_number", "field", "value_masked", "message"]
+            ].head(20),
+        )
+    )
     return StepResult(len(issues), [check], {"issues": len(issues), "quarantined": quarantined}, by_check)
 
 
 def _trust_check(day: dt.date, reasons: list[str]) -> quality.CheckOutcome:
     if not reasons:
         return TOWNSHIP_CHECKS.passed("figures_trustworthy", f"{day} 的数字没有存疑之处")
-    return TOWNSHIP_CHECKS.failed("figures_trustworthy", f"{day}：{doubts.headline(reasons)}", numbers={"doubts": len(reasons)},
-                          table=pd.DataFrame({"存疑原因": reasons}))
+    return TOWNSHIP_CHECKS.failed(
+        "figures_trustworthy",
+        f"{day}：{doubts.headline(reasons)}",
+        numbers={"doubts": len(reasons)},
+        table=pd.DataFrame({"存疑原因": reasons}),
+    )
 
 
 def _falling_check(frame: pd.DataFrame, previous: pd.DataFrame, county_label: str) -> quality.CheckOutcome:
@@ -157,17 +205,26 @@ def _falling_check(frame: pd.DataFrame, previous: pd.DataFrame, county_label: st
     if fell.empty:
         return TOWNSHIP_CHECKS.passed("completed_not_falling", "各乡镇完成数均未下降")
     names = [t for t in fell["township"] if t != county_label]
-    return TOWNSHIP_CHECKS.failed("completed_not_falling", f"{len(names)} 个乡镇（街道）的完成数比前一天少",
-                          townships=names, table=fell[["township", "completed_before", "completed"]])
+    return TOWNSHIP_CHECKS.failed(
+        "completed_not_falling",
+        f"{len(names)} 个乡镇（街道）的完成数比前一天少",
+        townships=names,
+        table=fell[["township", "completed_before", "completed"]],
+    )
 
 
 def _reconcile_check(villages: pd.DataFrame, townships: pd.DataFrame, county_label: str) -> quality.CheckOutcome:
     county = townships.loc[townships["township"] == county_label, "completed"]
     body = townships.loc[townships["township"] != county_label]
-    totals = {"county_row": int(county.iloc[0]) if len(county) else None,
-              "sum_of_townships": int(body["completed"].sum()), "sum_of_villages": int(villages["completed"].sum())}
+    totals = {
+        "county_row": int(county.iloc[0]) if len(county) else None,
+        "sum_of_townships": int(body["completed"].sum()),
+        "sum_of_villages": int(villages["completed"].sum()),
+    }
     by_town = villages.groupby("township")["completed"].sum()
     wrong = [t for t, c in zip(body["township"], body["completed"]) if int(by_town.get(t, 0)) != int(c)]
     if len(set(totals.values())) == 1 and not wrong:
         return VILLAGE_CHECKS.passed("totals_reconcile", "全县合计 = 各乡镇之和 = 各村之和", **totals)
-    return VILLAGE_CHECKS.failed("totals_reconcile", "全县合计、各乡镇之和、各村之和不一致", townships=wrong, numbers=totals)
+    return VILLAGE_CHECKS.failed(
+        "totals_reconcile", "全县合计、各乡镇之和、各村之和不一致", townships=wrong, numbers=totals
+    )

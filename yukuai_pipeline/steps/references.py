@@ -45,8 +45,11 @@ def in_force(ctx: StepContext, kind: str, day: dt.date) -> tuple[LoadedFile | No
     """(the newest snapshot of the kind dated on or before the day, landed or stored — None when there is none;
     whether it was taken in just now). A landed file not stored yet is read now (Refused when it cannot be used)
     and stored."""
-    landed = [f for f in ctx.scan(lambda d: d <= day) if f.kind == kind and f.snapshot_date
-              and f.snapshot_date <= day and not f.waiting]
+    landed = [
+        f
+        for f in ctx.scan(lambda d: d <= day)
+        if f.kind == kind and f.snapshot_date and f.snapshot_date <= day and not f.waiting
+    ]
     stored = _stored(ctx, kind, day)
     candidates = {f.sha256: f for f in landed}
     candidates.update(stored)  # a stored snapshot keeps the identity it was taken in with
@@ -68,9 +71,16 @@ def _stored(ctx: StepContext, kind: str, day: dt.date) -> dict[str, FileIdentity
 
 
 def _identity(ctx: StepContext, row) -> FileIdentity:
-    return FileIdentity(ctx.landing_dir / row["file_name"], row["sha256"], row["kind"], row["snapshot_date"],
-                        sheet=row["sheet"], name_date=row["name_date"], title=TitleDate.parse(row["title_line"]),
-                        made=row["made_at"])
+    return FileIdentity(
+        ctx.landing_dir / row["file_name"],
+        row["sha256"],
+        row["kind"],
+        row["snapshot_date"],
+        sheet=row["sheet"],
+        name_date=row["name_date"],
+        title=TitleDate.parse(row["title_line"]),
+        made=row["made_at"],
+    )
 
 
 def _store(ctx: StepContext, kind: str, loaded: LoadedFile) -> None:
@@ -82,21 +92,37 @@ def _store(ctx: StepContext, kind: str, loaded: LoadedFile) -> None:
     table = CONTENT[kind]
     content = conform_output(accepted.rename(columns={"_row": "row_number"}).assign(sha256=sha), load_contract(table))
     issues = loaded.issues.assign(sha256=sha)[["sha256", *ISSUE_COLUMNS]]
-    index = {"sha256": sha, "kind": kind, "file_name": identity.name, "sheet": identity.sheet or "",
-             "snapshot_date": identity.snapshot_date, "name_date": identity.name_date,
-             "title_line": str(identity.title) if identity.title else None, "made_at": identity.made_at,
-             "header_first_row": loaded.header.first_row, "header_last_row": loaded.header.last_row,
-             "rows": loaded.rows, "accepted": len(loaded.accepted), "quarantined": loaded.quarantined,
-             "stored_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)}
+    index = {
+        "sha256": sha,
+        "kind": kind,
+        "file_name": identity.name,
+        "sheet": identity.sheet or "",
+        "snapshot_date": identity.snapshot_date,
+        "name_date": identity.name_date,
+        "title_line": str(identity.title) if identity.title else None,
+        "made_at": identity.made_at,
+        "header_first_row": loaded.header.first_row,
+        "header_last_row": loaded.header.last_row,
+        "rows": loaded.rows,
+        "accepted": len(loaded.accepted),
+        "quarantined": loaded.quarantined,
+        "stored_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+    }
     columns = pd.DataFrame(file_column_rows(loaded))
-    ctx.warehouse.replace([
-        Replacement(table, content, {"sha256": sha}),
-        Replacement("input_issues", conform_output(issues, load_contract("input_issues")), {"sha256": sha}),
-        *([Replacement("file_columns", conform_output(columns, load_contract("file_columns")), upsert=True)]
-          if len(columns) else []),
-        Replacement("input_snapshots", conform_output(pd.DataFrame([index]), load_contract("input_snapshots")),
-                    upsert=True),
-    ])
+    ctx.warehouse.replace(
+        [
+            Replacement(table, content, {"sha256": sha}),
+            Replacement("input_issues", conform_output(issues, load_contract("input_issues")), {"sha256": sha}),
+            *(
+                [Replacement("file_columns", conform_output(columns, load_contract("file_columns")), upsert=True)]
+                if len(columns)
+                else []
+            ),
+            Replacement(
+                "input_snapshots", conform_output(pd.DataFrame([index]), load_contract("input_snapshots")), upsert=True
+            ),
+        ]
+    )
 
 
 def _rebuilt(ctx: StepContext, kind: str, sha: str) -> LoadedFile:
@@ -114,12 +140,23 @@ def _rebuilt(ctx: StepContext, kind: str, sha: str) -> LoadedFile:
     issues = read("input_issues", {"sha256": sha}).drop(columns="sha256")
     issues = issues.astype({"quarantined": bool}).sort_values(["row_number", "field"]).reset_index(drop=True)
     cells = [_cell(c) for c in read("file_columns", {"sha256": sha}).itertuples()]
-    header = HeaderMatch(contract, int(row["header_first_row"]), int(row["header_last_row"]),
-                         {c.field: c.position for c in sorted(cells, key=lambda c: -c.position) if c.outcome == FIELD},
-                         {}, sorted(cells, key=lambda c: c.position))
+    header = HeaderMatch(
+        contract,
+        int(row["header_first_row"]),
+        int(row["header_last_row"]),
+        {c.field: c.position for c in sorted(cells, key=lambda c: -c.position) if c.outcome == FIELD},
+        {},
+        sorted(cells, key=lambda c: c.position),
+    )
     identity = replace(_identity(ctx, row), path=ctx.landing_dir / row["file_name"])
-    loaded = LoadedFile(identity, header, accepted, issues[ISSUE_COLUMNS], rows=int(row["rows"]),
-                        quarantined_rows=int(row["quarantined"]))
+    loaded = LoadedFile(
+        identity,
+        header,
+        accepted,
+        issues[ISSUE_COLUMNS],
+        rows=int(row["rows"]),
+        quarantined_rows=int(row["quarantined"]),
+    )
     _KEPT[key] = loaded
     while len(_KEPT) > KEPT_SNAPSHOTS:
         _KEPT.popitem(last=False)
@@ -129,6 +166,12 @@ def _rebuilt(ctx: StepContext, kind: str, sha: str) -> LoadedFile:
 def _cell(row) -> HeaderCell:
     outcome = FIELD if row.outcome == "dropped" else row.outcome
     candidates = tuple(row.candidates.split(",")) if isinstance(row.candidates, str) and row.candidates else ()
-    return HeaderCell(int(row.column_number) - 1, row.header_text, outcome, row.field if outcome == FIELD else None,
-                      row.method if isinstance(row.method, str) else "", candidates,
-                      row.reason if isinstance(row.reason, str) else "")
+    return HeaderCell(
+        int(row.column_number) - 1,
+        row.header_text,
+        outcome,
+        row.field if outcome == FIELD else None,
+        row.method if isinstance(row.method, str) else "",
+        candidates,
+        row.reason if isinstance(row.reason, str) else "",
+    )

@@ -14,8 +14,7 @@ from yukuai_pipeline.steps.context import StepResult, StepContext
 
 CHECKS = Checks(
     "excel_report",
-    Check("report_written", WARN, "报表已生成。",
-          "The workbook and chart were written."),
+    Check("report_written", WARN, "报表已生成。", "The workbook and chart were written."),
 )
 
 
@@ -24,10 +23,15 @@ CHART_NAME = "进度图_{day}.png"
 
 def report_data(ctx: StepContext, day: dt.date) -> ReportData:
     read = ctx.warehouse.read
-    history = ctx.warehouse.read_dates("township_progress", on_or_before=day, columns=["snapshot_date", "completed"],
-                                       where={"township": ctx.campaign.county_row_label})
+    history = ctx.warehouse.read_dates(
+        "township_progress",
+        on_or_before=day,
+        columns=["snapshot_date", "completed"],
+        where={"township": ctx.campaign.county_row_label},
+    )
     return ReportData(
-        snapshot_date=day, campaign=ctx.campaign,
+        snapshot_date=day,
+        campaign=ctx.campaign,
         townships=read("township_progress", {"snapshot_date": day}),
         villages=read("village_progress", {"snapshot_date": day}),
         roster=read("roster_completeness", {"snapshot_date": day}),

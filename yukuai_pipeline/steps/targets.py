@@ -15,15 +15,20 @@ from yukuai_pipeline.warehouse import Replacement
 
 TOWNSHIP_TARGET_CHECKS = Checks(
     "township_targets",
-    Check("target_matches_rule", WARN, "官方任务数与规则任务数一致。",
-          "Official target equals 2 × round_half_up(population × 0.06)."),
+    Check(
+        "target_matches_rule",
+        WARN,
+        "官方任务数与规则任务数一致。",
+        "Official target equals 2 × round_half_up(population × 0.06).",
+    ),
 )
 
 
 VILLAGE_TARGET_CHECKS = Checks(
     "village_targets",
-    Check("village_targets_sum", WARN, "各村任务数之和等于乡镇任务数。",
-          "Village targets add up to each township target."),
+    Check(
+        "village_targets_sum", WARN, "各村任务数之和等于乡镇任务数。", "Village targets add up to each township target."
+    ),
 )
 
 
@@ -33,11 +38,16 @@ def township_targets(ctx: StepContext) -> StepResult:
     ctx.warehouse.replace([Replacement("township_targets", targets, {"campaign_id": campaign.campaign_id})])
     differ = targets[targets["target"] != targets["rule_target"]]
     if differ.empty:
-        check = TOWNSHIP_TARGET_CHECKS.passed("target_matches_rule", f"全部 {len(targets)} 个乡镇（街道）的任务数与规则一致",
-                               townships=len(targets))
+        check = TOWNSHIP_TARGET_CHECKS.passed(
+            "target_matches_rule", f"全部 {len(targets)} 个乡镇（街道）的任务数与规则一致", townships=len(targets)
+        )
     else:
-        check = TOWNSHIP_TARGET_CHECKS.failed("target_matches_rule", f"{len(differ)} 个乡镇（街道）的官方任务数与规则计算不一致",
-                               townships=differ["township"].tolist(), table=differ[["township", "target", "rule_target"]])
+        check = TOWNSHIP_TARGET_CHECKS.failed(
+            "target_matches_rule",
+            f"{len(differ)} 个乡镇（街道）的官方任务数与规则计算不一致",
+            townships=differ["township"].tolist(),
+            table=differ[["township", "target", "rule_target"]],
+        )
     totals = {"resident_population": int(targets["resident_population"].sum()), "target": int(targets["target"].sum())}
     return StepResult(len(targets), [check], totals, targets.head(10))
 
@@ -51,7 +61,13 @@ def village_targets(ctx: StepContext, day: dt.date) -> StepResult:
     by_township = frame.groupby("township")["target"].sum()
     official = targets.set_index("township")["target"]
     wrong = [t for t in by_township.index if by_township[t] != official.get(t)]
-    check = (VILLAGE_TARGET_CHECKS.passed("village_targets_sum", f"{len(by_township)} 个乡镇（街道）的村级任务之和等于乡镇任务数")
-             if not wrong else VILLAGE_TARGET_CHECKS.failed("village_targets_sum", "村级任务之和与乡镇任务数不符", townships=wrong))
-    return StepResult(len(frame), [check], {"villages": len(frame), "target_total": int(frame["target"].sum())},
-                      frame.head(10))
+    check = (
+        VILLAGE_TARGET_CHECKS.passed(
+            "village_targets_sum", f"{len(by_township)} 个乡镇（街道）的村级任务之和等于乡镇任务数"
+        )
+        if not wrong
+        else VILLAGE_TARGET_CHECKS.failed("village_targets_sum", "村级任务之和与乡镇任务数不符", townships=wrong)
+    )
+    return StepResult(
+        len(frame), [check], {"villages": len(frame), "target_total": int(frame["target"].sum())}, frame.head(10)
+    )

@@ -36,8 +36,9 @@ class Warehouse(WarehouseTables):
             query = query.where(table.c[column] <= on_or_before)
         return query
 
-    def newest_date(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
-                    column: str = "snapshot_date"):
+    def newest_date(
+        self, name: str, *, before=None, on_or_before=None, where: dict | None = None, column: str = "snapshot_date"
+    ):
         """The newest value of a date column (optionally before / on or before a date, among rows matching where)."""
         table = self.table(name)
         query = self._filtered(table, sa.select(sa.func.max(table.c[column])), column, before, on_or_before, where)
@@ -47,8 +48,16 @@ class Warehouse(WarehouseTables):
         table = self.table(name)
         return self.scalar(self._filtered(table, sa.select(sa.func.min(table.c[column])), column, before, None, where))
 
-    def read_dates(self, name: str, *, before=None, on_or_before=None, where: dict | None = None,
-                   columns: list[str] | None = None, column: str = "snapshot_date") -> pd.DataFrame:
+    def read_dates(
+        self,
+        name: str,
+        *,
+        before=None,
+        on_or_before=None,
+        where: dict | None = None,
+        columns: list[str] | None = None,
+        column: str = "snapshot_date",
+    ) -> pd.DataFrame:
         """Rows of a table up to a date (its `column`), ordered by that date: a history, or the snapshots so far."""
         self.ensure_tables()
         table = self.table(name)
@@ -63,8 +72,12 @@ class Warehouse(WarehouseTables):
     def last_alert_kind(self, alert_key: str) -> str | None:
         """failure / recovery / … of the newest alert with this key (one channel row is enough)."""
         table = self.table("alerts")
-        query = (sa.select(table.c.kind).where(table.c.alert_key == alert_key)
-                 .order_by(table.c.created_at.desc(), table.c.alert_id.desc()).limit(1))
+        query = (
+            sa.select(table.c.kind)
+            .where(table.c.alert_key == alert_key)
+            .order_by(table.c.created_at.desc(), table.c.alert_id.desc())
+            .limit(1)
+        )
         return self.scalar(query)
 
     def due_alerts(self, now, max_attempts: int) -> list[dict]:
@@ -72,9 +85,11 @@ class Warehouse(WarehouseTables):
         `max_attempts` tries so far, oldest first, as dicts."""
         table = self.table("alerts")
         self.ensure_tables()
-        query = (sa.select(table).where(~table.c.delivered, table.c.next_attempt_at <= now,
-                                        table.c.attempts < max_attempts)
-                 .order_by(table.c.created_at, table.c.alert_id))
+        query = (
+            sa.select(table)
+            .where(~table.c.delivered, table.c.next_attempt_at <= now, table.c.attempts < max_attempts)
+            .order_by(table.c.created_at, table.c.alert_id)
+        )
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -82,8 +97,9 @@ class Warehouse(WarehouseTables):
         """Set `values` on one channel's row of an alert (after a send: attempts, delivered, error, next try)."""
         table = self.table("alerts")
         with self.engine.begin() as conn:
-            conn.execute(table.update().where(table.c.alert_id == alert_id, table.c.channel == channel)
-                         .values(**values))
+            conn.execute(
+                table.update().where(table.c.alert_id == alert_id, table.c.channel == channel).values(**values)
+            )
 
     # --- alert_state: named values kept between ticks -------------------------------------------------------------
 

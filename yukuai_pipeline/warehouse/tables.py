@@ -17,8 +17,16 @@ from yukuai_pipeline.contracts import TABLES, Contract, load_contract
 from yukuai_pipeline.file_modes import create_private_file, private_dir
 
 _SQL_TYPES = {
-    "str": sa.Text, "string": sa.Text, "Int64": sa.BigInteger, "int64": sa.BigInteger, "float64": sa.Float,
-    "Float64": sa.Float, "date": sa.Date, "datetime64[ns]": sa.DateTime, "bool": sa.Boolean, "boolean": sa.Boolean,
+    "str": sa.Text,
+    "string": sa.Text,
+    "Int64": sa.BigInteger,
+    "int64": sa.BigInteger,
+    "float64": sa.Float,
+    "Float64": sa.Float,
+    "date": sa.Date,
+    "datetime64[ns]": sa.DateTime,
+    "bool": sa.Boolean,
+    "boolean": sa.Boolean,
 }
 
 
@@ -46,9 +54,15 @@ def build_metadata() -> sa.MetaData:
     for name in TABLES:
         contract = load_contract(name)
         sql_identifier(name, f"schemas/tables/{name}.yaml")
-        columns = [sa.Column(sql_identifier(c, f"schemas/tables/{name}.yaml"), _sql_type(contract, c),
-                             nullable=contract.nullable(c), comment=contract.column_title(c))
-                   for c in contract.columns]
+        columns = [
+            sa.Column(
+                sql_identifier(c, f"schemas/tables/{name}.yaml"),
+                _sql_type(contract, c),
+                nullable=contract.nullable(c),
+                comment=contract.column_title(c),
+            )
+            for c in contract.columns
+        ]
         constraints = [sa.PrimaryKeyConstraint(*contract.primary_key)] if contract.primary_key else []
         table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
         if contract.partition_column and not contract.primary_key:
@@ -115,7 +129,8 @@ class WarehouseTables:
                 raise RuntimeError(
                     f"数据库表 {table.name} 的列与契约 schemas/tables/{table.name}.yaml 不一致"
                     f"（多出 {sorted(existing - expected)}，缺少 {sorted(expected - existing)}）："
-                    "请备份后删除该表（或整个数据库）再重新物化。")
+                    "请备份后删除该表（或整个数据库）再重新物化。"
+                )
             if addable:
                 added[table.name] = sorted(addable)
         if added:
@@ -201,7 +216,8 @@ class WarehouseTables:
                 from psycopg import sql
 
                 copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                    sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+                    sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+                )
                 with cursor.copy(copy_sql) as copy:
                     for row in rows:
                         copy.write_row(row)
@@ -233,7 +249,6 @@ class WarehouseTables:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
 
 
 def _lock_key(table: str, where: dict) -> int:

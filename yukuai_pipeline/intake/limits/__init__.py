@@ -22,15 +22,36 @@ holds the entry points the readers call.
 from pathlib import Path
 
 from yukuai_pipeline.intake.limits.csv_records import CsvRecordGuard, check_csv, estimate_records
-from yukuai_pipeline.intake.limits.refusals import (EXCEL_ROWS, SheetExtent, TooLarge, Unreadable, check_extent,
-                                                    check_file_size, check_loaded_sheet, column_letters)
+from yukuai_pipeline.intake.limits.refusals import (
+    EXCEL_ROWS,
+    SheetExtent,
+    TooLarge,
+    Unreadable,
+    check_extent,
+    check_file_size,
+    check_loaded_sheet,
+    column_letters,
+)
 from yukuai_pipeline.intake.limits.xls_records import check_xls
 from yukuai_pipeline.intake.limits.xlsx_container import check_xlsx
 from yukuai_pipeline.settings import InputLimits
 
-__all__ = ["EXCEL_ROWS", "CsvRecordGuard", "SheetExtent", "TooLarge", "Unreadable", "check_csv", "check_extent",
-           "check_file_size", "check_loaded_sheet", "check_workbook", "check_xls", "check_xlsx", "column_letters",
-           "estimate_records"]
+__all__ = [
+    "EXCEL_ROWS",
+    "CsvRecordGuard",
+    "SheetExtent",
+    "TooLarge",
+    "Unreadable",
+    "check_csv",
+    "check_extent",
+    "check_file_size",
+    "check_loaded_sheet",
+    "check_workbook",
+    "check_xls",
+    "check_xlsx",
+    "column_letters",
+    "estimate_records",
+]
 
 
 def check_workbook(path: Path, head: bytes, limits: InputLimits) -> list[SheetExtent]:

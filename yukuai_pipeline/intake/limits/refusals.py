@@ -75,10 +75,13 @@ def size_text(size: int, exact: bool = True) -> str:
 
 # ---- any file ------------------------------------------------------------------------------------------------
 
+
 def check_file_size(size: int, limits: InputLimits) -> None:
     if size > limits.file_bytes:
-        raise TooLarge(f"文件大小 {size_text(size)}，超过上限 {size_text(limits.file_bytes)}",
-                       limit_fix("file_bytes", limits, SPLIT_FIX))
+        raise TooLarge(
+            f"文件大小 {size_text(size)}，超过上限 {size_text(limits.file_bytes)}",
+            limit_fix("file_bytes", limits, SPLIT_FIX),
+        )
 
 
 def check_extent(sheet: SheetExtent, limits: InputLimits) -> None:
@@ -94,8 +97,10 @@ def check_extent(sheet: SheetExtent, limits: InputLimits) -> None:
         excel = "（Excel 工作表的最大行数）" if row_limit == EXCEL_ROWS else ""
         raise TooLarge(f"{where}，超过上限 {row_limit} 行{excel}{claim}", limit_fix("rows", limits, RESAVE_FIX))
     if sheet.cells > limits.cells:
-        raise TooLarge(f"{where}，共 {sheet.cells} 个单元格，超过上限 {limits.cells} 个{claim}",
-                       limit_fix("cells", limits, RESAVE_FIX))
+        raise TooLarge(
+            f"{where}，共 {sheet.cells} 个单元格，超过上限 {limits.cells} 个{claim}",
+            limit_fix("cells", limits, RESAVE_FIX),
+        )
 
 
 def check_loaded_sheet(name: str, end: tuple[int, int] | None, limits: InputLimits) -> None:
@@ -106,8 +111,10 @@ def check_loaded_sheet(name: str, end: tuple[int, int] | None, limits: InputLimi
 
 def check_sheet_count(count: int, limits: InputLimits) -> None:
     if count > limits.sheets:
-        raise TooLarge(f"工作簿有 {count} 个工作表，超过上限 {limits.sheets} 个",
-                       limit_fix("sheets", limits, "只保留数据所在的工作表，另存后再放入"))
+        raise TooLarge(
+            f"工作簿有 {count} 个工作表，超过上限 {limits.sheets} 个",
+            limit_fix("sheets", limits, "只保留数据所在的工作表，另存后再放入"),
+        )
 
 
 def check_sheets(extents: list[SheetExtent], limits: InputLimits) -> None:
@@ -115,5 +122,7 @@ def check_sheets(extents: list[SheetExtent], limits: InputLimits) -> None:
         check_extent(extent, limits)
     total = sum(e.cells for e in extents)
     if total > limits.cells:
-        raise TooLarge(f"工作簿 {len(extents)} 个工作表的单元格范围合计 {total} 个单元格，超过上限 {limits.cells} 个",
-                       limit_fix("cells", limits, "只保留数据所在的工作表，删掉多余的行和列，另存后再放入"))
+        raise TooLarge(
+            f"工作簿 {len(extents)} 个工作表的单元格范围合计 {total} 个单元格，超过上限 {limits.cells} 个",
+            limit_fix("cells", limits, "只保留数据所在的工作表，删掉多余的行和列，另存后再放入"),
+        )

@@ -10,8 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from yukuai_pipeline.intake.limits.refusals import (RESAVE_FIX, SheetExtent, TooLarge, Unreadable, check_sheet_count,
-                                                    check_sheets, column_letters, limit_fix)
+from yukuai_pipeline.intake.limits.refusals import (
+    RESAVE_FIX,
+    SheetExtent,
+    TooLarge,
+    Unreadable,
+    check_sheet_count,
+    check_sheets,
+    column_letters,
+    limit_fix,
+)
 from yukuai_pipeline.settings import InputLimits
 
 _FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
@@ -50,7 +58,7 @@ def _workbook_stream(path: Path) -> bytes:
             if number >= sectors:
                 raise Unreadable(f"OLE sector {number} past the end")
             start = (number + 1) * sector
-            return data[start:start + sector]
+            return data[start : start + sector]
 
         fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < 0xFFFFFFFA]
         seen, link = 0, difat_start
@@ -73,13 +81,13 @@ def _workbook_stream(path: Path) -> bytes:
             return out
 
         directory = b"".join(read_sector(s) for s in chain(directory_start, fat, sectors))
-        entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
+        entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
         if not entries:
             raise Unreadable("OLE directory")
         wanted = {}
         for entry in entries:
             name_length, kind = struct.unpack_from("<HB", entry, 0x40)
-            name = entry[:max(min(name_length, 64) - 2, 0)].decode("utf-16-le", "replace")
+            name = entry[: max(min(name_length, 64) - 2, 0)].decode("utf-16-le", "replace")
             if kind == 2 and name.lower() in ("workbook", "book"):
                 wanted.setdefault(name.lower(), entry)
         entry = wanted.get("workbook") or wanted.get("book")
@@ -93,7 +101,7 @@ def _workbook_stream(path: Path) -> bytes:
         root_start, root_length = struct.unpack_from("<II", entries[0], 0x74)
         mini_stream = b"".join(read_sector(s) for s in chain(root_start, fat, sectors))[:root_length]
         minifat = np.frombuffer(b"".join(read_sector(s) for s in chain(minifat_start, fat, sectors)), dtype="<u4")
-        parts = [mini_stream[s * 64:(s + 1) * 64] for s in chain(start, minifat, len(mini_stream) // 64 + 1)]
+        parts = [mini_stream[s * 64 : (s + 1) * 64] for s in chain(start, minifat, len(mini_stream) // 64 + 1)]
         return b"".join(parts)[:length]
 
 
@@ -117,7 +125,7 @@ def _bound_sheets(stream: bytes) -> list[tuple[int, str]]:
         if kind == 0x0809 and end - start >= 2:
             biff8 = struct.unpack_from("<H", stream, start)[0] == 0x0600
         elif kind == 0x0085 and end - start >= 8:
-            sheets.append((struct.unpack_from("<I", stream, start)[0], _sheet_name(stream[start + 6:end], biff8)))
+            sheets.append((struct.unpack_from("<I", stream, start)[0], _sheet_name(stream[start + 6 : end], biff8)))
         elif kind == 0x000A:
             break
     return sheets
@@ -127,8 +135,8 @@ def _sheet_name(data: bytes, biff8: bool) -> str:
     length = data[0]
     if biff8 and len(data) >= 2:
         raw = data[2:]
-        return raw[:2 * length].decode("utf-16-le", "replace") if data[1] & 1 else raw[:length].decode("latin-1")
-    return data[1:1 + length].decode("gb18030", "replace")
+        return raw[: 2 * length].decode("utf-16-le", "replace") if data[1] & 1 else raw[:length].decode("latin-1")
+    return data[1 : 1 + length].decode("gb18030", "replace")
 
 
 def _xls_extent(stream: bytes, position: int, name: str, limits: InputLimits) -> SheetExtent:
@@ -185,6 +193,9 @@ def _dimensions(data: bytes, name: str, limits: InputLimits) -> str | None:
     columns = ((last_column - 1 - first_column) % (1 << 32) + 1) % (1 << 32)
     declared = f"{column_letters(first_column + 1)}{first_row + 1}:{column_letters(last_column)}{last_row}"
     if rows * columns > limits.cells:
-        raise TooLarge(f"工作表“{name}”声明的范围 {declared}（{columns} 列 × {rows} 行）共 {rows * columns} 个单元格，"
-                       f"超过上限 {limits.cells} 个", limit_fix("cells", limits, RESAVE_FIX))
+        raise TooLarge(
+            f"工作表“{name}”声明的范围 {declared}（{columns} 列 × {rows} 行）共 {rows * columns} 个单元格，"
+            f"超过上限 {limits.cells} 个",
+            limit_fix("cells", limits, RESAVE_FIX),
+        )
     return declared

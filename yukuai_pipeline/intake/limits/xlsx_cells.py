@@ -82,12 +82,14 @@ class _CellForm:
     def __init__(self, prefix: str):
         tag = "<" + re.escape(prefix) + "c"
         self.start = f'<{prefix}c r="'.encode()
-        self.irregular = "|".join([
-            tag + r'(?:[\t\r\n/>]| [^r]| r[^=]| r=[^"])',  # the cell tag without r="..." first
-            "<" + _other_prefixes(prefix) + r"c[\t\r\n />]",  # a cell tag spelt otherwise
-            tag + r' r="(?:[^A-Z]|[A-Z]{4}|[A-Z]{1,3}[^A-Z0-9]|[A-Z]{1,3}0|[A-Z]{1,3}[1-9][0-9]{7}'
-                  r'|[A-Z]{1,3}[1-9][0-9]{0,6}[^0-9"])',  # a reference calamine reads otherwise, or refuses
-        ])
+        self.irregular = "|".join(
+            [
+                tag + r'(?:[\t\r\n/>]| [^r]| r[^=]| r=[^"])',  # the cell tag without r="..." first
+                "<" + _other_prefixes(prefix) + r"c[\t\r\n />]",  # a cell tag spelt otherwise
+                tag + r' r="(?:[^A-Z]|[A-Z]{4}|[A-Z]{1,3}[^A-Z0-9]|[A-Z]{1,3}0|[A-Z]{1,3}[1-9][0-9]{7}'
+                r'|[A-Z]{1,3}[1-9][0-9]{0,6}[^0-9"])',  # a reference calamine reads otherwise, or refuses
+            ]
+        )
         self.irregular_py = re.compile(self.irregular.encode())
         self.cell = re.compile(re.escape(self.start) + rb'([A-Z]{1,3})([1-9][0-9]{0,6})"' + _NON_EMPTY)
         self.tag = tag
@@ -95,8 +97,13 @@ class _CellForm:
     def beyond(self, columns: int, rows: int) -> str:
         """RE2: anything irregular, or a non-empty cell right of `columns` or below `rows`."""
         letters = _greater_letters(column_letters(columns))
-        return "|".join([self.irregular, f'{self.tag} r="(?:{letters})[A-Z]*[0-9]*"{_NON_EMPTY_RE2}',
-                         f'{self.tag} r="[A-Z]{{1,3}}(?:{_greater_number(rows)}){_NON_EMPTY_RE2}'])
+        return "|".join(
+            [
+                self.irregular,
+                f'{self.tag} r="(?:{letters})[A-Z]*[0-9]*"{_NON_EMPTY_RE2}',
+                f'{self.tag} r="[A-Z]{{1,3}}(?:{_greater_number(rows)}){_NON_EMPTY_RE2}',
+            ]
+        )
 
 
 _CELL_FORMS: dict[str, _CellForm] = {}

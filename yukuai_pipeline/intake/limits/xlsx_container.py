@@ -13,8 +13,16 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from yukuai_pipeline.intake.limits.refusals import (RESAVE_FIX, SheetExtent, TooLarge, Unreadable, check_extent,
-                                                    check_sheet_count, check_sheets, limit_fix)
+from yukuai_pipeline.intake.limits.refusals import (
+    RESAVE_FIX,
+    SheetExtent,
+    TooLarge,
+    Unreadable,
+    check_extent,
+    check_sheet_count,
+    check_sheets,
+    limit_fix,
+)
 from yukuai_pipeline.intake.limits.xlsx_parts import check_declared_sizes, scan_part
 from yukuai_pipeline.settings import InputLimits
 
@@ -37,8 +45,10 @@ def check_xlsx(path: Path, limits: InputLimits) -> list[SheetExtent]:
             scan = scan_part(fh, info, limits, inflated)
             inflated += scan.inflated
             if scan.unique_strings is not None and scan.unique_strings > limits.cells:
-                raise TooLarge(f"共享字符串表声明有 {scan.unique_strings} 个字符串，超过单元格上限 {limits.cells} 个",
-                               limit_fix("cells", limits, RESAVE_FIX))
+                raise TooLarge(
+                    f"共享字符串表声明有 {scan.unique_strings} 个字符串，超过单元格上限 {limits.cells} 个",
+                    limit_fix("cells", limits, RESAVE_FIX),
+                )
             if scan.rows:
                 name = sheets.get(info.filename.lower(), info.filename)
                 extents.append(SheetExtent(name, scan.rows, scan.columns, scan.dimension))
@@ -57,15 +67,17 @@ def _check_zip_directory(fh, limits: InputLimits) -> None:
     if at < 0 or len(tail) < at + 22:
         return  # zipfile reports it
     entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
-    if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+    if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
         (offset,) = struct.unpack_from("<Q", tail, at - 12)
         fh.seek(offset)
         record = fh.read(56)
         if record[:4] == b"PK\x06\x06" and len(record) == 56:
             entries, directory_size = struct.unpack_from("<QQ", record, 32)
     if entries > limits.zip_entries:
-        raise TooLarge(f"工作簿压缩包有 {entries} 个部件，超过上限 {limits.zip_entries} 个",
-                       limit_fix("zip_entries", limits, "在 Excel 中打开后另存为新的 .xlsx 再放入"))
+        raise TooLarge(
+            f"工作簿压缩包有 {entries} 个部件，超过上限 {limits.zip_entries} 个",
+            limit_fix("zip_entries", limits, "在 Excel 中打开后另存为新的 .xlsx 再放入"),
+        )
     if directory_size > _MAX_ZIP_DIRECTORY:
         raise Unreadable(f"zip directory of {directory_size} bytes")
 

@@ -25,8 +25,10 @@ _RATIO_FLOOR = 16 << 20  # parts smaller than this may compress as well as they 
 def check_declared_sizes(infos: list[zipfile.ZipInfo], limits: InputLimits) -> None:
     """What the directory says, refused at once (a zip bomb announces itself); the inflated bytes are counted too."""
     if len(infos) > limits.zip_entries:
-        raise TooLarge(f"工作簿压缩包有 {len(infos)} 个部件，超过上限 {limits.zip_entries} 个",
-                       limit_fix("zip_entries", limits, "在 Excel 中打开后另存为新的 .xlsx 再放入"))
+        raise TooLarge(
+            f"工作簿压缩包有 {len(infos)} 个部件，超过上限 {limits.zip_entries} 个",
+            limit_fix("zip_entries", limits, "在 Excel 中打开后另存为新的 .xlsx 再放入"),
+        )
     total = 0
     for info in infos:
         total += info.file_size
@@ -38,21 +40,27 @@ def check_declared_sizes(infos: list[zipfile.ZipInfo], limits: InputLimits) -> N
 
 
 def _too_big_part(name: str, size: int, limits: InputLimits) -> TooLarge:
-    return TooLarge(f"工作簿中的部件 {name} 解压后有 {size_text(size)}，超过上限 {size_text(limits.uncompressed_bytes)}",
-                    limit_fix("uncompressed_bytes", limits, SPLIT_FIX))
+    return TooLarge(
+        f"工作簿中的部件 {name} 解压后有 {size_text(size)}，超过上限 {size_text(limits.uncompressed_bytes)}",
+        limit_fix("uncompressed_bytes", limits, SPLIT_FIX),
+    )
 
 
 def _too_big_total(total: int, limits: InputLimits) -> TooLarge:
-    return TooLarge(f"工作簿解压后共 {size_text(total)}，超过上限 {size_text(limits.uncompressed_bytes)}",
-                    limit_fix("uncompressed_bytes", limits, SPLIT_FIX))
+    return TooLarge(
+        f"工作簿解压后共 {size_text(total)}，超过上限 {size_text(limits.uncompressed_bytes)}",
+        limit_fix("uncompressed_bytes", limits, SPLIT_FIX),
+    )
 
 
 def _check_ratio(info: zipfile.ZipInfo, inflated: int, limits: InputLimits) -> None:
     if inflated > _RATIO_FLOOR and inflated > limits.compression_ratio * max(info.compress_size, 1):
         ratio = inflated // max(info.compress_size, 1)
-        raise TooLarge(f"工作簿中的部件 {info.filename} 压缩比达 {ratio}:1（{size_text(info.compress_size, False)} 解压为 "
-                       f"{size_text(inflated, False)}），超过上限 {limits.compression_ratio}:1，像是“压缩炸弹”",
-                       limit_fix("compression_ratio", limits, "从平台重新导出；不要放入来历不明的文件"))
+        raise TooLarge(
+            f"工作簿中的部件 {info.filename} 压缩比达 {ratio}:1（{size_text(info.compress_size, False)} 解压为 "
+            f"{size_text(inflated, False)}），超过上限 {limits.compression_ratio}:1，像是“压缩炸弹”",
+            limit_fix("compression_ratio", limits, "从平台重新导出；不要放入来历不明的文件"),
+        )
 
 
 def _inflate(fh, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -150,8 +158,9 @@ def _read_part(fh, info: zipfile.ZipInfo, limits: InputLimits, inflated_before: 
         return _scanned(chunks, info, limits, inflated_before, scan)
 
 
-def _scanned(chunks: Iterator[bytes], info: zipfile.ZipInfo, limits: InputLimits, inflated_before: int,
-             scan: "PartScan") -> "PartScan":
+def _scanned(
+    chunks: Iterator[bytes], info: zipfile.ZipInfo, limits: InputLimits, inflated_before: int, scan: "PartScan"
+) -> "PartScan":
     carry = b""
     for data in chunks:
         scan.inflated += len(data)
