@@ -42,7 +42,7 @@ def run_peer(data: Path, database_url: str, engine: str | None = None) -> dict:
         for name, frame in tables.items():
             frame.to_sql(name, conn, if_exists="replace", index=False)
     engine.dispose()
-    return {"approved": int(len(users)), "completed": int(tables["township_progress"]["completed"].iloc[-1])}
+    return {"approved": len(users), "completed": int(tables["township_progress"]["completed"].iloc[-1])}
 
 
 def _split(villages: pd.DataFrame, township_target: pd.Series) -> np.ndarray:

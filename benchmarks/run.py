@@ -104,7 +104,8 @@ def _machine() -> str:
         )
         / 2**20
     )
-    import pandas, pyarrow  # noqa: E401 - versions only
+    import pandas  # versions only
+    import pyarrow
 
     return (
         f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB, Python {platform.python_version()}, "

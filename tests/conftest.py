@@ -14,7 +14,8 @@ from yukuai_pipeline.demo import generate_demo_data
 
 DEMO_DAYS = 8
 # Landed files are read once they have stayed unchanged this long (YUKUAI_SETTLE_SECONDS, 10 s in production); the
-# tests write their files and run at once, so they wait for nothing unless a test sets it (pipeline/test_hostile_files.py).
+# tests write their files and run at once, so they wait for nothing unless a test sets it
+# (pipeline/test_hostile_files.py).
 os.environ.setdefault("YUKUAI_SETTLE_SECONDS", "0")
 # A declared check that a step neither evaluated nor skipped with a reason fails the run (quality/checks.py).
 os.environ.setdefault("YUKUAI_STRICT_CHECKS", "1")

@@ -12,9 +12,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yukuai_pipeline.file_modes import private_dir
 from yukuai_pipeline.intake.file_identity import display_name, file_sha256
 from yukuai_pipeline.intake.landing import candidates
-from yukuai_pipeline.file_modes import private_dir
 from yukuai_pipeline.warehouse import Warehouse
 
 ARCHIVED_STATUSES = ("accepted", "partial", "superseded")

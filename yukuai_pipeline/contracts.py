@@ -7,7 +7,7 @@ a valid row is; output contracts say what each SQL table holds, with a Chinese c
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
@@ -109,7 +109,7 @@ def decorations() -> Decorations:
     return Decorations.from_doc(settings.read_yaml(settings.schemas_dir() / "header_matching.yaml"), header_key)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_contract(kind: str, role: str = "table") -> Contract:
     """schemas/inputs/<kind>.yaml (role "input") or schemas/tables/<kind>.yaml (role "table")."""
     folder = {"input": "inputs", "table": "tables"}[role]
@@ -240,7 +240,9 @@ def validate(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.
         cases = err.failure_cases
         row_level = cases[cases["index"].notna()]
         if len(row_level) < len(cases):
-            raise ValueError(f"{contract.kind}: schema-level failure {cases[cases['index'].isna()].to_dict('records')}")
+            raise ValueError(
+                f"{contract.kind}: schema-level failure {cases[cases['index'].isna()].to_dict('records')}"
+            ) from err
         reasons = row_level["check"].astype(str).map(_reason)
         failures = pd.DataFrame(
             {

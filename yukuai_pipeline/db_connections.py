@@ -47,7 +47,7 @@ def instance_database(home: Path | str) -> Database:
         import yaml
 
         config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    except Exception:
+    except Exception:  # noqa: BLE001 - a missing or unreadable dagster.yaml: the default SQLite storage
         config = {}
     candidates = [((config.get("storage") or {}).get("postgres"))]
     for key in ("run_storage", "event_log_storage", "schedule_storage"):

@@ -36,7 +36,7 @@ def safe_url(url: str) -> str:
 
     try:
         parsed = sa.engine.make_url(str(url))
-    except Exception:  # not a URL SQLAlchemy can parse: blank out anything that looks like user:password@
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy can parse: blank out anything like user:password@
         return re.sub(r"([^\s:/@]+):[^\s@/]*@", r"\1:***@", str(url))
     secret = {k: "***" for k in parsed.query if k.lower() in ("password", "passwd", "sslpassword")}
     if not secret and parsed.password is None:
@@ -68,7 +68,7 @@ class Database:
 
         try:
             value = getattr(sa.engine.make_url(str(self.url)), name)
-        except Exception:
+        except Exception:  # noqa: BLE001 - an unparsable URL: the part is shown as its default
             value = None
         return str(value) if value else default
 
@@ -161,24 +161,30 @@ _RULES = [
         "auth",
         "",
         {"28P01", "28000"},
-        r"password authentication failed|no password supplied|authentication failed"
-        r"|role \S+ does not exist|no pg_hba\.conf entry|password is required",
+        (
+            r"password authentication failed|no password supplied|authentication failed"
+            r"|role \S+ does not exist|no pg_hba\.conf entry|password is required"
+        ),
     ),
     ("missing", "", {"3D000"}, r"database \S+ does not exist|unable to open database file"),
     (
         "locked",
         "",
         {"55P03", "40P01"},
-        r"database is locked|database table is locked|lock timeout"
-        r"|could not obtain lock|deadlock detected",
+        (
+            r"database is locked|database table is locked|lock timeout"
+            r"|could not obtain lock|deadlock detected"
+        ),
     ),
     ("read_only", "", {"25006"}, r"readonly database|read-only transaction|read-only file system|read only file"),
     (
         "disk_full",
         "",
         {"53100"},
-        r"database or disk is full|no space left on device|could not extend file"
-        r"|disk full",
+        (
+            r"database or disk is full|no space left on device|could not extend file"
+            r"|disk full"
+        ),
     ),
     ("permission", "", {"42501"}, r"permission denied|must be owner of"),
     ("corrupt", "", set(), r"database disk image is malformed|file is not a database|file is encrypted"),
@@ -188,8 +194,10 @@ _RULES = [
         "unreachable",
         "主机名无法解析",
         set(),
-        r"failed to resolve host|could not translate host name"
-        r"|name or service not known|nodename nor servname|name resolution",
+        (
+            r"failed to resolve host|could not translate host name"
+            r"|name or service not known|nodename nor servname|name resolution"
+        ),
     ),
     ("unreachable", "连接超时", set(), r"timeout expired|timed out"),
     ("unreachable", "网络不通", set(), r"no route to host|network is unreachable"),
@@ -204,8 +212,10 @@ _RULES = [
         "unreachable",
         "连接中断",
         {"08000", "08003", "08006"},
-        r"server closed the connection|connection is closed|connection already closed|ssl syscall|consuming input"
-        r"|could not receive data|lost connection|connection is lost|server conn crashed",
+        (
+            r"server closed the connection|connection is closed|connection already closed|ssl syscall|consuming input"
+            r"|could not receive data|lost connection|connection is lost|server conn crashed"
+        ),
     ),
     ("unreachable", "", {"08001", "08004"}, r"connection to server .* failed|could not connect|connection failed"),
 ]
@@ -237,8 +247,8 @@ def trouble_for(kind: str, database: Database, reason: str = "", detail: str = "
         what = f"数据库被其他程序锁定{waited}"
         fix = (
             (
-                "等正在写这个数据库的程序结束后重试（另一个 yukuai materialize、dagster dev 中的运行、打开了该文件的数据库工具）；"
-                + more_time
+                "等正在写这个数据库的程序结束后重试（另一个 yukuai materialize、dagster dev 中的运行、"
+                "打开了该文件的数据库工具）；" + more_time
             )
             if sqlite
             else ("在 pg_stat_activity / pg_locks 中找到持有锁的会话，等它结束（或由管理员结束）后重试；" + more_time)

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 from support.local_robot import Robot
 from test_alerts import mailbox  # noqa: F401  (the aiosmtpd fixture)
+from yukuai_pipeline.alerts.delivery import CHANNEL_STATE, Outbox, WebhookChannel
+from yukuai_pipeline.alerts.texts import Alert
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_sensor, alert_tick
 from yukuai_pipeline.defs.resources import YukuaiResource
-from yukuai_pipeline.alerts.texts import Alert
-from yukuai_pipeline.alerts.delivery import CHANNEL_STATE, Outbox, WebhookChannel
 from yukuai_pipeline.warehouse import Warehouse
 
 T0 = dt.datetime(2023, 3, 1, 2, 0)  # naive UTC, as stored in `alerts`

@@ -9,9 +9,9 @@ from aiosmtpd.controller import Controller
 
 from support.local_robot import Robot
 from support.messy import ROWS, write_csv
+from yukuai_pipeline.alerts.delivery import Outbox
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_on_missing_export, alert_tick
 from yukuai_pipeline.defs.resources import YukuaiResource
-from yukuai_pipeline.alerts.delivery import Outbox
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -147,7 +147,7 @@ def test_run_failure_alerts_with_the_readers_message(tmp_path, robot):
     )
     runner = PipelineRunner(folder, f"sqlite:///{tmp_path}/w.db", tmp_path)
     assert not runner.run("2023-02-17").success
-    yukuai, alerting = _resources(tmp_path, robot)
+    _yukuai, alerting = _resources(tmp_path, robot)
     alert_tick(runner.instance, runner.resource, alerting)
     failures = [t for t in robot.texts() if "运行失败" in t]
     assert len(failures) == 1 and "注册用户_20230217.csv" in failures[0] and "注册时间" in failures[0]

@@ -18,9 +18,9 @@ from support.bad_inputs import ACCEPTED, REFUSED, ROWS, write_csv, write_xlsx
 from yukuai_pipeline.intake.completeness import incomplete_reason
 from yukuai_pipeline.intake.file_identity import identify
 from yukuai_pipeline.intake.loading import load
-from yukuai_pipeline.places.names import VillageMatcher
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import Labels, count_users, match_places
+from yukuai_pipeline.places.names import VillageMatcher
 from yukuai_pipeline.steps.context import township_matcher
 
 CASES = {case.name: case for case in bad_inputs.cases()}

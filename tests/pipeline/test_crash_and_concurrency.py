@@ -41,7 +41,7 @@ def _corrected_export(landing: Path) -> None:
     lines = raw.decode(encoding).splitlines(keepends=True)
     last = max(i for i, line in enumerate(lines) if ",YK" in line)
     users = sum(",YK" in line for line in lines)
-    text = "".join(lines[: last + 1] + [LATE_USER] + lines[last + 1 :])
+    text = "".join([*lines[: last + 1], LATE_USER, *lines[last + 1 :]])
     text = text.replace("导出时间：2023-02-19 08:00", "导出时间：2023-02-19 09:00").replace(
         f"共{users}人", f"共{users + 1}人"
     )
@@ -118,7 +118,7 @@ def test_sigkill_in_the_middle_of_a_partition_write_leaves_the_previous_state(ru
 
 def test_two_runs_of_the_same_day_at_once_equal_one_run(runner, tmp_path, database_url):
     assert runner.run(FIRST).success and runner.run(SECOND).success
-    single = _snapshot(runner, PARTITIONED + ["ingest_log"])
+    single = _snapshot(runner, [*PARTITIONED, "ingest_log"])
 
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -129,7 +129,7 @@ def test_two_runs_of_the_same_day_at_once_equal_one_run(runner, tmp_path, databa
     assert [code for code, _ in outcomes] == [0, 0], [err[-2000:] for _, err in outcomes]
     assert len(list(marks.iterdir())) == 2  # both runs reached the write of the same partition
 
-    after = _snapshot(runner, PARTITIONED + ["ingest_log"])
+    after = _snapshot(runner, [*PARTITIONED, "ingest_log"])
     ingest_columns = [c for c in single["ingest_log"].columns if c not in ("ingested_at",)]
     single["ingest_log"], after["ingest_log"] = (
         single["ingest_log"][ingest_columns],

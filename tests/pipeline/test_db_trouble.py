@@ -54,10 +54,12 @@ def locked_sqlite(cli_env):
         [
             sys.executable,
             "-c",
-            "import sqlite3, sys, time\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('CREATE TABLE IF NOT EXISTS other_program (x)')\n"
-            "c.execute('BEGIN EXCLUSIVE')\nprint('LOCKED', flush=True)\ntime.sleep(120)\n",
+            (
+                "import sqlite3, sys, time\n"
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "c.execute('CREATE TABLE IF NOT EXISTS other_program (x)')\n"
+                "c.execute('BEGIN EXCLUSIVE')\nprint('LOCKED', flush=True)\ntime.sleep(120)\n"
+            ),
             str(cli_env / "warehouse.db"),
         ],
         stdout=subprocess.PIPE,
@@ -177,8 +179,10 @@ POSTGRES = Database("postgresql+psycopg://yukuai:topsecret@db.example:5432/yukua
         (SQLITE, "disk I/O error", "io", "磁盘出错"),
         (
             POSTGRES,
-            'connection failed: connection to server at "10.0.0.5", port 5432 failed: Connection refused\n\t'
-            "Is the server running on that host and accepting TCP/IP connections?",
+            (
+                'connection failed: connection to server at "10.0.0.5", port 5432 failed: Connection refused\n\t'
+                "Is the server running on that host and accepting TCP/IP connections?"
+            ),
             "unreachable",
             "连接被拒绝",
         ),
@@ -196,15 +200,19 @@ POSTGRES = Database("postgresql+psycopg://yukuai:topsecret@db.example:5432/yukua
         ),
         (
             POSTGRES,
-            'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  password '
-            'authentication failed for user "yukuai"',
+            (
+                'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  password '
+                'authentication failed for user "yukuai"'
+            ),
             "auth",
             "拒绝登录",
         ),
         (
             POSTGRES,
-            'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  database "yukuai" '
-            "does not exist",
+            (
+                'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  database "yukuai" '
+                "does not exist"
+            ),
             "missing",
             "数据库不存在",
         ),

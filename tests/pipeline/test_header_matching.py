@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from support.local_robot import Robot
+from yukuai_pipeline.contracts import header_key, input_contracts, load_contract
 from yukuai_pipeline.defs.alerting import AlertingResource, alert_tick
 from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, NOISE, UNRECOGNISED, map_row
-from yukuai_pipeline.contracts import header_key, input_contracts, load_contract
 from yukuai_pipeline.intake.export_figures import stated_figures, user_export_mismatches
 from yukuai_pipeline.intake.headers import find_header
 from yukuai_pipeline.quality.roster_rules import UNVERIFIABLE
@@ -204,6 +204,7 @@ def test_a_reworded_status_header_is_loud_everywhere(runner, landing, tmp_path):
     assert list(unrecognised["field"]) == ["H"] and list(unrecognised["source_file"]) == [EXPORT]
     # the report's first sheet says it under the table
     from openpyxl import load_workbook
+
     from yukuai_pipeline.report.workbook import report_file_name
 
     sheet = load_workbook(tmp_path / "reports" / report_file_name(dt.date(2023, 2, 18))).worksheets[0]

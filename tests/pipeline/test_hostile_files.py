@@ -10,9 +10,9 @@ import shutil
 import pandas as pd
 import pytest
 
+from yukuai_pipeline.contracts import TABLES, load_contract
 from yukuai_pipeline.defs.automation import plan_runs
 from yukuai_pipeline.intake import landing as landing_folder
-from yukuai_pipeline.contracts import TABLES, load_contract
 from yukuai_pipeline.intake.file_identity import identify
 
 FIRST, SECOND, THIRD = "2023-02-17", "2023-02-18", "2023-02-19"
@@ -236,7 +236,7 @@ def test_an_unreadable_file_a_gbk_name_and_an_undated_stray_stop_nothing(two_day
     assert "注册用户_20230219_副本.csv" in names  # decoded from GBK, not raw bytes
     unreadable = next(f for f in files if f.name == locked.name)
     assert unreadable.error is not None and "无法读取" in str(unreadable.error)
-    runs, _, notes = plan_runs(files, {})
+    _runs, _, notes = plan_runs(files, {})
     assert any("随手记.csv" in n for n in notes)
     assert runner.run(SECOND).success  # an undated stray stops no day
     result = runner.run(THIRD)

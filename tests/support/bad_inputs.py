@@ -158,7 +158,7 @@ def write_xls(path: Path, rows: list[list]) -> None:
 
 def _with_dates(rows: list[list]) -> list[list]:
     """ROWS with real datetime cells, as Excel holds them."""
-    return [r[:6] + [dt.datetime.fromisoformat(r[6])] + r[7:] for r in rows]
+    return [[*r[:6], dt.datetime.fromisoformat(r[6]), *r[7:]] for r in rows]
 
 
 def registry() -> pd.DataFrame:
@@ -352,7 +352,10 @@ def _(path):
 )
 def _(path):
     text = csv_text([ROWS[0], [], ROWS[1], ["", "", ""], ROWS[2]], title=TITLE)
-    text += "\r\n注：1. 数据来源于渝快社区平台；2. 手机号已脱敏\r\n制表人：张三,审核人：李四\r\n打印时间：2023-02-17 09:00\r\n"
+    text += (
+        "\r\n注：1. 数据来源于渝快社区平台；2. 手机号已脱敏\r\n制表人：张三,审核人：李四\r\n"
+        "打印时间：2023-02-17 09:00\r\n"
+    )
     path.write_text(text, encoding="utf-8")
 
 
@@ -417,7 +420,7 @@ def _(path):
 )
 def _(path):
     serials = [44974.5, 44958, 44926.25]
-    write_xlsx(path, {"Sheet1": [HEADER, *[r[:6] + [s] + r[7:] for r, s in zip(ROWS, serials)]]})
+    write_xlsx(path, {"Sheet1": [HEADER, *[[*r[:6], s, *r[7:]] for r, s in zip(ROWS, serials)]]})
 
 
 @_case(
@@ -430,7 +433,7 @@ def _(path):
 )
 def _(path):
     serials = ["44974.5", "44958", "44926.25"]
-    write_csv(path, [r[:6] + [s] + r[7:] for r, s in zip(ROWS, serials)])
+    write_csv(path, [[*r[:6], s, *r[7:]] for r, s in zip(ROWS, serials)])
 
 
 @_case(
@@ -492,7 +495,7 @@ def _(path):
 
 def _encoded(encoding: str, sep: str = ",", title: list[str] = TITLE, village: str = "某村"):
     def write(path):
-        rows = [r[:5] + [village if i == 2 else r[5]] + r[6:] for i, r in enumerate(ROWS)]
+        rows = [[*r[:5], village if i == 2 else r[5], *r[6:]] for i, r in enumerate(ROWS)]
         path.write_bytes(csv_text(rows, title=title, sep=sep).encode(encoding))
 
     return write
@@ -865,7 +868,8 @@ def _(path):
     quarantined=((5, "user_id"), (6, "status"), (7, "township"), (8, "registered_at")),
 )
 def _(path):
-    rows = ROWS + [
+    rows = [
+        *ROWS,
         [4, "", "x", "", "龙潭镇", "某村", "2023-02-01", "已通过"],
         [5, "YK5", "x", "", "龙潭镇", "某村", "2023-02-01", "神秘状态"],
         [6, "YK6", "x", "", "  ", "某村", "2023-02-01", "已通过"],

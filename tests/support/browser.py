@@ -1,5 +1,6 @@
 """For the browser test: `dagster dev` in a process group of its own, and Debian's chromium driven by playwright."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -69,14 +70,10 @@ class DagsterDev:
             return
         group = os.getpgid(self.process.pid)
         os.killpg(group, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # children that outlived dagster dev's own shutdown
+        with contextlib.suppress(ProcessLookupError):  # children that outlived dagster dev's own shutdown
             os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=timeout)
 
     def log_tail(self, lines: int = 40) -> str:

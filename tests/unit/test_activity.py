@@ -6,14 +6,14 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.metrics import activity
 from yukuai_pipeline.contracts import header_key, input_contracts, load_contract
 from yukuai_pipeline.demo import DEFAULT_SEED, demo_activity, demo_township_villages, generate_demo_data, write_activity
 from yukuai_pipeline.demo.activity import ACTIVITY_COLUMNS, ACTIVITY_FOOTNOTE, ACTIVITY_TITLE, NOTICE_TOTALS
 from yukuai_pipeline.intake.file_identity import identify
 from yukuai_pipeline.intake.loading import load
-from yukuai_pipeline.places.names import VillageMatcher, short_village_name
+from yukuai_pipeline.metrics import activity
 from yukuai_pipeline.metrics.counting import Labels, match_places
+from yukuai_pipeline.places.names import VillageMatcher, short_village_name
 from yukuai_pipeline.steps.context import township_matcher
 
 D = dt.date(2023, 2, 17)

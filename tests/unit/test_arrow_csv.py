@@ -5,8 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from yukuai_pipeline.intake import arrow_csv
-from yukuai_pipeline.intake import readers
+from yukuai_pipeline.intake import arrow_csv, readers
 
 HEADER = "序号,用户ID,乡镇（街道）,村（社区）,注册时间,审核状态"
 ROW = "{i},YK{i:06d},麻旺镇,天山堡村,2023-02-17 08:00:00,已通过"

@@ -48,7 +48,7 @@ def test_a_check_neither_evaluated_nor_skipped_fails_in_strict_mode(monkeypatch)
     with pytest.raises(RuntimeError, match=r"\['rows_known'\] were neither evaluated nor skipped"):
         PROBE.resolve([PROBE.passed("file_usable", "读取 1 个文件")])
     monkeypatch.delenv(STRICT_ENV)
-    resolved = dict((c.name, o) for c, o in PROBE.resolve([PROBE.passed("file_usable", "读取 1 个文件")]))
+    resolved = {c.name: o for c, o in PROBE.resolve([PROBE.passed("file_usable", "读取 1 个文件")])}
     assert resolved["rows_known"].evaluated is False and resolved["rows_known"].summary == "本次未检查"
 
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from support.bad_inputs import HEADER, write_csv, write_xlsx
 from yukuai_pipeline.intake.arrow_csv import TEXT
+from yukuai_pipeline.intake.datetime_parsing import parse_datetime
 from yukuai_pipeline.intake.file_identity import identify
 from yukuai_pipeline.intake.loading import load
-from yukuai_pipeline.intake.datetime_parsing import parse_datetime
 
 T = pd.Timestamp
 UNREADABLE = "unreadable"
@@ -111,13 +111,13 @@ def test_a_whole_column_of_each_form_reads_as_its_single_cell():
     """The vectorised passes over many cells give what each cell gives alone."""
     texts = [t for t, _ in TEXT_CELLS] * 50 + EMPTY_TEXT
     out, bad = _one(pd.Series(texts, dtype=TEXT))
-    for position, (text, expected) in enumerate(TEXT_CELLS):
+    for position, (_text, expected) in enumerate(TEXT_CELLS):
         _expect(out, bad, position, expected)
     assert out.iloc[-len(EMPTY_TEXT) :].isna().all() and not bad.iloc[-len(EMPTY_TEXT) :].any()
     assert out.iloc[: len(TEXT_CELLS)].tolist() * 50 == out.iloc[: -len(EMPTY_TEXT)].tolist()
 
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WORKBOOK_CELLS = [
     (dt.datetime(2023, 2, 19, 8), T("2023-02-19 08:00")),
     (dt.date(2023, 2, 19), T("2023-02-19")),

@@ -9,14 +9,14 @@ import pytest
 
 from support import header_variants
 from support.header_variants import VALUES, Variant
-from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, UNRECOGNISED
 from yukuai_pipeline.contracts import input_contracts, load_contract
-from yukuai_pipeline.quality.header_report import missing_meanings, unread_columns
-from yukuai_pipeline.intake.headers import find_header
+from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, DUPLICATE, FIELD, UNRECOGNISED
 from yukuai_pipeline.intake.file_identity import identify
+from yukuai_pipeline.intake.headers import find_header
 from yukuai_pipeline.intake.loading import load
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import Labels, count_users, match_places
+from yukuai_pipeline.quality.header_report import missing_meanings, unread_columns
 from yukuai_pipeline.steps.context import township_matcher
 
 VARIANTS = header_variants.variants()
@@ -39,7 +39,7 @@ def _cells(variant: Variant) -> tuple[pd.DataFrame, int]:
     rows = [["导出时间：2023-02-17 08:00"] + [None] * len(others)]
     if parent:
         rows.append([None] * len(others) + [parent])
-    rows.append(top + [child])
+    rows.append([*top, child])
     rows += [[VALUES[c] for c in others] + [VALUES[variant.field]] for _ in range(3)]
     cells = pd.DataFrame(rows, dtype="object")
     return cells, len(others)
@@ -119,7 +119,7 @@ def _completed(path) -> tuple[int | None, bool]:
     return int(counts["completed"].sum()), said
 
 
-@pytest.mark.parametrize("column,renamed", header_variants.random_renames("registrations") + [("status", "审核结论")])
+@pytest.mark.parametrize("column,renamed", [*header_variants.random_renames("registrations"), ("status", "审核结论")])
 def test_a_renamed_column_never_changes_a_count_without_a_warning(tmp_path, column, renamed):
     contract = load_contract("registrations", "input")
     header = [contract.header_aliases[c][0] for c in COLUMNS]

@@ -24,8 +24,8 @@ from python_calamine import CalamineWorkbook
 
 from support.bad_inputs import HEADER, ROWS, write_csv, write_xlsx
 from yukuai_pipeline.intake import limits as il
-from yukuai_pipeline.intake.limits import xlsx_cells, xlsx_parts
 from yukuai_pipeline.intake import readers
+from yukuai_pipeline.intake.limits import xlsx_cells, xlsx_parts
 from yukuai_pipeline.intake.readers import InputFileError, read_raw
 from yukuai_pipeline.settings import INPUT_LIMIT_VARIABLES, InputLimits, input_limits
 

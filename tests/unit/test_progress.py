@@ -2,10 +2,9 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-
-from yukuai_pipeline.campaign import Pace
 import pytest
 
+from yukuai_pipeline.campaign import Pace
 from yukuai_pipeline.metrics.progress import add_pace
 from yukuai_pipeline.metrics.targets import cadre_quotas
 

@@ -21,7 +21,6 @@ import traceback
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -42,7 +41,10 @@ EXAMPLES_PER_KIND = 80
 
 # ---- cells ----------------------------------------------------------------------------------------------------
 
-_CJK = "龙潭镇桃花源街道天山堡村某村宜居乡社区居委会张三李四王五已通过待审核驳回居民诉求信息发布男女书记主任委员组长代表合计注"
+_CJK = (
+    "龙潭镇桃花源街道天山堡村某村宜居乡社区居委会张三李四王五已通过待审核驳回"
+    "居民诉求信息发布男女书记主任委员组长代表合计注"
+)
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=9)
 PHONE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
 ID_NUMBER = st.from_regex(r"[1-6][0-9]{16}[0-9X]", fullmatch=True)
@@ -245,7 +247,7 @@ def _describe(kind, file_format, title, header, rows) -> str:
 
 
 def check_export(folder: Path, kind: str, export) -> None:
-    file_format, title, header, columns, rows = export
+    file_format, title, header, _columns, rows = export
     path = write(folder, kind, file_format, title, header, rows)
     case = _describe(kind, file_format, title, header, rows)
     try:

@@ -94,7 +94,8 @@ def test_columns_in_another_order_extra_columns_and_empty_columns(tmp_path):
 
 
 def test_bad_rows_are_quarantined_with_row_and_field_and_the_rest_kept(tmp_path):
-    rows = ROWS + [
+    rows = [
+        *ROWS,
         [4, "", "x", "", "龙潭镇", "某村", "2023-02-01", "已通过"],
         [5, "YK5", "x", "13900001111", "龙潭镇", "某村", "不是日期", "已通过"],
         [6, "YK6", "x", "13900001111", "龙潭镇", "某村", "2023-02-01", "神秘状态"],

@@ -350,7 +350,7 @@ def test_unmatched_row_sits_before_the_county_row(attachment, tmp_path):
     ],
 )
 def test_sheet_headers(book, sheet, header):
-    assert _row(book[sheet], 1, len(header) + 1) == header + [None]
+    assert _row(book[sheet], 1, len(header) + 1) == [*header, None]
 
 
 def test_villages_in_attachment_order_and_roster_gaps(book):

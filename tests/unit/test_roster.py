@@ -150,7 +150,7 @@ def test_village_committee_needs_a_woman():
 
 
 def test_supervisor_on_the_committee_is_wrong_and_3_to_5_supervisors():
-    spec = _committee(4) + [("委0", "女", "监委会主任"), ("监1", "男", "监委会委员"), ("监2", "男", "监委会委员")]
+    spec = [*_committee(4), ("委0", "女", "监委会主任"), ("监1", "男", "监委会委员"), ("监2", "男", "监委会委员")]
     row = _row(judge_village(_village(), _people(spec), set(), RULES, LABELS), "supervisor")
     assert row["actual"] == 3 and row["status"] == "有误" and "不得担任" in row["reasons"]
     two = _row(judge_village(_village(), _people(_committee(4) + spec[-2:]), set(), RULES, LABELS), "supervisor")

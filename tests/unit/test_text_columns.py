@@ -5,10 +5,15 @@ import pandas as pd
 import pytest
 
 from yukuai_pipeline.intake.arrow_csv import TEXT
-from yukuai_pipeline.intake.body_rows import blank_cells as _blank_cells, may_hold_total_word as _may_hold_total_word
+from yukuai_pipeline.intake.body_rows import blank_cells as _blank_cells
+from yukuai_pipeline.intake.body_rows import may_hold_total_word as _may_hold_total_word
 from yukuai_pipeline.intake.text_parsing import (
     EMPTY_WORDS as _EMPTY,
+)
+from yukuai_pipeline.intake.text_parsing import (
     is_empty as _is_empty,
+)
+from yukuai_pipeline.intake.text_parsing import (
     parse_identifier,
     parse_phone,
 )
@@ -20,7 +25,7 @@ ODD = ["", "NULL", "None", "nan", "N/A", "—", "无", "-", "合计", "共3000�
 
 @pytest.mark.parametrize(
     "extra",
-    [ODD, ODD + ["İx"], ODD + ["a\x00b", ""], ODD + [" ", " nan ", "\u3000无", "TOTAL 3"], ["x"]],
+    [ODD, [*ODD, "İx"], [*ODD, "a\x00b", ""], [*ODD, " ", " nan ", "\u3000无", "TOTAL 3"], ["x"]],
     ids=["joined", "lower() lengthens", "NUL in a cell", "whitespace", "plain"],
 )
 @pytest.mark.parametrize("dtype", ["object", TEXT])
@@ -40,10 +45,10 @@ def test_total_words_are_looked_for_in_the_text_cells_of_a_workbook_column():
 
 
 def test_identifier_and_phone_shortcuts_keep_the_cells():
-    values = pd.Series(IDS + ["13900001111"], dtype="object")
+    values = pd.Series([*IDS, "13900001111"], dtype="object")
     ids, _ = parse_identifier(values)
     assert ids.tolist() == values.tolist() and str(ids.dtype) == "str"
-    phones, _ = parse_phone(pd.Series(IDS + ["+86 139-0000-1111", "8613900001111"], dtype="object"))
+    phones, _ = parse_phone(pd.Series([*IDS, "+86 139-0000-1111", "8613900001111"], dtype="object"))
     assert phones.tolist()[-2:] == ["13900001111", "13900001111"]
 
 
@@ -58,7 +63,7 @@ def _chunked(*parts: list[str]) -> pd.Series:
     [
         [IDS[:1000], IDS[1000:2000]],  # fixed width, all distinct
         [IDS[:1000], IDS[999:1500]],  # one ID in two chunks
-        [IDS[:10] + ["YK1"], IDS[10:20]],  # another width in one chunk
+        [[*IDS[:10], "YK1"], IDS[10:20]],  # another width in one chunk
         [["甲村", "乙村"], ["甲村"]],  # multi-byte text, repeated
         [[], ["a"]],
     ],

@@ -237,7 +237,7 @@ class Outbox:
         try:
             channel.send(alert)
             return True, None
-        except Exception as err:  # any failure of a channel is recorded, never raised into a run
+        except Exception as err:  # noqa: BLE001 - any failure of a channel is recorded, never raised into a run
             return False, f"{type(err).__name__}: {err}"[:500]
 
     def _channel_backoff(self, name: str) -> _ChannelBackoff:

@@ -1,7 +1,7 @@
 """Alert texts: short Chinese markdown for a phone screen, never an unmasked ID or phone number."""
 
-from dataclasses import dataclass
 import datetime as dt
+from dataclasses import dataclass
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.intake.privacy import scrub_text
@@ -99,7 +99,8 @@ def run_failed(
     detail = "\n".join(f"- {m[:300]}" for m in messages[:3]) or "- 详见运行日志"
     text = (
         f"### ❌ 运行失败：{job}{f'（{partition}）' if partition else ''}\n\n**运行**：{run_id[:8]}\n\n"
-        f"**步骤**：{'、'.join(steps) or '—'}\n\n**原因**：\n{detail}\n\n[查看运行]({base_url.rstrip('/')}/runs/{run_id})"
+        f"**步骤**：{'、'.join(steps) or '—'}\n\n**原因**：\n{detail}\n\n"
+        f"[查看运行]({base_url.rstrip('/')}/runs/{run_id})"
     )
     summary = messages[0][:200] if messages else "运行失败"
     return Alert(

@@ -10,7 +10,8 @@ from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.settings import Settings
 
 # A run whose process died must not hold its day's slot for ever (deploy/README.md: what fails a dead run).
-_RUN_MONITORING = """# run monitoring (daemon of `make ui`): a run that never started, or still STARTED after max_runtime_seconds
+_RUN_MONITORING = """\
+# run monitoring (daemon of `make ui`): a run that never started, or still STARTED after max_runtime_seconds
 # (the default run launcher cannot tell whether a run's process is alive), is marked failed, freeing its day;
 # `yukuai materialize` fails its own dead runs at once (run_hygiene.py)
 run_monitoring:

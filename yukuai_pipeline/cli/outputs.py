@@ -9,8 +9,8 @@ from yukuai_pipeline.settings import Settings
 
 
 def cmd_report(args) -> int:
-    from yukuai_pipeline.steps.report import excel_report
     from yukuai_pipeline.steps.context import StepContext
+    from yukuai_pipeline.steps.report import excel_report
     from yukuai_pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
@@ -35,7 +35,7 @@ def cmd_alerts(args) -> int:
     with dg.DagsterInstance.get() as instance:
         result = alert_tick(instance, YukuaiResource.from_env(), AlertingResource.from_env(secrets_as_env_var=False))
     print(
-        f"检查了 {result['runs']} 次运行，新告警 {result['recorded']} 条，送达 {result['sent']}，失败 {result['failed']}，"
-        f"留待下次 {result['deferred']}（详见 alerts 表）"
+        f"检查了 {result['runs']} 次运行，新告警 {result['recorded']} 条，送达 {result['sent']}，"
+        f"失败 {result['failed']}，留待下次 {result['deferred']}（详见 alerts 表）"
     )
     return 0

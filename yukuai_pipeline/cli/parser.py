@@ -37,9 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo-data",
         help="生成演示用的落地文件 / write the demo's landing files",
-        description="在落地目录写入演示用的平台导出：社区基本信息、基层队伍、平台应用、乡镇汇总，以及从 2023-02-17 起每天一份"
-        "注册用户明细。/ Writes synthetic exports into the landing folder: registry, roster, platform "
-        "activity, a township summary and one registration export a day from 2023-02-17.",
+        description="在落地目录写入演示用的平台导出：社区基本信息、基层队伍、平台应用、乡镇汇总，"
+        "以及从 2023-02-17 起每天一份注册用户明细。/ Writes synthetic exports into the landing folder: registry, "
+        "roster, platform activity, a township summary and one registration export a day from 2023-02-17.",
     )
     demo.add_argument(
         "--landing-dir",
@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "materialize",
         help="物化某天或某段日期的全部资产 / materialize every asset of a day or range",
-        description="对每一天在本进程内运行 daily_refresh（该日全部资产和检查），记录在 DAGSTER_HOME，make ui 里能看到；"
-        "之后打印数据库和实例位置、全县合计行、每条存疑原因（⚠）和最后一天的报表路径。给出 --date D、"
+        description="对每一天在本进程内运行 daily_refresh（该日全部资产和检查），记录在 DAGSTER_HOME，"
+        "make ui 里能看到；之后打印数据库和实例位置、全县合计行、每条存疑原因（⚠）和最后一天的报表路径。给出 --date D、"
         "--from D1 --to D2 或 --landed 之一（同时给出时 --date 优先，其次 --landed）。日期须在分区范围内："
         "2023-02-17 起至今天（北京时间）。/ Runs daily_refresh in this process for each day, recorded in "
         "DAGSTER_HOME (seen in make ui), then prints the county row, every doubt and the report's path. "
@@ -145,10 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     home = sub.add_parser(
         "instance",
         help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder",
-        description="创建 Dagster 实例目录 DAGSTER_HOME（默认 data/dagster_home）和它的 dagster.yaml（无遥测、无首次访问弹窗、"
-        "每天同时只运行一次、运行监控），检查其存储可用，打印其绝对路径；make ui 先运行它。没有选项。/ Creates "
-        "DAGSTER_HOME and its dagster.yaml if missing, checks its storage answers, prints its path; no "
-        "options.",
+        description="创建 Dagster 实例目录 DAGSTER_HOME（默认 data/dagster_home）和它的 dagster.yaml"
+        "（无遥测、无首次访问弹窗、每天同时只运行一次、运行监控），检查其存储可用，打印其绝对路径；make ui 先运行它。"
+        "没有选项。/ Creates DAGSTER_HOME and its dagster.yaml if missing, checks its storage answers, prints its "
+        "path; no options.",
     )
     home.set_defaults(func=cmd_instance)
     return parser

@@ -25,7 +25,6 @@ def _dates(args) -> list[dt.date]:
         return [args.date]
     if args.landed:
         from yukuai_pipeline.intake import landing
-
         from yukuai_pipeline.settings import archive_dir
 
         folder = Settings.from_env().landing_dir
@@ -136,10 +135,9 @@ def _failure_messages(result) -> list[str]:
 
 
 def _print_county_row(day: dt.date) -> None:
+    from yukuai_pipeline import settings as config
     from yukuai_pipeline.metrics.progress import county_summary
     from yukuai_pipeline.warehouse import Warehouse
-
-    from yukuai_pipeline import settings as config
 
     settings = Settings.from_env()
     progress = Warehouse(settings.database_url).read("township_progress", {"snapshot_date": day})

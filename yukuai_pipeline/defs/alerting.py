@@ -12,11 +12,11 @@ import dagster as dg
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.alerts import delivery as notify
+from yukuai_pipeline.alerts import texts
+from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
 from yukuai_pipeline.defs.outcomes import root_cause
 from yukuai_pipeline.defs.resources import YukuaiResource
-from yukuai_pipeline.alerts import texts
 from yukuai_pipeline.intake import landing
-from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
 from yukuai_pipeline.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -4,8 +4,8 @@ from collections import defaultdict
 
 import dagster as dg
 
-from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
 from yukuai_pipeline.contracts import REFERENCE_KINDS, REGISTRATION_KINDS
+from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.intake import landing

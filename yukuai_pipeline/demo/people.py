@@ -56,8 +56,8 @@ def particulars(
     snapshot: date,
     underage: np.ndarray,
 ) -> pd.DataFrame:
-    """姓名, 性别, 民族, 出生年月, 身份证号 and 手机号 of each person, given their sex, age range and village (row of the
-    registry); the underage persons are 16 or 17 whatever their post."""
+    """姓名, 性别, 民族, 出生年月, 身份证号 and 手机号 of each person, given their sex, age range and village
+    (row of the registry); the underage persons are 16 or 17 whatever their post."""
     n = len(genders)
     male = np.array([g == "男" for g in genders])
     ages = np.array(ages)

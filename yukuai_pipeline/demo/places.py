@@ -15,7 +15,10 @@ from yukuai_pipeline.demo.seeds import DEFAULT_SEED
 from yukuai_pipeline.metrics.targets import allocate_largest_remainder
 
 # Characters of plausible rural place names. None of 村/社/区/居/委/会, so that a stem never looks like a suffix.
-NAME_CHARS = "青石花桥龙凤竹溪坪坝岩湾田山水木桂柏松梨桃杨柳金银红白黄沙河泉井塘坡岭坳沟堡寨关庙堰马鹿茶林峰槽峡洞坎丰安兴和新阳光明长高"
+NAME_CHARS = (
+    "青石花桥龙凤竹溪坪坝岩湾田山水木桂柏松梨桃杨柳金银红白黄沙河泉井塘"
+    "坡岭坳沟堡寨关庙堰马鹿茶林峰槽峡洞坎丰安兴和新阳光明长高"
+)
 
 _VILLAGES_PER_TOWNSHIP = (4, 12)
 _VILLAGES_IN_COUNTY = (260, 290)

@@ -82,9 +82,9 @@ def _baseline_users(rng: np.random.Generator, attachment: pd.DataFrame, registry
         rows, share = _villages_of(registry, township)
         approved_rows = np.repeat(rows, allocate_largest_remainder(int(completed), share))
         frames.append(_approved_by_baseline(rng, township, approved_rows))
-        n_pending = int(round(completed * rng.uniform(0.02, 0.04)))
+        n_pending = round(completed * rng.uniform(0.02, 0.04))
         frames.append(_pending_at_baseline(rng, township, rng.choice(rows, n_pending, p=share)))
-        n_rejected = int(round(completed * rng.uniform(0.005, 0.015)))
+        n_rejected = round(completed * rng.uniform(0.005, 0.015))
         frames.append(_rejected_by_baseline(rng, township, rng.choice(rows, n_rejected, p=share)))
     return pd.concat(frames, ignore_index=True)
 

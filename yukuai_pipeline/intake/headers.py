@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, UNRECOGNISED, HeaderCell, map_row
 from yukuai_pipeline.contracts import Contract, header_key
+from yukuai_pipeline.intake.column_mapping import AMBIGUOUS, UNRECOGNISED, HeaderCell, map_row
 
 HEADER_SEARCH_ROWS = 40
 
@@ -197,6 +197,7 @@ def date_from_title(cells: pd.DataFrame, above_row: int) -> TitleDate | None:
 
 
 def _label(text: str, at: int, keyword: str) -> str:
-    """The words of the line that name the date: 统计截止, 数据截至, 导出时间 (up to 4 characters before the keyword)."""
+    """The words of the line that name the date: 统计截止, 数据截至, 导出时间 (up to 4 characters before the
+    keyword)."""
     before = re.split(r"[\s:：,，;；()（）]", text[:at])[-1][-4:]
     return before + keyword

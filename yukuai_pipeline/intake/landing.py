@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from yukuai_pipeline.intake.completeness import incomplete_reason
-from yukuai_pipeline.intake.headers import date_from_text
 from yukuai_pipeline.intake.file_identity import (
     FileIdentity,
     display_name,
@@ -24,6 +23,7 @@ from yukuai_pipeline.intake.file_identity import (
     is_candidate,
     unreadable,
 )
+from yukuai_pipeline.intake.headers import date_from_text
 
 _CACHE: OrderedDict[tuple, FileIdentity] = OrderedDict()
 CACHE_SIZE = 4096
@@ -123,7 +123,7 @@ def _settled(paths: list[Path], settle_seconds: float, wait: bool) -> dict[Path,
     if not recent:
         return stats
     if not wait:
-        stats.update({p: f"文件刚写入（{settle_seconds:g} 秒内有改动），稍后再读取" for p in recent})
+        stats.update(dict.fromkeys(recent, f"文件刚写入（{settle_seconds:g} 秒内有改动），稍后再读取"))
         return stats
     time.sleep(max(0.0, min(settle_seconds, max(s.st_mtime for s in recent.values()) + settle_seconds - now)))
     for path, before in recent.items():

@@ -80,7 +80,7 @@ def read_raw(path: Path, nrows: int | None = None) -> list[RawSheet]:
         raise InputFileError(path.name, "文件为空（0 字节）", "从平台重新导出该文件")
     try:
         check_file_size(size, limits)
-        if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
+        if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
             return _read_workbook(path, nrows, head, limits)
         if _MARKUP.match(head):
             raise InputFileError(
@@ -97,7 +97,7 @@ def read_raw(path: Path, nrows: int | None = None) -> list[RawSheet]:
         raise InputFileError(
             path.name, "读取时内存不足", "从平台按乡镇或日期分批导出后再放入，或在内存更大的机器上运行"
         ) from err
-    except Exception as err:  # noqa: BLE001 - whatever breaks inside reading one file is that file's problem
+    except Exception as err:  # whatever breaks inside reading one file is that file's problem
         raise InputFileError(
             path.name, f"读取时出错（{type(err).__name__}）", "从平台重新导出，或在 Excel 中打开后另存为 .xlsx 再放入"
         ) from err
@@ -197,7 +197,7 @@ def detect_encoding(sample: bytes) -> str:
     GB18030, a superset of GBK."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE):
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     window = sample[:4096]  # UTF-16 without BOM: ASCII digits and commas leave zero bytes on one side only
     odd, even = window[1::2].count(0), window[0::2].count(0)
@@ -225,17 +225,17 @@ def _read_csv(path: Path, nrows: int | None, limits: InputLimits) -> RawSheet:
         if cells is not None:
             return RawSheet(name="", cells=cells, encoding=encoding)
     # object, not str: the cells are the same Python strings, without a second copy of every column
-    options = dict(
-        header=None,
-        dtype=object,
-        na_filter=False,
-        skip_blank_lines=False,
-        sep=delimiter,
-        encoding=encoding,
-        encoding_errors="replace",
-        nrows=nrows,
-        quotechar='"',
-    )
+    options = {
+        "header": None,
+        "dtype": object,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "sep": delimiter,
+        "encoding": encoding,
+        "encoding_errors": "replace",
+        "nrows": nrows,
+        "quotechar": '"',
+    }
     try:
         cells = pd.read_csv(path, names=range(width), engine="c", **options)
     except (pd.errors.ParserError, ValueError):

@@ -13,8 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yukuai_pipeline.places.names import TownshipMatcher, VillageMatcher, normalize_text, village_keys
 from yukuai_pipeline.intake.text_parsing import arrow_text
+from yukuai_pipeline.places.names import TownshipMatcher, VillageMatcher, normalize_text, village_keys
 
 COUNT_COLUMNS = ["township", "village", "completed", "pending", "rejected", "new_approved"]
 ISSUE_FIELDS = [

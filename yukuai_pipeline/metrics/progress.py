@@ -78,7 +78,7 @@ def village_progress(
     if village_targets is None or village_targets.empty:
         frame = counts[keys + MEASURES].assign(village_code=None, resident_population=pd.NA, target=pd.NA)
     else:
-        frame = village_targets[keys + ["village_code", "resident_population", "target"]].merge(
+        frame = village_targets[[*keys, "village_code", "resident_population", "target"]].merge(
             counts[keys + MEASURES], on=keys, how="outer"
         )
     frame[MEASURES] = frame[MEASURES].fillna(0).astype("int64")
@@ -119,7 +119,7 @@ def add_pace(
     if base is not None and base_days:
         before = (
             out[keys]
-            .merge(base[keys + ["completed"]].rename(columns={"completed": "_before"}), on=keys, how="left")["_before"]
+            .merge(base[[*keys, "completed"]].rename(columns={"completed": "_before"}), on=keys, how="left")["_before"]
             .to_numpy()
         )
         out["new_7d_avg"] = ((out["completed"].to_numpy() - before) / base_days).clip(min=0).round(4)
@@ -179,6 +179,6 @@ def township_table(
 def county_summary(row) -> str:
     """The county 合计 row in the notice's words, as the CLI prints it and the UI shows it."""
     return (
-        f"常住人口 {int(row['resident_population']):,}，任务数 {int(row['target']):,}，完成数 {int(row['completed']):,}，"
-        f"尚差任务数 {int(row['gap']):,}，完成率 {row['completion_rate']:.2%}"
+        f"常住人口 {int(row['resident_population']):,}，任务数 {int(row['target']):,}，"
+        f"完成数 {int(row['completed']):,}，尚差任务数 {int(row['gap']):,}，完成率 {row['completion_rate']:.2%}"
     )

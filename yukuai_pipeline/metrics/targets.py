@@ -104,7 +104,8 @@ def cadre_quotas(targets: pd.DataFrame, committee: pd.DataFrame) -> tuple[pd.Dat
     rows of villages that have no committee member to give the task to).
     """
     people = committee.sort_values(["township", "village", "person_key"], kind="stable")
-    by_village = {key: frame for key, frame in people.groupby(["township", "village"], sort=False)}
+    # not dict(groupby): a GroupBy has a `keys` attribute (its grouping keys), so dict() would take it for a mapping
+    by_village = {key: frame for key, frame in people.groupby(["township", "village"], sort=False)}  # noqa: C416
     frames, missing = [], []
     for row in targets.itertuples(index=False):
         members = by_village.get((row.township, row.village))

@@ -41,7 +41,8 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
 
 
 def short_village_name(name: object) -> str:
-    """The name without its committee suffix: 天山堡村村民委员会 / 天山堡村委会 -> 天山堡村, 城北社区居委会 -> 城北社区."""
+    """The name without its committee suffix: 天山堡村村民委员会 / 天山堡村委会 -> 天山堡村,
+    城北社区居委会 -> 城北社区."""
     full = normalize_text(name)
     short = _strip_suffix(full, _VILLAGE_COMMITTEE)
     if short != full:

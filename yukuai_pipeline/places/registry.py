@@ -24,7 +24,8 @@ def standardise_registry(rows: pd.DataFrame, townships: TownshipMatcher) -> tupl
                 "value_masked": row["township_raw"],
                 "village": row["village"],
                 "quarantined": True,
-                "message": f"社区基本信息第 {int(row['_row'])} 行的乡镇（街道）“{row['township_raw']}”无法识别，该村未计入",
+                "message": f"社区基本信息第 {int(row['_row'])} 行的乡镇（街道）“{row['township_raw']}”"
+                "无法识别，该村未计入",
             }
         )
     out = out[out["township"].notna()]

@@ -4,7 +4,6 @@ the ingest asset's metadata, and what the absence of an optional column means (t
 
 import pandas as pd
 
-from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.intake.column_mapping import (
     AMBIGUOUS,
     DUPLICATE,
@@ -17,6 +16,7 @@ from yukuai_pipeline.intake.column_mapping import (
 )
 from yukuai_pipeline.intake.loading import LoadedFile
 from yukuai_pipeline.intake.privacy import scrub_text
+from yukuai_pipeline.quality import outcomes as quality
 
 DROPPED = "dropped"
 OUTCOME_LABELS = {
@@ -117,8 +117,8 @@ def header_issues(loaded: LoadedFile) -> list[dict]:
                 "field": column_letter(cell.position),
                 "value_masked": scrub_text(cell.text)[:200],
                 "quarantined": False,
-                "message": f"《{loaded.identity.name}》第 {column_letter(cell.position)} 列表头“{scrub_text(cell.text)}”"
-                f"{OUTCOME_LABELS.get(cell.outcome, '')}：{_advice(cell, loaded)}",
+                "message": f"《{loaded.identity.name}》第 {column_letter(cell.position)} 列"
+                f"表头“{scrub_text(cell.text)}”{OUTCOME_LABELS.get(cell.outcome, '')}：{_advice(cell, loaded)}",
             }
         )
     return issues

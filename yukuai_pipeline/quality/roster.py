@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from yukuai_pipeline.contracts import Contract, header_key
-from yukuai_pipeline.quality.identity import WEIGHTS as _ID_WEIGHTS
 from yukuai_pipeline.intake.privacy import mask_id_number, mask_phone
+from yukuai_pipeline.quality.identity import WEIGHTS as _ID_WEIGHTS
 
 _ROLE_SEPARATORS = re.compile(r"兼|、|，|,|;|；|/|／|\+")
 _CN_DIGITS = {

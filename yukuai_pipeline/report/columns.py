@@ -34,7 +34,8 @@ VILLAGE_COLUMNS = [
     ("完成率", "completion_rate", PCT),
     ("每万人用户数", "users_per_10k", ONE_DECIMAL),
     ("乡镇内排名", "rank", INT),
-] + PACE_COLUMNS
+    *PACE_COLUMNS,
+]
 ROSTER_SUMMARY_COLUMNS = [
     ("乡镇（街道）", "township", TEXT),
     ("村（社区）数", "villages_total", INT),

@@ -5,16 +5,16 @@ import datetime as dt
 import pandas as pd
 
 from yukuai_pipeline.contracts import ACTIVITY as KIND
-from yukuai_pipeline.steps import references as reference_inputs
-from yukuai_pipeline.metrics import activity
-from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.contracts import conform_output, load_contract
-from yukuai_pipeline.places.names import village_matcher
+from yukuai_pipeline.metrics import activity
 from yukuai_pipeline.metrics.counting import match_places
+from yukuai_pipeline.places.names import village_matcher
+from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
+from yukuai_pipeline.steps import references as reference_inputs
 from yukuai_pipeline.steps.context import (
-    StepResult,
     StepContext,
+    StepResult,
     file_issues,
     header_outputs,
     issues_frame,
@@ -94,7 +94,8 @@ def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:
                 "severity": "WARN",
                 "township": r.township,
                 "village": r.village,
-                "message": f"{r.village} 有 {r.overdue_count} 件居民诉求超过 {overdue_days} 天未处理，最久 {r.oldest_age_days} 天",
+                "message": f"{r.village} 有 {r.overdue_count} 件居民诉求超过 {overdue_days} 天未处理，"
+                f"最久 {r.oldest_age_days} 天",
                 "quarantined": False,
             }
             for r in overdue.itertuples()

@@ -14,19 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from yukuai_pipeline.contracts import REGISTRY, SUMMARY, USER_LEVEL  # noqa: F401 (the steps' vocabulary)
 from yukuai_pipeline import settings
 from yukuai_pipeline.campaign import Campaign
-from yukuai_pipeline.quality import header_report
+from yukuai_pipeline.contracts import REGISTRY, SUMMARY, USER_LEVEL, conform_output, load_contract  # noqa: F401 (the steps' vocabulary)
 from yukuai_pipeline.intake import landing
-from yukuai_pipeline.quality import outcomes as quality
-from yukuai_pipeline.contracts import load_contract, conform_output
-from yukuai_pipeline.intake.headers import TitleDate
 from yukuai_pipeline.intake.file_identity import FileIdentity
+from yukuai_pipeline.intake.headers import TitleDate
 from yukuai_pipeline.intake.loading import LoadedFile, load
-from yukuai_pipeline.places.names import TownshipMatcher
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics.counting import ISSUE_FIELDS, Labels
+from yukuai_pipeline.places.names import TownshipMatcher
+from yukuai_pipeline.quality import header_report
+from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.warehouse import Replacement, Warehouse
 
 _LOADED: OrderedDict[tuple[str, str], LoadedFile] = OrderedDict()

@@ -7,9 +7,10 @@ import pandas as pd
 
 from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.metrics import doubts
-from yukuai_pipeline.metrics.progress import add_pace, county_summary, township_table, village_progress as village_rows
+from yukuai_pipeline.metrics.progress import add_pace, county_summary, township_table
+from yukuai_pipeline.metrics.progress import village_progress as village_rows
 from yukuai_pipeline.quality import outcomes as quality
-from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
+from yukuai_pipeline.quality.checks import WARN, Check, Checks
 from yukuai_pipeline.steps.context import StepContext, StepResult, empty_table, issues_frame
 from yukuai_pipeline.warehouse import Replacement
 

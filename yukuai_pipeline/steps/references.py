@@ -14,17 +14,16 @@ from dataclasses import replace
 
 import pandas as pd
 
+from yukuai_pipeline.contracts import ACTIVITY, REGISTRY, ROSTER, conform_output, load_contract
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.column_mapping import FIELD, HeaderCell
-from yukuai_pipeline.contracts import conform_output, load_contract
-from yukuai_pipeline.quality.header_report import file_column_rows
-from yukuai_pipeline.intake.headers import HeaderMatch, TitleDate
 from yukuai_pipeline.intake.file_identity import FileIdentity
+from yukuai_pipeline.intake.headers import HeaderMatch, TitleDate
 from yukuai_pipeline.intake.loading import ISSUE_COLUMNS, LoadedFile
 from yukuai_pipeline.intake.readers import InputFileError
+from yukuai_pipeline.quality.header_report import file_column_rows
 from yukuai_pipeline.quality.roster import sanitise
 from yukuai_pipeline.quality.roster_rules import load_rules
-from yukuai_pipeline.contracts import ACTIVITY, REGISTRY, ROSTER
 from yukuai_pipeline.steps.context import StepContext, load_file
 from yukuai_pipeline.warehouse import Replacement
 

@@ -10,24 +10,23 @@ import datetime as dt
 
 import pandas as pd
 
-from yukuai_pipeline.metrics import doubts
-from yukuai_pipeline.quality import header_report
-from yukuai_pipeline.intake import landing
-from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.contracts import conform_output, load_contract
+from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.export_figures import stated_figures, summary_total_mismatches, user_export_mismatches
 from yukuai_pipeline.intake.file_identity import FileIdentity
 from yukuai_pipeline.intake.loading import LoadedFile
-from yukuai_pipeline.places.names import village_matcher
 from yukuai_pipeline.intake.readers import InputFileError
+from yukuai_pipeline.metrics import doubts
 from yukuai_pipeline.metrics.counting import count_summary, count_users, match_places, misplaced_places
+from yukuai_pipeline.places.names import village_matcher
+from yukuai_pipeline.quality import header_report
+from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
 from yukuai_pipeline.steps.context import (
     SUMMARY,
     USER_LEVEL,
-    StepResult,
     StepContext,
-    with_source,
+    StepResult,
     file_issues,
     header_outputs,
     issues_frame,
@@ -35,6 +34,7 @@ from yukuai_pipeline.steps.context import (
     log_replacements,
     log_row,
     township_matcher,
+    with_source,
 )
 from yukuai_pipeline.warehouse import Replacement
 

@@ -3,15 +3,14 @@ when first read, steps/references.py), standardised and written as the day's par
 
 import datetime as dt
 
-from yukuai_pipeline.steps import references as reference_inputs
-from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.places.registry import standardise_registry
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
+from yukuai_pipeline.steps import references as reference_inputs
 from yukuai_pipeline.steps.context import (
     REGISTRY,
-    StepResult,
     StepContext,
+    StepResult,
     empty_table,
     file_issues,
     header_outputs,

@@ -4,13 +4,10 @@ import base64
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
-
-from yukuai_pipeline.quality import outcomes as quality
-from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
 from yukuai_pipeline.file_modes import private_dir, private_file
-from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
-from yukuai_pipeline.steps.context import StepResult, StepContext
+from yukuai_pipeline.quality.checks import WARN, Check, Checks
+from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
+from yukuai_pipeline.steps.context import StepContext, StepResult
 
 CHECKS = Checks(
     "excel_report",

@@ -5,13 +5,13 @@ import datetime as dt
 
 import pandas as pd
 
-from yukuai_pipeline.contracts import ROSTER
-from yukuai_pipeline.steps import references as reference_inputs
+from yukuai_pipeline.contracts import ROSTER, conform_output, load_contract
+from yukuai_pipeline.metrics.counting import match_places
+from yukuai_pipeline.metrics.targets import cadre_quotas as allocate_cadre_quotas
+from yukuai_pipeline.places.names import short_village_name, village_matcher
 from yukuai_pipeline.quality import header_report
 from yukuai_pipeline.quality import outcomes as quality
-from yukuai_pipeline.contracts import conform_output, load_contract
-from yukuai_pipeline.places.names import short_village_name, village_matcher
-from yukuai_pipeline.metrics.counting import match_places
+from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
 from yukuai_pipeline.quality.roster import (
     RoleVocabulary,
     check_records,
@@ -21,11 +21,10 @@ from yukuai_pipeline.quality.roster import (
     members,
 )
 from yukuai_pipeline.quality.roster_rules import COMPLETE, completeness, load_rules, township_summary
-from yukuai_pipeline.metrics.targets import cadre_quotas as allocate_cadre_quotas
-from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
+from yukuai_pipeline.steps import references as reference_inputs
 from yukuai_pipeline.steps.context import (
-    StepResult,
     StepContext,
+    StepResult,
     file_issues,
     header_outputs,
     issues_frame,
@@ -223,7 +222,7 @@ def _complete_check(table: pd.DataFrame, summary: pd.DataFrame, source: str | No
 
 def _conflict_check(people: pd.DataFrame) -> quality.CheckOutcome:
     keys = ["township_std", "village_std", "person"]
-    supervisors = people.loc[people["role_std"] == "supervisor", keys + ["name"]].drop_duplicates(keys)
+    supervisors = people.loc[people["role_std"] == "supervisor", [*keys, "name"]].drop_duplicates(keys)
     committee = people.loc[people["role_std"] == "village_committee", keys].drop_duplicates()
     both = supervisors.merge(committee, on=keys)
     if both.empty:

@@ -7,11 +7,9 @@ import pandas as pd
 from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.metrics.targets import township_targets as official_targets
 from yukuai_pipeline.metrics.targets import village_targets as split_targets
-from yukuai_pipeline.quality import outcomes as quality
-from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
+from yukuai_pipeline.quality.checks import WARN, Check, Checks
 from yukuai_pipeline.steps.context import StepContext, StepResult, load_attachment
 from yukuai_pipeline.warehouse import Replacement
-
 
 TOWNSHIP_TARGET_CHECKS = Checks(
     "township_targets",

@@ -49,7 +49,7 @@ def _workbook_stream(path: Path) -> bytes:
         sector = 1 << sector_shift
         sectors = max((size - 1) // sector, 0)  # sector 0 starts after the header
         fat_count, directory_start = struct.unpack_from("<II", data, 0x2C)
-        (cutoff, minifat_start, minifat_count, difat_start, difat_count) = struct.unpack_from("<IIIII", data, 0x38)
+        (cutoff, minifat_start, _minifat_count, difat_start, _difat_count) = struct.unpack_from("<IIIII", data, 0x38)
         # calamine reserves these counts from the header before reading anything (cfb.rs)
         if fat_count > sectors + 1 or struct.unpack_from("<I", data, 62)[0] > (1 << 28):
             raise Unreadable("OLE header counts")

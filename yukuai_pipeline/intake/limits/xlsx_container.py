@@ -35,7 +35,7 @@ def check_xlsx(path: Path, limits: InputLimits) -> list[SheetExtent]:
         try:
             archive = zipfile.ZipFile(fh)
             infos = archive.infolist()
-        except Exception as err:  # noqa: BLE001 - zipfile's ways of saying it is no zip
+        except Exception as err:  # zipfile's ways of saying it is no zip
             raise Unreadable(f"zip: {err}") from err
         check_declared_sizes(infos, limits)
         sheets, sheet_count = _sheet_parts(archive, infos)
@@ -92,7 +92,7 @@ def _attribute_pattern(key: bytes) -> re.Pattern:
 
 
 def _attr(attrs: bytes, key: bytes) -> str | None:
-    """An attribute's value in a start tag's attribute text; key is a regular expression (r:id as [\w.-]+:id)."""
+    r"""An attribute's value in a start tag's attribute text; key is a regular expression (r:id as [\w.-]+:id)."""
     match = _attribute_pattern(key).search(attrs)
     if not match:
         return None

@@ -5,6 +5,7 @@ limits, and fed to a cell scan (xlsx_cells.py) in chunks that never end inside a
 scan cannot vouch for is read again tag by tag.
 """
 
+import contextlib
 import queue
 import re
 import struct
@@ -136,10 +137,8 @@ def _prefetched(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
     finally:
         stop.set()
         while worker.is_alive():
-            try:
+            with contextlib.suppress(queue.Empty):
                 handoff.get(timeout=0.05)
-            except queue.Empty:
-                pass
         worker.join()
 
 
