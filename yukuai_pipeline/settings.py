@@ -1,16 +1,19 @@
 """The one place where configuration is read: YUKUAI_* environment variables and the data folders."""
 
+import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import yaml
 
 if TYPE_CHECKING:
     from yukuai_pipeline.campaign import Campaign
 
+log = logging.getLogger(__name__)
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _CHECKOUT_DIR = _PACKAGE_DIR.parent
 
@@ -83,6 +86,75 @@ class Settings:
             settle_seconds=_seconds(env, "YUKUAI_SETTLE_SECONDS", 10.0),
             archive_dir=Path(env["YUKUAI_ARCHIVE_DIR"]) if env.get("YUKUAI_ARCHIVE_DIR") else None,
         )
+
+
+# Alert delivery defaults (alerts/delivery.py reads them too): a WeCom robot takes 20 messages a minute.
+ALERT_TIMEOUT_SECONDS = 5.0  # per request
+ALERT_MAX_PER_TICK = 20  # sends attempted per tick
+ALERT_TICK_BUDGET_SECONDS = 30.0  # seconds of sending per tick
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Alert channels (YUKUAI_ALERT_* / YUKUAI_SMTP_*; none set = alerts are only recorded in `alerts`), the time by
+    which a day's export must have landed, and the delivery budget. Secrets are kept as the variable's value here;
+    the Dagster resource turns them back into EnvVar so that the UI never shows them."""
+
+    ui_base_url: str = "http://127.0.0.1:3000"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    email_from: str | None = None
+    email_to: str | None = None
+    freshness_deadline: str = "10:00"
+    timeout_seconds: float = ALERT_TIMEOUT_SECONDS
+    max_per_tick: int = ALERT_MAX_PER_TICK
+    tick_budget_seconds: float = ALERT_TICK_BUDGET_SECONDS
+
+    SECRET_VARIABLES: ClassVar[dict[str, str]] = {
+        "webhook_secret": "YUKUAI_ALERT_WEBHOOK_SECRET",
+        "smtp_password": "YUKUAI_SMTP_PASSWORD",
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "AlertSettings":
+        env = os.environ if env is None else env
+        return cls(
+            ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
+            webhook_url=env.get("YUKUAI_ALERT_WEBHOOK_URL") or None,
+            webhook_secret=env.get("YUKUAI_ALERT_WEBHOOK_SECRET") or None,
+            smtp_host=env.get("YUKUAI_SMTP_HOST") or None,
+            smtp_port=int(env.get("YUKUAI_SMTP_PORT", "587")),
+            smtp_user=env.get("YUKUAI_SMTP_USER") or None,
+            smtp_password=env.get("YUKUAI_SMTP_PASSWORD") or None,
+            smtp_starttls=env.get("YUKUAI_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
+            email_from=env.get("YUKUAI_ALERT_EMAIL_FROM") or None,
+            email_to=env.get("YUKUAI_ALERT_EMAIL_TO") or None,
+            freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"),
+            timeout_seconds=_positive(env, "YUKUAI_ALERT_TIMEOUT_SECONDS", ALERT_TIMEOUT_SECONDS, float),
+            max_per_tick=int(_positive(env, "YUKUAI_ALERT_MAX_PER_TICK", ALERT_MAX_PER_TICK, int)),
+            tick_budget_seconds=_positive(env, "YUKUAI_ALERT_TICK_BUDGET_SECONDS", ALERT_TICK_BUDGET_SECONDS, float),
+        )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float]) -> float:
+    """A positive number from the environment; unset, unreadable or not positive gives the default (with a
+    warning): a typo in an alert setting must not stop the code location from loading."""
+    text = env.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value: float | None = kind(text.strip())
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value == float("inf"):
+        log.warning("%s=%r 不是正数，使用默认值 %s / not a positive number, using the default", name, text, default)
+        return default
+    return value
 
 
 def db_lock_timeout(env=None) -> float:

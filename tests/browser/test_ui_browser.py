@@ -52,7 +52,7 @@ def ui(tmp_path_factory, demo_files):
     root = tmp_path_factory.mktemp("ui")
     landing = root / "landing"
     landing.mkdir()
-    baseline = str(settings.campaign()["baseline_date"])
+    baseline = str(settings.campaign().baseline_date)
     for path in demo_files.iterdir():  # only the first day: every landed file is then ingested, the sensor stays idle
         if baseline in path.name:
             shutil.copy2(path, landing / path.name)

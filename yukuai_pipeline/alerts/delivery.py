@@ -24,6 +24,7 @@ from email.message import EmailMessage
 
 import pandas as pd
 
+from yukuai_pipeline import settings
 from yukuai_pipeline.alerts.texts import Alert
 from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.warehouse import Replacement, Warehouse
@@ -31,9 +32,11 @@ from yukuai_pipeline.warehouse import Replacement, Warehouse
 MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(minutes=1)
 NO_CHANNEL = "none"
-TIMEOUT_SECONDS = 5.0  # per request (YUKUAI_ALERT_TIMEOUT_SECONDS)
-MAX_PER_TICK = 20  # sends attempted per tick (YUKUAI_ALERT_MAX_PER_TICK); a WeCom robot takes 20 a minute
-TICK_BUDGET_SECONDS = 30.0  # seconds of sending per tick (YUKUAI_ALERT_TICK_BUDGET_SECONDS)
+# defaults of the delivery budget, set in settings.py (YUKUAI_ALERT_TIMEOUT_SECONDS, YUKUAI_ALERT_MAX_PER_TICK,
+# YUKUAI_ALERT_TICK_BUDGET_SECONDS)
+TIMEOUT_SECONDS = settings.ALERT_TIMEOUT_SECONDS
+MAX_PER_TICK = settings.ALERT_MAX_PER_TICK
+TICK_BUDGET_SECONDS = settings.ALERT_TICK_BUDGET_SECONDS
 CHANNEL_BACKOFF_CAP = dt.timedelta(minutes=16)  # a channel that was down is tried again at least this often
 CHANNEL_STATE = "channel_backoff/"  # alert_state rows "channel_backoff/<channel>": the channel's back-off
 

@@ -4,14 +4,11 @@ is due (`alert_tick`, shared with `yukuai alerts`; its cursor kept in `alert_sta
 """
 
 import datetime as dt
-import logging
-import os
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from yukuai_pipeline import settings
-from yukuai_pipeline.alerts import delivery as notify
 from yukuai_pipeline.alerts import texts
 from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
 from yukuai_pipeline.defs.outcomes import root_cause
@@ -22,28 +19,11 @@ from yukuai_pipeline.warehouse import Warehouse
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CURSOR = "runs_updated_after"
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
-log = logging.getLogger(__name__)
-
-
-def _positive(env, name: str, default, kind=float):
-    """A positive number from the environment; unset, unreadable or not positive gives the default (with a
-    warning): a typo in an alert setting must not stop the code location from loading."""
-    text = env.get(name)
-    if text is None or not text.strip():
-        return default
-    try:
-        value = kind(text.strip())
-    except ValueError:
-        value = None
-    if value is None or not value > 0 or value == float("inf"):
-        log.warning("%s=%r 不是正数，使用默认值 %s / not a positive number, using the default", name, text, default)
-        return default
-    return value
 
 
 class AlertingResource(dg.ConfigurableResource):
     """Alert channels (YUKUAI_ALERT_* / YUKUAI_SMTP_*); none configured = alerts are only recorded in `alerts`.
-    The delivery budget: timeout per request, sends and seconds per tick (see notify.Outbox.deliver_due)."""
+    The delivery budget: timeout per request, sends and seconds per tick (see alerts.delivery.Outbox.deliver_due)."""
 
     ui_base_url: str = "http://127.0.0.1:3000"
     webhook_url: str | None = None
@@ -56,36 +36,34 @@ class AlertingResource(dg.ConfigurableResource):
     email_from: str | None = None
     email_to: str | None = None
     freshness_deadline: str = "10:00"
-    alert_timeout_seconds: float = notify.TIMEOUT_SECONDS
-    alert_max_per_tick: int = notify.MAX_PER_TICK
-    alert_tick_budget_seconds: float = notify.TICK_BUDGET_SECONDS
+    alert_timeout_seconds: float = settings.ALERT_TIMEOUT_SECONDS
+    alert_max_per_tick: int = settings.ALERT_MAX_PER_TICK
+    alert_tick_budget_seconds: float = settings.ALERT_TICK_BUDGET_SECONDS
 
     @classmethod
     def from_env(cls, secrets_as_env_var: bool = True) -> "AlertingResource":
-        """Dagster definitions keep secrets as EnvVar (resolved at run time, never shown in the UI); the CLI, which
-        runs outside Dagster's resource resolution, reads them directly."""
-        env = os.environ
-
-        def secret(name: str):
-            if not env.get(name):
-                return None
-            return dg.EnvVar(name) if secrets_as_env_var else env[name]
-
+        """From settings.AlertSettings. Dagster definitions keep secrets as EnvVar (resolved at run time, never
+        shown in the UI); the CLI, which runs outside Dagster's resource resolution, takes their values."""
+        alert = settings.AlertSettings.from_env()
+        secrets = {
+            name: (dg.EnvVar(variable) if secrets_as_env_var else getattr(alert, name))
+            for name, variable in settings.AlertSettings.SECRET_VARIABLES.items()
+            if getattr(alert, name)
+        }
         return cls(
-            ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
-            webhook_url=env.get("YUKUAI_ALERT_WEBHOOK_URL"),
-            webhook_secret=secret("YUKUAI_ALERT_WEBHOOK_SECRET"),
-            smtp_host=env.get("YUKUAI_SMTP_HOST"),
-            smtp_port=int(env.get("YUKUAI_SMTP_PORT", "587")),
-            smtp_user=env.get("YUKUAI_SMTP_USER"),
-            smtp_password=secret("YUKUAI_SMTP_PASSWORD"),
-            smtp_starttls=env.get("YUKUAI_SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
-            email_from=env.get("YUKUAI_ALERT_EMAIL_FROM"),
-            email_to=env.get("YUKUAI_ALERT_EMAIL_TO"),
-            freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"),
-            alert_timeout_seconds=_positive(env, "YUKUAI_ALERT_TIMEOUT_SECONDS", notify.TIMEOUT_SECONDS),
-            alert_max_per_tick=_positive(env, "YUKUAI_ALERT_MAX_PER_TICK", notify.MAX_PER_TICK, int),
-            alert_tick_budget_seconds=_positive(env, "YUKUAI_ALERT_TICK_BUDGET_SECONDS", notify.TICK_BUDGET_SECONDS),
+            ui_base_url=alert.ui_base_url,
+            webhook_url=alert.webhook_url,
+            smtp_host=alert.smtp_host,
+            smtp_port=alert.smtp_port,
+            smtp_user=alert.smtp_user,
+            smtp_starttls=alert.smtp_starttls,
+            email_from=alert.email_from,
+            email_to=alert.email_to,
+            freshness_deadline=alert.freshness_deadline,
+            alert_timeout_seconds=alert.timeout_seconds,
+            alert_max_per_tick=alert.max_per_tick,
+            alert_tick_budget_seconds=alert.tick_budget_seconds,
+            **secrets,
         )
 
     def channels(self) -> list:

@@ -29,7 +29,7 @@ def read_csv_arrow(path: Path, encoding: str, delimiter: str, width: int, head_t
         return None
     set_aside: list[str] = []
 
-    def keep_aside(row) -> str:
+    def keep_aside(row: pa_csv.InvalidRow) -> str:
         set_aside.append(row.text)
         return "skip"
 
@@ -84,7 +84,7 @@ def _place_short_records(
     if tail is None or (path.stat().st_size <= _TAIL_BYTES and len(tail) != records_total):
         return None
     expected += [(records_total - len(tail) + i, r) for i, r in enumerate(tail) if _short(r, width)]
-    seen = {}
+    seen: dict[int, list[str]] = {}
     for number, fields in expected:  # the head and the tail overlap in a small file
         seen.setdefault(number, fields)
     expected = sorted(seen.items())

@@ -5,6 +5,7 @@ be a total or a footnote are looked at closely, so a million-row export costs a 
 """
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,9 @@ _TOTAL_HINT = "合|总|小|累|total"  # in any letter case: a cheap first look 
 _BLANK_WORDS = {"", "nan", "None"}
 
 
-def read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataFrame, list[dict], list, str]:
+def read_body(
+    path: Path, identity: FileIdentity
+) -> tuple[HeaderMatch, pd.DataFrame, list[dict[str, Any]], list[tuple[int, str]], str]:
     """The header, the body rows of the columns to parse, the file's 合计 rows and its title and footnote lines. The
     sheet's other cells (columns nobody reads, the contract's dropped_at_ingest) are let go on return, before parsing
     needs memory."""
@@ -38,7 +41,7 @@ def read_body(path: Path, identity: FileIdentity) -> tuple[HeaderMatch, pd.DataF
     return match, body.drop(columns=dropped), totals, _title_lines(sheet.cells, match) + footnotes, sheet.name
 
 
-def _line(values) -> str:
+def _line(values: list[Any]) -> str:
     """A row's filled cells as one line of text (28632.0 written as 28632, as the sheet shows it)."""
     cells = [
         int(v) if isinstance(v, float) and v.is_integer() else v
@@ -78,7 +81,9 @@ def _unlabelled_columns(cells: pd.DataFrame, match: HeaderMatch) -> list[HeaderC
     return found
 
 
-def _body_rows(cells: pd.DataFrame, match: HeaderMatch) -> tuple[pd.DataFrame, list[dict], list[tuple[int, str]]]:
+def _body_rows(
+    cells: pd.DataFrame, match: HeaderMatch
+) -> tuple[pd.DataFrame, list[dict[str, Any]], list[tuple[int, str]]]:
     """Data rows under the header with the logical column names; 合计 rows and footnotes taken out.
 
     Only the few rows that could be a total or a footnote are looked at closely, so a million-row export costs a

@@ -12,8 +12,10 @@ other. Nothing is guessed silently: every outcome is recorded per cell and the d
 """
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 FIELD, NOISE, UNRECOGNISED, AMBIGUOUS, DUPLICATE = "field", "noise", "unrecognised", "ambiguous", "duplicate"
 ALIAS, DECORATED, KEY_TERM = "alias", "decorated", "key_term"
@@ -32,7 +34,7 @@ class Decorations:
     min_key_term_length: int = 2
 
     @classmethod
-    def from_doc(cls, doc: dict, key) -> "Decorations":
+    def from_doc(cls, doc: dict[str, Any], key: Callable[[object], str]) -> "Decorations":
         equivalents = {key(word): key(group[0]) for group in doc.get("equivalents") or [] for word in group[1:]}
         return cls(
             tuple(key(p) for p in doc.get("prefixes") or []),
@@ -52,7 +54,7 @@ class Decorations:
 
 
 @lru_cache(maxsize=16)
-def _equivalents_pattern(pairs: tuple[tuple[str, str], ...]) -> re.Pattern:
+def _equivalents_pattern(pairs: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
     words = sorted((w for w, _ in pairs), key=len, reverse=True)  # 编号 before 号: the longer word is read first
     return re.compile("|".join(map(re.escape, words)))
 
@@ -83,8 +85,8 @@ class HeaderMatcher:
         key_terms: dict[str, tuple[str, ...]],
         noise: tuple[str, ...],
         decorations: Decorations,
-        key,
-    ):
+        key: Callable[[object], str],
+    ) -> None:
         self.kind, self.decorations = kind, decorations
         self.targets: dict[str, str] = {}
         for column, words in aliases.items():
@@ -138,7 +140,7 @@ class HeaderMatcher:
                 return contained
         return CellMatch(UNRECOGNISED, candidates=self._likeliest(levels[0][0]))
 
-    def _undecorated(self, key: str):
+    def _undecorated(self, key: str) -> Iterator[list[str]]:
         """The key, then every form one removal further, up to max_removals: one set of forms per level."""
         seen, level = {key}, {key}
         yield [key]
@@ -149,7 +151,7 @@ class HeaderMatcher:
             seen |= level
             yield sorted(level)
 
-    def _one_removal(self, form: str):
+    def _one_removal(self, form: str) -> Iterator[str]:
         for m in _GROUP.finditer(form):
             yield form[: m.start()] + form[m.end() :]
             yield form[: m.start()] + m.group(1) + form[m.end() :]
@@ -234,9 +236,12 @@ def map_row(matcher: HeaderMatcher, candidates: list[list[str]], texts: list[str
         ]
     by_field: dict[str, list[int]] = {}
     for position, (_, m) in enumerate(chosen):
-        if m.outcome == FIELD:
+        if m.outcome == FIELD and m.field is not None:  # a FIELD match always names its field
             by_field.setdefault(m.field, []).append(position)
-    columns, copies, notes, outcomes = {}, {}, {}, {}
+    columns: dict[str, int] = {}
+    copies: dict[str, list[int]] = {}
+    notes: dict[int, str] = {}
+    outcomes: dict[int, str] = {}
     for column, positions in by_field.items():
         best_rank = min(chosen[p][1].rank for p in positions)
         best = [p for p in positions if chosen[p][1].rank == best_rank]
@@ -259,6 +264,9 @@ def map_row(matcher: HeaderMatcher, candidates: list[list[str]], texts: list[str
         if not text:
             continue
         outcome = outcomes.get(position, m.outcome)
+        offered = m.candidates
+        if outcome == AMBIGUOUS and not offered and m.field is not None:  # made ambiguous above: its own field
+            offered = (m.field,)
         cells.append(
             HeaderCell(
                 position,
@@ -266,7 +274,7 @@ def map_row(matcher: HeaderMatcher, candidates: list[list[str]], texts: list[str
                 outcome,
                 m.field,
                 m.method,
-                m.candidates if outcome != AMBIGUOUS or m.candidates else (m.field,),
+                offered,
                 notes.get(position, ""),
             )
         )

@@ -18,6 +18,7 @@ project counts days in, and no cell makes it raise. The rules:
 """
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ def parse_datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def _cell_kind(value) -> str:
+def _cell_kind(value: object) -> str:
     if isinstance(value, (dt.datetime, dt.date, np.datetime64)):  # pd.Timestamp is a datetime
         return "datetime"
     if isinstance(value, (dt.time, dt.timedelta, np.timedelta64)):  # calamine's time-only and duration cells
@@ -62,7 +63,7 @@ def _cell_kind(value) -> str:
     return "text"
 
 
-def _timestamp(value) -> pd.Timestamp:
+def _timestamp(value: object) -> pd.Timestamp:
     """A datetime cell as naive datetime64[ns]: a tz-aware one is the instant it names, in Asia/Shanghai time."""
     try:
         stamp = pd.Timestamp(value)
@@ -81,7 +82,7 @@ def _numbers(cells: pd.Series) -> pd.Series:
         return cells.map(_float).astype("float64")
 
 
-def _float(value) -> float:
+def _float(value: Any) -> float:
     try:
         return float(value)
     except (OverflowError, TypeError, ValueError):

@@ -148,7 +148,8 @@ def _as_series(cells: pa.ChunkedArray, index: pd.Index) -> pd.Series:
 
 
 def _matches(cells: pa.ChunkedArray, pattern: str) -> np.ndarray:
-    return pc.fill_null(pc.match_substring_regex(cells, pattern), False).to_numpy(zero_copy_only=False)
+    matched: np.ndarray = pc.fill_null(pc.match_substring_regex(cells, pattern), False).to_numpy(zero_copy_only=False)
+    return matched
 
 
 def _normalised(cells: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -156,7 +157,7 @@ def _normalised(cells: pa.ChunkedArray) -> pa.ChunkedArray:
     there only the leading date's separators are replaced), ISO's T as a space, runs of spaces as one. Each
     replacement is made only when some cell holds what it replaces (a match is several times cheaper)."""
 
-    def replace(cells, pattern, replacement, needle=None):
+    def replace(cells: pa.ChunkedArray, pattern: str, replacement: str, needle: str | None = None) -> pa.ChunkedArray:
         if not pc.any(pc.match_substring_regex(cells, needle or pattern)).as_py():
             return cells
         return pc.replace_substring_regex(cells, pattern=pattern, replacement=replacement)
@@ -201,7 +202,7 @@ def _free_form_distinct(distinct: pd.Series) -> pd.Series:
     return pd.Series([_free_form_one(v) for v in distinct], index=distinct.index, dtype="datetime64[us]")
 
 
-def _free_form_one(value) -> pd.Timestamp:
+def _free_form_one(value: object) -> pd.Timestamp:
     if not isinstance(value, str):
         return pd.NaT
     try:
@@ -222,7 +223,10 @@ def _to_shanghai(local: pd.Series, zone: pd.Series) -> pd.Series:
 
     def number(field: str) -> np.ndarray:
         digits = pc.fill_null(pc.struct_field(parts, field), "0")
-        return pc.cast(pc.if_else(pc.equal(digits, ""), "0", digits), pa.int64()).to_numpy(zero_copy_only=False)
+        numbers: np.ndarray = pc.cast(pc.if_else(pc.equal(digits, ""), "0", digits), pa.int64()).to_numpy(
+            zero_copy_only=False
+        )
+        return numbers
 
     hours, minutes = number("hours"), number("minutes")
     west = pc.fill_null(pc.equal(pc.struct_field(parts, "sign"), "-"), False).to_numpy(zero_copy_only=False)

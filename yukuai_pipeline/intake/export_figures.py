@@ -4,6 +4,7 @@ hand-edited export, or a column read with another meaning, shows up as a disagre
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +40,7 @@ def stated_figures(notes: list[tuple[int, str]], status_words: dict[str, str]) -
     return stated
 
 
-def _status_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+def _status_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
     return re.compile("(" + "|".join(map(re.escape, words)) + r")\s*[:：]?\s*" + _NUMBER + _UNIT)
@@ -71,7 +72,7 @@ def user_export_mismatches(
     return problems
 
 
-def summary_total_mismatches(totals: list[dict], accepted: pd.DataFrame) -> list[str]:
+def summary_total_mismatches(totals: list[dict[str, Any]], accepted: pd.DataFrame) -> list[str]:
     """A summary export's 合计 row against the sum of its rows, for every count it states."""
     problems = []
     for total in totals:

@@ -33,7 +33,7 @@ class HeaderMatch:
     cells: list[HeaderCell] = field(default_factory=list)  # every non-empty header cell and what became of it
 
     @property
-    def score(self) -> tuple:
+    def score(self) -> tuple[int, int, int, int, int]:
         # All required present is a precondition; then more recognised columns, fewer unaccounted-for cells, more
         # specific contract, higher row, and a one-row header over a two-row one that reaches up into the title.
         unaccounted = sum(c.outcome in (UNRECOGNISED, AMBIGUOUS) for c in self.cells)

@@ -25,7 +25,7 @@ from yukuai_pipeline.intake.file_identity import (
 )
 from yukuai_pipeline.intake.headers import date_from_text
 
-_CACHE: OrderedDict[tuple, FileIdentity] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, int, int], FileIdentity] = OrderedDict()
 CACHE_SIZE = 4096
 
 
@@ -97,7 +97,7 @@ def scan(
     return found
 
 
-def _identified(path: Path, known: dict | None, mtime: float) -> FileIdentity:
+def _identified(path: Path, known: dict[tuple[str, str], FileIdentity] | None, mtime: float) -> FileIdentity:
     try:
         sha = file_sha256(path)
     except OSError as err:
@@ -156,7 +156,7 @@ def _date_hint(identity: FileIdentity) -> dt.date | None:
     return identity.snapshot_date or identity.name_date or date_from_text(identity.name)
 
 
-def _newest_key(identity: FileIdentity) -> tuple:
+def _newest_key(identity: FileIdentity) -> tuple[dt.date, dt.datetime, str]:
     made = identity.made_at or dt.datetime.min
     return identity.snapshot_date or dt.date.min, made, identity.name
 
@@ -181,7 +181,9 @@ def one_per_date(
     files: list[FileIdentity], kind: str, day: dt.date, other_dates: dict[str, tuple[str, dt.date]] | None = None
 ) -> Choice:
     """other_dates: sha256 -> (name, date) of files dated another day: the very same bytes cannot be both days."""
-    superseded, usable, seen = [], [], {}
+    superseded: list[tuple[FileIdentity, str]] = []
+    usable: list[FileIdentity] = []
+    seen: dict[str, str] = {}  # sha256 -> name
     for f in sorted(for_date(files, (kind,), day), key=lambda f: f.name):
         copy_of = (other_dates or {}).get(f.sha256)
         if copy_of and copy_of[1] != day:

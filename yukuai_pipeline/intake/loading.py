@@ -5,6 +5,7 @@ the typed rows accepted and the issues (parse and contract failures, masked, at 
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -27,7 +28,9 @@ class LoadedFile:
     header: HeaderMatch
     accepted: pd.DataFrame  # typed columns of the contract + _row (Excel/CSV line number)
     issues: pd.DataFrame  # ISSUE_COLUMNS, values masked
-    total_rows: list[dict] = field(default_factory=list)  # the file's own 合计 rows: {"_row": n, column: number}
+    total_rows: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # the file's own 合计 rows: {"_row": n, column: number}
     rows: int = 0
     notes: list[tuple[int, str]] = field(default_factory=list)  # (row, text) of title lines and footnotes
     quarantined_rows: int | None = None  # rows left out (issues list at most ISSUES_PER_REASON of each kind)
@@ -82,7 +85,7 @@ def load(path: Path, identity: FileIdentity | None = None) -> LoadedFile:
 ISSUES_PER_REASON = 1000
 
 
-def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, set]:
+def _row_issues(typed: pd.DataFrame, parse_failures: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, set[int]]:
     """Parse failures and pandera failures as masked issue rows; the set of row indexes to quarantine."""
     _, failures = validate(typed.drop(columns="_row"), contract)
     failures = failures.merge(parse_failures[["index", "field"]], how="left", indicator=True)

@@ -14,13 +14,15 @@ import gc
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from yukuai_pipeline.intake.arrow_csv import read_csv_arrow
 from yukuai_pipeline.intake.limits import (
@@ -40,12 +42,15 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _MARKUP = re.compile(rb"(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|table|\?xml|meta|head|body)", re.IGNORECASE)
 _SAMPLE_BYTES = 256 * 1024
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
-_SHEETS: OrderedDict[tuple, list] = OrderedDict()
+_SHEETS: OrderedDict[tuple[str, int, int], list[tuple[str, CalamineSheet]]] = OrderedDict()
 _SHEETS_KEPT = 2
 
 
 class InputFileError(Exception):
     """A whole file cannot be used. The message names the file, what is wrong and how to fix it."""
+
+    # set by identification when the file looks like an export of that kind but is broken (not a stray file)
+    likely_kind: str | None = None
 
     def __init__(self, file_name: str, problem: str, fix: str, message: str | None = None):
         self.file_name, self.problem, self.fix = file_name, problem, fix
@@ -135,7 +140,7 @@ def _unusable_workbook(path: Path, err: BaseException, encrypted_possible: bool)
     )
 
 
-def _loaded_sheets(path: Path, head: bytes, limits: InputLimits) -> list:
+def _loaded_sheets(path: Path, head: bytes, limits: InputLimits) -> list[tuple[str, CalamineSheet]]:
     """calamine parses a whole sheet even for its first rows, so the sheets identification loaded are kept for the
     full read that follows (the last few workbooks, by path, size and modification time). Before calamine sees the
     file, its sheets' real extents are checked against the limits (input_limits.check_workbook)."""
@@ -164,7 +169,7 @@ def _holds_encrypted_package(path: Path) -> bool:
         return _ENCRYPTED_PACKAGE in fh.read(64 * 1024 * 1024)
 
 
-def _frame(rows: list[list]) -> pd.DataFrame:
+def _frame(rows: list[list[Any]]) -> pd.DataFrame:
     """Rows of cells as columns. A column of text only is stored in Arrow (as a CSV read by pyarrow is), so that
     its checks run in C++; a column holding numbers, dates or booleans stays object, its cells as they are."""
     widths = set(map(len, rows))
@@ -174,13 +179,13 @@ def _frame(rows: list[list]) -> pd.DataFrame:
     return pd.DataFrame({i: _column(list(map(itemgetter(i), rows))) for i in range(width)}, columns=range(width))
 
 
-def _column(cells: list) -> pd.Series:
+def _column(cells: list[Any]) -> pd.Series:
     text = text_or_none(cells)  # straight from the list: no object column built first
     return pd.Series(cells, dtype="object") if text is None else text
 
 
 @contextmanager
-def _collector_paused():
+def _collector_paused() -> Iterator[None]:
     """calamine's rows and the columns built from them are millions of small lists and strings that cannot form a
     reference cycle; left on, the cyclic collector walks them again and again (~15 % of a workbook's read)."""
     was_enabled = gc.isenabled()
@@ -249,7 +254,7 @@ def _read_csv(path: Path, nrows: int | None, limits: InputLimits) -> RawSheet:
 
 def _sniff_delimiter(lines: list[str]) -> str:
     counts = {d: sum(line.count(d) for line in lines) for d in (",", "\t", ";", "|")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
+    return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
 
 
 def _read_ragged_csv(path: Path, encoding: str, delimiter: str, nrows: int | None, limits: InputLimits) -> pd.DataFrame:

@@ -7,6 +7,8 @@ cells) and never guessing.
 
 import itertools
 import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ EMPTY_WORDS = {"", "-", "—", "/", "无", "null", "none", "nan", "n/a"}
 _EMPTY_ANY_CASE = sorted({"".join(c) for w in EMPTY_WORDS for c in itertools.product(*({x, x.upper()} for x in w))})
 
 
-def per_distinct(values: pd.Series, function) -> pd.Series:
+def per_distinct(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """function(a Series of the distinct values) spread back onto every row: an export repeats a few townships,
     villages, statuses and dates a million times, so per-text work is done once per text. Only for text columns:
     factorize would take 1, 1.0 and True for one value."""
@@ -58,7 +60,7 @@ def as_arrow_text(values: pd.Series) -> pd.Series:
     return values if text is None else text
 
 
-def text_or_none(cells, index=None) -> pd.Series | None:
+def text_or_none(cells: Sequence[Any] | np.ndarray, index: pd.Index | None = None) -> pd.Series | None:
     """Cells (a list or an object array; None/NaN missing) as Arrow text, or None when one is not text."""
     try:
         array = pa.array(cells, type=pa.large_string(), from_pandas=True)
@@ -116,7 +118,9 @@ def _arrow_empty(stripped_text: pd.Series) -> pd.Series:
     return stripped_text.isna() | stripped_text.isin(_EMPTY_ANY_CASE)
 
 
-def _empty_and_per_distinct(values: pd.Series, function) -> tuple[pd.Series, pd.Series]:
+def _empty_and_per_distinct(
+    values: pd.Series, function: Callable[[pd.Series], pd.Series]
+) -> tuple[pd.Series, pd.Series]:
     """(empty cells, per_distinct(values with empty cells as "", function)); for a column of few distinct texts
     (names, statuses) both come from one factorization."""
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
@@ -148,7 +152,7 @@ def parse_identifier(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return _arrow_identifier(values), pd.Series(False, index=values.index)
     empty = is_empty(values)
 
-    def one(v):
+    def one(v: object) -> str:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         if isinstance(v, (int, np.integer)):

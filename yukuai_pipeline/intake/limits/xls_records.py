@@ -72,7 +72,8 @@ def _workbook_stream(path: Path) -> bytes:
         fat = np.frombuffer(b"".join(read_sector(s) for s in fat_sectors), dtype="<u4")
 
         def chain(start: int, table: np.ndarray, limit: int) -> list[int]:
-            out, link = [], start
+            out: list[int] = []
+            link = start
             while link < 0xFFFFFFFA:
                 if link >= len(table) or len(out) > limit:
                     raise Unreadable("OLE chain")
@@ -81,24 +82,24 @@ def _workbook_stream(path: Path) -> bytes:
             return out
 
         directory = b"".join(read_sector(s) for s in chain(directory_start, fat, sectors))
-        entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
-        if not entries:
+        directory_entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
+        if not directory_entries:
             raise Unreadable("OLE directory")
-        wanted = {}
-        for entry in entries:
+        wanted: dict[str, bytes] = {}
+        for entry in directory_entries:
             name_length, kind = struct.unpack_from("<HB", entry, 0x40)
             name = entry[: max(min(name_length, 64) - 2, 0)].decode("utf-16-le", "replace")
             if kind == 2 and name.lower() in ("workbook", "book"):
                 wanted.setdefault(name.lower(), entry)
-        entry = wanted.get("workbook") or wanted.get("book")
-        if entry is None:
+        stream = wanted.get("workbook") or wanted.get("book")
+        if stream is None:
             raise Unreadable("no Workbook stream")  # an encrypted .xlsx, or no spreadsheet at all
-        start, length = struct.unpack_from("<II", entry, 0x74)
+        start, length = struct.unpack_from("<II", stream, 0x74)
         if length > size:
             raise Unreadable("Workbook stream longer than the file")
         if length >= cutoff:
             return b"".join(read_sector(s) for s in chain(start, fat, sectors))[:length]
-        root_start, root_length = struct.unpack_from("<II", entries[0], 0x74)
+        root_start, root_length = struct.unpack_from("<II", directory_entries[0], 0x74)
         mini_stream = b"".join(read_sector(s) for s in chain(root_start, fat, sectors))[:root_length]
         minifat = np.frombuffer(b"".join(read_sector(s) for s in chain(minifat_start, fat, sectors)), dtype="<u4")
         parts = [mini_stream[s * 64 : (s + 1) * 64] for s in chain(start, minifat, len(mini_stream) // 64 + 1)]

@@ -29,7 +29,7 @@ _UNIQUE_COUNT = re.compile(rb"""<(?:[\w.-]+:)?sst\b[^>]*?\buniqueCount\s*=\s*["'
 class PartScan:
     """Largest row and column (1-based) of a part's non-empty cells, fed in chunks that each end before a '<'."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows = self.columns = 0
         self.inflated = 0
         self.dimension: str | None = None
@@ -138,7 +138,7 @@ def _greater_number(number: int) -> str:
     return "|".join(options)
 
 
-def _one_string(chunk) -> pa.Array:
+def _one_string(chunk: memoryview) -> pa.Array:
     offsets = pa.py_buffer(np.array([0, len(chunk)], dtype=np.int64))
     return pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(chunk)])
 
@@ -146,7 +146,7 @@ def _one_string(chunk) -> pa.Array:
 class FastScan(PartScan):
     """Regular parts: per chunk, one RE2 pass asks whether anything is irregular or lies beyond the extent known."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._form: _CellForm | None = None
 
@@ -198,7 +198,7 @@ class TagScan(PartScan):
     attribute, else after the cell before in the row; <row r> sets the row, </row> moves to the next. A cell counts
     when a child element (<v>, <is>, <f>) follows its start tag."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._row = 0  # 0-based, as calamine counts
         self._column = 0
@@ -219,10 +219,9 @@ class TagScan(PartScan):
             if closing:
                 continue
             place = self._reference(attrs)
+            row, column = self._row, self._column
             if place is not None and place[1] is not None:
-                row, column = place
-            else:
-                row, column = self._row, self._column
+                row, column = place[0], place[1]
             self._column = column + 1
             if not empty and _CHILD.match(chunk, match.end(), end):
                 self.rows = max(self.rows, row + 1)

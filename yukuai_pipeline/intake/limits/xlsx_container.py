@@ -12,6 +12,7 @@ import struct
 import zipfile
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 from yukuai_pipeline.intake.limits.refusals import (
     RESAVE_FIX,
@@ -57,7 +58,7 @@ def check_xlsx(path: Path, limits: InputLimits) -> list[SheetExtent]:
     return extents
 
 
-def _check_zip_directory(fh, limits: InputLimits) -> None:
+def _check_zip_directory(fh: BinaryIO, limits: InputLimits) -> None:
     """Entry count and directory size from the end record, before zipfile reads the directory into memory."""
     fh.seek(0, 2)
     size = fh.tell()
@@ -87,7 +88,7 @@ _RELATIONSHIP_TAG = re.compile(rb"<(?:[\w.-]+:)?Relationship\b([^>]*)>")
 
 
 @lru_cache(maxsize=8)
-def _attribute_pattern(key: bytes) -> re.Pattern:
+def _attribute_pattern(key: bytes) -> re.Pattern[bytes]:
     return re.compile(rb"(?:^|\s)" + key + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 

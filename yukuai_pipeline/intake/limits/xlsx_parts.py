@@ -12,8 +12,9 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
+from typing import Any, BinaryIO
 
 from yukuai_pipeline.intake.limits.refusals import SPLIT_FIX, TooLarge, Unreadable, limit_fix, size_text
 from yukuai_pipeline.intake.limits.xlsx_cells import FastScan, Irregular, PartScan, TagScan
@@ -64,7 +65,7 @@ def _check_ratio(info: zipfile.ZipInfo, inflated: int, limits: InputLimits) -> N
         )
 
 
-def _inflate(fh, info: zipfile.ZipInfo) -> Iterator[bytes]:
+def _inflate(fh: BinaryIO, info: zipfile.ZipInfo) -> Generator[bytes, None, None]:
     """The part's bytes, inflated from its raw data (not trusting the declared size), a chunk at a time."""
     if info.flag_bits & 0x1:
         raise Unreadable(f"{info.filename}: encrypted zip entry")
@@ -104,12 +105,14 @@ def _inflate(fh, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield data
 
 
-def _prefetched(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+def _prefetched(chunks: Iterator[bytes], depth: int = 2) -> Generator[bytes, None, None]:
     """The chunks, produced one ahead in a thread: zlib inflates without the GIL while RE2 scans the last chunk."""
-    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(
+        maxsize=depth
+    )  # ("chunk", bytes), ("end", None), ("error", exc)
     stop = threading.Event()
 
-    def produce():
+    def produce() -> None:
         try:
             for chunk in chunks:
                 while not stop.is_set():
@@ -142,7 +145,7 @@ def _prefetched(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
         worker.join()
 
 
-def scan_part(fh, info: zipfile.ZipInfo, limits: InputLimits, inflated_before: int) -> "PartScan":
+def scan_part(fh: BinaryIO, info: zipfile.ZipInfo, limits: InputLimits, inflated_before: int) -> "PartScan":
     try:
         return _read_part(fh, info, limits, inflated_before, FastScan())
     except Irregular:
@@ -150,7 +153,9 @@ def scan_part(fh, info: zipfile.ZipInfo, limits: InputLimits, inflated_before: i
     return _read_part(fh, info, limits, inflated_before, TagScan())
 
 
-def _read_part(fh, info: zipfile.ZipInfo, limits: InputLimits, inflated_before: int, scan: "PartScan") -> "PartScan":
+def _read_part(
+    fh: BinaryIO, info: zipfile.ZipInfo, limits: InputLimits, inflated_before: int, scan: "PartScan"
+) -> "PartScan":
     inflated = _inflate(fh, info)
     chunks = _prefetched(inflated) if info.file_size > _CHUNK else inflated
     with closing(inflated), closing(chunks):  # the thread stops before its generator is closed
