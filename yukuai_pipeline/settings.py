@@ -174,7 +174,7 @@ def db_lock_timeout(env=None) -> float:
     return seconds
 
 
-def archive_dir(landing_dir: Path) -> Path:
+def archive_dir(landing_dir: str | Path) -> Path:
     """Where ingested files are archived: YUKUAI_ARCHIVE_DIR, else the folder `archive` inside the landing folder."""
     configured = os.environ.get("YUKUAI_ARCHIVE_DIR")
     return Path(configured) if configured else Path(landing_dir) / "archive"
@@ -207,7 +207,7 @@ def _octal(env, name: str, default: int) -> int:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Input limits (intake/limits.py): a landed file past one of them is refused before it is parsed.
+# Input limits (intake/limits/): a landed file past one of them is refused before it is parsed.
 # --------------------------------------------------------------------------------------------------------------
 
 

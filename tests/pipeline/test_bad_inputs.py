@@ -116,7 +116,7 @@ GUARDED = ["township_progress", "village_progress", "registration_counts"]
 
 def _rerun_registrations(runner, day: str):
     """daily_refresh for the day, limited to the registration counts and the marts built on them: the part of the
-    job a registration file touches (a whole run per file would take minutes; tests/test_pipeline.py refuses a
+    job a registration file touches (a whole run per file would take minutes; tests/pipeline/test_pipeline.py refuses a
     file in a whole run)."""
     job = runner.defs.resolve_job_def("daily_refresh")
     return job.execute_in_process(

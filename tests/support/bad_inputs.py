@@ -1,7 +1,7 @@
 """A corpus of malformed and hostile landing files (issue 6), generated from code: no binary is edited by hand.
 
 `build_corpus(folder)` writes every file and returns its `Case`s; `cases()` gives the same list without writing
-(for pytest's parametrize ids). Each case says what `yukuai_pipeline.intake.files.load` must do with the file:
+(for pytest's parametrize ids). Each case says what `yukuai_pipeline.intake.loading.load` must do with the file:
 
 * ``accepted``    every data row is accepted (``accepted`` rows), nothing quarantined;
 * ``quarantined`` ``accepted`` rows are kept and exactly the (row number, field) pairs of ``quarantined`` are

@@ -4,7 +4,7 @@ For every input kind and every logical column, variants are made from the contra
 the decorations real exports add — prefixes, suffixes, brackets of any width, units, required marks, line breaks and
 spaces inside the cell — plus two-row headers under a merged parent cell, and random renames. Each variant must be
 read as its field or be reported (not recognised / ambiguous); a variant read as another field, or dropped as noise,
-is a silent error. `tests/test_header_corpus.py` holds every variant to that.
+is a silent error. `tests/unit/test_header_corpus.py` holds every variant to that.
 """
 
 import random

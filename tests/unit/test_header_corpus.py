@@ -1,4 +1,4 @@
-"""Every generated header wording (tests/header_variants.py) is read as its field or reported — never read as another
+"""Every generated header wording (tests/support/header_variants.py) is read as its field or reported — never read as another
 field and never dropped as noise; a renamed column never changes a count without a warning."""
 
 import csv

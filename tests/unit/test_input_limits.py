@@ -1,4 +1,4 @@
-"""Bounded reading (yukuai_pipeline/intake/limits.py): files past the YUKUAI_MAX_* limits are refused with one
+"""Bounded reading (yukuai_pipeline/intake/limits/): files past the YUKUAI_MAX_* limits are refused with one
 message before they are parsed, and nothing inside reading a file ends the process.
 
 Every file that would kill an unguarded reader (calamine aborts on a failed allocation: SIGABRT, no message) is read

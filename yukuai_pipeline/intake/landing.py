@@ -45,12 +45,12 @@ def candidates(directory: Path, also: tuple[Path, ...] = ()) -> list[Path]:
 
 
 def scan(
-    directory: Path,
+    directory: str | Path,
     name_date_wanted: Callable[[dt.date], bool] | None = None,
     known: dict[tuple[str, str], FileIdentity] | None = None,
     settle_seconds: float = 0.0,
     wait: bool = True,
-    also: tuple[Path, ...] = (),
+    also: tuple[str | Path, ...] = (),
 ) -> list[FileIdentity]:
     """Identify the folder's files. A date in the file name wins over any date inside the file, so a step that
     wants only some dates skips opening the files whose name says another date. `known` maps (name, sha256) to an
@@ -59,11 +59,11 @@ def scan(
     settle_seconds: a file written within that time is watched until it has stayed the same that long (at most that
     long in all); one that still changes, or whose end is cut off, is returned with `waiting` set, and no step
     counts it. wait=False (a sensor's tick): a file written within settle_seconds is returned waiting at once."""
-    directory = Path(directory)
-    if not directory.is_dir():
+    folder = Path(directory)
+    if not folder.is_dir():
         return []
     paths = []
-    for path in candidates(directory, tuple(Path(a) for a in also if Path(a).is_dir())):
+    for path in candidates(folder, tuple(Path(a) for a in also if Path(a).is_dir())):
         name_date = date_from_text(display_name(path.stem))
         if name_date_wanted and name_date and not name_date_wanted(name_date):
             continue

@@ -4,7 +4,7 @@ The file's real format is sniffed from its bytes, not trusted from its extension
 DataFrame whose index is the file's 0-based row): a column of text only as Arrow text, any other column as the
 Python cells it holds, so header finding and parsing stay format-free.
 
-Reading is bounded (input_limits.py): a file's size and shape are checked against the YUKUAI_MAX_* limits before it
+Reading is bounded (intake/limits/): a file's size and shape are checked against the YUKUAI_MAX_* limits before it
 is parsed, and whatever goes wrong inside reading a file ends as an InputFileError, never as a crash.
 """
 
@@ -143,7 +143,7 @@ def _unusable_workbook(path: Path, err: BaseException, encrypted_possible: bool)
 def _loaded_sheets(path: Path, head: bytes, limits: InputLimits) -> list[tuple[str, CalamineSheet]]:
     """calamine parses a whole sheet even for its first rows, so the sheets identification loaded are kept for the
     full read that follows (the last few workbooks, by path, size and modification time). Before calamine sees the
-    file, its sheets' real extents are checked against the limits (input_limits.check_workbook)."""
+    file, its sheets' real extents are checked against the limits (intake.limits.check_workbook)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key in _SHEETS:

@@ -71,7 +71,7 @@ def text_or_none(cells: Sequence[Any] | np.ndarray, index: pd.Index | None = Non
 
 def stripped(values: pd.Series) -> pd.Series:
     """str.strip() of every cell of Arrow text: pyarrow's utf8_trim_whitespace, which takes exactly the characters
-    Python's strip() takes (tests/test_arrow_csv.py checks every code point). The column itself when nothing was
+    Python's strip() takes (tests/unit/test_arrow_csv.py checks every code point). The column itself when nothing was
     stripped, so that a million-cell copy is not kept."""
     out = values.str.strip()
     return values if _text_bytes(out) == _text_bytes(values) else out
