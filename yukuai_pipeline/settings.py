@@ -26,11 +26,35 @@ def _data_dir(name: str) -> Path:
     raise FileNotFoundError(f"找不到数据目录 {name}/ (looked beside the package and in yukuai_pipeline/_data)")
 
 
+def assets_root() -> Path:
+    """assets/: the shared reference data and campaigns/, one campaign folder per county (by statistical code)."""
+    return _data_dir("assets")
+
+
 def assets_dir() -> Path:
-    """The campaign's reference data (campaign.yaml, its target table, township aliases, roster rules).
-    YUKUAI_ASSETS_DIR points at another campaign's folder of the same files, e.g. a whole city's townships."""
+    """The campaign folder in use (campaign.yaml, its target table, township aliases, roster rules):
+    YUKUAI_ASSETS_DIR (any folder of those files, e.g. a whole city's townships), else YUKUAI_COUNTY's folder
+    assets/campaigns/<code>, else the one folder there is. `yukuai campaign import` makes a county's folder."""
     override = os.environ.get("YUKUAI_ASSETS_DIR")
-    return Path(override) if override else _data_dir("assets")
+    if override:
+        return Path(override)
+    campaigns = assets_root() / "campaigns"
+    county = os.environ.get("YUKUAI_COUNTY", "").strip()
+    if county:
+        if not (campaigns / county / "campaign.yaml").is_file():
+            raise FileNotFoundError(
+                f"YUKUAI_COUNTY={county!r}：找不到 {campaigns / county}/campaign.yaml；先用 `yukuai campaign import` "
+                "导入该区县的通知 / no campaign folder for this county code"
+            )
+        return campaigns / county
+    found = sorted(p.parent for p in campaigns.glob("*/campaign.yaml"))
+    if len(found) != 1:
+        codes = "、".join(p.name for p in found) or "（无）"
+        raise FileNotFoundError(
+            f"{campaigns} 里有 {len(found)} 个区县的活动（{codes}）：用 YUKUAI_COUNTY=<区县代码> 选一个 / "
+            "set YUKUAI_COUNTY to one of these county codes"
+        )
+    return found[0]
 
 
 def schemas_dir() -> Path:

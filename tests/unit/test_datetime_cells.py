@@ -1,9 +1,9 @@
 """Date and time cells that used to stop a day with a traceback (issue: "Half-written, contradictory and hostile
-files…"): times with a zone, dates outside datetime64[ns]'s range, time-only and duration cells. The rules are in
-yukuai_pipeline/intake/datetime_parsing.py's docstring: a zoned time is converted to Asia/Shanghai wall-clock time and its
-zone dropped; anything that names no real day inside 1677-09-21 .. 2262-04-11 is unreadable (无法识别为日期/时间),
-which quarantines the row when the field is required. Checked through parse_datetime (Arrow text, a workbook's
-object column) and through intake.load on small CSV and xlsx files."""
+files…"): times with a zone, dates outside datetime64[ns]'s range, time-only and duration cells. The rules are
+in yukuai_pipeline/intake/datetime_parsing.py's docstring: a zoned time is converted to Asia/Shanghai wall-clock
+time and its zone dropped; anything that names no real day inside 1677-09-21 .. 2262-04-11 is unreadable
+(无法识别为日期/时间), which quarantines the row when the field is required. Checked through parse_datetime
+(Arrow text, a workbook's object column) and through intake.load on small CSV and xlsx files."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo

@@ -1,5 +1,5 @@
-"""Every generated header wording (tests/support/header_variants.py) is read as its field or reported — never read as another
-field and never dropped as noise; a renamed column never changes a count without a warning."""
+"""Every generated header wording (tests/support/header_variants.py) is read as its field or reported — never read
+as another field and never dropped as noise; a renamed column never changes a count without a warning."""
 
 import csv
 from collections import Counter

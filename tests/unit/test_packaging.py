@@ -15,7 +15,7 @@ def test_installed_wheel_finds_assets_and_schemas_without_the_checkout(tmp_path)
     wheel = next(tmp_path.glob("yukuai_pipeline-*.whl"))
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    assert (site / "yukuai_pipeline/_data/assets/attachment_2023.csv").is_file()
+    assert (site / "yukuai_pipeline/_data/assets/campaigns/500242/attachment_2023.csv").is_file()
     assert (site / "yukuai_pipeline/_data/schemas/inputs/registrations.yaml").is_file()
     probe = (
         "from yukuai_pipeline import settings\n"
@@ -31,5 +31,5 @@ def test_installed_wheel_finds_assets_and_schemas_without_the_checkout(tmp_path)
         capture_output=True,
         text=True,
     ).stdout.splitlines()
-    assert out[0] == str(site / "yukuai_pipeline" / "_data" / "assets")
+    assert out[0] == str(site / "yukuai_pipeline" / "_data" / "assets" / "campaigns" / "500242")
     assert out[1:] == ["2023-10-31", "township_progress"]

@@ -5,6 +5,7 @@ statuses, and which function runs each command (`args.func`). Dates are parsed a
 import argparse
 import datetime as dt
 
+from yukuai_pipeline.cli.campaigns import cmd_campaign_import
 from yukuai_pipeline.cli.files import cmd_archive, cmd_demo_data
 from yukuai_pipeline.cli.instance import cmd_instance
 from yukuai_pipeline.cli.outputs import cmd_alerts, cmd_report
@@ -142,6 +143,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="只列出将移动的文件，不移动（不带值）/ list what would move, move nothing (a flag)",
     )
     archive.set_defaults(func=cmd_archive)
+    campaign = sub.add_parser(
+        "campaign",
+        help="区县活动：导入通知及其附件 / a county's campaign: import its notice",
+        description="区县活动文件夹 assets/campaigns/<区县代码>/ 的命令。/ Commands on a county's campaign folder.",
+    )
+    campaign_sub = campaign.add_subparsers(dest="campaign_command", required=True)
+    imports = campaign_sub.add_parser(
+        "import",
+        help="把区县的通知（含附件任务表）导入为活动文件夹 / read a notice into a campaign folder",
+        description="读取区县民政局的通知（.docx、.txt，或单独的附件 .xlsx/.xls/.csv），按表头找到目标任务安排表"
+        "（序号、乡镇（街道）、常住人口数、任务数、完成数、尚差任务数），核对合计行、正文的全县任务数、"
+        "完成数 + 尚差 = 任务数、每万人任务规则，然后写出 campaign.yaml 和任务表。有不符时不写入。"
+        "/ Reads a county's notice (or its attachment alone), finds the target table by its header, checks it "
+        "(total row, the text's county total, completed + gap = target, the per-10,000 rule) and writes the "
+        "campaign folder; nothing is written when a check fails.",
+    )
+    imports.add_argument("notice", help="通知文件（路径）/ the notice file (.docx, .txt, .xlsx, .xls, .csv)")
+    imports.add_argument(
+        "--county-code",
+        required=True,
+        help="区县的 6 位统计用区划代码，例如 500242（酉阳）/ the county's 6-digit statistical code",
+    )
+    imports.add_argument(
+        "--attachment",
+        help="附件单独成文件时的路径（Excel、CSV、Word）；默认在通知里找 / the attachment, when a file of its own",
+    )
+    imports.add_argument("--county-name", help="区县全称，正文没写明发文单位时给出 / the county's full name")
+    imports.add_argument(
+        "--deadline", type=iso_date, help="截止日期 YYYY-MM-DD，正文没写明时给出 / the deadline, when the text has none"
+    )
+    imports.add_argument(
+        "--baseline-date",
+        type=iso_date,
+        help="附件完成数的日期 YYYY-MM-DD，默认发文日期 / the day of the attachment's 完成数 (default: issue date)",
+    )
+    imports.add_argument(
+        "--campaign-id",
+        help="活动标识（英文、数字、连字符），默认 <区县代码>-<年份> / the campaign id, default <code>-<year>",
+    )
+    imports.add_argument("--out", help="写入的文件夹，默认 assets/campaigns/<区县代码> / the folder to write")
+    imports.add_argument("--force", action="store_true", help="覆盖已有的 campaign.yaml / overwrite campaign.yaml")
+    imports.add_argument(
+        "--accept-mismatches",
+        action="store_true",
+        help="核对原件后确认以附件为准：有不符也写入 / write even when a check fails, the attachment standing as it is",
+    )
+    imports.set_defaults(func=cmd_campaign_import)
     home = sub.add_parser(
         "instance",
         help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder",
