@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,14 @@ class Campaign:
     export_lag_days: int  # 导出时间 may be this many days after the snapshot date
     doubt: Doubt
     folder: Path
+    # campaign.yaml `extended_to`: days after the deadline that stay daily partitions (an extension of the campaign;
+    # the days before are kept as they are). None: the partitions end at the deadline.
+    extended_to: dt.date | None = None
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last daily partition: the deadline, or the extension when one is set later than it."""
+        return max(self.deadline, self.extended_to or self.deadline)
 
     @property
     def report_name(self) -> str:
@@ -69,7 +78,7 @@ class Campaign:
         return f"{self.county.short_name}渝快社区注册进度报表"
 
 
-def parse(doc: dict, folder: Path) -> Campaign:
+def parse(doc: dict[str, Any], folder: Path) -> Campaign:
     """The campaign.yaml document; a missing key is a KeyError naming it (the file is configuration)."""
     county = doc["county"]
     pace = doc["pace"]
@@ -100,8 +109,9 @@ def parse(doc: dict, folder: Path) -> Campaign:
         export_lag_days=int((doc.get("intake") or {}).get("export_lag_days", 1)),
         doubt=Doubt(float(doubt.get("max_fall_ratio", 0.05)), float(doubt.get("zero_new_after_daily_average", 10))),
         folder=Path(folder),
+        extended_to=_date(doc["extended_to"]) if doc.get("extended_to") else None,
     )
 
 
-def _date(value) -> dt.date:
+def _date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

@@ -45,11 +45,38 @@ def test_definitions_load_with_every_asset_check_job_schedule_and_sensor():
     } <= checks
 
 
-def test_schedule_runs_the_days_own_partition_at_0830_shanghai():
-    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2023, 3, 1, 8, 30, tzinfo=SHANGHAI))
-    requests = list(daily_schedule.evaluate_tick(context).run_requests)
-    assert [r.partition_key for r in requests] == ["2023-03-01"]
+def test_schedule_runs_the_days_own_partition_at_0830_shanghai_and_only_on_campaign_days():
+    from yukuai_pipeline.definitions import defs
+
+    schedule = defs.resolve_schedule_def("daily_refresh_schedule")
+
+    def tick(day: dt.date):
+        when = dt.datetime(day.year, day.month, day.day, 8, 30, tzinfo=SHANGHAI)
+        return schedule.evaluate_tick(
+            dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def())
+        )
+
+    assert [r.partition_key for r in tick(dt.date(2023, 3, 1)).run_requests] == ["2023-03-01"]
+    assert [r.partition_key for r in tick(dt.date(2023, 10, 31)).run_requests] == ["2023-10-31"]
+    for outside in (dt.date(2023, 2, 16), dt.date(2023, 11, 1), dt.date(2026, 12, 6)):
+        result = tick(outside)
+        assert not result.run_requests
+        assert result.skip_message == f"{outside} 不在活动日期内（2023-02-17 至 2023-10-31）/ not a campaign day"
     assert daily_schedule.cron_schedule == "30 8 * * *" and daily_schedule.execution_timezone == "Asia/Shanghai"
+
+
+def test_partitions_are_the_campaigns_days_and_an_extension_adds_days():
+    from yukuai_pipeline import settings
+    from yukuai_pipeline.campaign import parse
+    from yukuai_pipeline.defs.partitions import daily_partitions
+
+    keys = daily_partitions.get_partition_keys()
+    assert (keys[0], keys[-1], len(keys)) == ("2023-02-17", "2023-10-31", 257)
+    campaign = settings.campaign()
+    doc = settings.read_yaml(campaign.folder / "campaign.yaml")
+    assert parse(doc, campaign.folder).last_day == dt.date(2023, 10, 31)
+    assert parse({**doc, "extended_to": "2023-11-30"}, campaign.folder).last_day == dt.date(2023, 11, 30)
+    assert parse({**doc, "extended_to": "2023-10-01"}, campaign.folder).last_day == dt.date(2023, 10, 31)
 
 
 def _tick(folder, tmp_path, cursor=None):

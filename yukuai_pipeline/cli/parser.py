@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="对每一天在本进程内运行 daily_refresh（该日全部资产和检查），记录在 DAGSTER_HOME，"
         "make ui 里能看到；之后打印数据库和实例位置、全县合计行、每条存疑原因（⚠）和最后一天的报表路径。给出 --date D、"
         "--from D1 --to D2 或 --landed 之一（同时给出时 --date 优先，其次 --landed）。日期须在分区范围内："
-        "2023-02-17 起至今天（北京时间）。/ Runs daily_refresh in this process for each day, recorded in "
+        "活动的开始日到截止日（campaign.yaml 的 baseline_date 到 deadline 或 extended_to），且不晚于今天（北京时间）。"
+        "/ Runs daily_refresh in this process for each day, recorded in "
         "DAGSTER_HOME (seen in make ui), then prints the county row, every doubt and the report's path. "
         "Give one of --date, --from/--to, --landed.",
     )

@@ -59,7 +59,8 @@ def cmd_materialize(args) -> int:
         dates = [d for d in dates if d not in invalid] or [daily_partitions.start.date()]
     elif invalid:
         print(
-            f"日期不在分区范围内（{daily_partitions.start.date()} 起，至今天）：{', '.join(map(str, invalid))}",
+            f"日期不在分区范围内（活动的 {daily_partitions.get_first_partition_key()} 至 "
+            f"{daily_partitions.get_last_partition_key()}，不晚于今天）：{', '.join(map(str, invalid))}",
             file=sys.stderr,
         )
         return 2

@@ -1,6 +1,8 @@
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -11,6 +13,8 @@ from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.headers import date_from_text
 from yukuai_pipeline.settings import Settings, archive_dir
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # The day's assets form one chain, so the steps run one after another in the run's own process: no process per
 # step (that overhead is most of a run's time on a 2-core machine).
@@ -34,14 +38,25 @@ targets_refresh = dg.define_asset_job(
     description="刷新乡镇任务数表（通知附件）。Reload the township target table.",
 )
 
-# 08:30 Asia/Shanghai, for the latest partition (today's, thanks to end_offset=1).
-daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_refresh,
-    hour_of_day=8,
-    minute_of_hour=30,
+
+@dg.schedule(
+    job=daily_refresh,
+    cron_schedule="30 8 * * *",
+    execution_timezone="Asia/Shanghai",
     name="daily_refresh_schedule",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="每天 08:30（北京时间）运行当天的分区；活动开始前和结束后不运行。"
+    "Runs the day's partition at 08:30 Asia/Shanghai, only on the campaign's days.",
 )
+def daily_schedule(context: dg.ScheduleEvaluationContext):
+    """Today's partition (it exists from the morning on: end_offset=1). Not build_schedule_from_partitioned_job:
+    past the campaign's last day that one re-runs the last partition every morning."""
+    when = context.scheduled_execution_time or dt.datetime.now(SHANGHAI)
+    day = when.astimezone(SHANGHAI).date()
+    if not daily_partitions.has_partition_key(day.isoformat()):
+        first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+        return dg.SkipReason(f"{day} 不在活动日期内（{first} 至 {last}）/ not a campaign day")
+    return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
 
 
 def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:
