@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -69,10 +70,11 @@ class Contract:
     comment: str = ""
     primary_key: tuple[str, ...] = ()
     partition_column: str | None = None
-    sections: dict = field(default_factory=dict)  # the file's own further sections (e.g. a roster's role vocabulary)
+    # the file's own further sections (e.g. a roster's role vocabulary)
+    sections: dict[str, Any] = field(default_factory=dict)
     key_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> words a decorated header may hold
     noise_headers: tuple[str, ...] = ()  # known columns that carry nothing the pipeline uses (序号, 备注 …)
-    if_missing: dict[str, dict] = field(default_factory=dict)  # optional field -> what its absence means
+    if_missing: dict[str, dict[str, Any]] = field(default_factory=dict)  # optional field -> what its absence means
 
     @property
     def columns(self) -> list[str]:
@@ -96,7 +98,8 @@ class Contract:
             self.__dict__["_matcher"] = HeaderMatcher(
                 self.kind, self.header_aliases, self.key_terms, self.noise_headers, decorations(), header_key
             )
-        return self.__dict__["_matcher"]
+        matcher: HeaderMatcher = self.__dict__["_matcher"]
+        return matcher
 
     @property
     def dropped_at_ingest(self) -> tuple[str, ...]:
@@ -115,7 +118,8 @@ def load_contract(kind: str, role: str = "table") -> Contract:
     folder = {"input": "inputs", "table": "tables"}[role]
     path = settings.schemas_dir() / folder / f"{kind}.yaml"
     doc = settings.read_yaml(path)
-    schema = deserialize_schema(doc["pandera"])  # what DataFrameSchema.from_yaml does after parsing the YAML
+    # what DataFrameSchema.from_yaml does after parsing the YAML; pandera leaves deserialize_schema unannotated
+    schema = deserialize_schema(doc["pandera"])  # type: ignore[no-untyped-call]
     vocabularies = {
         column: {header_key(word): canonical for canonical, words in vocab.items() for word in (canonical, *words)}
         for column, vocab in (doc.get("vocabularies") or {}).items()

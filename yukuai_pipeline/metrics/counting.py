@@ -7,6 +7,7 @@ be matched are counted under 未匹配 and reported, never dropped.
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ class Labels:
     township_only: str = "（未分村）"
 
 
-def _issue(check: str, message: str, severity: str = "WARN", **fields) -> dict:
+def _issue(check: str, message: str, severity: str = "WARN", **fields: Any) -> dict[str, Any]:
     row = dict.fromkeys(ISSUE_FIELDS)
     row.update(check=check, message=message, severity=severity, quarantined=False, **fields)
     return row
@@ -45,7 +46,7 @@ def _issue(check: str, message: str, severity: str = "WARN", **fields) -> dict:
 
 def match_places(
     frame: pd.DataFrame, townships: TownshipMatcher, villages: VillageMatcher | None, labels: Labels
-) -> tuple[pd.DataFrame, list[dict]]:
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Adds township_std and village_std; one issue per distinct unmatched name (with its row count)."""
     out = frame.copy(deep=False)  # copy-on-write: adding columns leaves the caller's frame alone
     town_codes, town_names = townships.match_codes(out["township"])
@@ -98,7 +99,7 @@ def _first(rows: pd.DataFrame) -> str | None:
     return rows["source_file"].iloc[0] if "source_file" in rows.columns else None
 
 
-def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFrame, list[dict]]:
+def count_users(users: pd.DataFrame, snapshot_date: dt.date) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Counts per (township_std, village_std) of a matched user-level snapshot."""
     issues = []
     day_end = pd.Timestamp(snapshot_date) + pd.Timedelta(days=1)
@@ -154,8 +155,9 @@ def _has_repeats(ids: pd.Series) -> bool:
     if arrow_text(ids):
         chunks = ids.array.__arrow_array__().chunks
         hashes = [_fixed_width_hashes(chunk) for chunk in chunks]
-        if hashes and all(h is not None for h in hashes):
-            ordered = np.sort(np.concatenate(hashes))
+        known = [h for h in hashes if h is not None]
+        if hashes and len(known) == len(hashes):  # every chunk hashed
+            ordered = np.sort(np.concatenate(known))
             if not (ordered[1:] == ordered[:-1]).any():
                 return False  # no two hashes alike: no two IDs alike (alike hashes go on to the exact count)
         return len(pc.unique(ids.array.__arrow_array__())) < len(ids)

@@ -7,6 +7,8 @@ written), when it is carried over from an earlier day, or when it behaves as no 
 完成数 falling sharply, no new registration at all on a busy campaign day).
 """
 
+from typing import Any
+
 import pandas as pd
 
 # data_quality_issues.check -> what it means for the figures (the issue's own message says the details)
@@ -39,10 +41,10 @@ def doubts(issues: pd.DataFrame) -> list[str]:
 
 def assemble(
     found: pd.DataFrame, county_completed: int, previous_completed: int | None, max_fall_ratio: float, county_label: str
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
     """(the issue rows the progress step adds, every reason the day's figures are doubtful) from the registration
     issues of the day (and of the day whose data are shown) and the county's count against the day before."""
-    own = []
+    own: list[dict[str, Any]] = []
     fall = falling_sharply(county_completed, previous_completed, max_fall_ratio)
     if fall:
         own.append(
@@ -52,7 +54,7 @@ def assemble(
     return own + reason_rows(reasons, county_label), reasons
 
 
-def reason_rows(reasons: list[str], county_label: str) -> list[dict]:
+def reason_rows(reasons: list[str], county_label: str) -> list[dict[str, Any]]:
     """The day's reasons as data_quality_issues rows, numbered in order (row_number) for whoever reads them back."""
     return [
         {
@@ -72,7 +74,8 @@ def reasons_of_day(issues: pd.DataFrame) -> list[str]:
     if issues.empty:
         return []
     rows = issues[issues["check"] == FIGURES_DOUBTFUL].sort_values("row_number", kind="stable")
-    return rows["message"].astype(str).tolist()
+    reasons: list[str] = rows["message"].astype(str).tolist()
+    return reasons
 
 
 def headline(reasons: list[str]) -> str:

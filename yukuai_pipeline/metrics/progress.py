@@ -139,7 +139,7 @@ def add_pace(
     return out
 
 
-def _status(gap, speed, required, days_left: int, pace: Pace) -> str | None:
+def _status(gap: object, speed: float, required: float, days_left: int, pace: Pace) -> str | None:
     if pd.isna(gap):
         return None
     if gap == 0:
@@ -176,7 +176,7 @@ def township_table(
     return frame
 
 
-def county_summary(row) -> str:
+def county_summary(row: pd.Series) -> str:
     """The county 合计 row in the notice's words, as the CLI prints it and the UI shows it."""
     return (
         f"常住人口 {int(row['resident_population']):,}，任务数 {int(row['target']):,}，"

@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from yukuai_pipeline.campaign import Campaign
 
@@ -14,7 +15,7 @@ def rule_target(population: int, multiplier: int = 2, population_factor: str = "
     return multiplier * int(half)
 
 
-def allocate_largest_remainder(total: int, weights) -> np.ndarray:
+def allocate_largest_remainder(total: int, weights: ArrayLike) -> np.ndarray:
     """Split an integer total in proportion to weights so that the parts sum exactly to total.
 
     Hamilton's method: floor of each exact quota, then one more to the largest remainders; ties go to the

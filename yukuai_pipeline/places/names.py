@@ -52,7 +52,7 @@ def short_village_name(name: object) -> str:
     return _strip_suffix(full, _RESIDENT_COMMITTEE)
 
 
-def village_keys(name: str) -> list[str]:
+def village_keys(name: object) -> list[str]:
     """Keys a village may be written as, most specific first.
 
     天山堡村村民委员会 -> [天山堡村村民委员会, 天山堡村, 天山堡]; 城北社区居民委员会 -> [..., 城北社区, 城北].
@@ -144,7 +144,7 @@ class VillageMatcher:
         return pd.Series(matched[pair_codes], index=raw.index, dtype="object")
 
 
-_MATCHERS: dict[tuple, VillageMatcher] = {}
+_MATCHERS: dict[tuple[tuple[str, ...], tuple[str, ...]], VillageMatcher] = {}
 
 
 def village_matcher(registry: pd.DataFrame) -> VillageMatcher | None:

@@ -1,11 +1,13 @@
 """The community registry (社区基本信息): official village names per township, population, households."""
 
+from typing import Any
+
 import pandas as pd
 
 from yukuai_pipeline.places.names import TownshipMatcher, normalize_text, short_village_name
 
 
-def standardise_registry(rows: pd.DataFrame, townships: TownshipMatcher) -> tuple[pd.DataFrame, list[dict]]:
+def standardise_registry(rows: pd.DataFrame, townships: TownshipMatcher) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Townships matched to the official list, villages under their short official name (天山堡村村民委员会 ->
     天山堡村), duplicate codes removed. Returns (registry, issues as plain dicts)."""
     out = rows.copy()
@@ -13,7 +15,7 @@ def standardise_registry(rows: pd.DataFrame, townships: TownshipMatcher) -> tupl
     out["township"] = townships.match_series(out["township"])
     out["village_full_name"] = out["village"].map(normalize_text)
     out["village"] = out["village_full_name"].map(short_village_name)
-    issues = []
+    issues: list[dict[str, Any]] = []
     for _, row in out[out["township"].isna()].iterrows():
         issues.append(
             {

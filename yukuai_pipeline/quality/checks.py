@@ -7,6 +7,7 @@ evaluated nor skipped with a reason is an error (in the tests; a "not evaluated"
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from yukuai_pipeline.quality.outcomes import CheckOutcome
 
@@ -50,10 +51,10 @@ class Checks:
             raise UndeclaredCheck(f"{self.asset}: check {name!r} is not declared (declared: {sorted(self._checks)})")
         return self._checks[name]
 
-    def passed(self, name: str, summary: str, **numbers) -> CheckOutcome:
+    def passed(self, name: str, summary: str, **numbers: Any) -> CheckOutcome:
         return CheckOutcome(name, True, self[name].severity, summary, numbers=numbers)
 
-    def failed(self, name: str, summary: str, **kwargs) -> CheckOutcome:
+    def failed(self, name: str, summary: str, **kwargs: Any) -> CheckOutcome:
         return CheckOutcome(name, False, self[name].severity, summary, **kwargs)
 
     def skipped(self, name: str, reason: str) -> CheckOutcome:

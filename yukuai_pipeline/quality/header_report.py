@@ -2,6 +2,8 @@
 data-quality issues of headers that were not understood, the `columns_recognised` check, the 表头 → 字段 table of
 the ingest asset's metadata, and what the absence of an optional column means (the contract's `if_missing`)."""
 
+from typing import Any
+
 import pandas as pd
 
 from yukuai_pipeline.intake.column_mapping import (
@@ -44,7 +46,7 @@ def _outcome(cell: HeaderCell, loaded: LoadedFile) -> str:
     return cell.outcome
 
 
-def file_column_rows(loaded: LoadedFile) -> list[dict]:
+def file_column_rows(loaded: LoadedFile) -> list[dict[str, Any]]:
     """One `file_columns` row per non-empty header cell of the file."""
     rows = []
     for cell in sorted(loaded.header_cells, key=lambda c: c.position):
@@ -79,6 +81,7 @@ def _advice(cell: HeaderCell, loaded: LoadedFile) -> str:
     where = f"schemas/inputs/{contract.kind}.yaml"
     text = scrub_text(cell.text)
     if cell.outcome == FIELD and cell.method == KEY_TERM:
+        assert cell.field is not None  # a FIELD cell always names its field (intake/column_mapping.py)
         return (
             f"按关键词识别为{_field_title(loaded, cell.field)}；确认无误后请把“{text}”加入 {where} 的 "
             f"header_aliases.{cell.field}"
@@ -101,7 +104,7 @@ def _advice(cell: HeaderCell, loaded: LoadedFile) -> str:
     return cell.note
 
 
-def header_issues(loaded: LoadedFile) -> list[dict]:
+def header_issues(loaded: LoadedFile) -> list[dict[str, Any]]:
     """A data-quality issue for every header cell that was not read (or read only by a key term)."""
     issues = []
     for cell in loaded.header_cells:
@@ -167,7 +170,10 @@ def mapping_table(files: list[LoadedFile]) -> pd.DataFrame:
         contract = loaded.header.contract
         for cell in sorted(loaded.header_cells, key=lambda c: c.position):
             outcome = _outcome(cell, loaded)
-            target = f"{contract.column_title(cell.field)}（{cell.field}）" if cell.outcome == FIELD else ""
+            target = ""
+            if cell.outcome == FIELD:
+                assert cell.field is not None  # a FIELD cell always names its field (intake/column_mapping.py)
+                target = f"{contract.column_title(cell.field)}（{cell.field}）"
             how = METHOD_LABELS.get(cell.method, "") if cell.outcome == FIELD else ""
             rows.append(
                 {
@@ -181,7 +187,7 @@ def mapping_table(files: list[LoadedFile]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["文件", "列", "表头", "字段", "结果"])
 
 
-def missing_meanings(loaded: LoadedFile) -> list[tuple[str, dict, str]]:
+def missing_meanings(loaded: LoadedFile) -> list[tuple[str, dict[str, Any], str]]:
     """(field, its if_missing entry, the message with the file's numbers) for each optional column the contract says
     the absence of changes what the numbers mean."""
     found = []

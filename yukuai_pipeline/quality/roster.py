@@ -6,7 +6,9 @@ used afterwards holds only their masked values and the verdicts."""
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +54,8 @@ class RoleVocabulary:
             return list(self.combinations[key]), []
         if key in self.role_of:
             return [self.role_of[key]], []
-        roles, unknown = [], []
+        roles: list[str] = []
+        unknown: list[str] = []
         for part in filter(None, _ROLE_SEPARATORS.split(key)):
             if part in self.combinations:
                 roles += self.combinations[part]
@@ -81,7 +84,7 @@ def group_number(text: object) -> int | None:
     return int("".join(str(_CN_DIGITS[c]) for c in chars))
 
 
-def _issue(row, field: str, message: str, value: str | None) -> dict:
+def _issue(row: pd.Series | Mapping[str, Any], field: str, message: str, value: str | None) -> dict[str, Any]:
     return {
         "check": "invalid_roster_record",
         "severity": "WARN",
@@ -160,7 +163,7 @@ def sanitise(rows: pd.DataFrame, on: dt.date, min_age: int) -> pd.DataFrame:
     )
 
 
-def check_records(rows: pd.DataFrame) -> tuple[pd.Series, list[dict]]:
+def check_records(rows: pd.DataFrame) -> tuple[pd.Series, list[dict[str, Any]]]:
     """(row index -> has a problem, issues) of sanitised rows (see sanitise). Problem records still count as listed
     people (status 有误). rows carry township_std, village_std and row_number (the file's line)."""
     gender = rows["gender"].where(rows["gender"].isin(["男", "女"]))
@@ -178,7 +181,7 @@ def check_records(rows: pd.DataFrame) -> tuple[pd.Series, list[dict]]:
     return bad, issues
 
 
-def members(rows: pd.DataFrame, vocabulary: RoleVocabulary) -> tuple[pd.DataFrame, list[dict]]:
+def members(rows: pd.DataFrame, vocabulary: RoleVocabulary) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """One row per (source row, role) with role_group, person key and gender; issues for unknown 职务."""
     issues = []
     parsed = {cell: vocabulary.roles(cell) for cell in rows["role"].dropna().unique()}
@@ -206,7 +209,7 @@ def members(rows: pd.DataFrame, vocabulary: RoleVocabulary) -> tuple[pd.DataFram
     return out, issues
 
 
-def duplicate_listings(people: pd.DataFrame) -> list[dict]:
+def duplicate_listings(people: pd.DataFrame) -> list[dict[str, Any]]:
     """The same person twice in the same role in the same village."""
     keys = ["township_std", "village_std", "role_std", "person"]
     repeated = people[people.duplicated(keys, keep="first")]

@@ -9,8 +9,11 @@ import ast
 import math
 import operator
 from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Mapping, Set
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,8 +35,13 @@ COMPLETENESS_COLUMNS = [
     "reasons",
 ]
 COMPLETE, INCOMPLETE, WRONG, UNVERIFIABLE = "完整", "不完整", "有误", "无法核验"
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-_FUNCS = {"ceil": math.ceil, "floor": math.floor}
+_OPS: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+_FUNCS: dict[str, Callable[[float], int]] = {"ceil": math.ceil, "floor": math.floor}
 _KIND = {"incomplete": INCOMPLETE, "wrong": WRONG}
 
 
@@ -51,17 +59,19 @@ class Rule:
     source: str = ""
 
 
-def load_rules(path=None) -> tuple[list[Rule], dict]:
+def load_rules(path: Path | None = None) -> tuple[list[Rule], dict[str, Any]]:
     doc = settings.read_yaml(path or settings.assets_dir() / "roster_rules.yaml")
-    rules = [
-        Rule(**{k: (tuple(v) if k == "applies_to" else v) for k, v in r.items() if k != "enabled"})
-        for r in doc["rules"]
-        if r.get("enabled", True)
-    ]
+    rules = [_rule(r) for r in doc["rules"] if r.get("enabled", True)]
     return rules, doc
 
 
-def bound(expression, figures: dict) -> float | None:
+def _rule(entry: dict[str, Any]) -> Rule:
+    """One rule of roster_rules.yaml (its `enabled` flag left out)."""
+    fields: dict[str, Any] = {k: (tuple(v) if k == "applies_to" else v) for k, v in entry.items() if k != "enabled"}
+    return Rule(**fields)
+
+
+def bound(expression: object, figures: Mapping[str, Any]) -> float | None:
     """A number, or a formula such as ceil(households / 15); None when a figure it needs is unknown."""
     if expression is None or isinstance(expression, (int, float)):
         return expression
@@ -74,7 +84,7 @@ def _formula(expression: str) -> ast.AST:
     return ast.parse(expression, mode="eval").body
 
 
-def _evaluate(node, figures):
+def _evaluate(node: ast.AST, figures: Mapping[str, Any]) -> float | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return node.value
     if isinstance(node, ast.Name):
@@ -94,12 +104,13 @@ def _evaluate(node, figures):
     raise ValueError(f"roster_rules.yaml: unsupported formula element {ast.dump(node)}")
 
 
-def village_measures(people, group_count) -> dict[str, float]:
+def village_measures(people: pd.DataFrame | Mapping[str, list[Any]], group_count: Any) -> dict[str, float | None]:
     """Every measure a rule may read, for one village's members (one row per person and role; a DataFrame or a
     dict of column lists). Plain Python sets over the village's few hundred rows: a city has ~11,000 villages, so
     per-village pandas calls would dominate."""
-    by_role: dict[str, set] = defaultdict(set)
-    women, numbers = set(), []
+    by_role: dict[str, set[str]] = defaultdict(set)
+    women: set[str] = set()
+    numbers: list[int] = []
     for role, person, gender, number in zip(
         people["role_std"], people["person"], people["gender_std"], people["group_number"]
     ):
@@ -127,7 +138,7 @@ def village_measures(people, group_count) -> dict[str, float]:
     }
 
 
-def _fmt(value) -> str:
+def _fmt(value: float) -> str:
     return f"{value:.0%}" if isinstance(value, float) and 0 < value < 1 else f"{value:g}"
 
 
@@ -139,14 +150,14 @@ def rules_by_group(rules: list[Rule], committee_type: str) -> dict[str, list[Rul
 
 
 def judge_village(
-    village: dict,
-    people,
-    invalid_rows: set,
+    village: dict[str, Any],
+    people: pd.DataFrame | Mapping[str, list[Any]],
+    invalid_rows: Set[Hashable],
     rules: list[Rule],
-    labels: dict,
+    labels: dict[str, str],
     grouped: dict[str, list[Rule]] | None = None,
     unverifiable: dict[str, str] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The five completeness rows of one registry village (people: a DataFrame or a dict of column lists).
     grouped: rules_by_group for the village's committee type, when the caller has it (a city judges 11,000).
     unverifiable: measure -> why it cannot be known from this roster (a column it needs is missing): its rules are
@@ -158,7 +169,8 @@ def judge_village(
     for group in ROLE_GROUPS:
         group_rules = grouped[group]
         required_min, required_max, actual = None, None, None
-        reasons, kinds = [], set()
+        reasons: list[str] = []
+        kinds: set[str] = set()
         for rule in group_rules:
             if unverifiable and rule.measure in unverifiable:
                 kinds.add(UNVERIFIABLE)
@@ -205,9 +217,9 @@ def judge_village(
 def completeness(
     registry: pd.DataFrame,
     people: pd.DataFrame,
-    invalid_rows: set,
+    invalid_rows: Set[Hashable],
     rules: list[Rule],
-    labels: dict,
+    labels: dict[str, str],
     unverifiable: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Rows for every registry village, whether or not it has a roster (unverifiable: see judge_village)."""
@@ -222,7 +234,7 @@ def completeness(
         if len(people)
         else {}
     )
-    empty = {c: [] for c in columns}
+    empty: dict[str, list[Any]] = {c: [] for c in columns}
     grouped = {kind: rules_by_group(rules, kind) for kind in registry["committee_type"].unique()}
     rows = []
     for village in registry.to_dict("records"):

@@ -3,9 +3,12 @@ the only ways a value reaches a cell — `put_text` (input text always a literal
 a whole table with its header (`write_table`) and a merged line of prose (`put_line`).
 """
 
+from typing import Any
+
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.worksheet import Worksheet
 
 # Cell kinds: text, integer, yes/no, or a number format for floats and dates.
 TEXT, INT, YES_NO = "text", "int", "yes_no"
@@ -25,7 +28,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@")
 MAX_CELL_CHARS = 32767
 
 
-def put_text(cell, value) -> None:
+def put_text(cell: Cell, value: object) -> None:
     """The one way text from input reaches a cell: always a literal string. openpyxl turns "=…" into a formula
     (and "#N/A" into an error), so the type is forced back to string; values an editor would read as a formula
     (=, +, -, @, or a leading tab/CR) also get Excel's quote prefix, so they stay text if the cell is edited."""
@@ -39,7 +42,7 @@ def put_text(cell, value) -> None:
         cell.quotePrefix = True
 
 
-def put_value(cell, value, kind: str) -> None:
+def put_value(cell: Cell, value: Any, kind: str) -> None:
     if is_missing(value):
         return
     if isinstance(value, str) or kind == TEXT:
@@ -54,14 +57,14 @@ def put_value(cell, value, kind: str) -> None:
         cell.value, cell.number_format = float(value), kind
 
 
-def is_missing(value) -> bool:
+def is_missing(value: object) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # lists and arrays are values, not missing
         return False
 
 
-def write_table(ws, top: int, columns: list, frame: pd.DataFrame) -> int:
+def write_table(ws: Worksheet, top: int, columns: list[tuple[str, str, str]], frame: pd.DataFrame) -> int:
     """Header row at `top`, one row per frame row below it; returns the last row written. Rows whose status has
     a fill (滞后, 严重滞后, 不完整, 有误) are highlighted across the table."""
     for col, (header, _, _) in enumerate(columns, start=1):
@@ -80,7 +83,7 @@ def write_table(ws, top: int, columns: list, frame: pd.DataFrame) -> int:
     return top + len(frame)
 
 
-def put_line(ws, row: int, text: str, width: int, bold: bool = False, size: int = 11) -> None:
+def put_line(ws: Worksheet, row: int, text: str, width: int, bold: bool = False, size: int = 11) -> None:
     """A line of prose merged across the table (title, legend, notes)."""
     put_text(ws.cell(row, 1), text)
     ws.cell(row, 1).font = Font(bold=bold, size=size)

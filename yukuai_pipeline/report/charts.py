@@ -7,6 +7,7 @@ touched inside a long-running Dagster process.
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -14,6 +15,12 @@ from openpyxl.chart.axis import DateAxis
 from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.text import RichText
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from yukuai_pipeline.report.data import ReportData
+
+if TYPE_CHECKING:  # matplotlib is imported only when a PNG is drawn
+    from matplotlib.axes import Axes
 
 # Searched in this order among installed fonts; the Simplified Chinese faces first.
 CJK_FONT_HINTS = (
@@ -29,7 +36,7 @@ CJK_FONT_HINTS = (
 )
 STATUS_COLOURS = {"已完成": "#2e7d32", "按期": "#1f77b4", "滞后": "#f28e2b", "严重滞后": "#d62728"}
 NO_STATUS_COLOUR = "#9e9e9e"
-LABELS = {
+LABELS: dict[bool, dict[str, Any]] = {
     True: {
         "line_title": "全县累计完成数与目标路径",
         "completed": "完成数",
@@ -58,19 +65,19 @@ def official_townships(townships: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values("seq", kind="stable").reset_index(drop=True)
 
 
-def county_row(data) -> pd.Series | None:
+def county_row(data: ReportData) -> pd.Series | None:
     rows = data.townships[data.townships["township"] == data.campaign.county_row_label]
     return rows.iloc[0] if len(rows) else None
 
 
-def _county_target(data) -> float:
+def _county_target(data: ReportData) -> float:
     row = county_row(data)
     if row is not None and not pd.isna(row["target"]):
         return float(row["target"])
     return float(official_townships(data.townships)["target"].astype("float64").sum())
 
 
-def _history(data) -> pd.Series:
+def _history(data: ReportData) -> pd.Series:
     """County completed by day up to the snapshot; the day's county row wins over a stale history entry."""
     history = data.county_history
     series = pd.Series(dtype="float64")
@@ -84,7 +91,7 @@ def _history(data) -> pd.Series:
     return series.groupby(level=0).last().sort_index()
 
 
-def progress_series(data) -> pd.DataFrame:
+def progress_series(data: ReportData) -> pd.DataFrame:
     """date, completed, target_path: the county's cumulative completed next to the straight line from the
     baseline (completed on baseline_date, or the earliest snapshot when that day is missing) to the target on the
     deadline. The baseline and deadline rows are included so the whole path shows."""
@@ -104,7 +111,7 @@ def progress_series(data) -> pd.DataFrame:
     )
 
 
-def add_progress_line_chart(ws, header_row: int, last_row: int, anchor: str) -> None:
+def add_progress_line_chart(ws: Worksheet, header_row: int, last_row: int, anchor: str) -> None:
     """Line chart over the table 日期 | 完成数 | 目标路径 in columns A:C; a date axis keeps the spacing true to time."""
     chart = LineChart()
     chart.title = LABELS[True]["line_title"]
@@ -127,7 +134,14 @@ def add_progress_line_chart(ws, header_row: int, last_row: int, anchor: str) -> 
 
 
 def add_rate_bar_chart(
-    ws, source, first_row: int, last_row: int, name_col: int, rate_col: int, anchor: str, statuses: list
+    ws: Worksheet,
+    source: Worksheet,
+    first_row: int,
+    last_row: int,
+    name_col: int,
+    rate_col: int,
+    anchor: str,
+    statuses: list[str | None],
 ) -> None:
     """Column chart of completion rate by township, read from the township rows of sheet 1; bars coloured by
     status like the PNG."""
@@ -148,7 +162,7 @@ def add_rate_bar_chart(
     ws.add_chart(chart, anchor)
 
 
-def _show_axes(chart) -> None:
+def _show_axes(chart: BarChart | LineChart) -> None:
     # openpyxl 3.1 marks axes as deleted by default, which hides ticks and labels in Excel.
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -175,7 +189,7 @@ def cjk_font_name() -> str | None:
     return None
 
 
-def progress_chart_png(data, path: Path) -> Path:
+def progress_chart_png(data: ReportData, path: Path) -> Path:
     """County progress against the target path (top) and completion rate by township (bottom) as a PNG.
     Without a CJK font the labels are English and townships are shown by 序号, so no glyph boxes appear."""
     import matplotlib
@@ -198,11 +212,11 @@ def progress_chart_png(data, path: Path) -> Path:
     return path
 
 
-def _status_colour(status) -> str:
+def _status_colour(status: object) -> str:
     return STATUS_COLOURS.get(status, NO_STATUS_COLOUR) if isinstance(status, str) else NO_STATUS_COLOUR
 
 
-def _draw_progress(axes, series: pd.DataFrame, labels: dict) -> None:
+def _draw_progress(axes: "Axes", series: pd.DataFrame, labels: dict[str, Any]) -> None:
     days = pd.to_datetime(series["date"])
     known = series["completed"].notna()
     axes.plot(days, series["target_path"], linestyle="--", color="#7f7f7f", label=labels["path"])
@@ -219,7 +233,7 @@ def _draw_progress(axes, series: pd.DataFrame, labels: dict) -> None:
     axes.legend(loc="upper left")
 
 
-def _draw_rates(axes, rows: pd.DataFrame, labels: dict, chinese: bool) -> None:
+def _draw_rates(axes: "Axes", rows: pd.DataFrame, labels: dict[str, Any], chinese: bool) -> None:
     from matplotlib.patches import Patch
 
     names = rows["township"].astype(str) if chinese else rows["seq"].astype(str)

@@ -6,14 +6,18 @@ repeated, the snapshot date and page numbers in the header and footer, and colum
 import datetime as dt
 import unicodedata
 
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment
+from openpyxl.worksheet.worksheet import Worksheet
 
 from yukuai_pipeline.report.data import ReportData
 
 MAX_WIDTH = 40  # characters; CJK count double
 
 
-def print_ready(ws, data: ReportData, header_row: int, freeze: str | None, title_rows: str | None = None) -> None:
+def print_ready(
+    ws: Worksheet, data: ReportData, header_row: int, freeze: str | None, title_rows: str | None = None
+) -> None:
     """A4 landscape, one page wide, header rows repeated, snapshot date and page numbers in header/footer."""
     if freeze:
         ws.freeze_panes = freeze
@@ -29,7 +33,7 @@ def print_ready(ws, data: ReportData, header_row: int, freeze: str | None, title
     _fit_columns(ws)
 
 
-def _fit_columns(ws) -> None:
+def _fit_columns(ws: Worksheet) -> None:
     """Column widths from the longest value; CJK characters count double. Merged prose lines are ignored."""
     widths: dict[str, int] = {}
     merged = ws.merged_cells
@@ -45,7 +49,7 @@ def _fit_columns(ws) -> None:
         ws.column_dimensions[letter].width = min(max(width + 2, 6), MAX_WIDTH)
 
 
-def _display_width(cell) -> int:
+def _display_width(cell: Cell) -> int:
     if isinstance(cell.value, (dt.date, dt.datetime)):
         return 10
     if isinstance(cell.value, float):

@@ -5,6 +5,7 @@ whose input has not landed says so in one line.
 
 import pandas as pd
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from yukuai_pipeline.campaign import Pace
 from yukuai_pipeline.metrics.doubts import reasons_of_day
@@ -59,7 +60,7 @@ def _attachment_rows(data: ReportData) -> tuple[pd.DataFrame, int]:
     return rows.assign(remark=remarks), len(official)
 
 
-def township_sheet(ws, data: ReportData) -> tuple[int, int]:
+def township_sheet(ws: Worksheet, data: ReportData) -> tuple[int, int]:
     """Sheet 1; returns the first and last row of the attachment townships (the bar chart reads them)."""
     rows, official = _attachment_rows(data)
     columns = TOWNSHIP_COLUMNS
@@ -81,7 +82,7 @@ def township_sheet(ws, data: ReportData) -> tuple[int, int]:
     return 4, 3 + official
 
 
-def _doubt_note(ws, row: int, data: ReportData, width: int) -> None:
+def _doubt_note(ws: Worksheet, row: int, data: ReportData, width: int) -> None:
     """Under the table, in red: why the day's figures are doubtful (metrics/doubts.py), so nobody sends them unread."""
     issues = data.issues
     reasons = reasons_of_day(issues[issues["stage"] == "township_progress"]) if len(issues) else []
@@ -115,13 +116,13 @@ def _legend(pace: Pace) -> str:
     )
 
 
-def village_sheet(ws, data: ReportData) -> None:
+def village_sheet(ws: Worksheet, data: ReportData) -> None:
     rows = _sorted_by_township(data.villages, data, ["village"]) if len(data.villages) else data.villages
     write_table(ws, 1, VILLAGE_COLUMNS, rows)
     print_ready(ws, data, header_row=1, freeze="C2")
 
 
-def _nothing_yet(ws, data: ReportData, frame: pd.DataFrame | None, message: str) -> bool:
+def _nothing_yet(ws: Worksheet, data: ReportData, frame: pd.DataFrame | None, message: str) -> bool:
     """A sheet whose input has not landed says so in one line instead of showing an empty table."""
     if frame is not None and not frame.empty:
         return False
@@ -130,7 +131,7 @@ def _nothing_yet(ws, data: ReportData, frame: pd.DataFrame | None, message: str)
     return True
 
 
-def roster_sheet(ws, data: ReportData) -> None:
+def roster_sheet(ws: Worksheet, data: ReportData) -> None:
     if _nothing_yet(ws, data, data.roster, "尚未收到基层队伍名单：名单落地后，这里按村（社区）列出五类队伍是否完整。"):
         return
     summary = _sorted_by_township(data.roster_summary, data, []) if len(data.roster_summary) else data.roster_summary
@@ -145,7 +146,7 @@ def roster_sheet(ws, data: ReportData) -> None:
     print_ready(ws, data, header_row=1, freeze="A2")
 
 
-def issue_sheet(ws, data: ReportData) -> None:
+def issue_sheet(ws: Worksheet, data: ReportData) -> None:
     issues = data.issues
     if len(issues):  # a stable order, whatever order the database returned
         keys = [c for c in ("severity", "stage", "source_file", "row_number", "check", "field") if c in issues]
@@ -156,7 +157,7 @@ def issue_sheet(ws, data: ReportData) -> None:
     print_ready(ws, data, header_row=1, freeze="A2")
 
 
-def quota_sheet(ws, data: ReportData) -> None:
+def quota_sheet(ws: Worksheet, data: ReportData) -> None:
     if _nothing_yet(
         ws,
         data,
@@ -168,7 +169,7 @@ def quota_sheet(ws, data: ReportData) -> None:
     print_ready(ws, data, header_row=1, freeze="A2")
 
 
-def activity_sheet(ws, data: ReportData) -> None:
+def activity_sheet(ws: Worksheet, data: ReportData) -> None:
     """The notice's six other assessed functions (一（三）), township by township: total and last 30 days."""
     if _nothing_yet(
         ws, data, data.activity, "尚未收到平台应用明细：导出后放入落地目录，这里按乡镇列出六项应用的次数。"
@@ -189,7 +190,7 @@ def activity_sheet(ws, data: ReportData) -> None:
     print_ready(ws, data, header_row=1, freeze="B2")
 
 
-def chart_sheet(ws, township_ws, township_rows: tuple[int, int], data: ReportData) -> None:
+def chart_sheet(ws: Worksheet, township_ws: Worksheet, township_rows: tuple[int, int], data: ReportData) -> None:
     series = report_charts.progress_series(data)
     columns = [("日期", "date", DATE), ("完成数", "completed", INT), ("目标路径", "target_path", ONE_DECIMAL)]
     last = write_table(ws, 1, columns, series)

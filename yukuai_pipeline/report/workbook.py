@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.campaign import Campaign
-from yukuai_pipeline.report.charts import official_townships, progress_chart_png  # noqa: F401 (API)
+from yukuai_pipeline.report.charts import official_townships, progress_chart_png
 from yukuai_pipeline.report.data import ReportData, report_title
 from yukuai_pipeline.report.sheets import (
     activity_sheet,
@@ -28,8 +28,18 @@ from yukuai_pipeline.report.sheets import (
 )
 from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes
 
+# the report's API; ReportData (data.py) and progress_chart_png (charts.py) are offered here with the workbook
+__all__ = [
+    "ReportData",
+    "build_workbook",
+    "furthest_behind",
+    "progress_chart_png",
+    "report_file_name",
+    "write_workbook",
+]
 
-def report_file_name(snapshot_date, campaign: Campaign | None = None) -> str:
+
+def report_file_name(snapshot_date: dt.date, campaign: Campaign | None = None) -> str:
     """<county>渝快社区注册进度报表_YYYY-MM-DD.xlsx (the campaign in use when none is given)."""
     stem = (campaign or settings.campaign()).report_name
     return f"{stem}_{pd.Timestamp(snapshot_date).date().isoformat()}.xlsx"

@@ -137,7 +137,11 @@ _STYLES = _XML_DECLARATION + (
 
 
 def write_streamed_xlsx(
-    path: Path, sheet_name: str, rows: Sequence[Sequence], merged: Sequence[str] = (), when: dt.date = FIXED_TIMESTAMP
+    path: Path,
+    sheet_name: str,
+    rows: Sequence[Sequence[object]],
+    merged: Sequence[str] = (),
+    when: dt.date = FIXED_TIMESTAMP,
 ) -> None:
     """One sheet of `rows`: an int (Python or numpy) is a number, None an absent cell, anything else text (inline
     strings, so a value like "=SUM(A1)" stays text); `merged` holds ranges such as "A1:H1"."""
@@ -159,7 +163,7 @@ def write_streamed_xlsx(
     )
 
 
-def _sheet_xml(rows: Sequence[Sequence], merged: Sequence[str]) -> str:
+def _sheet_xml(rows: Sequence[Sequence[object]], merged: Sequence[str]) -> str:
     letters = [column_letter(c) for c in range(1, max(map(len, rows)) + 1)]
     parts = [_XML_DECLARATION, f'<worksheet xmlns="{_SPREADSHEET_NS}"><sheetData>']
     for r, row in enumerate(rows, start=1):
@@ -176,7 +180,7 @@ def _sheet_xml(rows: Sequence[Sequence], merged: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def _cell_xml(ref: str, value) -> str:
+def _cell_xml(ref: str, value: object) -> str:
     if isinstance(value, (int, np.integer)):
         return f'<c r="{ref}"><v>{value}</v></c>'
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
