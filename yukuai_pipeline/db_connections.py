@@ -24,7 +24,7 @@ def connect_args(url: str, lock_timeout: float) -> dict:
     parsed = sa.engine.make_url(url)
     if not parsed.get_backend_name().startswith("postgresql"):
         return {}
-    args = {}
+    args: dict[str, int | str] = {}
     if "connect_timeout" not in parsed.query:
         args["connect_timeout"] = max(2, math.ceil(lock_timeout))  # libpq takes whole seconds, at least 2
     options = parsed.query.get("options", "")
@@ -98,13 +98,14 @@ def check_instance_storage(home: Path | str, lock_timeout: float) -> None:
         with tempfile.NamedTemporaryFile(dir=home, prefix=".yukuai-write-check-"):
             pass
     except OSError as error:
-        kind = {
+        kinds: dict[int | None, str] = {
             errno.ENOSPC: "disk_full",
             errno.EDQUOT: "disk_full",
             errno.EROFS: "read_only",
             errno.EACCES: "permission",
             errno.EPERM: "permission",
-        }.get(error.errno)
+        }
+        kind = kinds.get(error.errno)
         if kind is None:
             raise
         trouble = trouble_for(kind, database)
@@ -134,9 +135,9 @@ def check_instance_storage(home: Path | str, lock_timeout: float) -> None:
         if str(read_only).lower() == "on":
             raise trouble_for("read_only", database)
     except sa.exc.SQLAlchemyError as error:
-        trouble = classify(error, database)
-        if trouble is None:
+        classified = classify(error, database)
+        if classified is None:
             raise
-        raise trouble from error
+        raise classified from error
     finally:
         engine.dispose()

@@ -266,6 +266,7 @@ class Outbox:
         if state is None:
             self.warehouse.delete_alert_state(CHANNEL_STATE + name)
             return
+        assert state.retry_at is not None, "a back-off is saved with its retry time"  # the failure branch sets it
         value = json.dumps(
             {"failures": state.failures, "retry_at": state.retry_at.isoformat(), "error": state.error},
             ensure_ascii=False,

@@ -66,8 +66,8 @@ class AlertingResource(dg.ConfigurableResource):
             **secrets,
         )
 
-    def channels(self) -> list:
-        channels = []
+    def channels(self) -> list[WebhookChannel | EmailChannel]:
+        channels: list[WebhookChannel | EmailChannel] = []
         if self.webhook_url:
             channels.append(WebhookChannel(self.webhook_url, self.webhook_secret, timeout=self.alert_timeout_seconds))
         if self.smtp_host and self.email_to:
@@ -97,9 +97,10 @@ class AlertingResource(dg.ConfigurableResource):
         )
 
 
-def _evaluations(instance: dg.DagsterInstance, run_id: str) -> list:
+def _evaluations(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
     entries = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-    return [e.dagster_event.event_specific_data for e in entries]
+    # every entry of a type is a Dagster event (the filter is on the event's type)
+    return [e.dagster_event.asset_check_evaluation_data for e in entries if e.dagster_event is not None]
 
 
 def _meta(evaluation, key: str):
@@ -149,13 +150,17 @@ def alert_on_checks(outbox: Outbox, instance: dg.DagsterInstance, run: dg.Dagste
 def alert_on_run_failure(outbox: Outbox, instance: dg.DagsterInstance, run: dg.DagsterRun, base_url: str) -> int:
     if outbox.last_kind(f"run/{run.run_id}") is not None:
         return 0
-    steps, messages = [], []
+    steps: list[str] = []
+    messages: list[str] = []
     for evaluation in _evaluations(instance, run.run_id):
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR and evaluation.blocking:
             messages.append(evaluation.description or evaluation.check_name)
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        event = entry.dagster_event
+        if event is None or entry.step_key is None:  # never so: a STEP_FAILURE entry is a step's Dagster event
+            continue
         steps.append(entry.step_key)
-        error = entry.dagster_event.event_specific_data.error
+        error = event.step_failure_data.error
         if error and "DagsterAssetCheckFailedError" not in error.message:
             messages.append(root_cause(error))
     outbox.record(

@@ -10,6 +10,8 @@ from yukuai_pipeline.report.columns import TOWNSHIP_COLUMNS
 from yukuai_pipeline.steps.context import StepResult
 
 PREVIEW_ROWS = 10
+# The metadata values given to Dagster here (a subset of what it takes, its RawMetadataValue, which it does not export)
+Metadata = dict[str, dg.MetadataValue | str | int | float]
 
 
 def column_schema(table: str) -> dg.TableSchema:
@@ -70,7 +72,7 @@ def quality_table_link(day: str | None) -> dict:
 
 
 def materialize_result(result: StepResult, checks: Checks, day: str | None = None) -> dg.MaterializeResult:
-    metadata = {"dagster/row_count": result.rows}
+    metadata: Metadata = {"dagster/row_count": result.rows}
     for key, value in result.metadata.items():
         if _plain(value) is None:
             continue
@@ -102,7 +104,11 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks) -> list[dg.Ass
             continue
         severity = dg.AssetCheckSeverity.ERROR if outcome.severity == ERROR else dg.AssetCheckSeverity.WARN
         # The UI marks a failed WARN check with an amber icon only; the word tells the officer it did not block.
-        metadata = {"evaluated": True, "严重程度 / severity": outcome.severity, "摘要 / summary": outcome.summary}
+        metadata: Metadata = {
+            "evaluated": True,
+            "严重程度 / severity": outcome.severity,
+            "摘要 / summary": outcome.summary,
+        }
         if outcome.townships:
             metadata["乡镇（街道） / townships"] = outcome.named(outcome.townships)
             metadata["township_count"] = len(outcome.townships)

@@ -256,7 +256,8 @@ def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, en
     status[in_progress] = "in_progress"
     done = status == "done"
 
-    channel = np.where(status == "pending", None, _pick(rng, _CHANNELS, len(requests)))
+    none = np.array(None, dtype=object)  # what np.where makes of a bare None (numpy's stubs do not take one)
+    channel = np.where(status == "pending", none, _pick(rng, _CHANNELS, len(requests)))
     occurred = events.loc[requests, "occurred"].to_list()
     hours = np.clip(rng.exponential(40.0, len(requests)), 0.5, 24 * 20)
     closed = [
@@ -267,7 +268,7 @@ def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, en
     words = _pick(rng, _RATINGS, len(requests))
     scores = np.select([words == "满意", words == "基本满意"], [5, 4], 2)
     as_score = rng.random(len(requests)) < 0.1  # some villages' operators typed a score instead
-    rating = np.where(rated, np.where(as_score, scores.astype(object), words), None)
+    rating = np.where(rated, np.where(as_score, scores.astype(object), words), none)
 
     events.loc[requests, "status"] = status
     events.loc[requests, "closed"] = pd.Series(closed, index=requests, dtype=object)

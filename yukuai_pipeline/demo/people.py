@@ -60,12 +60,12 @@ def particulars(
     (row of the registry); the underage persons are 16 or 17 whatever their post."""
     n = len(genders)
     male = np.array([g == "男" for g in genders])
-    ages = np.array(ages)
-    ages[underage] = AGES["underage"]
+    age_ranges = np.array(ages)
+    age_ranges[underage] = AGES["underage"]
     # birth dates: uniform between the oldest and youngest date that gives an age in range on the snapshot
     snap = np.datetime64(snapshot, "D")
-    latest = _years_before(snapshot, ages[:, 0])  # exactly age_lo today
-    earliest = _years_before(snapshot, ages[:, 1] + 1) + 1  # one day short of age_hi + 1
+    latest = _years_before(snapshot, age_ranges[:, 0])  # exactly age_lo today
+    earliest = _years_before(snapshot, age_ranges[:, 1] + 1) + 1  # one day short of age_hi + 1
     span = (latest - earliest).astype("int64")
     born = earliest + (rng.random(n) * (span + 1)).astype("int64").astype("timedelta64[D]")
     born = np.minimum(born, snap)
@@ -76,10 +76,10 @@ def particulars(
     surname = rng.choice(_SURNAMES, n, p=_SURNAME_WEIGHTS / _SURNAME_WEIGHTS.sum())
     names = [s + a + (b if t else "") for s, a, b, t in zip(surname, given[:, 0], given[:, 1], two_chars)]
     # namesakes born in the same month in one village would be one person to anybody reading the roster
-    villages = np.array(villages)
+    village_rows = np.array(villages)
     while True:
         clash = np.flatnonzero(
-            pd.DataFrame({"v": villages, "name": names, "born": born_text.astype(str)})
+            pd.DataFrame({"v": village_rows, "name": names, "born": born_text.astype(str)})
             .assign(born=lambda d: d["born"].str[:6])
             .duplicated()
         )
@@ -90,8 +90,8 @@ def particulars(
             names[i] = names[i][0] + "".join(rng.choice(pool, 2))
 
     ids = _id_numbers(rng, born_text, male)
-    tujia = rng.uniform(0.45, 0.8, n_villages)[villages]
-    miao = rng.uniform(0.08, 0.25, n_villages)[villages]
+    tujia = rng.uniform(0.45, 0.8, n_villages)[village_rows]
+    miao = rng.uniform(0.08, 0.25, n_villages)[village_rows]
     draw = rng.random(n)
     ethnicity = np.where(
         draw < tujia,

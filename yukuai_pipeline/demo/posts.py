@@ -41,7 +41,7 @@ class VillagePosts:
         # the village faults: which villages each one went to (plan), what was planted there (faults), the rest
         self.plan: dict[str, list[int]] = {}
         self.clean: set[int] = set()
-        self.faults: dict[str, object] = {}
+        self.faults: dict[str, dict[str, int]] = {}
         self.protected_persons: set[int] = set()
         self.duplicate_pair: list[int] = []  # row indices
         self.overlap_persons: list[int] = []

@@ -87,6 +87,7 @@ def _store(ctx: StepContext, kind: str, loaded: LoadedFile) -> None:
     identity, sha = loaded.identity, loaded.identity.sha256
     accepted = loaded.accepted
     if kind == ROSTER:  # no raw ID or phone number is kept: their checks are made now, on the roster's own date
+        assert identity.snapshot_date is not None  # intake.load refuses a file without one
         accepted = sanitise(accepted, identity.snapshot_date, load_rules()[1]["min_age"])
     table = CONTENT[kind]
     content = conform_output(accepted.rename(columns={"_row": "row_number"}).assign(sha256=sha), load_contract(table))
@@ -143,7 +144,11 @@ def _rebuilt(ctx: StepContext, kind: str, sha: str) -> LoadedFile:
         contract,
         int(row["header_first_row"]),
         int(row["header_last_row"]),
-        {c.field: c.position for c in sorted(cells, key=lambda c: -c.position) if c.outcome == FIELD},
+        {
+            c.field: c.position
+            for c in sorted(cells, key=lambda c: -c.position)
+            if c.outcome == FIELD and c.field is not None  # a FIELD cell always names its field (_cell)
+        },
         {},
         sorted(cells, key=lambda c: c.position),
     )

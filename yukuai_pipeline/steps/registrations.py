@@ -130,9 +130,9 @@ def registration_counts(ctx: StepContext, day: dt.date) -> StepResult:
         # the day's export itself is unusable, or a file that looks like one is (it may be the newer export), or the
         # only files of the day are: nothing is counted, every table keeps what it held, and the blocking check says
         # why in the reader's words
-        refused += [(f, f.error) for f in strays]
-        for identity, err in refused:
-            ctx.refuse(day, STAGE, identity, err)
+        refused += [(f, f.error) for f in strays if f.error is not None]  # every stray has its error
+        for identity, file_error in refused:
+            ctx.refuse(day, STAGE, identity, file_error)
         failed = CHECKS.failed(
             "registration_files_usable", "；".join(str(e) for _, e in refused), numbers={"refused_files": len(refused)}
         )
@@ -216,7 +216,8 @@ def _superseded_issues(superseded: list[tuple[FileIdentity, str]]) -> list[dict]
 def _waiting_check(waiting: list[FileIdentity], strays: list[FileIdentity]) -> quality.CheckOutcome:
     if not waiting and not strays:
         return CHECKS.passed("files_complete", "当天的文件都已写完整、都能读取")
-    said = [f"《{f.name}》{f.waiting}" for f in waiting] + [f"《{f.name}》{f.error.problem}" for f in strays]
+    said = [f"《{f.name}》{f.waiting}" for f in waiting]
+    said += [f"《{f.name}》{f.error.problem}" for f in strays if f.error is not None]  # every stray has its error
     return CHECKS.failed(
         "files_complete",
         f"{len(said)} 个文件尚不完整或无法读取，未计入：{'；'.join(said)}",
@@ -292,7 +293,11 @@ def _count_and_store(
     issues += [_issue("export_total_mismatch", problem, source_file=name) for name, problem in mismatches]
     issues += _date_issues(loaded, ctx.campaign.export_lag_days)
     issues += _waiting_issues(waiting) + _superseded_issues(superseded)
-    issues += [_issue("file_unreadable", f"《{f.name}》未计入：{f.error.problem}", source_file=f.name) for f in strays]
+    issues += [
+        _issue("file_unreadable", f"《{f.name}》未计入：{f.error.problem}", source_file=f.name)
+        for f in strays
+        if f.error is not None  # every stray has its error (landing.unusable_for_date)
+    ]
     reconciled = (
         _summary_reconciles(counts, summary_files, villages, ctx.labels) if summary_files and user_files else None
     )

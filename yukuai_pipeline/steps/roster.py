@@ -168,7 +168,12 @@ def roster_completeness(ctx: StepContext, day: dt.date) -> StepResult:
                 issues_frame([dict(i, source_file=source) for i in issues], day, STAGE),
                 {"snapshot_date": day, "stage": STAGE},
             ),
-            *(log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)]) if fresh else []),
+            # fresh: in_force took a file in, so there is a chosen one
+            *(
+                log_replacements([log_row(chosen, "partial" if issues else "accepted", None, loaded)])
+                if fresh and chosen is not None
+                else []
+            ),
             *headers.replacements,
         ]
     )

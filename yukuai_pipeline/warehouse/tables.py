@@ -9,12 +9,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import TABLES, Contract, load_contract
 from yukuai_pipeline.file_modes import create_private_file, private_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 _SQL_TYPES = {
     "str": sa.Text,
@@ -37,6 +42,8 @@ def _sql_type(contract: Contract, column: str):
             return sql_type()
     raise ValueError(f"schemas/tables/{contract.kind}.yaml: no SQL type for {column} ({dtype})")
 
+
+_T = TypeVar("_T")
 
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
@@ -170,7 +177,7 @@ class WarehouseTables:
         """All replacements in ONE transaction: a crash or an error leaves the previous state untouched."""
         self.ensure_tables()
         replacements = list(replacements)
-        written = {}
+        written: dict[str, int] = {}
         with self.engine.begin() as conn:
             self._lock_partitions(conn, replacements)
             for item in replacements:
@@ -210,7 +217,11 @@ class WarehouseTables:
         the table's (validated) identifiers; no value is ever part of the SQL text."""
         columns = list(table.columns)
         rows = _tuples(frame[[c.name for c in columns]], columns, conn.dialect)
-        cursor = conn.connection.driver_connection.cursor()
+        driver_connection = conn.connection.driver_connection
+        # None only once the pooled connection has been given back; this one is checked out, inside the caller's
+        # transaction
+        assert driver_connection is not None, "the connection was closed"
+        cursor = driver_connection.cursor()
         try:
             if self.dialect == "postgresql":
                 from psycopg import sql
@@ -223,26 +234,31 @@ class WarehouseTables:
                         copy.write_row(row)
             else:
                 insert = table.insert().compile(dialect=conn.dialect, column_keys=[c.name for c in columns])
+                assert insert.positiontup is not None, "placeholders not positional"  # SQLite's are (qmark)
                 assert list(insert.positiontup) == [c.name for c in columns], "placeholders out of column order"
                 cursor.executemany(str(insert), rows)
         finally:
             cursor.close()
 
     def _upsert(self, table: sa.Table, only_new: bool):
+        statement: PostgresqlInsert | SqliteInsert
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            statement = postgresql_insert(table)
         elif self.dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(table)
         else:
             raise NotImplementedError(f"upsert on {self.dialect}")
-        statement = insert(table)
         keys = [c.name for c in table.primary_key.columns]
         if only_new:
             return statement.on_conflict_do_nothing(index_elements=keys)
         updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
         return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 
-    def scalar(self, query) -> object:
+    def scalar(self, query: sa.Select[_T]) -> _T | None:
         self.ensure_tables()
         with self.engine.connect() as conn:
             return conn.execute(query).scalar()
