@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install demo test ui screenshots clean
+.PHONY: install demo test lint format ui screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,18 @@ demo: install ## 生成演示数据、物化每个落地日期，打印全县合
 	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（每天一个 Excel 文件 / one workbook per day）"
 	@echo "查看界面 / UI: make ui → http://127.0.0.1:3000"
 
-test: install ## 运行全部测试（pytest，全套约 20 分钟）/ run the whole test suite
+test: lint ## 先做代码检查，再运行全部测试（pytest，全套约 20 分钟）/ the quality gate, then the whole test suite
 	$(BIN)/python -m pytest
+
+# The quality gate (configured in pyproject.toml): formatting, lint, types. `make format` fixes the first two.
+lint: install ## 代码检查：ruff 格式与规则、mypy 类型（make test 会先做）/ ruff format --check, ruff check, mypy
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: install ## 自动整理代码格式并修正可自动修正的问题 / ruff format and ruff check --fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # `yukuai instance` creates DAGSTER_HOME and its dagster.yaml (no telemetry, no first-visit community pop-up).
 ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000（YUKUAI_UI_PORT 改端口）/ start the Dagster UI
@@ -32,7 +42,7 @@ ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000（YUKUAI_UI_PORT 改�
 
 # The README's two pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).
 screenshots: install ## 用浏览器测试重拍 docs/ 里 README 的两张图（需 chromium）/ retake the README's pictures
-	YUKUAI_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/test_ui_browser.py
+	YUKUAI_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/browser/test_ui_browser.py
 
 clean: ## 删除数据库、报表和 Dagster 实例（不删落地文件）/ remove database, reports, instance; not the landing files
 	rm -rf data/warehouse.db data/dagster_home data/reports

@@ -175,7 +175,7 @@ def alert_on_missing_export(outbox: Outbox, landing_dir: str, deadline: str, now
     campaign = settings.campaign()
     today = local.date()
     hour, minute = (int(x) for x in deadline.split(":"))
-    if local.time() < dt.time(hour, minute) or not campaign.baseline_date <= today <= campaign.deadline:
+    if local.time() < dt.time(hour, minute) or not campaign.baseline_date <= today <= campaign.last_day:
         return 0
     if outbox.last_kind(f"freshness/{today}") is not None:
         return 0
