@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from yukuai_pipeline.db_error_kinds import kind_of
+
 PREFIX = "数据库错误："
 _DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "sqlalchemy", "dagster_postgres")
 # errors of these classes are the database's (or the network's) trouble even when their text is not recognised
@@ -153,84 +155,6 @@ def _is_database_error(node: _Node) -> bool:
     return root in _DRIVER_MODULES or node.name == "DagsterPostgresException"
 
 
-# --- kinds --------------------------------------------------------------------------------------------------------
-
-# (kind, reason or "", SQLSTATEs, message patterns): the first match wins, so specific rules come first.
-_RULES = [
-    (
-        "auth",
-        "",
-        {"28P01", "28000"},
-        (
-            r"password authentication failed|no password supplied|authentication failed"
-            r"|role \S+ does not exist|no pg_hba\.conf entry|password is required"
-        ),
-    ),
-    ("missing", "", {"3D000"}, r"database \S+ does not exist|unable to open database file"),
-    (
-        "locked",
-        "",
-        {"55P03", "40P01"},
-        (
-            r"database is locked|database table is locked|lock timeout"
-            r"|could not obtain lock|deadlock detected"
-        ),
-    ),
-    ("read_only", "", {"25006"}, r"readonly database|read-only transaction|read-only file system|read only file"),
-    (
-        "disk_full",
-        "",
-        {"53100"},
-        (
-            r"database or disk is full|no space left on device|could not extend file"
-            r"|disk full"
-        ),
-    ),
-    ("permission", "", {"42501"}, r"permission denied|must be owner of"),
-    ("corrupt", "", set(), r"database disk image is malformed|file is not a database|file is encrypted"),
-    ("io", "", set(), r"disk i/o error"),
-    ("unreachable", "连接被拒绝，服务器没有运行或主机、端口不对", set(), r"connection refused"),
-    (
-        "unreachable",
-        "主机名无法解析",
-        set(),
-        (
-            r"failed to resolve host|could not translate host name"
-            r"|name or service not known|nodename nor servname|name resolution"
-        ),
-    ),
-    ("unreachable", "连接超时", set(), r"timeout expired|timed out"),
-    ("unreachable", "网络不通", set(), r"no route to host|network is unreachable"),
-    (
-        "unreachable",
-        "服务器正在启动或关闭",
-        {"57P01", "57P02", "57P03"},
-        r"database system is (starting up|shutting down|in recovery mode)|terminating connection due to administrator",
-    ),
-    ("unreachable", "服务器连接数已满", {"53300"}, r"too many (clients|connections)|connection slots are reserved"),
-    (
-        "unreachable",
-        "连接中断",
-        {"08000", "08003", "08006"},
-        (
-            r"server closed the connection|connection is closed|connection already closed|ssl syscall|consuming input"
-            r"|could not receive data|lost connection|connection is lost|server conn crashed"
-        ),
-    ),
-    ("unreachable", "", {"08001", "08004"}, r"connection to server .* failed|could not connect|connection failed"),
-]
-
-
-def _kind(node: _Node) -> tuple[str, str] | None:
-    text = node.message.lower()
-    for kind, reason, states, pattern in _RULES:
-        if (node.sqlstate and node.sqlstate in states) or re.search(pattern, text):
-            if kind == "locked" and "statement timeout" in text:
-                continue
-            return kind, reason
-    return None
-
-
 def _seconds(value: float) -> str:
     return f"{value:g}" if value < 1 or value != math.floor(value) else str(int(value))
 
@@ -310,7 +234,7 @@ def classify(error, database: Database, instance: Database | None = None) -> Dat
     owner = instance if instance is not None and any(n.in_dagster_storage for n in nodes) else database
     candidates = [n for n in nodes if _is_database_error(n)]
     for node in reversed(candidates):  # the driver's own error is innermost and says most
-        found = _kind(node)
+        found = kind_of(node.message, node.sqlstate)
         if found:
             return trouble_for(found[0], owner, reason=found[1])
     if any(n.name in _TROUBLE_CLASSES for n in candidates):

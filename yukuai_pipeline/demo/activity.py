@@ -21,6 +21,17 @@ import numpy as np
 import pandas as pd
 
 from yukuai_pipeline.demo import noise
+from yukuai_pipeline.demo.activity_words import (
+    CHANNELS,
+    CONSULTATION_TOPICS,
+    DECISION_TOPICS,
+    ID_PREFIX,
+    KIND_SPELLINGS,
+    NOTICE_TOPICS,
+    RATINGS,
+    REQUEST_TOPICS,
+    STATUS_SPELLINGS,
+)
 from yukuai_pipeline.demo.exports import write_listing
 from yukuai_pipeline.demo.places import short_names
 from yukuai_pipeline.demo.seeds import ACTIVITY_STREAM, stream
@@ -43,79 +54,6 @@ ACTIVITY_COLUMNS = [
     "分流渠道",
     "满意度",
 ]
-
-_ID_PREFIX = {
-    "request": "SQ",
-    "notice": "XX",
-    "disclosure": "GK",
-    "consultation": "XS",
-    "decision": "JC",
-    "review": "PY",
-}
-# Spellings of each kind as the platform's menus write them: (label, weight).
-_KIND_SPELLINGS = {
-    "request": [("居民诉求", 0.85), ("诉求办理", 0.1), ("居民诉求办理", 0.05)],
-    "notice": [("社区信息发布", 0.8), ("通知公告", 0.12), ("社区动态", 0.08)],
-    "consultation": [("社区事务在线协商", 0.8), ("协商议事", 0.2)],
-    "decision": [("民主决策", 1.0)],
-    "review": [("民主评议", 1.0)],
-}
-_STATUS_SPELLINGS = {
-    "done": [("已办结", 0.9), ("已完成", 0.1)],
-    "in_progress": [("办理中", 0.85), ("处理中", 0.15)],
-    "pending": [("未处理", 0.8), ("待处理", 0.2)],
-}
-_CHANNELS = [
-    ("社区", 0.58),
-    ("乡镇（街道）", 0.14),
-    ("志愿者", 0.11),
-    ("社会工作者", 0.08),
-    ("社会组织", 0.06),
-    ("慈善组织", 0.03),
-]
-_RATINGS = [("满意", 0.72), ("基本满意", 0.2), ("不满意", 0.08)]
-
-_REQUEST_TOPICS = [
-    "路灯不亮",
-    "道路破损",
-    "垃圾清运不及时",
-    "饮水管道漏水",
-    "噪音扰民",
-    "低保政策咨询",
-    "医保缴费咨询",
-    "邻里纠纷调解",
-    "排水沟堵塞",
-    "活动场地协调",
-    "高龄津贴申领",
-    "危房改造咨询",
-    "网络信号差",
-    "公交站点设置建议",
-    "犬只扰民",
-    "河道垃圾清理",
-]
-_NOTICE_TOPICS = [
-    "春节走访慰问",
-    "城乡居民医保集中缴费",
-    "森林防火宣传",
-    "人居环境整治",
-    "志愿服务活动",
-    "防汛应急演练",
-    "反电信诈骗宣传",
-    "渝快社区注册使用",
-    "高龄津贴年审",
-    "农村饮水安全排查",
-]
-_CONSULTATION_TOPICS = [
-    "{g}组道路硬化",
-    "公共区域照明改造",
-    "集体经济收益分配",
-    "人行便道修缮",
-    "停车位划定",
-    "{g}组饮水池维修",
-    "文化广场使用管理",
-]
-_DECISION_TOPICS = ["村集体经济项目", "产业路建设项目", "人居环境整治项目", "村规民约修订", "集体资产发包"]
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Public API
@@ -257,7 +195,7 @@ def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, en
     done = status == "done"
 
     none = np.array(None, dtype=object)  # what np.where makes of a bare None (numpy's stubs do not take one)
-    channel = np.where(status == "pending", none, _pick(rng, _CHANNELS, len(requests)))
+    channel = np.where(status == "pending", none, _pick(rng, CHANNELS, len(requests)))
     occurred = events.loc[requests, "occurred"].to_list()
     hours = np.clip(rng.exponential(40.0, len(requests)), 0.5, 24 * 20)
     closed = [
@@ -265,7 +203,7 @@ def _requests(rng: np.random.Generator, events: pd.DataFrame, snapshot: date, en
         for t, h, d in zip(occurred, hours, done)
     ]
     rated = done & (rng.random(len(requests)) < 0.86)
-    words = _pick(rng, _RATINGS, len(requests))
+    words = _pick(rng, RATINGS, len(requests))
     scores = np.select([words == "满意", words == "基本满意"], [5, 4], 2)
     as_score = rng.random(len(requests)) < 0.1  # some villages' operators typed a score instead
     rating = np.where(rated, np.where(as_score, scores.astype(object), words), none)
@@ -308,7 +246,7 @@ def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.Dat
 
     # kinds, as the menus spell them; disclosures by what was disclosed
     label = np.empty(n, dtype=object)
-    for kind, spellings in _KIND_SPELLINGS.items():
+    for kind, spellings in KIND_SPELLINGS.items():
         mine = kinds == kind
         label[mine] = _pick(rng, spellings, int(mine.sum()))
     disclosure = np.flatnonzero(kinds == "disclosure")
@@ -322,9 +260,9 @@ def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.Dat
     titles = [_title(rng, k, lab, t, s) for k, lab, t, s in zip(kinds, label, occurred, short)]
     status = events["status"].to_numpy(dtype=object)
     status_text = np.array(
-        [_pick(rng, _STATUS_SPELLINGS[s], 1)[0] if isinstance(s, str) else None for s in status], dtype=object
+        [_pick(rng, STATUS_SPELLINGS[s], 1)[0] if isinstance(s, str) else None for s in status], dtype=object
     )
-    ids = [f"{_ID_PREFIX[k]}{t:%Y%m%d}{i:05d}" for i, (k, t) in enumerate(zip(kinds, occurred), start=1)]
+    ids = [f"{ID_PREFIX[k]}{t:%Y%m%d}{i:05d}" for i, (k, t) in enumerate(zip(kinds, occurred), start=1)]
 
     frame = pd.DataFrame(
         {
@@ -352,15 +290,15 @@ def _as_written(rng: np.random.Generator, events: pd.DataFrame, registry: pd.Dat
 def _title(rng: np.random.Generator, kind: str, label: str, at: datetime, village: str) -> str:
     group = int(rng.integers(1, 9))
     if kind == "request":
-        topic = _REQUEST_TOPICS[int(rng.integers(len(_REQUEST_TOPICS)))]
+        topic = REQUEST_TOPICS[int(rng.integers(len(REQUEST_TOPICS)))]
         return f"{group}组{topic}" if rng.random() < 0.4 else topic
     if kind == "notice":
-        return f"关于开展{_NOTICE_TOPICS[int(rng.integers(len(_NOTICE_TOPICS)))]}的通知"
+        return f"关于开展{NOTICE_TOPICS[int(rng.integers(len(NOTICE_TOPICS)))]}的通知"
     if kind == "disclosure":
         month = at.replace(day=1) - timedelta(days=1)  # posted early in a month, about the month before
         return f"{village}{month.year}年{month.month}月{label}"
     if kind == "consultation":
-        return f"关于{_CONSULTATION_TOPICS[int(rng.integers(len(_CONSULTATION_TOPICS)))].format(g=group)}的协商"
+        return f"关于{CONSULTATION_TOPICS[int(rng.integers(len(CONSULTATION_TOPICS)))].format(g=group)}的协商"
     if kind == "decision":
-        return f"{village}{_DECISION_TOPICS[int(rng.integers(len(_DECISION_TOPICS)))]}民主决策"
+        return f"{village}{DECISION_TOPICS[int(rng.integers(len(DECISION_TOPICS)))]}民主决策"
     return f"{village}{at.year - 1}年度村（社区）干部述职民主评议"
