@@ -8,6 +8,7 @@ import pytest
 
 from support.runner import PipelineRunner
 from yukuai_pipeline.defs.assets import GROUP_LABELS, OWNER
+from yukuai_pipeline.quality.check_labels import check_label, known
 
 DAY = "2023-02-17"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -71,6 +72,18 @@ def test_a_days_materializations_carry_the_officers_numbers(landing, tmp_path):
     behind = progress["进度最慢的乡镇 / townships furthest behind"].value
     assert behind.splitlines()[2].split("|")[1].strip() == slowest
     assert progress["dagster/row_count"].value == len(table)
+    # the day, the county row and the furthest-behind table first; Chinese headers, shares as percentages
+    assert list(progress)[:3] == [
+        "数据日期 / data date",
+        "全县合计 / county row",
+        "进度最慢的乡镇 / townships furthest behind",
+    ]
+    assert progress["数据日期 / data date"].value == DAY
+    header = [h.strip() for h in behind.splitlines()[0].strip("|").split("|")]
+    assert "乡镇（街道）" in header and not any(re.fullmatch(r"[a-z_0-9]+", h) for h in header), header
+    rate = header.index(next(h for h in header if "完成率" in h))
+    first_rate = behind.splitlines()[2].strip("|").split("|")[rate].strip()
+    assert re.fullmatch(r"\d+\.\d\d %", first_rate), first_rate
 
     counts = _materialization(result, "registration_counts")
     issues = runner.table("data_quality_issues", snapshot_date=dt.date.fromisoformat(DAY))
@@ -85,5 +98,11 @@ def test_a_days_materializations_carry_the_officers_numbers(landing, tmp_path):
 
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     places = evaluations["roster_complete"]
+    assert places.description.startswith(f"{DAY}：")
+    assert places.metadata["数据日期 / data date"].value == DAY
+    assert places.metadata["检查 / check"].value == "基层队伍完整"
+    # every issue of the day carries its check's Chinese name, also in the table SQL users read
+    assert issues["check"].map(known).all(), sorted(set(issues["check"]) - {c for c in issues["check"] if known(c)})
+    assert (issues["check_label"] == issues["check"].map(check_label)).all()
     assert not places.passed and places.metadata["严重程度 / severity"].value == "WARN"
     assert evaluations["roster_file_usable"].metadata["严重程度 / severity"].value == "ERROR"

@@ -4,6 +4,7 @@ raises where it is written, and a declared check nobody evaluated is an error, n
 import pytest
 
 from yukuai_pipeline.defs.assets import ALL_ASSETS
+from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.quality.checks import ERROR, STRICT_ENV, WARN, Check, Checks, UndeclaredCheck
 from yukuai_pipeline.steps import activity, progress, registrations, registry, report, roster, targets
 
@@ -33,7 +34,9 @@ def test_the_dagster_specs_are_the_declarations():
     assert set(specs) == set(declared)
     for key, check in declared.items():
         assert specs[key].blocking == check.blocking
-        assert specs[key].description.startswith(check.zh) and check.en in specs[key].description
+        label = check_label(check.name)
+        assert label != check.name, f"{check.name} has no Chinese name in schemas/check_labels.yaml"
+        assert specs[key].description.startswith(f"{label}：{check.zh}") and check.en in specs[key].description
     assert all(c.severity == ERROR for c in declared.values() if c.blocking)
 
 

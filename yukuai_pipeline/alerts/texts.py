@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.intake.privacy import scrub_text
+from yukuai_pipeline.quality.check_labels import check_label
 
 SHOWN_NAMES = 5
 
@@ -54,9 +55,10 @@ def check_failed(
     base_url: str,
 ) -> Alert:
     when = f"（{partition}）" if partition else ""
+    label = check_label(check)
     lines = [
         f"### {'❌' if severity == 'ERROR' else '⚠️'} 数据检查未通过{when}",
-        f"**检查**：{check}（{asset}，{severity}）",
+        f"**检查**：{label}（{check}，{asset}，{severity}）",
         f"**说明**：{description}",
     ]
     if townships:
@@ -68,7 +70,7 @@ def check_failed(
         "failure",
         f"{asset}/{check}/{partition or '-'}",
         severity,
-        f"{_app()}：{check} 未通过{when}",
+        f"{_app()}：{label} 未通过{when}",
         scrub_text(description)[:200],
         scrub_text("\n\n".join(lines)),
         check,
@@ -79,13 +81,15 @@ def check_failed(
 
 def check_recovered(asset: str, check: str, partition: dt.date | None, base_url: str) -> Alert:
     when = f"（{partition}）" if partition else ""
-    text = f"### ✅ 已恢复{when}\n\n**检查**：{check}（{asset}）已通过。\n\n[在界面中查看]({_link(base_url, asset)})"
+    label = check_label(check)
+    link = _link(base_url, asset)
+    text = f"### ✅ 已恢复{when}\n\n**检查**：{label}（{check}，{asset}）已通过。\n\n[在界面中查看]({link})"
     return Alert(
         "recovery",
         f"{asset}/{check}/{partition or '-'}",
         "WARN",
-        f"{_app()}：{check} 已恢复{when}",
-        f"{check} 已恢复",
+        f"{_app()}：{label} 已恢复{when}",
+        f"{label} 已恢复",
         text,
         check,
         asset,

@@ -1,9 +1,12 @@
 """Step outcomes -> Dagster materialization metadata and asset check results; contracts -> column schemas."""
 
+from functools import cache
+
 import dagster as dg
 import pandas as pd
 
-from yukuai_pipeline.contracts import load_contract
+from yukuai_pipeline.contracts import TABLES, load_contract
+from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.quality.checks import ERROR, Checks
 from yukuai_pipeline.quality.outcomes import CheckOutcome
 from yukuai_pipeline.report.columns import TOWNSHIP_COLUMNS
@@ -43,10 +46,38 @@ def table_metadata(table: str, kind: str) -> dict:
     }
 
 
+@cache
+def _column_titles() -> dict[str, str]:
+    """Chinese column headers for the metadata tables: every output table's own column titles (its contract)."""
+    titles: dict[str, str] = {}
+    for table in TABLES:
+        contract = load_contract(table)
+        for column in contract.columns:
+            titles.setdefault(column, contract.column_title(column))
+    return titles
+
+
+def _percent(value: object) -> object:
+    if isinstance(value, (int, float)) and not pd.isna(value):
+        return f"{float(value) * 100:.2f} %"
+    return value
+
+
+def chinese_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Chinese headers, shares as percentages (completion_rate 0.260742 → 26.07 %), check ids as Chinese names."""
+    out = frame.copy()
+    for column in out.columns:
+        if str(column).endswith(("_rate", "_ratio", "_share")):
+            out[column] = out[column].map(_percent)
+        elif column == "check":
+            out[column] = out[column].map(lambda c: check_label(c) if isinstance(c, str) else c)
+    return out.rename(columns=lambda c: _column_titles().get(str(c), c))
+
+
 def _markdown(frame: pd.DataFrame | None) -> dg.MetadataValue | None:
     if frame is None or frame.empty:
         return None
-    return dg.MetadataValue.md(frame.head(PREVIEW_ROWS * 2).to_markdown(index=False))
+    return dg.MetadataValue.md(chinese_table(frame.head(PREVIEW_ROWS * 2)).to_markdown(index=False))
 
 
 def _plain(value):
@@ -71,40 +102,55 @@ def quality_table_link(day: str | None) -> dict:
     }  # shown as text, never executed
 
 
+# Shown first on an asset's page, before the column schema and the numbers: the day, the county row, the preview.
+DATE_KEY = "数据日期 / data date"
+COUNTY_KEY = "全县合计 / county row"
+
+
 def materialize_result(result: StepResult, checks: Checks, day: str | None = None) -> dg.MaterializeResult:
-    metadata: Metadata = {"dagster/row_count": result.rows}
+    metadata: Metadata = {}
+    if day:
+        metadata[DATE_KEY] = day
+    if _plain(result.metadata.get(COUNTY_KEY)) is not None:
+        metadata[COUNTY_KEY] = _plain(result.metadata[COUNTY_KEY])
+    preview = _markdown(result.preview)
+    if preview is not None:
+        metadata[result.preview_title] = preview
+    metadata["dagster/row_count"] = result.rows
     for key, value in result.metadata.items():
-        if _plain(value) is None:
+        if _plain(value) is None or key == COUNTY_KEY:
             continue
         metadata[PATH_KEYS.get(key, key)] = dg.MetadataValue.path(value) if key in PATH_KEYS else _plain(value)
     if any(key in result.metadata for key in QUARANTINE_KEYS):
         metadata.update(quality_table_link(day))
-    preview = _markdown(result.preview)
-    if preview is not None:
-        metadata[result.preview_title] = preview
     metadata.update({k: dg.MetadataValue.md(v) for k, v in result.markdown.items()})
-    return dg.MaterializeResult(metadata=metadata, check_results=check_results(result.checks, checks))
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results(result.checks, checks, day))
 
 
-def check_results(outcomes: list[CheckOutcome], declared: Checks) -> list[dg.AssetCheckResult]:
-    """One result per declared check (quality/checks.py). A check the step did not evaluate today (its input file was
-    refused, or it does not apply) is reported as passed with evaluated=False and the step's reason, so the refusal
-    itself is the one red mark."""
+def check_results(outcomes: list[CheckOutcome], declared: Checks, day: str | None = None) -> list[dg.AssetCheckResult]:
+    """One result per declared check (quality/checks.py), its description and metadata starting with the data date
+    and the check's Chinese name. A check the step did not evaluate today (its input file was refused, or it does
+    not apply) is reported as passed with evaluated=False and the step's reason, so the refusal itself is the one
+    red mark."""
     results = []
+    dated = f"{day}：" if day else ""
     for check, outcome in declared.resolve(outcomes):
+        first: Metadata = {DATE_KEY: day} if day else {}
+        first["检查 / check"] = check_label(check.name)
         if not outcome.evaluated:
             results.append(
                 dg.AssetCheckResult(
                     check_name=check.name,
                     passed=True,
-                    description=outcome.summary,
-                    metadata={"evaluated": False, "未检查的原因 / why not": outcome.summary},
+                    description=f"{dated}未检查：{outcome.summary}",
+                    metadata={**first, "evaluated": False, "未检查的原因 / why not": outcome.summary},
                 )
             )
             continue
         severity = dg.AssetCheckSeverity.ERROR if outcome.severity == ERROR else dg.AssetCheckSeverity.WARN
         # The UI marks a failed WARN check with an amber icon only; the word tells the officer it did not block.
         metadata: Metadata = {
+            **first,
             "evaluated": True,
             "严重程度 / severity": outcome.severity,
             "摘要 / summary": outcome.summary,
@@ -124,7 +170,7 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks) -> list[dg.Ass
                 check_name=check.name,
                 passed=outcome.passed,
                 severity=severity,
-                description=outcome.summary[:1000],
+                description=f"{dated}{outcome.summary}"[:1000],
                 metadata=metadata,
             )
         )
@@ -133,7 +179,9 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks) -> list[dg.Ass
 
 def check_specs(declared: Checks) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec(c.name, asset=declared.asset, blocking=c.blocking, description=c.description)
+        dg.AssetCheckSpec(
+            c.name, asset=declared.asset, blocking=c.blocking, description=f"{check_label(c.name)}：{c.description}"
+        )
         for c in declared
     ]
 

@@ -9,6 +9,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from yukuai_pipeline.campaign import Pace
 from yukuai_pipeline.metrics.doubts import reasons_of_day
+from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.report import charts as report_charts
 from yukuai_pipeline.report.cells import DATE, INT, ONE_DECIMAL, TEXT, is_missing, put_line, put_text, write_table
 from yukuai_pipeline.report.charts import official_townships
@@ -151,6 +152,7 @@ def issue_sheet(ws: Worksheet, data: ReportData) -> None:
     if len(issues):  # a stable order, whatever order the database returned
         keys = [c for c in ("severity", "stage", "source_file", "row_number", "check", "field") if c in issues]
         issues = issues.sort_values(keys, kind="stable", na_position="last")
+        issues = issues.assign(check=issues["check"].map(check_label))  # the officer reads the Chinese name
     last = write_table(ws, 1, ISSUE_COLUMNS, issues)
     if not len(issues):
         put_text(ws.cell(last + 2, 1), "本日没有数据质量问题。")

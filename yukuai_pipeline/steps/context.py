@@ -26,6 +26,7 @@ from yukuai_pipeline.metrics.counting import ISSUE_FIELDS, Labels
 from yukuai_pipeline.places.names import TownshipMatcher
 from yukuai_pipeline.quality import header_report
 from yukuai_pipeline.quality import outcomes as quality
+from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.warehouse import Replacement, Warehouse
 
 _LOADED: OrderedDict[tuple[str, str], LoadedFile] = OrderedDict()
@@ -77,6 +78,7 @@ def issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.Data
     frame["stage"] = stage
     frame["row_number"] = frame["row_number"].astype("Int64")
     frame["quarantined"] = frame["quarantined"].fillna(False).astype(bool)
+    frame["check_label"] = frame["check"].map(check_label)
     return conform_output(frame, load_contract("data_quality_issues"))
 
 
