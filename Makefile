@@ -35,10 +35,19 @@ format: install ## 自动整理代码格式并修正可自动修正的问题 / r
 	$(BIN)/ruff check --fix .
 
 # `yukuai instance` creates DAGSTER_HOME and its dagster.yaml (no telemetry, no first-visit community pop-up).
-ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000（YUKUAI_UI_PORT 改端口）/ start the Dagster UI
+# Beside the UI, a read-only file server on loopback serves the report folder, so the excel_report asset's
+# "下载报表" link opens the workbook; it is stopped with the UI (Ctrl-C).
+ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000 和报表下载 :3001（YUKUAI_UI_PORT、YUKUAI_REPORT_PORT 改端口）/ the UI and its report links
 	@$(BIN)/yukuai instance >/dev/null
+	@install -d -m 0750 "$${YUKUAI_REPORT_DIR:-data/reports}"
 	@echo "Dagster UI: http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}  (DAGSTER_HOME=$(DAGSTER_HOME))"
-	umask 027 && $(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
+	@echo "报表 / reports: http://127.0.0.1:$${YUKUAI_REPORT_PORT:-3001}/  ($${YUKUAI_REPORT_DIR:-data/reports})"
+	umask 027; \
+	$(BIN)/python -m http.server "$${YUKUAI_REPORT_PORT:-3001}" --bind 127.0.0.1 \
+	  --directory "$${YUKUAI_REPORT_DIR:-data/reports}" >/dev/null 2>&1 & server=$$!; \
+	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
+	YUKUAI_REPORT_BASE_URL="$${YUKUAI_REPORT_BASE_URL:-http://127.0.0.1:$${YUKUAI_REPORT_PORT:-3001}}" \
+	  $(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
 
 # The README's two pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).
 screenshots: install ## 用浏览器测试重拍 docs/ 里 README 的两张图（需 chromium）/ retake the README's pictures

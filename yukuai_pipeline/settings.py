@@ -94,6 +94,8 @@ class Settings:
     settle_seconds: float = 10.0
     # where `yukuai archive` moves ingested files (read like the landing folder); empty: <landing>/archive
     archive_dir: Path | None = None
+    # where the officer's browser fetches the report folder: `make ui`'s loopback file server, or nginx's /reports/
+    report_base_url: str = "http://127.0.0.1:3001"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -109,6 +111,7 @@ class Settings:
             db_lock_timeout=db_lock_timeout(env),
             settle_seconds=_seconds(env, "YUKUAI_SETTLE_SECONDS", 10.0),
             archive_dir=Path(env["YUKUAI_ARCHIVE_DIR"]) if env.get("YUKUAI_ARCHIVE_DIR") else None,
+            report_base_url=env.get("YUKUAI_REPORT_BASE_URL") or "http://127.0.0.1:3001",
         )
 
 

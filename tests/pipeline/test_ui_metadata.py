@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import dagster as dg
 import pytest
@@ -92,8 +93,18 @@ def test_a_days_materializations_carry_the_officers_numbers(landing, tmp_path):
     assert counts["数据质量表 / data-quality table"].value == dg.AssetKey("data_quality_issues")
     assert f"snapshot_date = '{DAY}'" in counts["查询被隔离的行 / SQL"].value
 
-    report = _materialization(result, "excel_report")["报表文件 / report path"]
+    report_metadata = _materialization(result, "excel_report")
+    report = report_metadata["报表文件 / report path"]
     assert isinstance(report, dg.PathMetadataValue) and report.value.endswith(f"注册进度报表_{DAY}.xlsx")
+    # the workbook and the chart one click away: links to the report server, right after the date
+    assert list(report_metadata)[:3] == [
+        "数据日期 / data date",
+        "下载报表 / download the workbook",
+        "打开进度图 / open the chart",
+    ]
+    link = report_metadata["下载报表 / download the workbook"]
+    assert isinstance(link, dg.UrlMetadataValue)
+    assert link.value == "http://127.0.0.1:3001/" + quote(report.value.rsplit("/", 1)[1])
     assert (tmp_path / "reports" / report.value.rsplit("/", 1)[1]).is_file()
 
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}

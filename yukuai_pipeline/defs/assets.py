@@ -161,7 +161,11 @@ platform_activity = _daily_asset(
 )
 def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
     result = report.excel_report(yukuai.context(), partition_date(context), Path(yukuai.report_dir))
-    return materialize_result(result, report.CHECKS, context.partition_key)
+    links = {
+        "下载报表 / download the workbook": dg.MetadataValue.url(yukuai.report_url(result.metadata["path"])),
+        "打开进度图 / open the chart": dg.MetadataValue.url(yukuai.report_url(result.metadata["chart_path"])),
+    }
+    return materialize_result(result, report.CHECKS, context.partition_key, first=links)
 
 
 ALL_ASSETS = [

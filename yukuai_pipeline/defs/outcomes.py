@@ -1,5 +1,6 @@
 """Step outcomes -> Dagster materialization metadata and asset check results; contracts -> column schemas."""
 
+from collections.abc import Mapping
 from functools import cache
 
 import dagster as dg
@@ -107,10 +108,14 @@ DATE_KEY = "数据日期 / data date"
 COUNTY_KEY = "全县合计 / county row"
 
 
-def materialize_result(result: StepResult, checks: Checks, day: str | None = None) -> dg.MaterializeResult:
+def materialize_result(
+    result: StepResult, checks: Checks, day: str | None = None, first: Mapping[str, dg.MetadataValue] | None = None
+) -> dg.MaterializeResult:
+    """first: entries shown right after the date (the report's download links)."""
     metadata: Metadata = {}
     if day:
         metadata[DATE_KEY] = day
+    metadata.update(first or {})
     if _plain(result.metadata.get(COUNTY_KEY)) is not None:
         metadata[COUNTY_KEY] = _plain(result.metadata[COUNTY_KEY])
     preview = _markdown(result.preview)

@@ -1,5 +1,6 @@
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import dagster as dg
 
@@ -16,11 +17,21 @@ class YukuaiResource(dg.ConfigurableResource):
     landing_dir: str
     database_url: str
     report_dir: str
+    report_base_url: str = "http://127.0.0.1:3001"  # the report folder as the officer's browser reaches it
 
     @classmethod
     def from_env(cls) -> "YukuaiResource":
         s = Settings.from_env()
-        return cls(landing_dir=str(s.landing_dir), database_url=s.database_url, report_dir=str(s.report_dir))
+        return cls(
+            landing_dir=str(s.landing_dir),
+            database_url=s.database_url,
+            report_dir=str(s.report_dir),
+            report_base_url=s.report_base_url,
+        )
+
+    def report_url(self, path: str | Path) -> str:
+        """A report file's link: the base URL and the file's name, percent-encoded (the names are Chinese)."""
+        return f"{self.report_base_url.rstrip('/')}/{quote(Path(path).name)}"
 
     def warehouse(self) -> Warehouse:
         # One engine per URL and process: a range of partitions run in one process shares its connection pool.
