@@ -14,11 +14,21 @@ from pathlib import Path
 
 PID_TAG = "yukuai/pid"
 HOST_TAG = "yukuai/host"
+# The code location's name (workspace.yaml, pyproject [tool.dagster]). A run made in-process has no code location
+# of its own; this label (Dagster's `.dagster/repository` tag, "<repository>@<location>") is what the UI's job Runs
+# tab and the Overview timeline select runs by, so a CLI run shows there beside the UI's own runs.
+CODE_LOCATION = "yukuai_pipeline"
+REPOSITORY_TAG = ".dagster/repository"
 
 
 def cli_run_tags() -> dict[str, str]:
-    """The tags that let a later `yukuai materialize` find out that this process is gone."""
-    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    """The tags that let a later `yukuai materialize` find out that this process is gone, and that place the run
+    under the code location's daily_refresh job in the UI."""
+    return {
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+        REPOSITORY_TAG: f"__repository__@{CODE_LOCATION}",
+    }
 
 
 def _started_at(pid: int) -> float | None:

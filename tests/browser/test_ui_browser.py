@@ -169,3 +169,34 @@ def test_officer_materializes_the_latest_day_and_reads_a_warn_check_naming_villa
     assert "WARN" in metadata and f"{first[0]}{first[1]}（" in metadata
     assert f"{broken[['township', 'village']].drop_duplicates().shape[0]} 个村（社区）基层队伍信息不完整" in metadata
     page.screenshot(path=shots / "check-metadata.png")
+
+
+def test_the_officer_runs_a_campaign_day_from_the_default_dialog_and_reads_it_dated_in_chinese(ui, page, shots):
+    """2023-03-30 typed into the launch dialog as it opens (the partitions are the campaign's days, so it needs no
+    "Show all partitions"); the day's checks then say their date; the CLI's own run is in the job's Runs tab."""
+    server, _ = ui
+    day = "2023-03-30"
+    page.goto(f"{server.url}/locations/yukuai_pipeline/jobs/daily_refresh")
+    page.get_by_role("button", name="Materialize all").click(timeout=FIRST_LOAD_MS)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Custom", exact=True).click()
+    field = dialog.get_by_role("textbox").first
+    field.fill(day)
+    field.press("Enter")
+    assert dialog.get_by_text("Could not find partition").count() == 0
+    dialog.get_by_role("button", name="Launch 1 run").click()
+    toast = page.get_by_text(re.compile(r"Launched run [0-9a-f]+"))
+    toast.wait_for()
+    run_id = re.search(r"Launched run ([0-9a-f]+)", toast.inner_text()).group(1)
+    page.get_by_role("link", name="View").first.click()
+    assert day in _wait_for_run(page, run_id, server.log_tail)
+
+    page.goto(f"{server.url}/assets/township_progress?view=checks")
+    page.get_by_text("completed_not_falling", exact=True).first.click(timeout=FIRST_LOAD_MS)
+    page.get_by_text("数据日期 / data date").first.wait_for()
+    body = page.inner_text("body")
+    assert f"{day}：" in body and "完成数不下降" in body
+    page.screenshot(path=shots / "dated-check.png")
+
+    page.goto(f"{server.url}/locations/yukuai_pipeline/jobs/daily_refresh/runs")
+    page.get_by_text("yukuai/trigger", exact=False).first.wait_for(timeout=FIRST_LOAD_MS)  # the CLI's run

@@ -21,6 +21,11 @@ def test_materialize_a_range_records_runs_in_the_instance_and_prints_the_county_
         runs = instance.get_runs()
         assert sorted(r.tags["dagster/partition"] for r in runs) == ["2023-02-17", "2023-02-18"]
         assert all(r.is_success for r in runs)
+        # selected as the UI's job Runs tab and Overview timeline select the daily job's runs
+        ui_filter = dg.RunsFilter(
+            job_name="daily_refresh", tags={".dagster/repository": "__repository__@yukuai_pipeline"}
+        )
+        assert len(instance.get_runs(filters=ui_filter)) == 2
 
 
 def test_a_failing_day_exits_non_zero_with_the_readers_message(cli_env, landing, capsys):

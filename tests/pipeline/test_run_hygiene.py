@@ -79,8 +79,14 @@ def test_a_process_id_reused_by_a_younger_process_is_not_the_runs_process():
     assert not run_hygiene.process_alive(_dead_pid())
 
 
-def test_cli_runs_carry_their_process_and_host():
-    assert run_hygiene.cli_run_tags() == {"yukuai/pid": str(os.getpid()), "yukuai/host": socket.gethostname()}
+def test_cli_runs_carry_their_process_and_host_and_the_code_location():
+    assert run_hygiene.cli_run_tags() == {
+        "yukuai/pid": str(os.getpid()),
+        "yukuai/host": socket.gethostname(),
+        ".dagster/repository": "__repository__@yukuai_pipeline",
+    }
+    workspace = (Path(__file__).resolve().parents[2] / "workspace.yaml").read_text()
+    assert f"location_name: {run_hygiene.CODE_LOCATION}" in workspace
 
 
 def test_materialize_after_a_killed_materialize_fails_the_dead_run_and_the_day_runs_again(

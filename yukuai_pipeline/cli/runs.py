@@ -119,14 +119,14 @@ def _print_doubts(days: list[dt.date]) -> list[dt.date]:
 
 
 def _failure_messages(result) -> list[str]:
-    from yukuai_pipeline.defs.outcomes import root_cause
+    from yukuai_pipeline.defs.outcomes import root_cause, undated
 
     messages = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity.value == "ERROR":
-                messages.append(f"{evaluation.check_name}: {evaluation.description}")
+                messages.append(f"{evaluation.check_name}: {undated(evaluation.description or '')}")
         elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
             if error and "DagsterAssetCheckFailedError" in error.message:

@@ -11,7 +11,7 @@ import dagster as dg
 from yukuai_pipeline import settings
 from yukuai_pipeline.alerts import texts
 from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
-from yukuai_pipeline.defs.outcomes import root_cause
+from yukuai_pipeline.defs.outcomes import root_cause, undated
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.warehouse import Warehouse
@@ -133,7 +133,7 @@ def alert_on_checks(outbox: Outbox, instance: dg.DagsterInstance, run: dg.Dagste
                     check,
                     day,
                     evaluation.severity.value,
-                    evaluation.description or check,
+                    undated(evaluation.description or check),
                     _meta(evaluation, "乡镇（街道） / townships"),
                     _meta(evaluation, "村（社区） / villages"),
                     _meta(evaluation, "village_count"),
@@ -154,7 +154,7 @@ def alert_on_run_failure(outbox: Outbox, instance: dg.DagsterInstance, run: dg.D
     messages: list[str] = []
     for evaluation in _evaluations(instance, run.run_id):
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR and evaluation.blocking:
-            messages.append(evaluation.description or evaluation.check_name)
+            messages.append(undated(evaluation.description or evaluation.check_name))
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = entry.dagster_event
         if event is None or entry.step_key is None:  # never so: a STEP_FAILURE entry is a step's Dagster event

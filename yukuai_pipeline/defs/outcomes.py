@@ -1,5 +1,6 @@
 """Step outcomes -> Dagster materialization metadata and asset check results; contracts -> column schemas."""
 
+import re
 from collections.abc import Mapping
 from functools import cache
 
@@ -101,6 +102,14 @@ def quality_table_link(day: str | None) -> dict:
         "数据质量表 / data-quality table": dg.MetadataValue.asset(dg.AssetKey(QUALITY_TABLE)),
         "查询被隔离的行 / SQL": f"SELECT * FROM {QUALITY_TABLE}{where}",
     }  # shown as text, never executed
+
+
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}：")
+
+
+def undated(description: str) -> str:
+    """A check result's description without its leading data date, for texts that say the day already."""
+    return _DATED.sub("", description, count=1)
 
 
 # Shown first on an asset's page, before the column schema and the numbers: the day, the county row, the preview.
