@@ -138,6 +138,10 @@ class AlertSettings:
     email_from: str | None = None
     email_to: str | None = None
     freshness_deadline: str = "10:00"
+    # digest: one message per finished day run and channel (new failures, still failing since, recovered);
+    # immediate: one message per failure and recovery. immediate_checks are sent at once in digest mode too.
+    mode: str = "digest"
+    immediate_checks: tuple[str, ...] = ()
     timeout_seconds: float = ALERT_TIMEOUT_SECONDS
     max_per_tick: int = ALERT_MAX_PER_TICK
     tick_budget_seconds: float = ALERT_TICK_BUDGET_SECONDS
@@ -162,10 +166,22 @@ class AlertSettings:
             email_from=env.get("YUKUAI_ALERT_EMAIL_FROM") or None,
             email_to=env.get("YUKUAI_ALERT_EMAIL_TO") or None,
             freshness_deadline=env.get("YUKUAI_FRESHNESS_DEADLINE", "10:00"),
+            mode=_alert_mode(env.get("YUKUAI_ALERT_MODE", "")),
+            immediate_checks=tuple(
+                c.strip() for c in env.get("YUKUAI_ALERT_IMMEDIATE_CHECKS", "").split(",") if c.strip()
+            ),
             timeout_seconds=_positive(env, "YUKUAI_ALERT_TIMEOUT_SECONDS", ALERT_TIMEOUT_SECONDS, float),
             max_per_tick=int(_positive(env, "YUKUAI_ALERT_MAX_PER_TICK", ALERT_MAX_PER_TICK, int)),
             tick_budget_seconds=_positive(env, "YUKUAI_ALERT_TICK_BUDGET_SECONDS", ALERT_TICK_BUDGET_SECONDS, float),
         )
+
+
+def _alert_mode(text: str) -> str:
+    mode = text.strip().lower() or "digest"
+    if mode not in ("digest", "immediate"):
+        log.warning("YUKUAI_ALERT_MODE=%r 应为 digest 或 immediate，使用 digest / unknown mode, using digest", text)
+        return "digest"
+    return mode
 
 
 def _positive(env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float]) -> float:

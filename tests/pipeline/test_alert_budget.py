@@ -318,6 +318,7 @@ def test_the_tick_and_the_sensor_report_what_was_deferred(tmp_path, robot):
     now = dt.datetime.now(dt.UTC)
     assert alert_tick(instance, yukuai, alerting, now=now) == {
         "runs": 0,
+        "runs_left": 0,
         "recorded": 0,
         "sent": 10,
         "failed": 0,
@@ -325,5 +326,5 @@ def test_the_tick_and_the_sensor_report_what_was_deferred(tmp_path, robot):
     }
     context = dg.build_sensor_context(instance=instance, resources={"yukuai": yukuai, "alerting": alerting})
     result = alert_sensor.evaluate_tick(context)
-    assert result.skip_message == "runs=0 recorded=0 sent=10 failed=0 deferred=3"
+    assert result.skip_message.endswith("runs=0 runs_left=0 recorded=0 sent=10 failed=0 deferred=3")
     assert len(robot.posts) == 20

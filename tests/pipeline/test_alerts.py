@@ -75,6 +75,7 @@ def _resources(tmp_path, robot=None, mailbox=None):
         email_from="yukuai@example.org",
         email_to="officer@example.org",
         ui_base_url="http://127.0.0.1:3000",
+        alert_mode="immediate",  # one message per failure: what these tests are about (digest: test_alert_digest.py)
     )
     return yukuai, alerting
 
@@ -128,7 +129,7 @@ def test_a_channel_that_is_down_is_retried_with_back_off(tmp_path, robot):
 def test_connection_refused_is_recorded_not_raised(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     yukuai, alerting = _resources(tmp_path)
-    alerting = AlertingResource(webhook_url="http://127.0.0.1:9/nothing-listens-here")
+    alerting = AlertingResource(webhook_url="http://127.0.0.1:9/nothing-listens-here", alert_mode="immediate")
     _run(instance, ok=False)
     assert alert_tick(instance, yukuai, alerting)["failed"] == 1
     assert (

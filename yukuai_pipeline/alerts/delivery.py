@@ -34,6 +34,7 @@ FIRST_RETRY = dt.timedelta(minutes=1)
 NO_CHANNEL = "none"
 # defaults of the delivery budget, set in settings.py (YUKUAI_ALERT_TIMEOUT_SECONDS, YUKUAI_ALERT_MAX_PER_TICK,
 # YUKUAI_ALERT_TICK_BUDGET_SECONDS)
+DIGESTED = "已并入当天的汇总告警，不单独发送 / in the day's digest"
 TIMEOUT_SECONDS = settings.ALERT_TIMEOUT_SECONDS
 MAX_PER_TICK = settings.ALERT_MAX_PER_TICK
 TICK_BUDGET_SECONDS = settings.ALERT_TICK_BUDGET_SECONDS
@@ -138,7 +139,9 @@ class Outbox:
         """failure / recovery / … of the newest alert with this key (one channel row is enough)."""
         return self.warehouse.last_alert_kind(alert_key)
 
-    def record(self, alert: Alert) -> None:
+    def record(self, alert: Alert, send: bool = True) -> None:
+        """One row per channel. send=False: kept as history only, never sent (digest mode: the day's digest says
+        it)."""
         created = self.now()
         rows = []
         for channel in self.channels or [None]:
@@ -158,9 +161,11 @@ class Outbox:
                     "run_id": alert.run_id,
                     "delivered": False,
                     "attempts": 0,
-                    "next_attempt_at": created if channel else None,
+                    "next_attempt_at": created if channel and send else None,
                     "delivered_at": None,
-                    "error": None if channel else "未配置告警渠道（YUKUAI_ALERT_WEBHOOK_URL / YUKUAI_SMTP_HOST）",
+                    "error": (None if send else DIGESTED)
+                    if channel
+                    else "未配置告警渠道（YUKUAI_ALERT_WEBHOOK_URL / YUKUAI_SMTP_HOST）",
                 }
             )
         frame = conform_output(pd.DataFrame(rows), load_contract("alerts"))

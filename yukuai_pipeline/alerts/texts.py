@@ -133,3 +133,48 @@ def export_missing(day: dt.date, deadline: str, landing_dir: str) -> Alert:
         text,
         partition_date=day,
     )
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    asset: str
+    check: str
+    severity: str  # ERROR or WARN
+    summary: str  # the check's own words (new failures), or "" (still failing, recovered)
+    since: dt.date | None = None  # still failing: the first day of the run of failing days
+
+
+def digest(
+    day: dt.date | None,
+    run_id: str,
+    new: list[DigestLine],
+    still: list[DigestLine],
+    recovered: list[DigestLine],
+    base_url: str,
+) -> Alert:
+    """The day's one message: what newly failed, what still fails and since when, what recovered, and a link to the
+    run's checks (digest mode, the default)."""
+    when = str(day) if day else f"运行 {run_id[:8]}"  # a run without a day (the target table) is named by itself
+    lines = [f"### 📋 数据检查日报（{when}）"]
+    if new:
+        lines.append(f"**新出现的问题（{len(new)}）**：")
+        lines += [f"- {'❌' if d.severity == 'ERROR' else '⚠️'} {check_label(d.check)}：{d.summary[:150]}" for d in new]
+    if still:
+        lines.append(f"**仍未解决（{len(still)}）**：")
+        lines += [f"- {check_label(d.check)}（自 {d.since} 起）" for d in still]
+    if recovered:
+        lines.append(f"**已恢复（{len(recovered)}）**：" + "、".join(check_label(d.check) for d in recovered))
+    lines.append(f"[查看当天的运行和检查]({base_url.rstrip('/')}/runs/{run_id})")
+    worst = "ERROR" if any(d.severity == "ERROR" for d in new + still) else "WARN"
+    title = f"{_app()}：{when} 检查日报 新问题 {len(new)}，仍未解决 {len(still)}，已恢复 {len(recovered)}"
+    summary = "；".join(check_label(d.check) for d in new + still)[:200] or "全部恢复"
+    return Alert(
+        "digest",
+        f"digest/{day or '-'}/{run_id}",
+        worst,
+        title,
+        scrub_text(summary),
+        scrub_text("\n\n".join(lines)),
+        partition_date=day,
+        run_id=run_id,
+    )

@@ -32,10 +32,16 @@ def cmd_alerts(args) -> int:
     from yukuai_pipeline.defs.alerting import AlertingResource, alert_tick
     from yukuai_pipeline.defs.resources import YukuaiResource
 
+    yukuai, alerting = YukuaiResource.from_env(), AlertingResource.from_env(secrets_as_env_var=False)
+    total = {"runs": 0, "recorded": 0, "sent": 0, "failed": 0, "deferred": 0}
     with dg.DagsterInstance.get() as instance:
-        result = alert_tick(instance, YukuaiResource.from_env(), AlertingResource.from_env(secrets_as_env_var=False))
+        while True:  # every finished run, a chunk at a time (the sensor takes one chunk per tick)
+            result = alert_tick(instance, yukuai, alerting)
+            total = {k: total[k] + result[k] if k != "deferred" else result[k] for k in total}
+            if not result["runs_left"]:
+                break
     print(
-        f"检查了 {result['runs']} 次运行，新告警 {result['recorded']} 条，送达 {result['sent']}，"
-        f"失败 {result['failed']}，留待下次 {result['deferred']}（详见 alerts 表）"
+        f"检查了 {total['runs']} 次运行，新告警 {total['recorded']} 条，送达 {total['sent']}，"
+        f"失败 {total['failed']}，留待下次 {total['deferred']}（详见 alerts 表）"
     )
     return 0

@@ -18,6 +18,7 @@ from yukuai_pipeline.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CURSOR = "runs_updated_after"
+RUNS_PER_TICK = 20
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
 
 
@@ -36,6 +37,8 @@ class AlertingResource(dg.ConfigurableResource):
     email_from: str | None = None
     email_to: str | None = None
     freshness_deadline: str = "10:00"
+    alert_mode: str = "digest"  # or "immediate" (settings.AlertSettings)
+    immediate_checks: str = ""  # comma-separated check names sent at once in digest mode
     alert_timeout_seconds: float = settings.ALERT_TIMEOUT_SECONDS
     alert_max_per_tick: int = settings.ALERT_MAX_PER_TICK
     alert_tick_budget_seconds: float = settings.ALERT_TICK_BUDGET_SECONDS
@@ -60,6 +63,8 @@ class AlertingResource(dg.ConfigurableResource):
             email_from=alert.email_from,
             email_to=alert.email_to,
             freshness_deadline=alert.freshness_deadline,
+            alert_mode=alert.mode,
+            immediate_checks=",".join(alert.immediate_checks),
             alert_timeout_seconds=alert.timeout_seconds,
             alert_max_per_tick=alert.max_per_tick,
             alert_tick_budget_seconds=alert.tick_budget_seconds,
@@ -117,34 +122,81 @@ def _partition(evaluation, run: dg.DagsterRun) -> dt.date | None:
         return None
 
 
-def alert_on_checks(outbox: Outbox, instance: dg.DagsterInstance, run: dg.DagsterRun, base_url: str) -> int:
-    """One alert per new failure of a (asset, check, partition); one 已恢复 when it passes again."""
+def alert_on_checks(
+    outbox: Outbox, instance: dg.DagsterInstance, run: dg.DagsterRun, base_url: str, alerting: "AlertingResource"
+) -> int:
+    """Every new failure of a (asset, check, day) and every 已恢复 is recorded in `alerts`. Immediate mode sends
+    each; digest mode (the default) sends one message for the run's day — new failures, what still fails since
+    which day, what recovered since the day before — and keeps the single alerts as history only, except the checks
+    named in immediate_checks."""
+    digest_mode = alerting.alert_mode != "immediate"
+    immediate = {c.strip() for c in alerting.immediate_checks.split(",") if c.strip()}
     recorded = 0
+    new: list[texts.DigestLine] = []
+    still: list[texts.DigestLine] = []
+    recovered: list[texts.DigestLine] = []
+    run_day: dt.date | None = None
+    evaluated = False
     for evaluation in _evaluations(instance, run.run_id):
         if _meta(evaluation, "evaluated") is False:
             continue
         asset, check, day = evaluation.asset_key.to_user_string(), evaluation.check_name, _partition(evaluation, run)
+        run_day, evaluated = run_day or day, True
         key = f"{asset}/{check}/{day or '-'}"
         last = outbox.last_kind(key)
-        if not evaluation.passed and last != "failure":
-            outbox.record(
-                texts.check_failed(
+        send = not digest_mode or check in immediate
+        severity = evaluation.severity.value
+        failing_before = _failing_days(outbox, asset, check, day)
+        if not evaluation.passed:
+            summary = undated(evaluation.description or check)
+            if last != "failure":
+                townships, villages = (
+                    _meta(evaluation, "乡镇（街道） / townships"),
+                    _meta(evaluation, "村（社区） / villages"),
+                )
+                alert = texts.check_failed(
                     asset,
                     check,
                     day,
-                    evaluation.severity.value,
-                    undated(evaluation.description or check),
-                    _meta(evaluation, "乡镇（街道） / townships"),
-                    _meta(evaluation, "村（社区） / villages"),
+                    severity,
+                    summary,
+                    townships,
+                    villages,
                     _meta(evaluation, "village_count"),
                     base_url,
                 )
-            )
-            recorded += 1
-        elif evaluation.passed and last == "failure":
-            outbox.record(texts.check_recovered(asset, check, day, base_url))
+                outbox.record(alert, send=send)
+                recorded += 1
+            since = _streak_start(day, failing_before)
+            line = texts.DigestLine(asset, check, severity, summary, since)
+            (still if since is not None and since != day else new).append(line)
+        else:
+            if last == "failure":
+                outbox.record(texts.check_recovered(asset, check, day, base_url), send=send)
+                recorded += 1
+            if last == "failure" or (day is not None and day - dt.timedelta(days=1) in failing_before):
+                recovered.append(texts.DigestLine(asset, check, severity, ""))
+    if digest_mode and evaluated and (new or still or recovered):
+        digest = texts.digest(run_day, run.run_id, new, still, recovered, base_url)
+        if outbox.last_kind(digest.alert_key) is None:  # a run looked at again (the cursor's overlap): sent once
+            outbox.record(digest)
             recorded += 1
     return recorded
+
+
+def _failing_days(outbox: Outbox, asset: str, check: str, day: dt.date | None) -> set[dt.date]:
+    """The days before `day` on which (asset, check) still stands failed in `alerts`."""
+    return {d for d in outbox.warehouse.failing_days(asset, check) if day is None or d < day}
+
+
+def _streak_start(day: dt.date | None, failing_before: set[dt.date]) -> dt.date | None:
+    """The first day of the unbroken run of failing days that ends with `day` (a failure today)."""
+    if day is None:
+        return None
+    start = day
+    while start - dt.timedelta(days=1) in failing_before:
+        start -= dt.timedelta(days=1)
+    return start
 
 
 def alert_on_run_failure(outbox: Outbox, instance: dg.DagsterInstance, run: dg.DagsterRun, base_url: str) -> int:
@@ -197,17 +249,23 @@ def alert_tick(
     outbox = alerting.outbox(warehouse, now=lambda: now.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0))
     since = warehouse.alert_state(CURSOR)
     filters = dg.RunsFilter(statuses=FINISHED, updated_after=dt.datetime.fromisoformat(since) if since else None)
-    records = sorted(instance.get_run_records(filters=filters), key=lambda r: r.update_timestamp)
+    found = sorted(instance.get_run_records(filters=filters), key=lambda r: r.update_timestamp)
+    # A bounded chunk per tick (a backfill of 250 days finishing at once would not fit the sensor's time budget);
+    # the cursor stops after the last run looked at and the next ticks catch up.
+    records = found[:RUNS_PER_TICK]
     recorded = 0
     for record in records:
-        recorded += alert_on_checks(outbox, instance, record.dagster_run, alerting.ui_base_url)
+        recorded += alert_on_checks(outbox, instance, record.dagster_run, alerting.ui_base_url, alerting)
         if record.dagster_run.status == dg.DagsterRunStatus.FAILURE:
             recorded += alert_on_run_failure(outbox, instance, record.dagster_run, alerting.ui_base_url)
     if records:
-        # runs updated in the same instant as the newest are looked at again next time: the keys keep that harmless
-        warehouse.save_alert_state(CURSOR, (records[-1].update_timestamp - dt.timedelta(seconds=1)).isoformat())
+        # runs updated in the same instant as the newest are looked at again next time: the keys keep that
+        # harmless; a cut chunk resumes exactly after its last run, so the next tick moves on
+        newest = records[-1].update_timestamp
+        resume = newest if len(found) > len(records) else newest - dt.timedelta(seconds=1)
+        warehouse.save_alert_state(CURSOR, resume.isoformat())
     recorded += alert_on_missing_export(outbox, yukuai.landing_dir, alerting.freshness_deadline, now)
-    return {"runs": len(records), "recorded": recorded, **outbox.deliver_due()}
+    return {"runs": len(records), "runs_left": len(found) - len(records), "recorded": recorded, **outbox.deliver_due()}
 
 
 @dg.sensor(
@@ -218,7 +276,9 @@ def alert_tick(
 def alert_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource, alerting: AlertingResource):
     result = alert_tick(context.instance, yukuai, alerting)
     return dg.SkipReason(
-        f"runs={result['runs']} recorded={result['recorded']} sent={result['sent']} "
+        f"运行 {result['runs']} 个（待下次 {result['runs_left']} 个），记录告警 {result['recorded']} 条，"
+        f"发出 {result['sent']} 条，发送失败 {result['failed']} 条，延后 {result['deferred']} 条 / "
+        f"runs={result['runs']} runs_left={result['runs_left']} recorded={result['recorded']} sent={result['sent']} "
         f"failed={result['failed']} deferred={result['deferred']}"
     )
 

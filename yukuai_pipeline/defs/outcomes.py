@@ -147,8 +147,8 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks, day: str | Non
     not apply) is reported as passed with evaluated=False and the step's reason, so the refusal itself is the one
     red mark."""
     results = []
-    dated = f"{day}：" if day else ""
     for check, outcome in declared.resolve(outcomes):
+        dated = f"{day}：" if day and not outcome.summary.startswith(day) else ""  # some summaries say it already
         first: Metadata = {DATE_KEY: day} if day else {}
         first["检查 / check"] = check_label(check.name)
         if not outcome.evaluated:

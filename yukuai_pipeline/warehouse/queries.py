@@ -80,6 +80,19 @@ class Warehouse(WarehouseTables):
         )
         return self.scalar(query)
 
+    def failing_days(self, asset: str, check: str) -> set:
+        """The partition days whose newest check alert of (asset, check) is a failure: the days it still fails."""
+        table = self.table("alerts")
+        self.ensure_tables()
+        query = (
+            sa.select(table.c.partition_date, table.c.kind)
+            .where(table.c.asset == asset, table.c.check == check, table.c.kind.in_(["failure", "recovery"]))
+            .order_by(table.c.created_at, table.c.alert_id)
+        )
+        with self.engine.connect() as conn:
+            newest = {day: kind for day, kind in conn.execute(query) if day is not None}
+        return {day for day, kind in newest.items() if kind == "failure"}
+
     def due_alerts(self, now, max_attempts: int) -> list[dict]:
         """The undelivered alert rows whose retry time has come (`next_attempt_at` ≤ now) with fewer than
         `max_attempts` tries so far, oldest first, as dicts."""
