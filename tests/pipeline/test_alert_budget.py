@@ -326,5 +326,9 @@ def test_the_tick_and_the_sensor_report_what_was_deferred(tmp_path, robot):
     }
     context = dg.build_sensor_context(instance=instance, resources={"yukuai": yukuai, "alerting": alerting})
     result = alert_sensor.evaluate_tick(context)
-    assert result.skip_message.endswith("runs=0 runs_left=0 recorded=0 sent=10 failed=0 deferred=3")
+    assert [r.job_name for r in result.run_requests] == ["alert_history_refresh"]  # it sent the next 10
     assert len(robot.posts) == 20
+    assert alert_sensor.evaluate_tick(context).run_requests  # the last 3
+    assert len(robot.posts) == 23
+    idle = alert_sensor.evaluate_tick(context)  # nothing left: no refresh, the counts in the tick's message
+    assert not idle.run_requests and idle.skip_message.endswith("recorded=0 sent=0 failed=0 deferred=0")

@@ -119,3 +119,27 @@ def test_the_sensor_takes_a_bounded_chunk_of_runs_per_tick(tmp_path, robot, monk
     assert (second["runs"], second["runs_left"]) == (1, 0)
     # the alerts of one second go out in no particular order
     assert sorted(t.split("（", 1)[1][:10] for t in robot.texts()) == ["2023-02-17", "2023-02-18", "2023-02-19"]
+
+
+def test_the_alert_history_shows_what_was_sent_where_with_recipients_masked(tmp_path, robot):
+    from yukuai_pipeline.defs.alerting import alert_history
+
+    instance = dg.DagsterInstance.ephemeral()
+    yukuai, alerting = _setup(tmp_path, robot)
+    alerting = AlertingResource(
+        webhook_url=robot.url + "&key=SECRET123",
+        smtp_host="127.0.0.1",
+        smtp_port=9,  # nothing listens: the mail fails and is retried later
+        email_to="officer@example.org",
+        ui_base_url="http://ui.example",
+    )
+    _run(instance, "2023-02-17", {"places_matched"})
+    alert_tick(instance, yukuai, alerting)
+    result = dg.materialize([alert_history], instance=instance, resources={"yukuai": yukuai, "alerting": alerting})
+    metadata = result.asset_materializations_for_node("alert_history")[0].metadata
+    recipients = metadata["收件方 / recipients"].value
+    assert "SECRET123" not in recipients and "key=***" in recipients and "邮件 o***@example.org" in recipients
+    table = metadata["最近的告警 / latest alerts"].value
+    assert "检查日报" in table and "群机器人" in table and "已送达" in table and "并入日报" in table
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "alerts_delivered"

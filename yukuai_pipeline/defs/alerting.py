@@ -11,9 +11,11 @@ import dagster as dg
 from yukuai_pipeline import settings
 from yukuai_pipeline.alerts import texts
 from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
-from yukuai_pipeline.defs.outcomes import root_cause, undated
+from yukuai_pipeline.defs.assets import GROUP_LABELS, OWNER, QUALITY, SQL_KIND
+from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, root_cause, table_metadata, undated
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.intake import landing
+from yukuai_pipeline.steps import alert_history as alert_steps
 from yukuai_pipeline.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -70,6 +72,15 @@ class AlertingResource(dg.ConfigurableResource):
             alert_tick_budget_seconds=alert.tick_budget_seconds,
             **secrets,
         )
+
+    def recipients(self) -> list[str]:
+        """Where alerts go, masked: the robot's URL without its key, each mail address as o***@domain."""
+        from yukuai_pipeline.alerts.history import masked_recipient
+
+        found = [f"群机器人 {masked_recipient(self.webhook_url)}"] if self.webhook_url else []
+        if self.smtp_host and self.email_to:
+            found += [f"邮件 {masked_recipient(a.strip())}" for a in self.email_to.split(",") if a.strip()]
+        return found
 
     def channels(self) -> list[WebhookChannel | EmailChannel]:
         channels: list[WebhookChannel | EmailChannel] = []
@@ -268,19 +279,49 @@ def alert_tick(
     return {"runs": len(records), "runs_left": len(found) - len(records), "recorded": recorded, **outbox.deliver_due()}
 
 
+@dg.asset(
+    name="alert_history",
+    group_name=QUALITY,
+    description="【数据质量】告警记录：最近发出的告警、发到哪个渠道（收件方已脱敏）、是否送达；告警传感器发出告警后自动刷新。"
+    "\n\nAlert history: the latest alerts, their channel (recipients masked) and delivery status; refreshed by the "
+    "alert sensor after it sends.",
+    owners=[OWNER],
+    kinds={"pandas", SQL_KIND},
+    check_specs=check_specs(alert_steps.CHECKS),
+    metadata={**table_metadata("alerts", SQL_KIND), "分组 / group": f"{GROUP_LABELS[QUALITY]}（{QUALITY}）"},
+)
+def alert_history(yukuai: YukuaiResource, alerting: AlertingResource) -> dg.MaterializeResult:
+    return materialize_result(alert_steps.alert_history(yukuai.context(), alerting.recipients()), alert_steps.CHECKS)
+
+
+alert_history_job = dg.define_asset_job(
+    "alert_history_refresh",
+    selection=dg.AssetSelection.assets(alert_history),
+    executor_def=dg.in_process_executor,
+    description="刷新告警记录（告警传感器发出告警后自动运行）。Refresh the alert history.",
+)
+
+
 @dg.sensor(
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="检查告警：读取已完成运行的资产检查结果，新的失败发一次告警，恢复发“已恢复”；并按时检查今日数据是否上传。",
+    jobs=[alert_history_job],
+    description="检查告警：读取已完成运行的资产检查结果，默认每天一条检查日报（新问题、仍未解决、已恢复）；并按时检查今日数据是否"
+    "上传。发出告警后刷新 alert_history。",
 )
 def alert_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource, alerting: AlertingResource):
     result = alert_tick(context.instance, yukuai, alerting)
-    return dg.SkipReason(
+    message = (
         f"运行 {result['runs']} 个（待下次 {result['runs_left']} 个），记录告警 {result['recorded']} 条，"
         f"发出 {result['sent']} 条，发送失败 {result['failed']} 条，延后 {result['deferred']} 条 / "
         f"runs={result['runs']} runs_left={result['runs_left']} recorded={result['recorded']} sent={result['sent']} "
         f"failed={result['failed']} deferred={result['deferred']}"
     )
+    if result["recorded"] or result["sent"] or result["failed"]:
+        context.log.info(message)  # the tick's log in the UI
+        # its own run has no checks, so the next tick records nothing and asks for no further refresh
+        return dg.SensorResult(run_requests=[dg.RunRequest(job_name=alert_history_job.name)])
+    return dg.SkipReason(message)
 
 
 @dg.run_failure_sensor(
