@@ -47,6 +47,7 @@ ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000 和报表下载 :3001
 	  --directory "$${YUKUAI_REPORT_DIR:-data/reports}" >/dev/null 2>&1 & server=$$!; \
 	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 	YUKUAI_REPORT_BASE_URL="$${YUKUAI_REPORT_BASE_URL:-http://127.0.0.1:$${YUKUAI_REPORT_PORT:-3001}}" \
+	YUKUAI_UI_BASE_URL="$${YUKUAI_UI_BASE_URL:-http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}}" \
 	  $(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
 
 # The README's two pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).
