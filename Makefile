@@ -50,8 +50,8 @@ ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000 和报表下载 :3001
 	YUKUAI_UI_BASE_URL="$${YUKUAI_UI_BASE_URL:-http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}}" \
 	  $(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
 
-# The README's two pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).
-screenshots: install ## 用浏览器测试重拍 docs/ 里 README 的两张图（需 chromium）/ retake the README's pictures
+# The README's pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).
+screenshots: install ## 用浏览器测试重拍 docs/ 里 README 的图（需 chromium）/ retake the README's pictures
 	YUKUAI_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/browser/test_ui_browser.py
 
 clean: ## 删除数据库、报表和 Dagster 实例（不删落地文件）/ remove database, reports, instance; not the landing files

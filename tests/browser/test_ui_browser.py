@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import CHROMIUM_ARGS, DagsterDev, chromium_path
+from support.browser import CHROMIUM_ARGS, DagsterDev, chromium_path, free_port
 from yukuai_pipeline import settings
 from yukuai_pipeline.defs.assets import GROUP_LABELS
 from yukuai_pipeline.defs.partitions import daily_partitions
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 FIRST_LOAD_MS = 180_000  # the first page waits for the code server to load the definitions
 RUN_TIMEOUT_S = 600
 VIEWPORT = {"width": 1600, "height": 1000}
-DOCS_SHOTS = {"asset-graph.png", "check-metadata.png"}
+DOCS_SHOTS = {"asset-graph.png", "check-metadata.png", "dated-check.png", "alert-history.png"}
 
 
 def _skip_without_chromium():
@@ -57,21 +57,41 @@ def ui(tmp_path_factory, demo_files):
         if baseline in path.name:
             shutil.copy2(path, landing / path.name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YUKUAI_ALERT", "YUKUAI_SMTP"))}
+    reports_port = free_port()
     env.update(
         DAGSTER_HOME=str(root / "dagster_home"),
         YUKUAI_LANDING_DIR=str(landing),
         YUKUAI_DATABASE_URL=f"sqlite:///{root}/warehouse.db",
         YUKUAI_REPORT_DIR=str(root / "reports"),
+        YUKUAI_REPORT_BASE_URL=f"http://127.0.0.1:{reports_port}",
     )
+    (root / "reports").mkdir()
     yukuai = Path(sys.executable).with_name("yukuai")
     subprocess.run([str(yukuai), "materialize", "--date", baseline], env=env, check=True, capture_output=True)
     server = DagsterDev(env, root / "dagster-dev.log")
     env["YUKUAI_UI_BASE_URL"] = server.url  # the links in alerts point at this server
+    # the report folder served read-only on loopback, as `make ui` does
+    reports = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(reports_port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(root / "reports"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server.start()
     try:
         yield server, env
     finally:
         server.stop()
+        reports.terminate()
+        reports.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +123,7 @@ def test_asset_graph_shows_every_group_expanded_and_a_nodes_chinese_description(
     server, _ = ui
     # top-to-bottom fits the five groups on one screen; the UI keeps this choice in the browser's storage
     page.add_init_script("localStorage.setItem('asset-graph-direction', JSON.stringify('vertical'))")
-    page.set_viewport_size({"width": 1920, "height": 1200})  # large enough for full nodes (kinds, checks)
+    page.set_viewport_size({"width": 2560, "height": 1600})  # large enough for full nodes (kinds, checks)
     page.goto(f"{server.url}/asset-groups")
     page.get_by_text("reports", exact=True).first.wait_for(timeout=FIRST_LOAD_MS)
     page.keyboard.press("Alt+e")  # the graph's own shortcut: expand every group (kept in the URL)
@@ -200,3 +220,41 @@ def test_the_officer_runs_a_campaign_day_from_the_default_dialog_and_reads_it_da
 
     page.goto(f"{server.url}/locations/yukuai_pipeline/jobs/daily_refresh/runs")
     page.get_by_text("yukuai/trigger", exact=False).first.wait_for(timeout=FIRST_LOAD_MS)  # the CLI's run
+
+
+def test_the_officer_downloads_the_days_workbook_and_finds_the_days_digest_in_the_alert_history(ui, page, shots):
+    """The workbook one click away (the report server beside the UI), opened as Excel would; then, once the alert
+    sensor's tick has looked at the 2023-03-30 run (every minute), its digest in alert_history."""
+    import openpyxl
+
+    server, env = ui
+    day = "2023-03-30"
+    page.goto(f"{server.url}/assets/excel_report?view=partitions&partition={day}")
+    link = page.locator(f'a[href^="{env["YUKUAI_REPORT_BASE_URL"]}/"][href$=".xlsx"]').first
+    link.wait_for(timeout=FIRST_LOAD_MS)
+    with page.expect_download() as download:
+        link.click()
+    saved = shots / f"report-{day}.xlsx"
+    download.value.save_as(saved)
+    book = openpyxl.load_workbook(saved, read_only=True)
+    first = book.worksheets[0]
+    assert day in str(first["A1"].value) + str(first["A2"].value)
+    book.close()
+
+    deadline = time.monotonic() + 300  # the sensor ticks every minute; its refresh run follows
+    while time.monotonic() < deadline:
+        page.goto(f"{server.url}/assets/alert_history?view=events")
+        page.get_by_text("alert_history").first.wait_for(timeout=FIRST_LOAD_MS)
+        page.wait_for_timeout(3_000)  # the newest event's metadata loads after the list
+        show = page.get_by_text("[Show Markdown]")
+        if show.count():
+            show.first.click()  # the latest alerts table opens in a dialog
+            page.wait_for_timeout(1_000)
+        body = page.inner_text("body")
+        if "检查日报" in body and day in body:
+            break
+        page.wait_for_timeout(10_000)
+    else:
+        page.screenshot(path=shots / "alert-history-missing.png", full_page=True)
+        pytest.fail(f"no digest of {day} in alert_history:\n{server.log_tail()}")
+    page.screenshot(path=shots / "alert-history.png")
