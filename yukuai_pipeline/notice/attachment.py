@@ -116,6 +116,9 @@ def _read_rows(cells: pd.DataFrame, match: HeaderMatch, number: int) -> TargetTa
                 **_numbers(values, where, line),
             }
         )
+        for column in contract().required_columns:  # a township without its population or target is no target
+            if rows[-1].get(column) is None:
+                raise AttachmentError(f"{where}第 {line} 行（{rows[-1]['township']}）“{TITLES[column]}”为空")
     if not rows:
         raise AttachmentError(f"{where}表头下没有乡镇（街道）行")
     frame = pd.DataFrame(rows)
