@@ -15,10 +15,25 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## 建 .venv 并按 constraints.txt 安装（其他目标会先做这一步）/ create .venv and install the pinned set
 
-demo: install ## 生成演示数据、物化每个落地日期，打印全县合计行和报表位置 / demo data, every landed day materialized
+# The demo's second county (演示县 509901, fictional; half its townships share 酉阳县's names) lives under
+# data/counties/509901/: its notice, the campaign folder imported from it, its landing and report folders and its
+# own Dagster instance; both counties write the one warehouse, and `yukuai city` compiles them.
+SECOND := data/counties/509901
+SECOND_ENV := YUKUAI_ASSETS_DIR=$(SECOND)/campaign YUKUAI_LANDING_DIR=$(SECOND)/landing \
+	YUKUAI_REPORT_DIR=$(SECOND)/reports DAGSTER_HOME=$(CURDIR)/$(SECOND)/dagster_home
+
+demo: install ## 两个区县的演示数据：酉阳县和演示县（虚构），物化每个落地日期，再做全市汇总 / two counties' demo and the city rollup
 	$(BIN)/yukuai demo-data
 	$(BIN)/yukuai materialize --landed
-	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（每天一个 Excel 文件 / one workbook per day）"
+	@echo "—— 第二个区县：演示县（509901，虚构）从它的通知导入，再生成数据并物化 / the second county ——"
+	$(BIN)/yukuai demo-notice --out $(SECOND)/notice
+	$(BIN)/yukuai campaign import $(SECOND)/notice/演示县民政局关于推广渝快社区的通知.txt --county-code 509901 \
+	  --out $(SECOND)/campaign --force
+	$(SECOND_ENV) $(BIN)/yukuai demo-data
+	$(SECOND_ENV) $(BIN)/yukuai materialize --landed
+	@echo "—— 全市汇总 / the city rollup ——"
+	$(BIN)/yukuai city
+	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（酉阳县）、$(SECOND)/reports（演示县）、data/city/reports（全市）"
 	@echo "查看界面 / UI: make ui → http://127.0.0.1:3000"
 
 test: lint ## 先做代码检查，再运行全部测试（pytest，全套约 20 分钟）/ the quality gate, then the whole test suite
@@ -54,8 +69,8 @@ ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000 和报表下载 :3001
 screenshots: install ## 用浏览器测试重拍 docs/ 里 README 的图（需 chromium）/ retake the README's pictures
 	YUKUAI_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/browser/test_ui_browser.py
 
-clean: ## 删除数据库、报表和 Dagster 实例（不删落地文件）/ remove database, reports, instance; not the landing files
-	rm -rf data/warehouse.db data/dagster_home data/reports
+clean: ## 删除数据库、报表、Dagster 实例和演示县（不删酉阳县的落地文件）/ remove database, reports, instances, 2nd county
+	rm -rf data/warehouse.db data/dagster_home data/reports data/counties data/city
 
 .PHONY: help
 # `make help`: every target with its `## ` line (Chinese / English).

@@ -216,6 +216,8 @@ TABLES = (
     "roster_input",
     "activity_input",
     "input_issues",
+    "county_campaigns",
+    "city_progress",
 )
 
 
@@ -269,14 +271,20 @@ def _reason(check: str) -> str:
     return _CHECK_MESSAGES.get(name, f"未通过检查 {check}")
 
 
+# Every table's first key column. A step's frame need not carry it: the county-scoped warehouse stamps it on every
+# row it writes and filters every read by it (warehouse/tables.py), so no step can mix two counties' rows.
+COUNTY_COLUMN = "county_code"
+
+
 def conform_output(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     """Order the columns as the contract says (absent nullable ones as empty) and validate them; a failure here is
-    a pipeline bug, not bad input, so it raises."""
-    frame = frame.assign(**{c: None for c in contract.columns if c not in frame.columns and contract.nullable(c)})
-    missing = [c for c in contract.columns if c not in frame.columns]
+    a pipeline bug, not bad input, so it raises. The county column is left to the warehouse when absent."""
+    wanted = [c for c in contract.columns if c != COUNTY_COLUMN or c in frame.columns]
+    frame = frame.assign(**{c: None for c in wanted if c not in frame.columns and contract.nullable(c)})
+    missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(f"{contract.kind}: output is missing columns {missing}")
-    out, failures = validate(frame[contract.columns].reset_index(drop=True), contract)
+    out, failures = validate(frame[wanted].reset_index(drop=True), contract)
     if len(failures):
         sample = failures.head(5).to_dict("records")
         raise ValueError(f"{contract.kind}: {len(failures)} output values break the contract, e.g. {sample}")

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, ClassVar
 import yaml
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from yukuai_pipeline.campaign import Campaign
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,23 @@ def assets_dir() -> Path:
     return found[0]
 
 
+def city_days() -> tuple["dt.date", "dt.date"]:
+    """The city rollup's days: YUKUAI_CITY_FROM and YUKUAI_CITY_TO (YYYY-MM-DD), else from the earliest baseline
+    to the latest last day of the campaign folders in assets/campaigns/ (or of YUKUAI_ASSETS_DIR's campaign)."""
+    import datetime as dt
+
+    folders = sorted(p.parent for p in (assets_root() / "campaigns").glob("*/campaign.yaml"))
+    if os.environ.get("YUKUAI_ASSETS_DIR") or not folders:
+        folders = [assets_dir()]
+    campaigns = [_campaign(folder) for folder in folders]
+    first = os.environ.get("YUKUAI_CITY_FROM", "").strip()
+    last = os.environ.get("YUKUAI_CITY_TO", "").strip()
+    return (
+        dt.date.fromisoformat(first) if first else min(c.baseline_date for c in campaigns),
+        dt.date.fromisoformat(last) if last else max(c.last_day for c in campaigns),
+    )
+
+
 def schemas_dir() -> Path:
     return _data_dir("schemas")
 
@@ -96,6 +115,8 @@ class Settings:
     archive_dir: Path | None = None
     # where the officer's browser fetches the report folder: `make ui`'s loopback file server, or nginx's /reports/
     report_base_url: str = "http://127.0.0.1:3001"
+    # the city's workbooks (aggregates only): a folder apart from every county's report folder
+    city_report_dir: Path = Path("data/city/reports")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -112,6 +133,7 @@ class Settings:
             settle_seconds=_seconds(env, "YUKUAI_SETTLE_SECONDS", 10.0),
             archive_dir=Path(env["YUKUAI_ARCHIVE_DIR"]) if env.get("YUKUAI_ARCHIVE_DIR") else None,
             report_base_url=env.get("YUKUAI_REPORT_BASE_URL") or "http://127.0.0.1:3001",
+            city_report_dir=Path(env.get("YUKUAI_CITY_REPORT_DIR") or "data/city/reports"),
         )
 
 

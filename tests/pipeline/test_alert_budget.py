@@ -261,7 +261,9 @@ def test_an_unreadable_channel_state_is_ignored_and_nothing_raises(warehouse):
     _record(warehouse, [channel], count=5)
     table = warehouse.table("alert_state")
     with warehouse.engine.begin() as conn:
-        conn.execute(table.insert().values(name=CHANNEL_STATE + "webhook", value="{not json"))
+        conn.execute(
+            table.insert().values(county_code=warehouse.county_code, name=CHANNEL_STATE + "webhook", value="{not json")
+        )
     broken = sa.create_engine("sqlite:////nonexistent-folder/w.db")
     outbox = Outbox(warehouse, [channel], now=Clock(TICK))
 

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 
 from yukuai_pipeline.cli.campaigns import cmd_campaign_import
+from yukuai_pipeline.cli.city import cmd_city, cmd_demo_notice
 from yukuai_pipeline.cli.files import cmd_archive, cmd_demo_data
 from yukuai_pipeline.cli.instance import cmd_instance
 from yukuai_pipeline.cli.outputs import cmd_alerts, cmd_report
@@ -191,6 +192,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="核对原件后确认以附件为准：有不符也写入 / write even when a check fails, the attachment standing as it is",
     )
     imports.set_defaults(func=cmd_campaign_import)
+    city = sub.add_parser(
+        "city",
+        help="全市汇总：各区县合计排名和全市合计 / the city rollup of a day",
+        description="从各区县共用的数据库读各区县该日（或之前最近一天）的全县合计行，按完成率排名，加全市合计，写入 "
+        "city_progress 表和全市报表（YUKUAI_CITY_REPORT_DIR，默认 data/city/reports）。只含汇总数，不含乡镇、村和个人"
+        "信息。/ Each county's county row of the day (or the newest before it), ranked, with the city's total, "
+        "into city_progress and the city's workbook; aggregates only.",
+    )
+    city.add_argument(
+        "--date",
+        type=iso_date,
+        help="汇总日期 YYYY-MM-DD；默认任一区县物化过的最近一天 / the day, default the newest any county has",
+    )
+    city.set_defaults(func=cmd_city)
+    notice = sub.add_parser(
+        "demo-notice",
+        help="写出演示用第二个区县（演示县 509901，虚构）的通知 / the demo's second county's notice",
+        description="写出演示县（509901，虚构；一半乡镇与酉阳县同名）的通知和附件任务表（文本，表格以制表符分隔），"
+        "供 yukuai campaign import 导入。/ Writes the fictional second county's notice, whose townships share "
+        "names with Youyang's on purpose, for `yukuai campaign import`.",
+    )
+    notice.add_argument("--out", required=True, help="写入的文件夹（路径）/ the folder to write to")
+    notice.add_argument("--seed", type=int, default=20230217, help="随机数种子，默认 %(default)s / random seed")
+    notice.set_defaults(func=cmd_demo_notice)
     home = sub.add_parser(
         "instance",
         help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder",

@@ -1,20 +1,16 @@
-import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from yukuai_pipeline.contracts import REFERENCE_KINDS, REGISTRATION_KINDS
 from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
-from yukuai_pipeline.defs.partitions import daily_partitions
+from yukuai_pipeline.defs.partitions import daily_partitions, todays_run
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.headers import date_from_text
 from yukuai_pipeline.settings import Settings, archive_dir
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # The day's assets form one chain, so the steps run one after another in the run's own process: no process per
 # step (that overhead is most of a run's time on a 2-core machine).
@@ -49,14 +45,8 @@ targets_refresh = dg.define_asset_job(
     "Runs the day's partition at 08:30 Asia/Shanghai, only on the campaign's days.",
 )
 def daily_schedule(context: dg.ScheduleEvaluationContext):
-    """Today's partition (it exists from the morning on: end_offset=1). Not build_schedule_from_partitioned_job:
-    past the campaign's last day that one re-runs the last partition every morning."""
-    when = context.scheduled_execution_time or dt.datetime.now(SHANGHAI)
-    day = when.astimezone(SHANGHAI).date()
-    if not daily_partitions.has_partition_key(day.isoformat()):
-        first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
-        return dg.SkipReason(f"{day} 不在活动日期内（{first} 至 {last}）/ not a campaign day")
-    return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
+    """Today's partition (it exists from the morning on: end_offset=1), only on the campaign's days."""
+    return todays_run(context, daily_partitions)
 
 
 def _ingested_files(yukuai: YukuaiResource) -> dict[str, str]:

@@ -7,7 +7,8 @@ from functools import cache
 import dagster as dg
 import pandas as pd
 
-from yukuai_pipeline.contracts import TABLES, load_contract
+from yukuai_pipeline import settings
+from yukuai_pipeline.contracts import COUNTY_COLUMN, TABLES, load_contract
 from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.quality.checks import ERROR, Checks
 from yukuai_pipeline.quality.outcomes import CheckOutcome
@@ -79,7 +80,8 @@ def chinese_table(frame: pd.DataFrame) -> pd.DataFrame:
 def _markdown(frame: pd.DataFrame | None) -> dg.MetadataValue | None:
     if frame is None or frame.empty:
         return None
-    return dg.MetadataValue.md(chinese_table(frame.head(PREVIEW_ROWS * 2)).to_markdown(index=False))
+    rows = frame.head(PREVIEW_ROWS * 2).drop(columns=[COUNTY_COLUMN], errors="ignore")  # one county per run
+    return dg.MetadataValue.md(chinese_table(rows).to_markdown(index=False))
 
 
 def _plain(value):
@@ -97,7 +99,10 @@ QUALITY_TABLE = "data_quality_issues"
 
 def quality_table_link(day: str | None) -> dict:
     """Where the quarantined rows are: the data-quality asset in this UI, and the SQL that lists them."""
-    where = f" WHERE snapshot_date = '{day}' AND quarantined" if day else " WHERE quarantined"
+    county = f"county_code = '{settings.campaign().county.code}'"
+    where = (
+        f" WHERE {county} AND snapshot_date = '{day}' AND quarantined" if day else f" WHERE {county} AND quarantined"
+    )
     return {
         "数据质量表 / data-quality table": dg.MetadataValue.asset(dg.AssetKey(QUALITY_TABLE)),
         "查询被隔离的行 / SQL": f"SELECT * FROM {QUALITY_TABLE}{where}",

@@ -4,11 +4,12 @@ from urllib.parse import quote
 
 import dagster as dg
 
+from yukuai_pipeline import settings
 from yukuai_pipeline.settings import Settings
 from yukuai_pipeline.steps.context import StepContext
 from yukuai_pipeline.warehouse import Warehouse
 
-_WAREHOUSES: dict[str, Warehouse] = {}
+_WAREHOUSES: dict[tuple[str, str], Warehouse] = {}
 
 
 class YukuaiResource(dg.ConfigurableResource):
@@ -34,10 +35,12 @@ class YukuaiResource(dg.ConfigurableResource):
         return f"{self.report_base_url.rstrip('/')}/{quote(Path(path).name)}"
 
     def warehouse(self) -> Warehouse:
-        # One engine per URL and process: a range of partitions run in one process shares its connection pool.
-        if self.database_url not in _WAREHOUSES:
-            _WAREHOUSES[self.database_url] = Warehouse(self.database_url)
-        return _WAREHOUSES[self.database_url]
+        # One engine per URL, county and process: a range of partitions run in one process shares its connection
+        # pool; the handle is scoped to the county of the campaign in use (warehouse/tables.py)
+        key = (self.database_url, settings.campaign().county.code)
+        if key not in _WAREHOUSES:
+            _WAREHOUSES[key] = Warehouse(self.database_url, county_code=key[1])
+        return _WAREHOUSES[key]
 
     def context(self) -> StepContext:
         return StepContext(self.warehouse(), Path(self.landing_dir))

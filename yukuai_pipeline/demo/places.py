@@ -21,7 +21,8 @@ NAME_CHARS = (
 )
 
 _VILLAGES_PER_TOWNSHIP = (4, 12)
-_VILLAGES_IN_COUNTY = (260, 290)
+_VILLAGES_IN_COUNTY = (260, 290)  # for 酉阳县's 39 townships (it has 278); scaled for a county of another size
+_TOWNSHIPS_IN_COUNTY = 39
 
 
 def demo_township_villages(seed: int = DEFAULT_SEED) -> pd.DataFrame:
@@ -96,13 +97,15 @@ def short_names(long_names) -> pd.Series:
 
 
 def _village_counts(rng: np.random.Generator, populations: np.ndarray) -> np.ndarray:
-    """4–12 villages per township, more in populous ones, 260–290 in the county.
+    """4–12 villages per township, more in populous ones, 260–290 in a county of 39 townships (as many per township
+    in a county of another size).
 
     Every township starts with the minimum; the rest goes out by population, and whatever a full township cannot
     take goes round again to the others.
     """
     low, high = _VILLAGES_PER_TOWNSHIP
-    total = int(rng.integers(_VILLAGES_IN_COUNTY[0], _VILLAGES_IN_COUNTY[1] + 1))
+    fewest, most = (round(n * len(populations) / _TOWNSHIPS_IN_COUNTY) for n in _VILLAGES_IN_COUNTY)
+    total = int(rng.integers(fewest, most + 1))
     weights = populations * rng.uniform(0.8, 1.2, len(populations))
     counts = np.full(len(populations), low, dtype="int64")
     while (short := total - int(counts.sum())) > 0:

@@ -10,13 +10,11 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yukuai_pipeline.report.data import ReportData
-
 MAX_WIDTH = 40  # characters; CJK count double
 
 
 def print_ready(
-    ws: Worksheet, data: ReportData, header_row: int, freeze: str | None, title_rows: str | None = None
+    ws: Worksheet, as_of: dt.date, header_row: int, freeze: str | None, title_rows: str | None = None
 ) -> None:
     """A4 landscape, one page wide, header rows repeated, snapshot date and page numbers in header/footer."""
     if freeze:
@@ -28,7 +26,7 @@ def print_ready(
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.oddHeader.left.text = "&A"  # the sheet name
-    ws.oddHeader.right.text = f"统计截止：{data.snapshot_date.isoformat()}"
+    ws.oddHeader.right.text = f"统计截止：{as_of.isoformat()}"
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     _fit_columns(ws)
 

@@ -79,7 +79,7 @@ def township_sheet(ws: Worksheet, data: ReportData) -> tuple[int, int]:
         ws.cell(row, 1).alignment = Alignment(horizontal="center")
     put_line(ws, last + 2, _legend(data.campaign.pace), width)
     _doubt_note(ws, last + 3, data, width)
-    print_ready(ws, data, header_row=3, freeze="C4", title_rows="1:3")
+    print_ready(ws, data.snapshot_date, header_row=3, freeze="C4", title_rows="1:3")
     return 4, 3 + official
 
 
@@ -120,7 +120,7 @@ def _legend(pace: Pace) -> str:
 def village_sheet(ws: Worksheet, data: ReportData) -> None:
     rows = _sorted_by_township(data.villages, data, ["village"]) if len(data.villages) else data.villages
     write_table(ws, 1, VILLAGE_COLUMNS, rows)
-    print_ready(ws, data, header_row=1, freeze="C2")
+    print_ready(ws, data.snapshot_date, header_row=1, freeze="C2")
 
 
 def _nothing_yet(ws: Worksheet, data: ReportData, frame: pd.DataFrame | None, message: str) -> bool:
@@ -128,7 +128,7 @@ def _nothing_yet(ws: Worksheet, data: ReportData, frame: pd.DataFrame | None, me
     if frame is not None and not frame.empty:
         return False
     put_text(ws.cell(1, 1), message)
-    print_ready(ws, data, header_row=1, freeze=None)
+    print_ready(ws, data.snapshot_date, header_row=1, freeze=None)
     return True
 
 
@@ -144,7 +144,7 @@ def roster_sheet(ws: Worksheet, data: ReportData) -> None:
         ws, last + 2, f"未完整的队伍（{len(gaps)} 项；状态为“不完整”或“有误”）", len(ROSTER_GAP_COLUMNS), bold=True
     )
     write_table(ws, last + 3, ROSTER_GAP_COLUMNS, gaps)
-    print_ready(ws, data, header_row=1, freeze="A2")
+    print_ready(ws, data.snapshot_date, header_row=1, freeze="A2")
 
 
 def issue_sheet(ws: Worksheet, data: ReportData) -> None:
@@ -156,7 +156,7 @@ def issue_sheet(ws: Worksheet, data: ReportData) -> None:
     last = write_table(ws, 1, ISSUE_COLUMNS, issues)
     if not len(issues):
         put_text(ws.cell(last + 2, 1), "本日没有数据质量问题。")
-    print_ready(ws, data, header_row=1, freeze="A2")
+    print_ready(ws, data.snapshot_date, header_row=1, freeze="A2")
 
 
 def quota_sheet(ws: Worksheet, data: ReportData) -> None:
@@ -168,7 +168,7 @@ def quota_sheet(ws: Worksheet, data: ReportData) -> None:
     ):
         return
     write_table(ws, 1, QUOTA_COLUMNS, _sorted_by_township(data.quotas, data, ["village", "cadre_name"]))
-    print_ready(ws, data, header_row=1, freeze="A2")
+    print_ready(ws, data.snapshot_date, header_row=1, freeze="A2")
 
 
 def activity_sheet(ws: Worksheet, data: ReportData) -> None:
@@ -189,7 +189,7 @@ def activity_sheet(ws: Worksheet, data: ReportData) -> None:
     columns += [(f"{label}（累计）", f"count_total_{kind}", INT) for label, kind in ACTIVITY_KINDS]
     columns += [(f"{label}（近30日）", f"count_30d_{kind}", INT) for label, kind in ACTIVITY_KINDS]
     write_table(ws, 1, columns, rows)
-    print_ready(ws, data, header_row=1, freeze="B2")
+    print_ready(ws, data.snapshot_date, header_row=1, freeze="B2")
 
 
 def chart_sheet(ws: Worksheet, township_ws: Worksheet, township_rows: tuple[int, int], data: ReportData) -> None:
@@ -210,7 +210,7 @@ def chart_sheet(ws: Worksheet, township_ws: Worksheet, township_rows: tuple[int,
             anchor="E25",
             statuses=statuses,
         )
-    print_ready(ws, data, header_row=1, freeze="A2")
+    print_ready(ws, data.snapshot_date, header_row=1, freeze="A2")
 
 
 def _column(key: str) -> int:

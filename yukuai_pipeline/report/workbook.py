@@ -6,8 +6,6 @@ The workbook is driven from here; its parts are `data.py` (ReportData), `sheets.
 """
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +24,7 @@ from yukuai_pipeline.report.sheets import (
     township_sheet,
     village_sheet,
 )
-from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes
+from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes, write_atomically
 
 # the report's API; ReportData (data.py) and progress_chart_png (charts.py) are offered here with the workbook
 __all__ = [
@@ -53,15 +51,7 @@ def write_workbook(data: ReportData, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / report_file_name(data.snapshot_date, data.campaign)
     payload = stable_workbook_bytes(build_workbook(data), data.snapshot_date)  # same data, same bytes
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".xlsx.tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(payload, path)
 
 
 def build_workbook(data: ReportData) -> Workbook:

@@ -14,6 +14,8 @@ Nothing here knows about Dagster, the campaign or the demo.
 
 import datetime as dt
 import io
+import os
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -184,3 +186,17 @@ def _cell_xml(ref: str, value: object) -> str:
     if isinstance(value, (int, np.integer)):
         return f'<c r="{ref}"><v>{value}</v></c>'
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
+
+
+def write_atomically(payload: bytes, path: Path) -> Path:
+    """`payload` put at `path` by a rename, so readers never see a half-written file. The file is private to its
+    owner (mkstemp); the caller widens it to the configured mode."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=path.suffix + ".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pandas as pd
 
+from yukuai_pipeline.campaign import Campaign
 from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.metrics.targets import township_targets as official_targets
 from yukuai_pipeline.metrics.targets import village_targets as split_targets
@@ -33,7 +34,12 @@ VILLAGE_TARGET_CHECKS = Checks(
 def township_targets(ctx: StepContext) -> StepResult:
     campaign = ctx.campaign
     targets = conform_output(official_targets(load_attachment(), campaign), load_contract("township_targets"))
-    ctx.warehouse.replace([Replacement("township_targets", targets, {"campaign_id": campaign.campaign_id})])
+    ctx.warehouse.replace(
+        [
+            Replacement("township_targets", targets, {"campaign_id": campaign.campaign_id}),
+            Replacement("county_campaigns", county_campaign(campaign, targets), {"campaign_id": campaign.campaign_id}),
+        ]
+    )
     differ = targets[targets["target"] != targets["rule_target"]]
     if differ.empty:
         check = TOWNSHIP_TARGET_CHECKS.passed(
@@ -48,6 +54,22 @@ def township_targets(ctx: StepContext) -> StepResult:
         )
     totals = {"resident_population": int(targets["resident_population"].sum()), "target": int(targets["target"].sum())}
     return StepResult(len(targets), [check], totals, targets.head(10))
+
+
+def county_campaign(campaign: Campaign, targets: pd.DataFrame) -> pd.DataFrame:
+    """The county's row for the city: its names, document, dates and totals, as its campaign folder says."""
+    row = {
+        "campaign_id": campaign.campaign_id,
+        "county_name": campaign.county.name,
+        "short_name": campaign.county.short_name,
+        "source_document": campaign.source_document,
+        "baseline_date": campaign.baseline_date,
+        "deadline": campaign.last_day,
+        "county_row_label": campaign.county_row_label,
+        "resident_population": int(targets["resident_population"].sum()),
+        "target": int(targets["target"].sum()),
+    }
+    return conform_output(pd.DataFrame([row]), load_contract("county_campaigns"))
 
 
 def village_targets(ctx: StepContext, day: dt.date) -> StepResult:

@@ -18,7 +18,7 @@ class Warehouse(WarehouseTables):
         self.ensure_tables()
         table = self.table(name)
         query = sa.select(table)
-        for column, value in (where or {}).items():
+        for column, value in self.scoped(where).items():
             query = query.where(table.c[column] == value)
         for column in order_by or []:
             query = query.order_by(table.c[column])
@@ -28,7 +28,7 @@ class Warehouse(WarehouseTables):
             return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
     def _filtered(self, table: sa.Table, query, column: str, before, on_or_before, where: dict | None):
-        for name, value in (where or {}).items():
+        for name, value in self.scoped(where).items():
             query = query.where(table.c[name] == value)
         if before is not None:
             query = query.where(table.c[column] < before)
@@ -74,7 +74,7 @@ class Warehouse(WarehouseTables):
         table = self.table("alerts")
         query = (
             sa.select(table.c.kind)
-            .where(table.c.alert_key == alert_key)
+            .where(table.c.alert_key == alert_key, *self._county(table))
             .order_by(table.c.created_at.desc(), table.c.alert_id.desc())
             .limit(1)
         )
@@ -87,6 +87,7 @@ class Warehouse(WarehouseTables):
         query = (
             sa.select(table.c.partition_date, table.c.kind)
             .where(table.c.asset == asset, table.c.check == check, table.c.kind.in_(["failure", "recovery"]))
+            .where(*self._county(table))
             .order_by(table.c.created_at, table.c.alert_id)
         )
         with self.engine.connect() as conn:
@@ -101,6 +102,7 @@ class Warehouse(WarehouseTables):
         query = (
             sa.select(table)
             .where(~table.c.delivered, table.c.next_attempt_at <= now, table.c.attempts < max_attempts)
+            .where(*self._county(table))
             .order_by(table.c.created_at, table.c.alert_id)
         )
         with self.engine.connect() as conn:
@@ -111,7 +113,9 @@ class Warehouse(WarehouseTables):
         table = self.table("alerts")
         with self.engine.begin() as conn:
             conn.execute(
-                table.update().where(table.c.alert_id == alert_id, table.c.channel == channel).values(**values)
+                table.update()
+                .where(table.c.alert_id == alert_id, table.c.channel == channel, *self._county(table))
+                .values(**values)
             )
 
     # --- alert_state: named values kept between ticks -------------------------------------------------------------
@@ -119,7 +123,7 @@ class Warehouse(WarehouseTables):
     def alert_state(self, name: str) -> str | None:
         """The value kept under `name` in `alert_state`, or None when there is none."""
         table = self.table("alert_state")
-        return self.scalar(sa.select(table.c.value).where(table.c.name == name))
+        return self.scalar(sa.select(table.c.value).where(table.c.name == name, *self._county(table)))
 
     def save_alert_state(self, name: str, value: str) -> None:
         """Keep `value` under `name` in `alert_state`, in place of the earlier value (an upsert)."""
@@ -130,4 +134,8 @@ class Warehouse(WarehouseTables):
         """Remove the value kept under `name` in `alert_state` (none left is not an error)."""
         table = self.table("alert_state")
         with self.engine.begin() as conn:
-            conn.execute(table.delete().where(table.c.name == name))
+            conn.execute(table.delete().where(table.c.name == name, *self._county(table)))
+
+    def _county(self, table: sa.Table) -> list:
+        """The condition keeping a statement inside this handle's county (none for the city's handle)."""
+        return [table.c.county_code == self.county_code] if self.county_code is not None else []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
-from yukuai_pipeline.contracts import TABLES, Contract, load_contract
+from yukuai_pipeline.contracts import COUNTY_COLUMN, TABLES, Contract, load_contract
 from yukuai_pipeline.file_modes import create_private_file, private_dir
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def build_metadata() -> sa.MetaData:
         constraints = [sa.PrimaryKeyConstraint(*contract.primary_key)] if contract.primary_key else []
         table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
         if contract.partition_column and not contract.primary_key:
-            sa.Index(f"ix_{name}_{contract.partition_column}", table.c[contract.partition_column])
+            partition = contract.partition_column
+            sa.Index(f"ix_{name}_{partition}", table.c[COUNTY_COLUMN], table.c[partition])
     return metadata
 
 
@@ -92,10 +93,21 @@ class Replacement:
     only_new: bool = False
 
 
-class WarehouseTables:
-    """The tables of one database and their writes; `Warehouse` adds the reads and the named queries."""
+_COUNTY_CODE = re.compile(r"[0-9]{6}")
+# "the county of the campaign in use" (settings.campaign()), the default scope of a warehouse handle
+IN_USE = "in use"
 
-    def __init__(self, url: str, lock_timeout: float | None = None):
+
+class WarehouseTables:
+    """The tables of one database and their writes; `Warehouse` adds the reads and the named queries.
+
+    A handle is scoped to one county (`county_code`, by default the campaign in use): every row it writes is
+    stamped with that county and every delete and read is filtered by it, so a county's run can neither see nor
+    replace another county's rows, whatever names their townships share. `county_code=None` is the city's
+    handle: it reads every county and writes only frames that name their county themselves.
+    """
+
+    def __init__(self, url: str, lock_timeout: float | None = None, county_code: str | None = IN_USE):
         from yukuai_pipeline.db_connections import connect_args
         from yukuai_pipeline.db_trouble import Database, annotate_errors
         from yukuai_pipeline.settings import db_lock_timeout
@@ -116,7 +128,26 @@ class WarehouseTables:
         # driver errors say what failed, in which database and what to do, in one line (db_trouble)
         annotate_errors(self.engine, Database(url, lock_timeout=self.lock_timeout))
         self.metadata = build_metadata()
+        self.county_code = _scope(county_code)
         self._ready = False
+
+    def scoped(self, where: dict | None) -> dict:
+        """`where` narrowed to this handle's county (unchanged for the city's handle)."""
+        return dict(where or {}) if self.county_code is None else {COUNTY_COLUMN: self.county_code, **(where or {})}
+
+    def stamped(self, item: Replacement) -> Replacement:
+        """The replacement with this county on every row and in its delete; a frame naming another county is a bug."""
+        frame = item.frame
+        if self.county_code is None:
+            if COUNTY_COLUMN not in frame.columns or frame[COUNTY_COLUMN].isna().any():
+                raise ValueError(f"{item.table}: 全市写入的每一行都要带区县代码 / every city-wide row names its county")
+            return item
+        if COUNTY_COLUMN in frame.columns:
+            others = set(frame[COUNTY_COLUMN].dropna().astype(str)) - {self.county_code}
+            if others:
+                raise ValueError(f"{item.table}: 区县 {self.county_code} 的运行写入了区县 {sorted(others)} 的行")
+        frame = frame.assign(**{COUNTY_COLUMN: self.county_code})
+        return Replacement(item.table, frame, self.scoped(item.where), item.upsert, item.only_new)
 
     @property
     def dialect(self) -> str:
@@ -125,6 +156,7 @@ class WarehouseTables:
     def ensure_tables(self) -> None:
         if self._ready:
             return
+        self._migrate_county_key()
         self.metadata.create_all(self.engine, checkfirst=True)
         inspector = sa.inspect(self.engine)
         added = {}
@@ -143,6 +175,21 @@ class WarehouseTables:
         if added:
             self._add_columns(added)
         self._ready = True
+
+    def _migrate_county_key(self) -> None:
+        """Tables written before the county key: rebuilt in one transaction with their rows given the county they
+        were written for (warehouse/migrations.py)."""
+        from yukuai_pipeline.warehouse.migrations import add_county_key, legacy_county_code, tables_without_county
+
+        with self.engine.connect() as conn:
+            stale = tables_without_county(sa.inspect(conn), list(self.metadata.sorted_tables))
+            if not stale:
+                return
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # sqlite3 would run each DDL statement in its own commit
+            for table in stale:
+                add_county_key(conn, table, valid_county_code(legacy_county_code()))
+            conn.commit()
 
     def _add_columns(self, added: dict[str, list[str]]) -> None:
         """A contract that gained nullable columns: they are added to the existing table (rows keep their values,
@@ -176,7 +223,7 @@ class WarehouseTables:
     def replace(self, replacements: Iterable[Replacement]) -> dict[str, int]:
         """All replacements in ONE transaction: a crash or an error leaves the previous state untouched."""
         self.ensure_tables()
-        replacements = list(replacements)
+        replacements = [self.stamped(item) for item in replacements]
         written: dict[str, int] = {}
         with self.engine.begin() as conn:
             self._lock_partitions(conn, replacements)
@@ -265,6 +312,20 @@ class WarehouseTables:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _scope(county_code: str | None) -> str | None:
+    if county_code == IN_USE:
+        from yukuai_pipeline import settings
+
+        county_code = settings.campaign().county.code
+    return None if county_code is None else valid_county_code(county_code)
+
+
+def valid_county_code(county_code: str) -> str:
+    if not _COUNTY_CODE.fullmatch(county_code):
+        raise ValueError(f"区县代码 {county_code!r} 应为 6 位数字（统计用区划代码，如 500242）")
+    return county_code
 
 
 def _lock_key(table: str, where: dict) -> int:
