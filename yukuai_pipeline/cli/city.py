@@ -40,3 +40,16 @@ def cmd_demo_notice(args) -> int:
     path = write_notice(Path(args.out), seed=args.seed)
     print(f"已写出{NAME}（{CODE}，虚构）的通知 → {path.resolve()}")
     return 0
+
+
+def cmd_warehouse_roles(args) -> int:
+    from yukuai_pipeline.warehouse.access import as_text, city_role_statements, county_role_statements
+
+    try:
+        statements = city_role_statements(args.role) if args.city else county_role_statements(args.county, args.role)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    print("-- 以仓库表的属主在仓库数据库里执行 / run as the warehouse tables' owner, e.g. psql -d yukuai -f roles.sql")
+    print(as_text(statements), end="")
+    return 0

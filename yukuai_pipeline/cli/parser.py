@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 
 from yukuai_pipeline.cli.campaigns import cmd_campaign_import
-from yukuai_pipeline.cli.city import cmd_city, cmd_demo_notice
+from yukuai_pipeline.cli.city import cmd_city, cmd_demo_notice, cmd_warehouse_roles
 from yukuai_pipeline.cli.files import cmd_archive, cmd_demo_data
 from yukuai_pipeline.cli.instance import cmd_instance
 from yukuai_pipeline.cli.outputs import cmd_alerts, cmd_report
@@ -216,6 +216,19 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("--out", required=True, help="写入的文件夹（路径）/ the folder to write to")
     notice.add_argument("--seed", type=int, default=20230217, help="随机数种子，默认 %(default)s / random seed")
     notice.set_defaults(func=cmd_demo_notice)
+    roles = sub.add_parser(
+        "warehouse-roles",
+        help="打印全市部署的数据库权限 SQL（行级安全）/ print the row-level security SQL of a city deployment",
+        description="打印 PostgreSQL 的行级安全语句：区县的数据库角色只能读写本区县的行；全市的角色只能读各区县的"
+        "合计行和活动、写全市汇总。由数据库管理员以仓库表的属主执行。/ Prints the statements that let a county's "
+        "role see and write only its county's rows, and the city's role only the county rows, campaigns and "
+        "city_progress.",
+    )
+    scope = roles.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--county", help="区县代码（6 位）/ the county's code")
+    scope.add_argument("--city", action="store_true", help="全市的角色（不带值）/ the city's role (a flag)")
+    roles.add_argument("--role", required=True, help="数据库角色名 / the PostgreSQL role, e.g. yukuai_500242")
+    roles.set_defaults(func=cmd_warehouse_roles)
     home = sub.add_parser(
         "instance",
         help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder",

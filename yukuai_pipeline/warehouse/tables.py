@@ -129,6 +129,7 @@ class WarehouseTables:
         annotate_errors(self.engine, Database(url, lock_timeout=self.lock_timeout))
         self.metadata = build_metadata()
         self.county_code = _scope(county_code)
+        self._row_security_active: dict[str, bool] = {}
         self._ready = False
 
     def scoped(self, where: dict | None) -> dict:
@@ -263,6 +264,11 @@ class WarehouseTables:
         values are those table.insert() would store. The statements are composed by SQLAlchemy and psycopg from
         the table's (validated) identifiers; no value is ever part of the SQL text."""
         columns = list(table.columns)
+        if self.dialect == "postgresql" and self._row_security(conn, table):
+            # PostgreSQL has no COPY FROM into a table whose row-level security applies to this role (a county's
+            # role in a city deployment, warehouse/access.py): one pipelined executemany instead
+            conn.execute(table.insert(), _records(frame[[c.name for c in columns]]))
+            return
         rows = _tuples(frame[[c.name for c in columns]], columns, conn.dialect)
         driver_connection = conn.connection.driver_connection
         # None only once the pooled connection has been given back; this one is checked out, inside the caller's
@@ -286,6 +292,13 @@ class WarehouseTables:
                 cursor.executemany(str(insert), rows)
         finally:
             cursor.close()
+
+    def _row_security(self, conn: sa.Connection, table: sa.Table) -> bool:
+        """Whether row-level security applies to this connection's role on `table` (asked once per table)."""
+        if table.name not in self._row_security_active:
+            active = conn.execute(sa.select(sa.func.row_security_active(table.name))).scalar()
+            self._row_security_active[table.name] = bool(active)
+        return self._row_security_active[table.name]
 
     def _upsert(self, table: sa.Table, only_new: bool):
         statement: PostgresqlInsert | SqliteInsert

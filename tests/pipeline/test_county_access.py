@@ -1,0 +1,107 @@
+"""PostgreSQL row-level security in a city deployment (warehouse/access.py): a county's role sees and writes only
+its own county's rows, even through a handle that asks for every county; the city's role sees the counties'
+county rows and campaigns and nothing of their townships' detail, villages or people."""
+
+import datetime as dt
+import uuid
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from psycopg import sql
+
+from yukuai_pipeline.contracts import conform_output, load_contract
+from yukuai_pipeline.warehouse import Replacement, Warehouse
+from yukuai_pipeline.warehouse.access import city_role_statements, county_role_statements
+
+DAY = dt.date(2023, 2, 17)
+
+
+@pytest.fixture
+def roles(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row-level security is PostgreSQL's")
+    suffix = uuid.uuid4().hex[:8]
+    names = {"500242": f"yk_{suffix}_500242", "509901": f"yk_{suffix}_509901", "city": f"yk_{suffix}_city"}
+    owner = Warehouse(database_url, county_code=None)
+    owner.ensure_tables()
+    schema = owner.scalar(sa.select(sa.func.current_schema()))
+    with owner.engine.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        for role in names.values():
+            cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+            cursor.execute(
+                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(role))
+            )
+        for statement in [
+            *county_role_statements("500242", names["500242"]),
+            *county_role_statements("509901", names["509901"]),
+            *city_role_statements(names["city"]),
+        ]:
+            cursor.execute(statement)
+    url = sa.make_url(database_url)
+    yield {key: url.set(username=role).render_as_string(hide_password=False) for key, role in names.items()}
+    with owner.engine.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        for role in names.values():
+            cursor.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            cursor.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    owner.dispose()
+
+
+def _progress(rows: list[tuple[str, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [
+            {"snapshot_date": DAY, "township": t, "target": 100, "completed": c, "pending": 0, "rejected": 0}
+            | {"gap": max(100 - c, 0), "surplus": max(c - 100, 0)}
+            for t, c in rows
+        ]
+    )
+    return conform_output(frame, load_contract("township_progress"))
+
+
+def _campaign(code: str) -> pd.DataFrame:
+    row = {"campaign_id": f"{code}-2023", "county_name": code, "short_name": code, "baseline_date": DAY}
+    row |= {"deadline": DAY, "county_row_label": "合计", "resident_population": 1, "target": 100}
+    return conform_output(pd.DataFrame([row]), load_contract("county_campaigns"))
+
+
+def test_each_county_role_sees_and_writes_only_its_own_county(roles):
+    for code in ("500242", "509901"):
+        own = Warehouse(roles[code], county_code=code)
+        own.replace(
+            [
+                Replacement(
+                    "township_progress",
+                    _progress([("龙潭镇", 7 if code == "500242" else 9), ("合计", 50)]),
+                    {"snapshot_date": DAY},
+                ),
+                Replacement("county_campaigns", _campaign(code), {"campaign_id": f"{code}-2023"}),
+            ]
+        )
+    sees_all = Warehouse(roles["509901"], county_code=None)  # a handle asking for every county
+    assert set(sees_all.read("township_progress")["county_code"]) == {"509901"}
+    with pytest.raises(sa.exc.DBAPIError, match="row-level security"):
+        sees_all.replace([Replacement("township_progress", _progress([("龙潭镇", 1)]).assign(county_code="500242"))])
+    assert Warehouse(roles["500242"], county_code="500242").read("township_progress", {"township": "龙潭镇"})[
+        "completed"
+    ].tolist() == [7]
+
+
+def test_the_city_role_sees_only_county_rows_and_campaigns(roles):
+    for code in ("500242", "509901"):
+        Warehouse(roles[code], county_code=code).replace(
+            [
+                Replacement("township_progress", _progress([("龙潭镇", 5), ("合计", 60)]), {"snapshot_date": DAY}),
+                Replacement("county_campaigns", _campaign(code), {"campaign_id": f"{code}-2023"}),
+            ]
+        )
+    city = Warehouse(roles["city"], county_code=None)
+    rows = city.read("township_progress")
+    assert sorted(rows["county_code"]) == ["500242", "509901"] and set(rows["township"]) == {"合计"}
+    from yukuai_pipeline.steps.city import city_rollup
+
+    rollup = city_rollup(city, DAY).set_index("county_code")
+    assert rollup.loc["500000", "completed"] == 120
+    with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+        city.read("village_progress")
