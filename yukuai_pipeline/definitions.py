@@ -17,6 +17,7 @@ from yukuai_pipeline.defs.automation import (
     roster_refresh,
     targets_refresh,
 )
+from yukuai_pipeline.defs.executors import build_executor
 from yukuai_pipeline.defs.resources import YukuaiResource
 from yukuai_pipeline.file_modes import restrict_umask
 
@@ -29,6 +30,7 @@ def build_definitions() -> dg.Definitions:
         schedules=[daily_schedule],
         sensors=[landing_sensor, alert_sensor, run_failure_alert_sensor],
         resources={"yukuai": YukuaiResource.from_env(), "alerting": AlertingResource.from_env()},
+        executor=build_executor(),
     )
 
 

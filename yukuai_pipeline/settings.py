@@ -2,7 +2,9 @@
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,10 +35,30 @@ def assets_root() -> Path:
     return _data_dir("assets")
 
 
+# The campaign folder of the run being executed (its tag yukuai/campaign, defs/resources.py): a run carries its
+# county with it, so a process that serves several counties' runs (a Celery worker, a test) uses the run's own.
+_RUN_CAMPAIGN: ContextVar[Path | None] = ContextVar("run_campaign", default=None)
+
+
+@contextmanager
+def run_campaign(folder: Path | None) -> Iterator[None]:
+    """Within the block, assets_dir() and campaign() are the run's campaign folder (unchanged when None)."""
+    token = _RUN_CAMPAIGN.set(folder) if folder is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _RUN_CAMPAIGN.reset(token)
+
+
 def assets_dir() -> Path:
-    """The campaign folder in use (campaign.yaml, its target table, township aliases, roster rules):
-    YUKUAI_ASSETS_DIR (any folder of those files, e.g. a whole city's townships), else YUKUAI_COUNTY's folder
-    assets/campaigns/<code>, else the one folder there is. `yukuai campaign import` makes a county's folder."""
+    """The campaign folder in use (campaign.yaml, its target table, township aliases, roster rules): the running
+    run's (run_campaign), else YUKUAI_ASSETS_DIR (any folder of those files, e.g. a whole city's townships), else
+    YUKUAI_COUNTY's folder assets/campaigns/<code>, else the one folder there is. `yukuai campaign import` makes a
+    county's folder."""
+    pinned = _RUN_CAMPAIGN.get()
+    if pinned is not None:
+        return pinned
     override = os.environ.get("YUKUAI_ASSETS_DIR")
     if override:
         return Path(override)
@@ -92,6 +114,22 @@ def _campaign(folder: Path) -> "Campaign":
     return parse(read_yaml(folder / "campaign.yaml"), folder)
 
 
+def landing_template(env: Mapping[str, str] | None = None) -> str:
+    """YUKUAI_LANDING_DIR as written, `{county}` and all."""
+    return (os.environ if env is None else env).get("YUKUAI_LANDING_DIR", "data/landing")
+
+
+def report_template(env: Mapping[str, str] | None = None) -> str:
+    """YUKUAI_REPORT_DIR as written, `{county}` and all."""
+    return (os.environ if env is None else env).get("YUKUAI_REPORT_DIR", "data/reports")
+
+
+def county_path(template: str) -> Path:
+    """A folder setting with `{county}` in it (/srv/yukuai/{county}/landing) as the county in use's folder: one
+    setting for every county of a city. The resource does the same for the county of the run it executes."""
+    return Path(template.format(county=campaign().county.code) if "{county}" in template else template)
+
+
 def read_yaml(path: Path):
     """A YAML file, by libyaml's C parser when PyYAML was built with it (several times faster), else PyYAML's own."""
     with open(path, encoding="utf-8") as fh:
@@ -122,9 +160,9 @@ class Settings:
     def from_env(cls) -> "Settings":
         env = os.environ
         return cls(
-            landing_dir=Path(env.get("YUKUAI_LANDING_DIR", "data/landing")),
+            landing_dir=county_path(landing_template(env)),
             database_url=env.get("YUKUAI_DATABASE_URL", "sqlite:///data/warehouse.db"),
-            report_dir=Path(env.get("YUKUAI_REPORT_DIR", "data/reports")),
+            report_dir=county_path(report_template(env)),
             dagster_home=Path(env.get("DAGSTER_HOME", "data/dagster_home")),
             ui_base_url=env.get("YUKUAI_UI_BASE_URL", "http://127.0.0.1:3000"),
             file_mode=_octal(env, "YUKUAI_FILE_MODE", 0o640),
@@ -322,3 +360,46 @@ def input_limits(env=None) -> InputLimits:
             raise ValueError(f"{variable}={text!r}：应为正整数 / must be a positive whole number")
         values[field_name] = value
     return InputLimits(**values)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Executor (defs/executors.py): where a run's steps execute. in_process (default) runs them in the run's own
+# process; celery sends each step to dagster-celery workers over the broker (deploy/README.md, "分布式执行（Celery）").
+# --------------------------------------------------------------------------------------------------------------
+
+EXECUTOR_KINDS = ("in_process", "celery")
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """YUKUAI_EXECUTOR and, for celery, the broker, result backend and queue the workers listen on. The broker URL
+    may hold a password: defs/executors.py hands the executor the variable's name (Dagster resolves it when the run
+    starts), never its value, so the UI does not show it."""
+
+    kind: str = "in_process"
+    celery_broker: str = "pyamqp://guest@127.0.0.1:5672//"
+    celery_backend: str = "rpc://"
+    # the queue the steps are sent to; the workers must consume it (-q); dagster-celery's own default is "dagster"
+    celery_queue: str = "dagster"
+
+    VARIABLES: ClassVar[dict[str, str]] = {
+        "celery_broker": "YUKUAI_CELERY_BROKER",
+        "celery_backend": "YUKUAI_CELERY_BACKEND",
+        "celery_queue": "YUKUAI_CELERY_QUEUE",
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "ExecutorSettings":
+        env = os.environ if env is None else env
+        text = env.get("YUKUAI_EXECUTOR", "")
+        kind = text.strip().lower().replace("-", "_") or "in_process"
+        if kind not in EXECUTOR_KINDS:
+            raise ValueError(
+                f"YUKUAI_EXECUTOR={text!r}：应为 in_process（默认）或 celery / must be in_process (default) or celery"
+            )
+        defaults = cls()
+        values = {
+            field: (env.get(variable) or "").strip() or getattr(defaults, field)
+            for field, variable in cls.VARIABLES.items()
+        }
+        return cls(kind=kind, **values)

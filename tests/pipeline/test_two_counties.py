@@ -137,3 +137,36 @@ def test_the_city_location_materializes_the_rollup_with_its_check(city, monkeypa
     assert check.passed and "2 个区县都有当天的合计" in str(check.description)
     (workbook,) = (city["root"] / "city" / "ui_reports").glob("*.xlsx")
     assert "龙潭镇" not in _cells(workbook) and "全市合计" in _cells(workbook)
+
+
+def test_one_process_serves_both_counties_runs_by_their_tags(city, tmp_path):
+    """As a Celery worker does: the process's own environment is 酉阳县's, yet a run tagged with 演示县's campaign
+    reads 演示县's folders (YUKUAI_*_DIR with {county}) and writes 演示县's rows."""
+    import dagster as dg
+
+    from yukuai_pipeline.defs.assets import ALL_ASSETS
+    from yukuai_pipeline.defs.automation import daily_refresh
+    from yukuai_pipeline.defs.resources import CAMPAIGN_TAG, COUNTY_TAG, YukuaiResource
+
+    for code, env in ((YOUYANG, city["youyang"]), (CODE, city["other"])):
+        shutil.copytree(env["YUKUAI_LANDING_DIR"], tmp_path / code / "landing")
+    url = f"sqlite:///{tmp_path}/warehouse.db"
+    resource = YukuaiResource(
+        landing_dir=f"{tmp_path}/{{county}}/landing", database_url=url, report_dir=f"{tmp_path}/{{county}}/reports"
+    )
+    job = dg.Definitions(assets=ALL_ASSETS, jobs=[daily_refresh], resources={"yukuai": resource}).resolve_job_def(
+        "daily_refresh"
+    )
+    other = {COUNTY_TAG: CODE, CAMPAIGN_TAG: city["other"]["YUKUAI_ASSETS_DIR"]}
+    with dg.DagsterInstance.ephemeral() as instance:
+        for tags in ({}, other):
+            assert job.execute_in_process(partition_key=DAY, instance=instance, tags=tags).success
+        runs = instance.get_runs()
+    assert sorted(r.tags[COUNTY_TAG] for r in runs) == sorted([YOUYANG, CODE])  # the job's own tag, or the run's
+    rows = Warehouse(url, county_code=None).read("township_progress", {"township": "合计"})
+    assert rows.set_index("county_code")["completed"].to_dict() == {
+        YOUYANG: 28_632,
+        CODE: sum(row[4] for row in attachment_rows()),
+    }
+    assert [p.name[:3] for p in (tmp_path / CODE / "reports").glob("*.xlsx")] == ["演示县"]
+    assert [p.name[:3] for p in (tmp_path / YOUYANG / "reports").glob("*.xlsx")] == ["酉阳县"]

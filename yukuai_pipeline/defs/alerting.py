@@ -12,8 +12,9 @@ from yukuai_pipeline import settings
 from yukuai_pipeline.alerts import texts
 from yukuai_pipeline.alerts.delivery import EmailChannel, Outbox, WebhookChannel
 from yukuai_pipeline.defs.assets import GROUP_LABELS, OWNER, QUALITY, SQL_KIND
+from yukuai_pipeline.defs.executors import JOB_EXECUTOR
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, root_cause, table_metadata, undated
-from yukuai_pipeline.defs.resources import YukuaiResource
+from yukuai_pipeline.defs.resources import YukuaiResource, campaign_tags
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.steps import alert_history as alert_steps
 from yukuai_pipeline.warehouse import Warehouse
@@ -275,7 +276,7 @@ def alert_tick(
         newest = records[-1].update_timestamp
         resume = newest if len(found) > len(records) else newest - dt.timedelta(seconds=1)
         warehouse.save_alert_state(CURSOR, resume.isoformat())
-    recorded += alert_on_missing_export(outbox, yukuai.landing_dir, alerting.freshness_deadline, now)
+    recorded += alert_on_missing_export(outbox, str(yukuai.landing()), alerting.freshness_deadline, now)
     return {"runs": len(records), "runs_left": len(found) - len(records), "recorded": recorded, **outbox.deliver_due()}
 
 
@@ -290,14 +291,18 @@ def alert_tick(
     check_specs=check_specs(alert_steps.CHECKS),
     metadata={**table_metadata("alerts", SQL_KIND), "分组 / group": f"{GROUP_LABELS[QUALITY]}（{QUALITY}）"},
 )
-def alert_history(yukuai: YukuaiResource, alerting: AlertingResource) -> dg.MaterializeResult:
-    return materialize_result(alert_steps.alert_history(yukuai.context(), alerting.recipients()), alert_steps.CHECKS)
+def alert_history(
+    context: dg.AssetExecutionContext, yukuai: YukuaiResource, alerting: AlertingResource
+) -> dg.MaterializeResult:
+    with yukuai.step_context(context) as steps:
+        return materialize_result(alert_steps.alert_history(steps, alerting.recipients()), alert_steps.CHECKS)
 
 
 alert_history_job = dg.define_asset_job(
     "alert_history_refresh",
+    tags=campaign_tags(),
     selection=dg.AssetSelection.assets(alert_history),
-    executor_def=dg.in_process_executor,
+    executor_def=JOB_EXECUTOR,
     description="刷新告警记录（告警传感器发出告警后自动运行）。Refresh the alert history.",
 )
 

@@ -1,6 +1,5 @@
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
 import dagster as dg
 
@@ -48,8 +47,9 @@ def _asset(checks: Checks, group: str, description: str, partitioned: bool = Tru
     "Township targets from the notice's attachment, with the rule's own target beside them.",
     partitioned=False,
 )
-def township_targets(yukuai: YukuaiResource) -> dg.MaterializeResult:
-    return materialize_result(targets.township_targets(yukuai.context()), targets.TOWNSHIP_TARGET_CHECKS)
+def township_targets(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
+    with yukuai.step_context(context) as steps:
+        return materialize_result(targets.township_targets(steps), targets.TOWNSHIP_TARGET_CHECKS)
 
 
 def _daily_asset(
@@ -59,7 +59,8 @@ def _daily_asset(
 
     @_asset(checks, group, description, deps=deps)
     def _daily(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-        return materialize_result(step(yukuai.context(), partition_date(context)), checks, context.partition_key)
+        with yukuai.step_context(context) as steps:
+            return materialize_result(step(steps, partition_date(context)), checks, context.partition_key)
 
     return _daily
 
@@ -160,12 +161,13 @@ platform_activity = _daily_asset(
     ],
 )
 def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
-    result = report.excel_report(yukuai.context(), partition_date(context), Path(yukuai.report_dir))
-    links = {
-        "下载报表 / download the workbook": dg.MetadataValue.url(yukuai.report_url(result.metadata["path"])),
-        "打开进度图 / open the chart": dg.MetadataValue.url(yukuai.report_url(result.metadata["chart_path"])),
-    }
-    return materialize_result(result, report.CHECKS, context.partition_key, first=links)
+    with yukuai.step_context(context) as steps:
+        result = report.excel_report(steps, partition_date(context), yukuai.reports())
+        links = {
+            "下载报表 / download the workbook": dg.MetadataValue.url(yukuai.report_url(result.metadata["path"])),
+            "打开进度图 / open the chart": dg.MetadataValue.url(yukuai.report_url(result.metadata["chart_path"])),
+        }
+        return materialize_result(result, report.CHECKS, context.partition_key, first=links)
 
 
 ALL_ASSETS = [

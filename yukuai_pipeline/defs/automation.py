@@ -6,30 +6,35 @@ import dagster as dg
 
 from yukuai_pipeline.contracts import REFERENCE_KINDS, REGISTRATION_KINDS
 from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
+from yukuai_pipeline.defs.executors import JOB_EXECUTOR
 from yukuai_pipeline.defs.partitions import daily_partitions, todays_run
-from yukuai_pipeline.defs.resources import YukuaiResource
+from yukuai_pipeline.defs.resources import YukuaiResource, campaign_tags
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.headers import date_from_text
 from yukuai_pipeline.settings import Settings, archive_dir
 
 # The day's assets form one chain, so the steps run one after another in the run's own process: no process per
-# step (that overhead is most of a run's time on a 2-core machine).
+# step (that overhead is most of a run's time on a 2-core machine); with YUKUAI_EXECUTOR=celery the workers run them.
+# Every run carries its county (campaign_tags), so a worker serving several counties runs it for the right one.
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
+    tags=campaign_tags(),
     selection=dg.AssetSelection.assets(*ALL_ASSETS),
     partitions_def=daily_partitions,
-    executor_def=dg.in_process_executor,
+    executor_def=JOB_EXECUTOR,
     description="每日刷新：读取当天落地的导出文件，更新该日的全部表和检查。Refresh every table of one day.",
 )
 roster_refresh = dg.define_asset_job(
     "roster_refresh",
+    tags=campaign_tags(),
     selection=dg.AssetSelection.assets(community_registry, roster_completeness),
     partitions_def=daily_partitions,
-    executor_def=dg.in_process_executor,
+    executor_def=JOB_EXECUTOR,
     description="基层队伍刷新：只重新检查某天的基层队伍名单。Re-check the rosters of one day.",
 )
 targets_refresh = dg.define_asset_job(
     "targets_refresh",
+    tags=campaign_tags(),
     selection=dg.AssetSelection.assets(township_targets),
     description="刷新乡镇任务数表（通知附件）。Reload the township target table.",
 )
@@ -94,11 +99,9 @@ def plan_runs(files, cursor: dict[str, str]) -> tuple[dict[str, list], dict[str,
 def landing_sensor(context: dg.SensorEvaluationContext, yukuai: YukuaiResource):
     cursor = json.loads(context.cursor) if context.cursor else _ingested_files(yukuai)
     # never raises: a file it cannot read comes back with its error; one still being written comes back waiting
+    folder = yukuai.landing()
     files = landing.scan(
-        yukuai.landing_dir,
-        settle_seconds=Settings.from_env().settle_seconds,
-        wait=False,
-        also=(archive_dir(yukuai.landing_dir),),
+        folder, settle_seconds=Settings.from_env().settle_seconds, wait=False, also=(archive_dir(folder),)
     )
     runs, new_cursor, notes = plan_runs(files, cursor)
     for note in notes:

@@ -1,4 +1,6 @@
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,15 +26,16 @@ class YukuaiResource(dg.ConfigurableResource):
     def from_env(cls) -> "YukuaiResource":
         s = Settings.from_env()
         return cls(
-            landing_dir=str(s.landing_dir),
+            landing_dir=settings.landing_template(),  # `{county}` kept: each run's county fills it in
             database_url=s.database_url,
-            report_dir=str(s.report_dir),
+            report_dir=settings.report_template(),
             report_base_url=s.report_base_url,
         )
 
     def report_url(self, path: str | Path) -> str:
         """A report file's link: the base URL and the file's name, percent-encoded (the names are Chinese)."""
-        return f"{self.report_base_url.rstrip('/')}/{quote(Path(path).name)}"
+        base = self.report_base_url.format(county=settings.campaign().county.code)  # {county}: each county's own
+        return f"{base.rstrip('/')}/{quote(Path(path).name)}"
 
     def warehouse(self) -> Warehouse:
         # One engine per URL, county and process: a range of partitions run in one process shares its connection
@@ -42,12 +45,38 @@ class YukuaiResource(dg.ConfigurableResource):
             _WAREHOUSES[key] = Warehouse(self.database_url, county_code=key[1])
         return _WAREHOUSES[key]
 
+    def landing(self) -> Path:
+        """The landing folder of the county in use: `{county}` in YUKUAI_LANDING_DIR becomes its code, so one
+        setting serves every county of a city (/srv/yukuai/{county}/landing)."""
+        return settings.county_path(self.landing_dir)
+
+    def reports(self) -> Path:
+        """The report folder of the county in use (`{county}` in YUKUAI_REPORT_DIR, as for the landing folder)."""
+        return settings.county_path(self.report_dir)
+
     def context(self) -> StepContext:
-        return StepContext(self.warehouse(), Path(self.landing_dir))
+        return StepContext(self.warehouse(), self.landing())
+
+    @contextmanager
+    def step_context(self, context: dg.AssetExecutionContext) -> Iterator[StepContext]:
+        """The step's context under its run's campaign (the run's yukuai/campaign tag): whichever process executes
+        the step — the run's own, or a Celery worker serving every county — works for the run's county."""
+        folder = context.run.tags.get(CAMPAIGN_TAG)
+        with settings.run_campaign(Path(folder) if folder else None):
+            yield self.context()
 
     @property
     def sql_kind(self) -> str:
         return "postgres" if self.database_url.startswith("postgresql") else "sqlite"
+
+
+COUNTY_TAG, CAMPAIGN_TAG = "yukuai/county", "yukuai/campaign"
+
+
+def campaign_tags() -> dict[str, str]:
+    """Every run of a county's jobs carries its county code (filter the Runs page by it) and its campaign folder."""
+    campaign = settings.campaign()
+    return {COUNTY_TAG: campaign.county.code, CAMPAIGN_TAG: str(campaign.folder.resolve())}
 
 
 def partition_date(context) -> dt.date:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from yukuai_pipeline import settings
 from yukuai_pipeline.report.xlsx_files import column_letter, save_stable_workbook, write_streamed_xlsx
 
 APPROVED, PENDING, REJECTED = "已通过", "待审核", "已驳回"
@@ -150,7 +151,7 @@ def write_registry_xlsx(path: Path, registry: pd.DataFrame, baseline: date, rng:
     wb = Workbook()
     ws = wb.active
     ws.title = "社区基本信息"
-    ws.append(["酉阳县村（社区）基本信息表"])
+    ws.append([f"{settings.campaign().county.short_name}村（社区）基本信息表"])
     ws.merge_cells(f"A1:{column_letter(len(_REGISTRY_COLUMNS))}1")
     ws.append([f"统计截止：{baseline:%Y-%m-%d}"])
     ws.append(_REGISTRY_COLUMNS)

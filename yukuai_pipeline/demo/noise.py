@@ -8,9 +8,8 @@ pipeline must report rather than guess). Each function draws from the caller's G
 import numpy as np
 import pandas as pd
 
+from yukuai_pipeline import settings
 from yukuai_pipeline.demo.places import NAME_CHARS, old_township_names
-
-COUNTY_PREFIX = "酉阳县"
 
 
 def with_stray_space(rng: np.random.Generator, name: str) -> str:
@@ -41,9 +40,10 @@ def misspelt(rng: np.random.Generator, short_name: str, taken_stems: set[str]) -
 
 
 def county_prefixed(rng: np.random.Generator, texts: np.ndarray, eligible: np.ndarray, share: float) -> np.ndarray:
-    """酉阳县 put before about `share` of the eligible texts (in place); returns which rows got it."""
+    """The county's short name (酉阳县) put before about `share` of the eligible texts (in place); returns which rows
+    got it."""
     prefixed = eligible & (rng.random(len(texts)) < share)
-    texts[prefixed] = COUNTY_PREFIX + texts[prefixed]
+    texts[prefixed] = settings.campaign().county.short_name + texts[prefixed]
     return prefixed
 
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from yukuai_pipeline import settings
 from yukuai_pipeline.demo import noise
 from yukuai_pipeline.demo.exports import write_listing
 from yukuai_pipeline.demo.people import particulars, wrong_check_char
@@ -21,7 +22,6 @@ from yukuai_pipeline.demo.places import short_names
 from yukuai_pipeline.demo.posts import REPRESENTATIVE_ROW, VillagePosts
 from yukuai_pipeline.demo.seeds import ROSTER_STREAM, stream
 
-ROSTER_TITLE = "酉阳县基层队伍信息表"
 ROSTER_FOOTNOTE = "注：一人多职的按职务分行填写"
 ROSTER_COLUMNS = [
     "序号",
@@ -56,7 +56,7 @@ def demo_roster(registry: pd.DataFrame, snapshot: date, seed: int) -> DemoRoster
 
 def write_roster(path: Path, roster: pd.DataFrame, snapshot: date) -> None:
     """Title (merged over the columns), 统计截止 line, header, rows, footnote; the same roster gives the same bytes."""
-    write_listing(path, "基层队伍信息", ROSTER_TITLE, snapshot, roster, ROSTER_COLUMNS, ROSTER_FOOTNOTE)
+    write_listing(path, "基层队伍信息", roster_title(), snapshot, roster, ROSTER_COLUMNS, ROSTER_FOOTNOTE)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -191,3 +191,8 @@ def _spread(rng: np.random.Generator, persons: list[int], village_of: list[int],
         if len(chosen) == k:
             break
     return sorted(chosen)
+
+
+def roster_title() -> str:
+    """The export's title line, with the county's short name (酉阳县基层队伍信息表)."""
+    return f"{settings.campaign().county.short_name}基层队伍信息表"
