@@ -119,3 +119,33 @@ def test_sensor_starts_from_what_the_warehouse_already_ingested(tmp_path, landin
     requests, _ = _tick(landing, tmp_path)
     days = sorted({r.partition_key for r in requests})
     assert "2023-02-17" not in days and days[0] == "2023-02-18"
+
+
+def test_the_city_location_has_only_the_rollup_and_runs_it_at_0930_on_campaign_days():
+    from yukuai_pipeline.city_definitions import defs
+
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {"city_progress"}  # no county asset: the city's UI shows no township, village or person
+    schedule = defs.resolve_schedule_def("city_refresh_schedule")
+    assert schedule.cron_schedule == "30 9 * * *" and schedule.execution_timezone == "Asia/Shanghai"
+
+    def tick(day: dt.date):
+        when = dt.datetime(day.year, day.month, day.day, 9, 30, tzinfo=SHANGHAI)
+        return schedule.evaluate_tick(
+            dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def())
+        )
+
+    assert [r.partition_key for r in tick(dt.date(2023, 3, 30)).run_requests] == ["2023-03-30"]
+    assert (
+        tick(dt.date(2026, 12, 6)).skip_message
+        == "2026-12-06 不在活动日期内（2023-02-17 至 2023-10-31）/ not a campaign day"
+    )
+
+
+def test_every_county_job_carries_its_county(tmp_path):
+    from yukuai_pipeline.definitions import defs
+    from yukuai_pipeline.defs.resources import CAMPAIGN_TAG, COUNTY_TAG
+
+    for name in ("daily_refresh", "roster_refresh", "targets_refresh", "alert_history_refresh"):
+        tags = defs.resolve_job_def(name).tags
+        assert tags[COUNTY_TAG] == "500242" and tags[CAMPAIGN_TAG].endswith("assets/campaigns/500242"), name
