@@ -51,6 +51,12 @@ def run_campaign(folder: Path | None) -> Iterator[None]:
             _RUN_CAMPAIGN.reset(token)
 
 
+def serves_every_county() -> bool:
+    """YUKUAI_SERVES_EVERY_COUNTY=1 (set on a Celery worker shared by the counties of a city): a step of a run that
+    names no county is refused rather than computed for this process's own county."""
+    return os.environ.get("YUKUAI_SERVES_EVERY_COUNTY", "").strip() in ("1", "true", "yes")
+
+
 def assets_dir() -> Path:
     """The campaign folder in use (campaign.yaml, its target table, township aliases, roster rules): the running
     run's (run_campaign), else YUKUAI_ASSETS_DIR (any folder of those files, e.g. a whole city's townships), else

@@ -170,3 +170,20 @@ def test_one_process_serves_both_counties_runs_by_their_tags(city, tmp_path):
     }
     assert [p.name[:3] for p in (tmp_path / CODE / "reports").glob("*.xlsx")] == ["演示县"]
     assert [p.name[:3] for p in (tmp_path / YOUYANG / "reports").glob("*.xlsx")] == ["酉阳县"]
+
+
+def test_a_worker_serving_every_county_refuses_a_run_that_names_none(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from yukuai_pipeline.defs.assets import township_targets
+    from yukuai_pipeline.defs.resources import YukuaiResource
+
+    monkeypatch.setenv("YUKUAI_SERVES_EVERY_COUNTY", "1")
+    resource = YukuaiResource(landing_dir=str(tmp_path), database_url=f"sqlite:///{tmp_path}/w.db", report_dir="-")
+    result = dg.materialize([township_targets], resources={"yukuai": resource}, raise_on_error=False)
+    assert not result.success  # the asset graph's run carries no county tag
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "没有区县标签" in str(failure.event_specific_data.error)
+    assert Warehouse(f"sqlite:///{tmp_path}/w.db", county_code=None).read("township_targets").empty
+    tagged = {"yukuai/county": YOUYANG, "yukuai/campaign": str(settings.assets_root() / "campaigns" / YOUYANG)}
+    assert dg.materialize([township_targets], resources={"yukuai": resource}, tags=tagged).success

@@ -62,6 +62,12 @@ class YukuaiResource(dg.ConfigurableResource):
         """The step's context under its run's campaign (the run's yukuai/campaign tag): whichever process executes
         the step — the run's own, or a Celery worker serving every county — works for the run's county."""
         folder = context.run.tags.get(CAMPAIGN_TAG)
+        if folder is None and settings.serves_every_county():
+            raise dg.Failure(
+                "这次运行没有区县标签（yukuai/campaign），而本进程为多个区县执行步骤：不知道该算哪个区县。请从作业"
+                "（daily_refresh 等，它们带着区县）启动，不要用资产图上的 Materialize。/ This run names no county and "
+                "this worker serves several: launch the county's job instead of the asset graph's Materialize."
+            )
         with settings.run_campaign(Path(folder) if folder else None):
             yield self.context()
 
