@@ -1,4 +1,5 @@
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
@@ -171,3 +172,35 @@ def test_platform_activity_reproduces_the_notices_six_numbers(runner):
     villages = runner.table("platform_activity", snapshot_date=D1)
     assert len(villages) == 6 * runner.table("community_registry", snapshot_date=D1).shape[0]
     assert _checks(result)["requests_handled"] is False  # the demo has requests unhandled for more than 7 days
+
+
+def test_week_over_week_compares_with_the_newest_day_a_week_back_even_across_missing_days(runner):
+    for day in ("2023-02-17", "2023-02-24", "2023-02-25"):
+        assert runner.run(day).success
+    by_day = {
+        d: runner.table("township_progress", snapshot_date=dt.date.fromisoformat(d)).set_index("township")
+        for d in ("2023-02-17", "2023-02-24", "2023-02-25")
+    }
+    first, week, after = by_day["2023-02-17"], by_day["2023-02-24"], by_day["2023-02-25"]
+    towns = first.index[first["seq"].notna()]
+    assert (week.loc[towns, "new_this_week"] == week.loc[towns, "completed"] - first.loc[towns, "completed"]).all()
+    assert (week.loc[towns, "last_week_rank"] == first.loc[towns, "rank"]).all()
+    assert (week.loc[towns, "rank_change"] == first.loc[towns, "rank"] - week.loc[towns, "rank"]).all()
+    assert week.loc["合计", "new_this_week"] == week.loc["合计", "completed"] - 28_632
+    # 2023-02-18 was never run: the 25th is compared with the 17th, and says so
+    assert set(after.loc[[*towns, "合计"], "last_week_date"]) == {dt.date(2023, 2, 17)}
+    assert after.loc["合计", "new_this_week"] == after.loc["合计", "completed"] - 28_632
+    villages = runner.table("village_progress", snapshot_date=dt.date(2023, 2, 24))
+    assert villages["new_this_week"].notna().sum() > 200 and (villages["new_this_week"].dropna() >= 0).all()
+    # the workbook's 本周进展 sheet shows the same numbers and names the day compared
+    from openpyxl import load_workbook
+
+    (path,) = Path(runner.resource.report_dir).glob("*_2023-02-24.xlsx")
+    ws = load_workbook(path, read_only=True)["本周进展"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == "本周进展：2023-02-24 与 2023-02-17 相比"
+    header = list(rows[1])
+    shown = {r[1]: dict(zip(header, r)) for r in rows[2:] if r[1] in towns}
+    assert len(shown) == len(towns)
+    for town, row in shown.items():
+        assert row["本周新增"] == week.loc[town, "new_this_week"] and row["排名变化"] == week.loc[town, "rank_change"]

@@ -259,6 +259,7 @@ def test_file_name_and_sheets(workbook_path, book):
     assert workbook_path.name == "酉阳县渝快社区注册进度报表_2023-02-17.xlsx" == report_file_name(DAY)
     assert book.sheetnames == [
         "乡镇进度",
+        "本周进展",
         "村（社区）进度",
         "基层队伍完整性",
         "数据质量问题",

@@ -24,6 +24,7 @@ from yukuai_pipeline.report.sheets import (
     township_sheet,
     village_sheet,
 )
+from yukuai_pipeline.report.week_sheet import week_sheet
 from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes, write_atomically
 
 # the report's API; ReportData (data.py) and progress_chart_png (charts.py) are offered here with the workbook
@@ -58,6 +59,7 @@ def build_workbook(data: ReportData) -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     township_rows = township_sheet(wb.create_sheet("乡镇进度"), data)
+    week_sheet(wb.create_sheet("本周进展"), data)
     village_sheet(wb.create_sheet("村（社区）进度"), data)
     roster_sheet(wb.create_sheet("基层队伍完整性"), data)
     issue_sheet(wb.create_sheet("数据质量问题"), data)

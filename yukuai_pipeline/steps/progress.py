@@ -9,6 +9,7 @@ from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.metrics import doubts
 from yukuai_pipeline.metrics.progress import add_pace, county_summary, township_table
 from yukuai_pipeline.metrics.progress import village_progress as village_rows
+from yukuai_pipeline.metrics.week_over_week import WEEK, week_over_week
 from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.quality.checks import WARN, Check, Checks
 from yukuai_pipeline.steps.context import StepContext, StepResult, empty_table, issues_frame
@@ -86,11 +87,18 @@ def _previous_progress(ctx: StepContext, day: dt.date) -> pd.DataFrame:
     return ctx.warehouse.read("township_progress", {"snapshot_date": previous})
 
 
+def _last_week(ctx: StepContext, table: str, day: dt.date) -> tuple[pd.DataFrame | None, dt.date | None]:
+    """The table's rows of the newest day on or before a week before `day` (metrics/week_over_week.py)."""
+    then = ctx.warehouse.newest_date(table, on_or_before=day - WEEK)
+    return (ctx.warehouse.read(table, {"snapshot_date": then}), then) if then else (None, None)
+
+
 def township_progress(ctx: StepContext, day: dt.date) -> StepResult:
     campaign, label = ctx.campaign, ctx.campaign.county_row_label
     counts, data_date = _latest_counts(ctx, day)
     targets = ctx.warehouse.read("township_targets", {"campaign_id": campaign.campaign_id}, ["seq"])
     frame = township_table(counts, targets, *_pace_base(ctx, data_date), day, data_date, campaign)
+    frame = week_over_week(frame, *_last_week(ctx, "township_progress", day), ["township"])
     frame = conform_output(frame, load_contract("township_progress"))
     previous = _previous_progress(ctx, day)
     county = frame[frame["township"] == label].iloc[0]
@@ -150,6 +158,7 @@ def village_progress(ctx: StepContext, day: dt.date) -> StepResult:
     frame = add_pace(
         frame, ["township", "village"], *_pace_base(ctx, data_date), day, ctx.campaign.deadline, ctx.campaign.pace
     )
+    frame = week_over_week(frame, *_last_week(ctx, "village_progress", day), ["township", "village"])
     frame = conform_output(frame, load_contract("village_progress"))
     ctx.warehouse.replace([Replacement("village_progress", frame, {"snapshot_date": day})])
     townships = ctx.warehouse.read("township_progress", {"snapshot_date": day})
