@@ -133,7 +133,12 @@ def report_template(env: Mapping[str, str] | None = None) -> str:
 def county_path(template: str) -> Path:
     """A folder setting with `{county}` in it (/srv/yukuai/{county}/landing) as the county in use's folder: one
     setting for every county of a city. The resource does the same for the county of the run it executes."""
-    return Path(template.format(county=campaign().county.code) if "{county}" in template else template)
+    return Path(for_county(template))
+
+
+def for_county(template: str) -> str:
+    """`{county}` in a setting replaced by the county code in use (nothing else in it is touched)."""
+    return template.replace("{county}", campaign().county.code) if "{county}" in template else template
 
 
 def read_yaml(path: Path):

@@ -34,7 +34,7 @@ class YukuaiResource(dg.ConfigurableResource):
 
     def report_url(self, path: str | Path) -> str:
         """A report file's link: the base URL and the file's name, percent-encoded (the names are Chinese)."""
-        base = self.report_base_url.format(county=settings.campaign().county.code)  # {county}: each county's own
+        base = settings.for_county(self.report_base_url)  # {county}: each county's own address
         return f"{base.rstrip('/')}/{quote(Path(path).name)}"
 
     def warehouse(self) -> Warehouse:
