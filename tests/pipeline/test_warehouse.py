@@ -8,6 +8,7 @@ import pandas as pd
 import psycopg
 import pytest
 
+from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.warehouse import Replacement, Warehouse
 
 DAY = dt.date(2023, 2, 17)
@@ -53,9 +54,8 @@ def test_bulk_insert_round_trips_dates_missing_values_and_floats(database_url):
             "data_date": [DAY, DAY],
         }
     )
-    warehouse.replace(
-        [Replacement("township_progress", progress.astype({"seq": "Int64", "rank": "Int64"}), {"snapshot_date": DAY})]
-    )
+    progress = conform_output(progress.astype({"seq": "Int64", "rank": "Int64"}), load_contract("township_progress"))
+    warehouse.replace([Replacement("township_progress", progress, {"snapshot_date": DAY})])
     back = warehouse.read("township_progress", order_by=["township"]).set_index("township")
     assert back.loc["龙潭镇", "projected_date"] == dt.date(2023, 10, 31) and back.loc["龙潭镇", "snapshot_date"] == DAY
     assert back.loc["龙潭镇", "completion_rate"] == 0.1471 and back.loc["合计", "new_7d_avg"] == 2.5

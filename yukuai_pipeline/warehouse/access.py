@@ -13,7 +13,7 @@ these policies. Statements are composed by psycopg from quoted identifiers and a
 from psycopg import sql
 
 from yukuai_pipeline.contracts import TABLES
-from yukuai_pipeline.warehouse.tables import valid_county_code
+from yukuai_pipeline.warehouse.county_scope import valid_county_code
 
 _WRITE = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
 # the city sees these tables, each through the row filter given

@@ -7,7 +7,6 @@ reads and the named queries are in `queries.py`; `Warehouse` is imported from th
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -16,6 +15,8 @@ import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, TABLES, Contract, load_contract
 from yukuai_pipeline.file_modes import create_private_file, private_dir
+from yukuai_pipeline.warehouse.county_scope import IN_USE, narrowed, scope, stamped, valid_county_code
+from yukuai_pipeline.warehouse.replacement import Replacement
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
@@ -78,26 +79,6 @@ def build_metadata() -> sa.MetaData:
     return metadata
 
 
-@dataclass(frozen=True)
-class Replacement:
-    """Delete the rows matching `where`, then insert `frame` — one unit of a transaction.
-
-    With upsert=True the rows are instead inserted or, where their primary key exists, updated (only_new=True:
-    left alone). Rows keyed by file, which concurrent runs may both write, use it so that neither run fails.
-    """
-
-    table: str
-    frame: pd.DataFrame
-    where: dict = field(default_factory=dict)
-    upsert: bool = False
-    only_new: bool = False
-
-
-_COUNTY_CODE = re.compile(r"[0-9]{6}")
-# "the county of the campaign in use" (settings.campaign()), the default scope of a warehouse handle
-IN_USE = "in use"
-
-
 class WarehouseTables:
     """The tables of one database and their writes; `Warehouse` adds the reads and the named queries.
 
@@ -128,27 +109,13 @@ class WarehouseTables:
         # driver errors say what failed, in which database and what to do, in one line (db_trouble)
         annotate_errors(self.engine, Database(url, lock_timeout=self.lock_timeout))
         self.metadata = build_metadata()
-        self.county_code = _scope(county_code)
+        self.county_code = scope(county_code)
         self._row_security_active: dict[str, bool] = {}
         self._ready = False
 
     def scoped(self, where: dict | None) -> dict:
         """`where` narrowed to this handle's county (unchanged for the city's handle)."""
-        return dict(where or {}) if self.county_code is None else {COUNTY_COLUMN: self.county_code, **(where or {})}
-
-    def stamped(self, item: Replacement) -> Replacement:
-        """The replacement with this county on every row and in its delete; a frame naming another county is a bug."""
-        frame = item.frame
-        if self.county_code is None:
-            if COUNTY_COLUMN not in frame.columns or frame[COUNTY_COLUMN].isna().any():
-                raise ValueError(f"{item.table}: 全市写入的每一行都要带区县代码 / every city-wide row names its county")
-            return item
-        if COUNTY_COLUMN in frame.columns:
-            others = set(frame[COUNTY_COLUMN].dropna().astype(str)) - {self.county_code}
-            if others:
-                raise ValueError(f"{item.table}: 区县 {self.county_code} 的运行写入了区县 {sorted(others)} 的行")
-        frame = frame.assign(**{COUNTY_COLUMN: self.county_code})
-        return Replacement(item.table, frame, self.scoped(item.where), item.upsert, item.only_new)
+        return narrowed(where, self.county_code)
 
     @property
     def dialect(self) -> str:
@@ -224,7 +191,7 @@ class WarehouseTables:
     def replace(self, replacements: Iterable[Replacement]) -> dict[str, int]:
         """All replacements in ONE transaction: a crash or an error leaves the previous state untouched."""
         self.ensure_tables()
-        replacements = [self.stamped(item) for item in replacements]
+        replacements = [stamped(item, self.county_code) for item in replacements]
         written: dict[str, int] = {}
         with self.engine.begin() as conn:
             self._lock_partitions(conn, replacements)
@@ -325,20 +292,6 @@ class WarehouseTables:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _scope(county_code: str | None) -> str | None:
-    if county_code == IN_USE:
-        from yukuai_pipeline import settings
-
-        county_code = settings.campaign().county.code
-    return None if county_code is None else valid_county_code(county_code)
-
-
-def valid_county_code(county_code: str) -> str:
-    if not _COUNTY_CODE.fullmatch(county_code):
-        raise ValueError(f"区县代码 {county_code!r} 应为 6 位数字（统计用区划代码，如 500242）")
-    return county_code
 
 
 def _lock_key(table: str, where: dict) -> int:
