@@ -60,3 +60,43 @@ def test_runner_times_peer_and_pipeline_on_the_same_numbers(tmp_path):
         pd.testing.assert_frame_equal(
             _table(work / "peer_arrow-0" / "peer.db", query).astype("object"), pipeline.astype("object")
         )
+
+
+def test_city_splits_into_counties_that_hold_exactly_the_citys_rows(tmp_path, monkeypatch):
+    """benchmarks.city_counties' split (its timings need RabbitMQ and PostgreSQL: benchmarks/README.md)."""
+    from benchmarks.city_counties import split
+    from benchmarks.generate import SIZES, Size
+    from yukuai_pipeline.campaign import parse
+    from yukuai_pipeline.settings import read_yaml
+
+    monkeypatch.setitem(SIZES, "tiny", Size(3, 9, 60, 3_000))  # tiny with three districts
+    city = generate("tiny", tmp_path / "city")
+    manifest = split(city, tmp_path / "counties")
+
+    def export(folder):
+        path = next(folder.glob("渝快社区注册用户_*.csv"))
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        return lines, pd.read_csv(path, skiprows=2, dtype=str).iloc[:-2]
+
+    city_lines, users = export(city / "landing")
+    approved = int((users["审核状态"] == "已通过").sum())
+    assert manifest["users"] == 3_000 and manifest["approved"] == approved
+    assert len(manifest["counties"]) == 3
+    towns, ids, registry_rows = [], [], 0
+    for code, county in manifest["counties"].items():
+        folder = tmp_path / "counties" / code
+        campaign = parse(read_yaml(folder / "campaign" / "campaign.yaml"), folder / "campaign")
+        assert campaign.county.code == code and code.startswith("5099") and campaign.county.name == county["district"]
+        attachment = pd.read_csv(folder / "campaign" / "attachment.csv")
+        assert list(attachment["seq"]) == list(range(1, len(attachment) + 1))
+        lines, own = export(folder / "landing")
+        assert lines[:3] == city_lines[:3] and lines[-2] == f"合计,共{len(own)}人,,,,,," and lines[-1] == city_lines[-1]
+        assert list(own["序号"]) == [str(i) for i in range(1, len(own) + 1)] and len(own) == county["users"]
+        assert set(own["乡镇（街道）"]) <= set(attachment["township"])
+        registry = pd.read_csv(next((folder / "landing").glob("社区基本信息_*.csv")), skiprows=1, dtype=str)
+        assert set(registry["乡镇（街道）"]) == set(attachment["township"])
+        towns += list(attachment["township"])
+        ids += list(own["用户ID"])
+        registry_rows += len(registry)
+    assert sorted(towns) == sorted(pd.read_csv(city / "assets" / "attachment.csv")["township"])  # each once
+    assert sorted(ids) == sorted(users["用户ID"]) and registry_rows == 60
