@@ -149,3 +149,46 @@ def test_every_county_job_carries_its_county(tmp_path):
     for name in ("daily_refresh", "roster_refresh", "targets_refresh", "alert_history_refresh"):
         tags = defs.resolve_job_def(name).tags
         assert tags[COUNTY_TAG] == "500242" and tags[CAMPAIGN_TAG].endswith("assets/campaigns/500242"), name
+
+
+def test_the_city_location_loads_where_no_county_is_in_use():
+    """A city deployment has every county's folder and no YUKUAI_COUNTY: the city's location reads no campaign."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "YUKUAI_COUNTY": "509999"}  # names no folder: asking for "the campaign in use" would fail
+    env.pop("YUKUAI_ASSETS_DIR", None)
+    code = "from yukuai_pipeline.city_definitions import defs; print(defs.resolve_job_def('city_refresh').name)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "city_refresh", done.stderr[-2000:]
+
+
+def test_county_in_folder_settings_and_report_links(monkeypatch, tmp_path):
+    from yukuai_pipeline.settings import Settings
+
+    monkeypatch.setenv("YUKUAI_LANDING_DIR", "/srv/yukuai/{county}/landing")
+    monkeypatch.setenv("YUKUAI_REPORT_DIR", "/srv/yukuai/{county}/reports")
+    settings = Settings.from_env()
+    assert str(settings.landing_dir) == "/srv/yukuai/500242/landing"
+    assert str(settings.report_dir) == "/srv/yukuai/500242/reports"
+    resource = YukuaiResource.from_env()
+    assert resource.landing_dir == "/srv/yukuai/{county}/landing"  # kept: each run's county fills it in
+    linked = YukuaiResource(
+        landing_dir="-", database_url="sqlite://", report_dir="-", report_base_url="https://{county}.yk.gov.cn/reports"
+    )
+    assert linked.report_url(tmp_path / "酉阳县报表.xlsx") == (
+        "https://500242.yk.gov.cn/reports/%E9%85%89%E9%98%B3%E5%8E%BF%E6%8A%A5%E8%A1%A8.xlsx"
+    )
+
+
+def test_warehouse_roles_prints_the_row_level_security_of_a_county(capsys):
+    from yukuai_pipeline.cli import main
+
+    assert main(["warehouse-roles", "--county", "500242", "--role", "yukuai_500242"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        'CREATE POLICY "county_500242" ON "township_progress" TO "yukuai_500242" '
+        "USING (county_code = '500242') WITH CHECK (county_code = '500242');"
+    ) in out
+    assert main(["warehouse-roles", "--county", "酉阳", "--role", "x"]) == 2

@@ -5,9 +5,8 @@ import dagster as dg
 
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, report_schema, table_metadata
 from yukuai_pipeline.defs.partitions import daily_partitions
-from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
+from yukuai_pipeline.defs.resources import SQL_KIND, YukuaiResource, partition_date
 from yukuai_pipeline.quality.checks import Checks
-from yukuai_pipeline.settings import Settings
 from yukuai_pipeline.steps import activity, progress, registrations, registry, report, roster, targets
 from yukuai_pipeline.steps.context import StepContext, StepResult
 
@@ -16,7 +15,6 @@ REFERENCE, INGEST, MARTS, QUALITY, REPORTS = "reference", "ingest", "marts", "da
 # Dagster group names must be ASCII identifiers and groups carry no description of their own, so the officer's
 # name of the group leads every asset description (【数据接入】…) and stands in the asset's metadata.
 GROUP_LABELS = {REFERENCE: "参考数据", INGEST: "数据接入", MARTS: "指标", QUALITY: "数据质量", REPORTS: "报表"}
-SQL_KIND = "postgres" if Settings.from_env().database_url.startswith("postgresql") else "sqlite"
 
 
 def _group(group: str, description: str) -> dict:

@@ -7,8 +7,9 @@ import dagster as dg
 from yukuai_pipeline.contracts import REFERENCE_KINDS, REGISTRATION_KINDS
 from yukuai_pipeline.defs.assets import ALL_ASSETS, community_registry, roster_completeness, township_targets
 from yukuai_pipeline.defs.executors import JOB_EXECUTOR
-from yukuai_pipeline.defs.partitions import daily_partitions, todays_run
+from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import YukuaiResource, campaign_tags
+from yukuai_pipeline.defs.todays_run import todays_run
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.headers import date_from_text
 from yukuai_pipeline.settings import Settings, archive_dir

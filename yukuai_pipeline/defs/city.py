@@ -8,8 +8,8 @@ import dagster as dg
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, table_metadata
-from yukuai_pipeline.defs.partitions import todays_run
-from yukuai_pipeline.defs.resources import YukuaiResource, partition_date
+from yukuai_pipeline.defs.resources import SQL_KIND, YukuaiResource, partition_date
+from yukuai_pipeline.defs.todays_run import todays_run
 from yukuai_pipeline.steps import city
 from yukuai_pipeline.warehouse import Warehouse
 
@@ -35,10 +35,10 @@ def city_warehouse(database_url: str) -> Warehouse:
     "写入 city_progress 表和全市报表。只含汇总数。\n\n"
     "Each county's county row of the day ranked by completion rate, with the city's total; aggregates only.",
     partitions_def=city_partitions,
-    kinds={"pandas"},
+    kinds={"pandas", SQL_KIND},
     owners=["team:city-civil-affairs"],
     check_specs=check_specs(city.CHECKS),
-    metadata={**table_metadata("city_progress", "sql"), "分组 / group": "全市（city）"},
+    metadata={**table_metadata("city_progress", SQL_KIND), "分组 / group": "全市（city）"},
 )
 def city_progress(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
     day = partition_date(context)

@@ -1,5 +1,4 @@
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -17,15 +16,3 @@ daily_partitions = dg.DailyPartitionsDefinition(
     timezone="Asia/Shanghai",
     end_offset=1,
 )
-
-
-def todays_run(context: dg.ScheduleEvaluationContext, partitions: dg.DailyPartitionsDefinition):
-    """The run of the scheduled day's own partition (Asia/Shanghai), or why there is none: a day outside the
-    partitions. Not build_schedule_from_partitioned_job: past the last day that one re-runs the last partition
-    every morning."""
-    when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
-    day = when.astimezone(ZoneInfo("Asia/Shanghai")).date()
-    if not partitions.has_partition_key(day.isoformat()):
-        first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
-        return dg.SkipReason(f"{day} 不在活动日期内（{first} 至 {last}）/ not a campaign day")
-    return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())

@@ -11,6 +11,8 @@ from yukuai_pipeline.settings import Settings
 from yukuai_pipeline.steps.context import StepContext
 from yukuai_pipeline.warehouse import Warehouse
 
+# the warehouse's kind as the asset graph shows it (kinds and metadata of every table asset)
+SQL_KIND = "postgres" if Settings.from_env().database_url.startswith("postgresql") else "sqlite"
 _WAREHOUSES: dict[tuple[str, str], Warehouse] = {}
 
 

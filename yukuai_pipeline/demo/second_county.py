@@ -7,13 +7,13 @@ counties' 龙潭镇 apart. Populations are drawn from the seed; targets follow t
 """
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 
 from yukuai_pipeline.demo.seeds import DEFAULT_SEED
 from yukuai_pipeline.file_modes import private_dir, private_file
+from yukuai_pipeline.metrics.targets import rule_target
 
 CODE = "509901"
 NAME = "演示县"
@@ -36,10 +36,6 @@ BASELINE = dt.date(2023, 2, 17)
 NOTICE_NAME = f"{NAME}民政局关于推广渝快社区的通知.txt"
 
 
-def _target(population: int) -> int:
-    return 2 * int((Decimal(population) * Decimal("0.06")).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def attachment_rows(seed: int = DEFAULT_SEED) -> list[tuple[int, str, int, int, int, int]]:
     """(序号, 乡镇（街道）, 常住人口数, 任务数, 完成数, 尚差任务数) for each township, from the seed."""
     rng = np.random.default_rng(seed + int(CODE))
@@ -47,7 +43,7 @@ def attachment_rows(seed: int = DEFAULT_SEED) -> list[tuple[int, str, int, int, 
     for seq, township in enumerate(TOWNSHIPS, start=1):
         low, high = (30_000, 60_000) if township.endswith("街道") else (8_000, 30_000)
         population = int(rng.integers(low, high))
-        target = _target(population)
+        target = rule_target(population)
         completed = int(target * rng.uniform(0.05, 0.3))
         rows.append((seq, township, population, target, completed, target - completed))
     return rows
