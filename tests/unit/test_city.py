@@ -61,3 +61,10 @@ def test_no_county_data_yet_gives_targets_only():
     frame = city_progress(COUNTIES, newest_county_rows(_rows(), COUNTIES, dt.date(2023, 2, 1)), dt.date(2023, 2, 1))
     assert frame["status"].tolist() == ["无数据"] * 4 and frame["rank"].isna().all()
     assert frame.iloc[-1]["target"] == 196_942 and pd.isna(frame.iloc[-1]["completed"])
+
+
+def test_the_city_line_names_the_oldest_data_date_when_a_county_is_behind():
+    from yukuai_pipeline.steps.city import _city_line
+
+    frame = city_progress(COUNTIES, newest_county_rows(_rows(), COUNTIES, DAY), DAY)
+    assert _city_line(frame.iloc[-1]) == "任务数 196,942，完成数 77,000，完成率 39.10%（含旧数据，最早 2023-03-02）"

@@ -99,7 +99,8 @@ def city_step(warehouse: Warehouse, day: dt.date, report_dir: Path) -> StepResul
 
 
 def _city_line(city: pd.Series) -> str:
+    """The city row in words; when some county's figure is older than the day, the oldest data date is named."""
     done = "—" if pd.isna(city["completed"]) else f"{int(city['completed']):,}"
-    return f"任务数 {int(city['target']):,}，完成数 {done}，完成率 " + (
-        "—" if pd.isna(city["completion_rate"]) else f"{city['completion_rate']:.2%}"
-    )
+    rate = "—" if pd.isna(city["completion_rate"]) else f"{city['completion_rate']:.2%}"
+    dated = "" if city["status"] == "当日" or pd.isna(city["data_date"]) else f"（含旧数据，最早 {city['data_date']}）"
+    return f"任务数 {int(city['target']):,}，完成数 {done}，完成率 {rate}{dated}"
