@@ -6,7 +6,7 @@ another folder of data, not new code.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ class Campaign:
     export_lag_days: int  # 导出时间 may be this many days after the snapshot date
     doubt: Doubt
     folder: Path
+    # campaign.yaml `freshness`: days each input kind may be older than the report day (metrics/data_dates.py)
+    max_age_days: dict[str, int] = field(default_factory=dict)
     # campaign.yaml `extended_to`: days after the deadline that stay daily partitions (an extension of the campaign;
     # the days before are kept as they are). None: the partitions end at the deadline.
     extended_to: dt.date | None = None
@@ -110,6 +112,7 @@ def parse(doc: dict[str, Any], folder: Path) -> Campaign:
         doubt=Doubt(float(doubt.get("max_fall_ratio", 0.05)), float(doubt.get("zero_new_after_daily_average", 10))),
         folder=Path(folder),
         extended_to=_date(doc["extended_to"]) if doc.get("extended_to") else None,
+        max_age_days={str(k): int(v) for k, v in (doc.get("freshness") or {}).items()},
     )
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from yukuai_pipeline.campaign import Campaign
 from yukuai_pipeline.file_modes import private_dir, private_file
+from yukuai_pipeline.metrics.data_dates import DEFAULT_MAX_AGE_DAYS
 from yukuai_pipeline.metrics.targets import rule_target
 from yukuai_pipeline.notice.attachment import TargetTable
 from yukuai_pipeline.notice.facts import NoticeFacts, name_prefixes, short_name
@@ -164,6 +165,7 @@ def campaign_document(result: Import, template: Campaign) -> dict[str, Any]:
         },
         "activity": {"overdue_days": template.overdue_days},
         "intake": {"export_lag_days": template.export_lag_days},
+        "freshness": {**DEFAULT_MAX_AGE_DAYS, **template.max_age_days},
         "doubt": {
             "max_fall_ratio": template.doubt.max_fall_ratio,
             "zero_new_after_daily_average": template.doubt.zero_new_after_daily_average,

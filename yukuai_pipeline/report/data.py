@@ -23,6 +23,8 @@ class ReportData:
     quotas: pd.DataFrame
     county_history: pd.DataFrame
     activity: pd.DataFrame = field(default_factory=pd.DataFrame)  # platform_activity_rollup rows of the day
+    # each input's own date in force on the day, its age and 数据未更新 status (metrics/data_dates.py)
+    data_dates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def report_title(data: ReportData) -> str:

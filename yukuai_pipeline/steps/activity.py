@@ -78,10 +78,13 @@ def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:
     chosen = loaded.identity
     registry = ctx.registry_for(day)
     events, place_issues = match_places(loaded.accepted, township_matcher(), village_matcher(registry), ctx.labels)
-    villages = activity.village_activity(events, registry[["township", "village"]], day)
+    # counts and ages as of the export's own date: an old export does not make its requests "age" or its 30-day
+    # window empty on later days (the report marks its figures 数据未更新 instead: metrics/data_dates.py)
+    as_of = chosen.snapshot_date
+    villages = activity.village_activity(events, registry[["township", "village"]], as_of)
     rollup = activity.rollup(villages, ctx.campaign.county_row_label)
     overdue_days = ctx.campaign.overdue_days
-    overdue = activity.overdue_requests(events, day, overdue_days)
+    overdue = activity.overdue_requests(events, as_of, overdue_days)
     unrated = activity.unrated_closed(events)
     headers = header_outputs([loaded])
     issues = (
@@ -101,7 +104,7 @@ def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:
             for r in overdue.itertuples()
         ]
     )
-    extra = {"snapshot_date": day, "activity_date": chosen.snapshot_date}
+    extra = {"snapshot_date": day, "activity_date": as_of}
     ctx.warehouse.replace(
         [
             Replacement(
@@ -111,7 +114,9 @@ def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:
             ),
             Replacement(
                 "platform_activity_rollup",
-                conform_output(rollup.assign(snapshot_date=day), load_contract("platform_activity_rollup")),
+                conform_output(
+                    rollup.assign(snapshot_date=day, activity_date=as_of), load_contract("platform_activity_rollup")
+                ),
                 {"snapshot_date": day},
             ),
             Replacement(
@@ -125,7 +130,7 @@ def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:
     )
     county = rollup[rollup["township"] == ctx.campaign.county_row_label].set_index("kind")["count_total"]
     checks = [
-        CHECKS.passed("activity_file_usable", f"使用 {chosen.name}"),
+        CHECKS.passed("activity_file_usable", f"使用 {chosen.name}（数据日期 {as_of}）"),
         _zero_use_check(activity.zero_use(villages)),
         _overdue_check(overdue, overdue_days),
         _unrated_check(unrated),

@@ -4,7 +4,10 @@ import base64
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
+
 from yukuai_pipeline.file_modes import private_dir, private_file
+from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.quality.checks import WARN, Check, Checks
 from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
 from yukuai_pipeline.steps.context import StepContext, StepResult
@@ -12,10 +15,27 @@ from yukuai_pipeline.steps.context import StepContext, StepResult
 CHECKS = Checks(
     "excel_report",
     Check("report_written", WARN, "报表已生成。", "The workbook and chart were written."),
+    Check(
+        "inputs_current",
+        WARN,
+        "各类输入的数据日期在时效内（否则报表和通报标“数据未更新”）。",
+        "Every input is recent enough for the day (campaign.yaml freshness); stale figures are labelled.",
+    ),
 )
 
 
 CHART_NAME = "进度图_{day}.png"
+
+
+def input_dates(ctx: StepContext, day: dt.date, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each input's own date in force on the day, read from the day's tables that carry it."""
+    found = {}
+    for kind, (_, table, column) in data_dates.INPUTS.items():
+        frame = tables.get(table)
+        if frame is None:
+            frame = ctx.warehouse.read(table, {"snapshot_date": day})
+        found[kind] = data_dates.newest_date(frame[column]) if column in frame else None
+    return data_dates.data_dates(day, found, ctx.campaign.max_age_days)
 
 
 def report_data(ctx: StepContext, day: dt.date) -> ReportData:
@@ -26,17 +46,20 @@ def report_data(ctx: StepContext, day: dt.date) -> ReportData:
         columns=["snapshot_date", "completed"],
         where={"township": ctx.campaign.county_row_label},
     )
+    townships = read("township_progress", {"snapshot_date": day})
+    roster = read("roster_completeness", {"snapshot_date": day})
     return ReportData(
         snapshot_date=day,
         campaign=ctx.campaign,
-        townships=read("township_progress", {"snapshot_date": day}),
+        townships=townships,
         villages=read("village_progress", {"snapshot_date": day}),
-        roster=read("roster_completeness", {"snapshot_date": day}),
+        roster=roster,
         roster_summary=read("roster_township_summary", {"snapshot_date": day}),
         issues=read("data_quality_issues", {"snapshot_date": day}),
         quotas=read("cadre_quotas", {"snapshot_date": day}),
         county_history=history,
         activity=read("platform_activity_rollup", {"snapshot_date": day}),
+        data_dates=input_dates(ctx, day, {"township_progress": townships, "roster_completeness": roster}),
     )
 
 
@@ -51,8 +74,24 @@ def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult
     image = base64.b64encode(chart.read_bytes()).decode()
     return StepResult(
         rows=len(data.townships),
-        checks=[CHECKS.passed("report_written", f"已生成 {path.name}")],
+        checks=[CHECKS.passed("report_written", f"已生成 {path.name}"), _inputs_current(data.data_dates)],
         metadata={"path": str(path.resolve()), "chart_path": str(chart.resolve())},
         preview=furthest_behind(data, 10),
         markdown={"进度图 / chart": f"![进度图](data:image/png;base64,{image})"},
     )
+
+
+def _inputs_current(dates: pd.DataFrame):
+    stale = data_dates.stale_inputs(dates)
+    if stale.empty:
+        return CHECKS.passed("inputs_current", "各类输入均在时效内（或尚未收到）")
+    table = pd.DataFrame(
+        {
+            "输入": stale["label"],
+            "数据日期": stale["data_date"].astype(str),
+            "已过天数": stale["age_days"],
+            "时效（天）": stale["max_age_days"],
+        }
+    )
+    names = "、".join(f"{label}（{when}）" for label, when in zip(stale["label"], stale["data_date"]))
+    return CHECKS.failed("inputs_current", f"数据未更新：{names}", table=table)
