@@ -44,6 +44,15 @@ class Doubt:
 
 
 @dataclass(frozen=True)
+class Quotas:
+    """How a village's task is split among its 两委 members (campaign.yaml `quotas`; metrics/targets.cadre_quotas).
+    The notice says only 按比例: by default all of the task, in equal shares."""
+
+    share: Decimal = Decimal(1)  # the part of the village's task the 两委 carry together
+    role_weights: dict[str, int] = field(default_factory=dict)  # e.g. 书记: 2 — a member counts as their top role
+
+
+@dataclass(frozen=True)
 class Campaign:
     campaign_id: str
     title: str
@@ -65,6 +74,7 @@ class Campaign:
     folder: Path
     # campaign.yaml `freshness`: days each input kind may be older than the report day (metrics/data_dates.py)
     max_age_days: dict[str, int] = field(default_factory=dict)
+    quotas: Quotas = field(default_factory=Quotas)
     # campaign.yaml `extended_to`: days after the deadline that stay daily partitions (an extension of the campaign;
     # the days before are kept as they are). None: the partitions end at the deadline.
     extended_to: dt.date | None = None
@@ -113,7 +123,15 @@ def parse(doc: dict[str, Any], folder: Path) -> Campaign:
         folder=Path(folder),
         extended_to=_date(doc["extended_to"]) if doc.get("extended_to") else None,
         max_age_days={str(k): int(v) for k, v in (doc.get("freshness") or {}).items()},
+        quotas=_quotas(doc.get("quotas") or {}),
     )
+
+
+def _quotas(doc: dict[str, Any]) -> Quotas:
+    share = Decimal(str(doc.get("share", 1)))
+    if not 0 < share <= 1:
+        raise ValueError(f"campaign.yaml quotas.share 应在 0 与 1 之间（含 1），现为 {share}")
+    return Quotas(share, {str(k): int(v) for k, v in (doc.get("role_weights") or {}).items()})
 
 
 def _date(value: object) -> dt.date:

@@ -122,9 +122,10 @@ roster_completeness = _daily_asset(
 cadre_quotas = _daily_asset(
     roster.QUOTA_CHECKS,
     MARTS,
-    "两委干部分配任务：按通知建议，把村（社区）任务数按比例分给“两委”成员，合计不差一人。\n\n"
-    "Cadre quotas: each village target split among its committee members (largest remainder, sums exact).",
-    ["village_targets", "roster_completeness"],
+    "两委干部分配任务：按通知建议，把村（社区）任务数和尚差任务数按比例分给“两委”成员，合计不差一人。\n\n"
+    "Cadre quotas: each village's target and its remaining gap split among its committee members "
+    "(largest remainder, sums exact).",
+    ["village_targets", "roster_completeness", "village_progress"],
     roster.cadre_quotas,
 )
 platform_activity = _daily_asset(
@@ -141,9 +142,10 @@ platform_activity = _daily_asset(
     name="excel_report",
     **_group(
         REPORTS,
-        "Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表。\n\n"
+        "Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表；"
+        "每个乡镇一份回执（及其压缩包）。\n\n"
         "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
-        "and chart sheets, written to YUKUAI_REPORT_DIR.",
+        "and chart sheets, and one return workbook per township with their zip, written to YUKUAI_REPORT_DIR.",
     ),
     partitions_def=daily_partitions,
     kinds={"excel", "pandas"},
@@ -164,6 +166,9 @@ def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> d
         links = {
             "下载报表 / download the workbook": dg.MetadataValue.url(yukuai.report_url(result.metadata["path"])),
             "打开进度图 / open the chart": dg.MetadataValue.url(yukuai.report_url(result.metadata["chart_path"])),
+            "下载乡镇回执（压缩包）/ the townships' returns": dg.MetadataValue.url(
+                yukuai.report_url(result.metadata["returns_zip"])
+            ),
         }
         return materialize_result(result, report.CHECKS, context.partition_key, first=links)
 

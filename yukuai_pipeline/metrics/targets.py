@@ -98,26 +98,54 @@ def village_targets(registry: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFra
     return registry.iloc[np.concatenate(order)].assign(target=np.concatenate(split)).reset_index(drop=True)
 
 
-def cadre_quotas(targets: pd.DataFrame, committee: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each village target split among its 两委 members in equal proportion (按比例, largest remainder, sums exact).
+def cadre_quotas(
+    targets: pd.DataFrame,
+    committee: pd.DataFrame,
+    gaps: pd.DataFrame | None = None,
+    share: Decimal = Decimal(1),
+    role_weights: dict[str, int] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each village's task split among its 两委 members 按比例 (largest remainder, sums exact), both ways the notice's
+    advice can be read: a share of the village target (`quota`) and a share of what is left to do (`gap_quota`).
 
-    committee: one row per person (township, village, person_key, cadre_name, roles). Returns (quotas, the target
-    rows of villages that have no committee member to give the task to).
+    committee: one row per person (township, village, person_key, cadre_name, roles). gaps: the day's
+    village_progress (township, village, gap); without it gap_quota is empty. share: the part of the task the 两委
+    carry together (campaign.yaml `quotas.share`, 1 = all of it), rounded half up to whole people. role_weights:
+    a member's weight is the largest weight of their roles (主任 2, 委员 1…), 1 when none is named.
+    Returns (quotas, the target rows of villages that have no committee member to give the task to).
     """
     people = committee.sort_values(["township", "village", "person_key"], kind="stable")
     # not dict(groupby): a GroupBy has a `keys` attribute (its grouping keys), so dict() would take it for a mapping
     by_village = {key: frame for key, frame in people.groupby(["township", "village"], sort=False)}  # noqa: C416
+    left = {} if gaps is None else {(t, v): g for t, v, g in zip(gaps["township"], gaps["village"], gaps["gap"])}
     frames, missing = [], []
     for row in targets.itertuples(index=False):
         members = by_village.get((row.township, row.village))
         if members is None or members.empty:
             missing.append(row)
             continue
+        weights = [_member_weight(roles, role_weights or {}) for roles in members["roles"]]
+        gap = left.get((row.township, row.village))
+        gap = None if gap is None or pd.isna(gap) else max(int(gap), 0)
         frames.append(
             members.assign(
-                village_target=int(row.target), quota=allocate_largest_remainder(int(row.target), [1] * len(members))
+                village_target=int(row.target),
+                quota=allocate_largest_remainder(share_of(int(row.target), share), weights),
+                village_gap=gap,
+                gap_quota=None if gap is None else allocate_largest_remainder(share_of(gap, share), weights),
             )
         )
     columns = ["township", "village", "person_key", "cadre_name", "roles", "village_target", "quota"]
+    columns += ["village_gap", "gap_quota"]
     quotas = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
-    return quotas, pd.DataFrame(missing, columns=targets.columns)
+    return quotas.astype({"village_gap": "Int64", "gap_quota": "Int64"}), pd.DataFrame(missing, columns=targets.columns)
+
+
+def share_of(total: int, share: Decimal) -> int:
+    """The 两委's part of a village's task: share × total, rounded half up to whole people."""
+    return int((Decimal(total) * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _member_weight(roles: str, role_weights: dict[str, int]) -> int:
+    named = [w for role, w in role_weights.items() if role in str(roles).split("、")]
+    return max(named) if named else 1

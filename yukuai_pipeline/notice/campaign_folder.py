@@ -166,6 +166,7 @@ def campaign_document(result: Import, template: Campaign) -> dict[str, Any]:
         "activity": {"overdue_days": template.overdue_days},
         "intake": {"export_lag_days": template.export_lag_days},
         "freshness": {**DEFAULT_MAX_AGE_DAYS, **template.max_age_days},
+        "quotas": {"share": str(template.quotas.share), "role_weights": dict(template.quotas.role_weights)},
         "doubt": {
             "max_fall_ratio": template.doubt.max_fall_ratio,
             "zero_new_after_daily_average": template.doubt.zero_new_after_daily_average,

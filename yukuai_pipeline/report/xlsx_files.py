@@ -48,7 +48,7 @@ FIXED_TIMESTAMP = dt.datetime(2023, 2, 17, 8, 0, 0)
 
 
 def stable_zip_bytes(parts: Mapping[str, bytes], when: dt.date = FIXED_TIMESTAMP) -> bytes:
-    """A deflated zip of `parts` (entry name -> bytes, in this order), every entry dated `when` with mode 0644."""
+    """A deflated zip of `parts` (entry name -> bytes, in this order), every entry dated `when` with mode 0640."""
     buffer = io.BytesIO()
     _write_zip(buffer, parts, when)
     return buffer.getvalue()
@@ -84,7 +84,7 @@ def _write_zip(out: BinaryIO, parts: Mapping[str, bytes], when: dt.date) -> None
         for name, data in parts.items():
             entry = zipfile.ZipInfo(name, date_time=date_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
+            entry.external_attr = 0o640 << 16  # unpacked files as private as the outputs (0640)
             archive.writestr(entry, data)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.quality.checks import WARN, Check, Checks
+from yukuai_pipeline.report.township_returns import write_township_returns
 from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
 from yukuai_pipeline.steps.context import StepContext, StepResult
 
@@ -64,18 +65,25 @@ def report_data(ctx: StepContext, day: dt.date) -> ReportData:
 
 
 def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult:
-    """Writes the workbook and the PNG chart of the day; needs the day's progress tables in the warehouse."""
+    """Writes the workbook, the PNG chart and the townships' returns (one workbook each, and their zip) of the day;
+    needs the day's progress tables in the warehouse."""
     data = report_data(ctx, day)
     if data.townships.empty:
         raise ValueError(f"{day} 还没有乡镇进度数据：请先物化该日（yukuai materialize --date {day}）")
     report_dir = private_dir(report_dir)
     path = private_file(write_workbook(data, report_dir))
     chart = private_file(progress_chart_png(data, report_dir / CHART_NAME.format(day=day)))
+    returns, archive = write_township_returns(data, report_dir)
     image = base64.b64encode(chart.read_bytes()).decode()
     return StepResult(
         rows=len(data.townships),
         checks=[CHECKS.passed("report_written", f"已生成 {path.name}"), _inputs_current(data.data_dates)],
-        metadata={"path": str(path.resolve()), "chart_path": str(chart.resolve())},
+        metadata={
+            "path": str(path.resolve()),
+            "chart_path": str(chart.resolve()),
+            "returns_zip": str(archive.resolve()),
+            "township_returns": len(returns),
+        },
         preview=furthest_behind(data, 10),
         markdown={"进度图 / chart": f"![进度图](data:image/png;base64,{image})"},
     )

@@ -8,6 +8,7 @@ import pandas as pd
 from yukuai_pipeline.contracts import ROSTER, conform_output, load_contract
 from yukuai_pipeline.metrics.counting import match_places
 from yukuai_pipeline.metrics.targets import cadre_quotas as allocate_cadre_quotas
+from yukuai_pipeline.metrics.targets import share_of
 from yukuai_pipeline.places.names import short_village_name, village_matcher
 from yukuai_pipeline.quality import header_report
 from yukuai_pipeline.quality import outcomes as quality
@@ -68,7 +69,12 @@ CHECKS = Checks(
 
 QUOTA_CHECKS = Checks(
     "cadre_quotas",
-    Check("quotas_sum_to_targets", WARN, "分配到人的任务之和等于村任务数。", "Quotas add up to each village target."),
+    Check(
+        "quotas_sum_to_targets",
+        WARN,
+        "分配到人的任务之和等于村任务数（按尚差分配的之和等于村尚差任务数）。",
+        "Quotas add up to each village's target, and gap quotas to its gap (times campaign.yaml quotas.share).",
+    ),
     Check("every_village_has_cadres", WARN, "每个村都有“两委”成员可分配。", "Every village has committee members."),
 )
 
@@ -260,7 +266,9 @@ def cadre_quotas(ctx: StepContext, day: dt.date) -> StepResult:
         .agg(cadre_name=("name", "first"), roles=("role", lambda r: "、".join(dict.fromkeys(r))))
         .reset_index()
     )
-    quotas, missing = allocate_cadre_quotas(targets, committee)
+    gaps = ctx.warehouse.read("village_progress", {"snapshot_date": day})
+    rule = ctx.campaign.quotas
+    quotas, missing = allocate_cadre_quotas(targets, committee, gaps, rule.share, rule.role_weights)
     issues = [
         {
             "check": "village_without_committee",
@@ -283,11 +291,12 @@ def cadre_quotas(ctx: StepContext, day: dt.date) -> StepResult:
             ),
         ]
     )
-    sums = frame.groupby(["township", "village"])["quota"].sum()
-    expected = targets.set_index(["township", "village"])["target"]
-    wrong = [f"{t}{v}" for (t, v), total in sums.items() if int(total) != int(expected.get((t, v), -1))]
+    sums = frame.groupby(["township", "village"])[["quota", "gap_quota"]].sum(min_count=1)
+    wrong = _unequal_sums(sums, targets.set_index(["township", "village"])["target"], gaps, rule.share)
     checks = [
-        QUOTA_CHECKS.passed("quotas_sum_to_targets", f"{len(sums)} 个村（社区）的分配之和等于村任务数")
+        QUOTA_CHECKS.passed(
+            "quotas_sum_to_targets", f"{len(sums)} 个村（社区）按任务数、按尚差两种分配之和均等于应分配数"
+        )
         if not wrong
         else QUOTA_CHECKS.failed("quotas_sum_to_targets", "分配之和与村任务数不符", villages=wrong),
         QUOTA_CHECKS.passed("every_village_has_cadres", "每个有任务的村（社区）都有“两委”成员可分配")
@@ -301,3 +310,17 @@ def cadre_quotas(ctx: StepContext, day: dt.date) -> StepResult:
     ]
     metadata = {"cadres": len(frame), "villages_allocated": len(sums), "villages_without_committee": len(missing)}
     return StepResult(len(frame), checks, metadata, frame.head(10))
+
+
+def _unequal_sums(sums: pd.DataFrame, targets: pd.Series, gaps: pd.DataFrame, share) -> list[str]:
+    """Villages whose members' quotas do not add up to the 两委's part of the target, or of the gap."""
+    left = gaps.set_index(["township", "village"])["gap"] if len(gaps) else pd.Series(dtype="Int64")
+    wrong = []
+    for (township, village), row in sums.iterrows():
+        if int(row["quota"]) != share_of(int(targets.get((township, village), -1)), share):
+            wrong.append(f"{township}{village}")
+        elif not pd.isna(row["gap_quota"]) and int(row["gap_quota"]) != share_of(
+            max(int(left[(township, village)]), 0), share
+        ):
+            wrong.append(f"{township}{village}（尚差）")
+    return wrong
