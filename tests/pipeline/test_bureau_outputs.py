@@ -37,3 +37,28 @@ def test_every_township_gets_its_own_return_with_its_warehouse_numbers(runner, t
     (materialization,) = result.asset_materializations_for_node("excel_report")
     assert materialization.metadata["township_returns"].value == 39
     assert archive.stat().st_mode & 0o777 == 0o640 and folder.stat().st_mode & 0o777 == 0o750
+
+
+def test_the_bulletin_reads_back_with_the_tables_numbers_and_the_week(runner, tmp_path):
+    from docx import Document
+
+    week_later = DAY + dt.timedelta(days=7)
+    assert runner.run(DAY.isoformat()).success
+    assert runner.run(week_later.isoformat()).success
+    progress = runner.table("township_progress", snapshot_date=week_later)
+    county = progress[progress["township"] == "合计"].iloc[0]
+    before = runner.table("township_progress", snapshot_date=DAY)
+    before_county = int(before.loc[before["township"] == "合计", "completed"].iloc[0])
+    document = Document(tmp_path / "reports" / f"酉阳县渝快社区注册工作通报_{week_later}.docx")
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert f"已完成 {int(county['completed']):,} 人" in text and f"尚差 {int(county['gap']):,} 人" in text
+    assert f"新增注册 {int(county['completed']) - before_county:,} 人" in text
+    assert int(county["new_this_week"]) == int(county["completed"]) - before_county
+    towns = progress[progress["seq"].notna()].assign(rate=lambda f: f["completion_rate"].astype(float))
+    bottom = towns.sort_values(["rate", "seq"], kind="stable").head(5)["township"].tolist()
+    listed = text[text.index("完成率排名后 5 位") :].splitlines()[1:6]
+    assert [line.split("：")[0] for line in listed] == bottom
+    (table,) = document.tables  # 附表: one row per attachment township under the header
+    assert len(table.rows) == 1 + 39
+    plain = (tmp_path / "reports" / f"酉阳县渝快社区注册工作通报_{week_later}.txt").read_text(encoding="utf-8")
+    assert f"已完成 {int(county['completed']):,} 人" in plain

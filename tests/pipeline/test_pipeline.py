@@ -47,17 +47,19 @@ def test_the_days_workbook_reproduces_the_attachment(runner, tmp_path):
     from yukuai_pipeline.report.workbook import report_file_name
 
     assert runner.run(FIRST).success
-    sheet = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1)).worksheets[0]
+    book = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1))
+    sheet = book.worksheets[0]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = next(i for i, r in enumerate(rows) if r[:2] == ["序号", "乡镇（街道）"])
-    assert rows[header][:7] == [
+    assert rows[header] == [  # the attachment's columns with 完成率 and 排名, nothing else
         "序号",
         "乡镇（街道）",
         "常住人口数（人）",
         "任务数（人）",
         "完成数",
         "尚差任务数",
-        "备注",
+        "完成率",
+        "排名",
     ]
     body = rows[header + 1 : header + 40]
     expected = load_attachment()
@@ -66,9 +68,12 @@ def test_the_days_workbook_reproduces_the_attachment(runner, tmp_path):
     ].values.tolist()
     total = next(r for r in rows if r[0] == "合计")
     assert total[2:6] == [853_945, 102_476, 28_632, 73_844]
-    assert rows[header][-6:] == ["居民诉求", "信息发布", "村（居）务公开", "在线协商", "民主决策", "民主评议"]
-    assert total[-6:] == [480, 135, 321, 27, 7, 1]
-    activity = openpyxl.load_workbook(tmp_path / "reports" / report_file_name(D1))["平台应用"]
+    assert rows.index(total) == header + 40  # 合计 right under the townships: day 0 has no 未匹配
+    analysis = [list(r) for r in book["乡镇分析"].iter_rows(values_only=True)]  # the activity moved there
+    labels = ["居民诉求", "信息发布", "村（居）务公开", "在线协商", "民主决策", "民主评议"]
+    assert next(r for r in analysis if r[0] == "序号")[-6:] == labels
+    assert next(r for r in analysis if r[0] == "合计")[-6:] == [480, 135, 321, 27, 7, 1]
+    activity = book["平台应用"]
     county = next(r for r in activity.iter_rows(values_only=True) if r[0] == "合计")
     assert list(county[1:7]) == [480, 135, 321, 27, 7, 1]
 

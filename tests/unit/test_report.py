@@ -1,16 +1,21 @@
-"""The Excel report: sheet 1 reproduces the notice's attachment table, input text never becomes a formula, charts,
-print setup, PNG, and a LibreOffice round trip when soffice is installed. No Dagster: hand-made frames."""
+"""The Excel report: sheet 1 is the notice's attachment table as a printable progress notice (its notes below, the
+analysis on 乡镇分析), every sheet names the date of its input, input text never becomes a formula, charts, print
+setup, PNG, and a LibreOffice round trip when soffice is installed. No Dagster: hand-made frames."""
 
 import datetime as dt
+import math
+import re
 import shutil
 import subprocess
 import zipfile
+import zlib
 
 import openpyxl
 import pandas as pd
 import pytest
 
 from yukuai_pipeline import settings
+from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.report import charts as report_charts
 from yukuai_pipeline.report.workbook import (
     ReportData,
@@ -21,8 +26,19 @@ from yukuai_pipeline.report.workbook import (
 )
 
 DAY = dt.date(2023, 2, 17)
-ATTACHMENT_HEADERS = ["序号", "乡镇（街道）", "常住人口数（人）", "任务数（人）", "完成数", "尚差任务数", "备注"]
-EXTRA_HEADERS = ["完成率", "每万人用户数", "日均新增(近7日)", "所需日均", "预计完成日期", "状态", "排名"]
+NOTICE_HEADERS = ["序号", "乡镇（街道）", "常住人口数（人）", "任务数（人）", "完成数", "尚差任务数", "完成率", "排名"]
+ANALYSIS_HEADERS = [
+    "序号",
+    "乡镇（街道）",
+    "完成率",
+    "每万人用户数",
+    "日均新增(近7日)",
+    "所需日均",
+    "预计完成日期",
+    "状态",
+    "备注",
+]
+HEADER, FIRST, TOTAL = 5, 6, 45  # sheet 1: the header row, 桃花源街道 (序号 1), 合计
 HYPERLINK = '=HYPERLINK("http://x","点我")'
 NICKNAMES = ["+86用户", "-小红", "@群主", " =1+1", "\t=2+2"]
 DANGEROUS = {HYPERLINK, *NICKNAMES}
@@ -84,7 +100,7 @@ def township_rows(attachment: pd.DataFrame, unmatched: int = 0) -> pd.DataFrame:
             "resident_population": 853945,
             "target": 102476,
             "completed": 28632 + unmatched,
-            "gap": 73844,
+            "gap": 73844 - unmatched,  # the county's 任务数 − 完成数, as progress computes it
             "surplus": 0,
             "completion_rate": (28632 + unmatched) / 102476,
             "users_per_10k": 335.3,
@@ -259,6 +275,7 @@ def test_file_name_and_sheets(workbook_path, book):
     assert workbook_path.name == "酉阳县渝快社区注册进度报表_2023-02-17.xlsx" == report_file_name(DAY)
     assert book.sheetnames == [
         "乡镇进度",
+        "乡镇分析",
         "本周进展",
         "村（社区）进度",
         "基层队伍完整性",
@@ -270,41 +287,123 @@ def test_file_name_and_sheets(workbook_path, book):
     assert [p.name for p in workbook_path.parent.iterdir()] == [workbook_path.name]  # no temporary file left
 
 
-def test_sheet1_reproduces_the_attachment(book, attachment):
+def test_sheet1_is_the_attachment_table_as_a_progress_notice(book, attachment):
     ws = book["乡镇进度"]
-    assert ws["A1"].value == "2023年全县“渝快社区”小程序注册使用目标任务安排表"
+    assert ws["A1"].value == "酉阳县“渝快社区”小程序注册进度通报表"  # a progress title, not 目标任务安排表
     assert ws["A2"].value == "统计截止：2023-02-17"
-    assert _row(ws, 3, 15) == ATTACHMENT_HEADERS + EXTRA_HEADERS + [None]
+    assert ws["A3"].value == "用户注册导出数据日期：2023-02-17"  # the export's own date, under 统计截止
+    assert ws["A4"].value == "填报单位：酉阳土家族苗族自治县民政局"
+    assert ws["F4"].value == "制表日期：2023年2月17日"  # the snapshot's date, not the clock's
+    assert _row(ws, HEADER, 9) == [*NOTICE_HEADERS, None]  # exactly the notice's columns, 完成率 and 排名
     columns = ["seq", "township", "resident_population", "target", "completed_20230217", "gap_20230217"]
     for offset, expected in enumerate(attachment[columns].itertuples(index=False)):
-        assert _row(ws, 4 + offset, 6) == list(expected)
-        for col in (1, 3, 4, 5, 6, 8, 9):
-            assert ws.cell(4 + offset, col).data_type == "n"
-    assert _row(ws, 43, 6) == ["合计", None, 853945, 102476, 28632, 73844]
-    assert ws.cell(44, 1).value is None and "滞后" in ws.cell(45, 1).value  # the legend under the table
+        assert _row(ws, FIRST + offset, 6) == list(expected)
+        for col in (1, 3, 4, 5, 6, 7, 8):
+            assert ws.cell(FIRST + offset, col).data_type == "n"
+    assert _row(ws, TOTAL, 8) == ["合计", None, 853945, 102476, 28632, 73844, pytest.approx(28632 / 102476), None]
+    assert ws.cell(TOTAL + 1, 1).value is None  # the notes start under a blank row
+    notes = [ws.cell(r, 1).value for r in range(TOTAL + 2, ws.max_row + 1)]
+    assert notes[0].startswith("注：合计行尚差任务数") and "与各乡镇尚差任务数之和相同" in notes[0]
+    assert notes[1].startswith("图例：") and "滞后" in notes[1]  # the legend is below the table
+    assert "未匹配" not in notes[0] and "超额完成" not in notes[0]  # nothing to explain today
 
 
 def test_sheet1_formats_and_highlights(book):
     ws = book["乡镇进度"]
-    langping = 42  # 浪坪乡, 91 / 1264: 严重滞后
-    assert ws.cell(langping, 2).value == "浪坪乡" and ws.cell(langping, 13).value == "严重滞后"
+    for col in (3, 4, 5, 6):  # counts with thousands separators, on the townships and on 合计
+        assert ws.cell(FIRST, col).number_format == ws.cell(TOTAL, col).number_format == "#,##0"
+    assert ws.cell(FIRST, 8).number_format == "#,##0" and ws.cell(TOTAL, 7).number_format == "0.0%"
+    assert ws.cell(FIRST, 7).number_format == "0.0%" and ws.cell(FIRST, 7).value == pytest.approx(711 / 6028)
+    assert ws.cell(FIRST, 1).number_format == "General"  # 序号 is no count
+    langping, banxi, mawang = FIRST + 38, FIRST + 8, FIRST + 3  # 91 / 1264 严重滞后; 227 / 1784 滞后; 麻旺镇 按期
+    assert ws.cell(langping, 2).value == "浪坪乡" and ws.cell(langping, 1).fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.cell(banxi, 2).value == "板溪镇" and ws.cell(banxi, 5).fill.fgColor.rgb.endswith("FCE4D6")
+    assert ws.cell(mawang, 2).value == "麻旺镇" and ws.cell(mawang, 2).fill.fill_type is None
+    assert ws.cell(TOTAL, 8).value is None  # the county row has no rank
+
+
+def test_the_analysis_sheet_holds_the_pace_as_sheet1_did(book):
+    ws = book["乡镇分析"]
+    assert "2023-02-17" in ws["A1"].value and ws["A2"].value is None  # no data dates in this fixture
+    assert _row(ws, 3, 10) == [*ANALYSIS_HEADERS, None]  # no activity in this fixture: no activity columns
+    first = 4
+    assert _row(ws, first, 9) == [
+        1,
+        "桃花源街道",
+        pytest.approx(711 / 6028),
+        pytest.approx(711 / 50226 * 10000),
+        30.5,
+        8.0,
+        dt.datetime(2023, 4, 18),
+        "滞后",
+        None,
+    ]
+    assert [ws.cell(first, c).number_format for c in (3, 4, 7)] == ["0.0%", "0.0", "yyyy-mm-dd"]
+    langping, banxi, mawang = first + 38, first + 8, first + 3
+    assert _row(ws, langping, 2) == [39, "浪坪乡"] and ws.cell(langping, 8).value == "严重滞后"
     assert ws.cell(langping, 1).fill.fgColor.rgb.endswith("FFC7CE")
-    banxi = 12  # 板溪镇, 227 / 1784: 滞后
-    assert ws.cell(banxi, 13).value == "滞后" and ws.cell(banxi, 5).fill.fgColor.rgb.endswith("FCE4D6")
-    mawang = 7  # 麻旺镇, 2327 / 6868: 按期 stays plain
-    assert ws.cell(mawang, 13).value == "按期" and ws.cell(mawang, 2).fill.fill_type is None
-    assert ws.cell(4, 8).number_format == "0.00%" and ws.cell(4, 8).value == pytest.approx(711 / 6028)
-    assert ws.cell(4, 9).number_format == "0.0"
-    assert ws.cell(4, 12).value == dt.datetime(2023, 4, 18) and ws.cell(4, 12).number_format == "yyyy-mm-dd"
-    assert ws.cell(43, 14).value is None  # the county row has no rank
+    assert ws.cell(banxi, 8).value == "滞后" and ws.cell(banxi, 5).fill.fgColor.rgb.endswith("FCE4D6")
+    assert ws.cell(mawang, 8).value == "按期" and ws.cell(mawang, 2).fill.fill_type is None
+    assert _row(ws, first + 39, 3) == ["合计", None, pytest.approx(28632 / 102476)]
+    assert "浅红色底 = 严重滞后" in ws.cell(first + 41, 1).value  # the legend of the colours
 
 
-def test_unmatched_row_sits_before_the_county_row(attachment, tmp_path):
-    ws = openpyxl.load_workbook(write_workbook(report_data(attachment, unmatched=12), tmp_path))["乡镇进度"]
-    assert _row(ws, 43, 5) == [None, "未匹配", None, 0, 12]
-    assert ws.cell(43, 7).value == "无法匹配乡镇的用户" and ws.cell(43, 13).value is None  # no pace status
-    assert ws.cell(43, 12).value is None and ws.cell(43, 5).data_type == "n"
-    assert _row(ws, 44, 5) == ["合计", None, 853945, 102476, 28644]
+def test_unmatched_users_are_a_note_under_sheet1_not_a_row(attachment, tmp_path):
+    book = openpyxl.load_workbook(write_workbook(report_data(attachment, unmatched=12), tmp_path))
+    ws = book["乡镇进度"]
+    assert "未匹配" not in {c.value for row in ws.iter_rows(max_row=TOTAL) for c in row}
+    assert _row(ws, TOTAL, 6) == ["合计", None, 853945, 102476, 28644, 73832]  # the county counts them
+    notes = [ws.cell(r, 1).value for r in range(TOTAL + 2, ws.max_row + 1)]
+    assert notes[0].startswith("注：另有 12 名用户无法匹配乡镇，已计入合计完成数")
+    assert notes[0].endswith("（各乡镇完成数之和 28,632 人，合计 28,644 人）。")
+    assert "= 102,476 − 28,644 = 73,832，比各乡镇尚差任务数之和 73,844 少 12" in notes[1]
+    assert notes[1].endswith("（12 名未匹配用户计入完成数合计）。")
+    analysis = book["乡镇分析"]  # the analysis keeps the row, without a pace of its own
+    assert _row(analysis, 43, 2) == [None, "未匹配"] and analysis.cell(43, 9).value == "无法匹配乡镇的用户"
+    assert analysis.cell(43, 7).value is None and analysis.cell(43, 8).value is None
+
+
+def test_the_gap_note_names_townships_over_target(attachment, tmp_path):
+    data = report_data(attachment)
+    frame = data.townships
+    keda, county = frame["township"] == "可大乡", frame["township"] == "合计"
+    frame.loc[keda, ["completed", "gap", "surplus"]] = [2112 + 100, 0, 100]  # 100 over its 2,112
+    frame.loc[county, ["completed", "gap"]] = [28632 - 1145 + 2212, 102476 - (28632 - 1145 + 2212)]
+    book = openpyxl.load_workbook(write_workbook(data, tmp_path))
+    ws = book["乡镇进度"]
+    assert _row(ws, TOTAL, 6) == ["合计", None, 853945, 102476, 29699, 72777]
+    gap_note = ws.cell(TOTAL + 2, 1).value
+    assert "= 102,476 − 29,699 = 72,777，比各乡镇尚差任务数之和 72,877 少 100" in gap_note
+    assert "超额完成的乡镇尚差记为 0" in gap_note and gap_note.endswith("超额完成：可大乡 100 人。")
+    assert book["乡镇分析"].cell(4 + 21, 9).value == "超额完成100人"
+
+
+def _activity() -> pd.DataFrame:
+    kinds = ["request", "notice", "disclosure", "consultation", "decision", "review"]
+    rows = [(t, k, 2, 1) for t in ("桃花源街道", "浪坪乡") for k in kinds] + [("合计", k, 4, 2) for k in kinds]
+    return pd.DataFrame(rows, columns=["township", "kind", "count_total", "count_30d"]).assign(snapshot_date=DAY)
+
+
+@pytest.mark.parametrize("activity_age", [3, 41])
+def test_every_sheet_names_the_date_of_its_input(attachment, tmp_path, activity_age):
+    data = report_data(attachment)
+    data.activity = _activity()
+    dates = {"registrations": DAY, "activity": DAY - dt.timedelta(days=activity_age), "roster": DAY, "registry": DAY}
+    data.data_dates = data_dates.data_dates(DAY, dates, {})
+    book = openpyxl.load_workbook(write_workbook(data, tmp_path))
+    stale = activity_age > data_dates.DEFAULT_MAX_AGE_DAYS["activity"]
+    when = (DAY - dt.timedelta(days=activity_age)).isoformat()
+    note = f"平台应用明细数据日期：{when}" + (f"（{activity_age} 天前，数据未更新）" if stale else "")
+    mark = "，数据未更新" if stale else ""
+    analysis, platform = book["乡镇分析"], book["平台应用"]
+    assert analysis["A2"].value == note == platform["A1"].value
+    labels = ["居民诉求", "信息发布", "村（居）务公开", "在线协商", "民主决策", "民主评议"]
+    assert _row(analysis, 3, 15)[9:] == [label + ("（数据未更新）" if stale else "") for label in labels]
+    assert platform["B2"].value == f"居民诉求（累计{mark}）" and platform["H2"].value == f"居民诉求（近30日{mark}）"
+    assert _row(analysis, 4 + 39, 15)[9:] == [4] * 6  # the county's totals beside 合计
+    assert book["基层队伍完整性"]["A1"].value == "基层队伍名单数据日期：2023-02-17"
+    assert _row(book["基层队伍完整性"], 2, 2) == ["乡镇（街道）", "村（社区）数"]
+    assert book["乡镇进度"]["A3"].value == "用户注册导出数据日期：2023-02-17"
 
 
 @pytest.mark.parametrize(
@@ -351,12 +450,14 @@ def test_unmatched_row_sits_before_the_county_row(attachment, tmp_path):
     ],
 )
 def test_sheet_headers(book, sheet, header):
-    assert _row(book[sheet], 1, len(header) + 1) == [*header, None]
+    row = 2 if sheet == "基层队伍完整性" else 1  # row 1 there names the roster's date
+    assert _row(book[sheet], row, len(header) + 1) == [*header, None]
 
 
 def test_villages_in_attachment_order_and_roster_gaps(book):
     ws = book["村（社区）进度"]
     assert [ws.cell(r, 2).value for r in (2, 3, 4)] == [HYPERLINK, "桃花源社区", "浪坪村"]  # seq 1 before seq 39
+    assert ws.cell(2, 4).value == 3000 and ws.cell(2, 4).number_format == "#,##0"
     roster_ws = book["基层队伍完整性"]
     texts = [c.value for row in roster_ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert "不完整" in texts and "有误" in texts and "完整" not in texts[4:]  # complete groups are not listed
@@ -393,15 +494,30 @@ def test_charts_and_their_data(workbook_path):
     assert _row(ws, 2, 3) == [dt.datetime(2023, 2, 10), 28000, 28632.0]  # before the baseline: the path is flat
     assert _row(ws, 9, 3) == [dt.datetime(2023, 2, 17), 28632, 28632.0]
     assert _row(ws, 10, 3) == [dt.datetime(2023, 10, 31), None, 102476.0]
+    bars = next(c for c in ws._charts if c.tagname == "barChart")  # names and rates read from sheet 1's rows
+    assert bars.series[0].cat.numRef.f == f"'乡镇进度'!$B${FIRST}:$B${FIRST + 38}"
+    assert bars.series[0].val.numRef.f == f"'乡镇进度'!$G${FIRST}:$G${FIRST + 38}"
+    colours = {p.idx: p.graphicalProperties.solidFill.srgbClr for p in bars.series[0].dPt}
+    assert colours[38] == "d62728" and colours[8] == "f28e2b" and colours[3] == "1f77b4"  # by status, like the PNG
 
 
 def test_print_ready(book):
     for ws in book.worksheets:
         assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
         assert "2023-02-17" in ws.oddHeader.right.text and "&P" in ws.oddFooter.center.text
-    assert book["乡镇进度"].freeze_panes == "C4" and book["数据质量问题"].freeze_panes == "A2"
-    assert book["乡镇进度"].column_dimensions["C"].width >= 16  # 常住人口数（人）: CJK counts double
+    for ws in book.worksheets[1:]:  # one page wide, as many tall as needed, the header row on every page
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0
+    for name in ("村（社区）进度", "数据质量问题", "干部分配任务"):
+        assert book[name].print_title_rows == "$1:$1"
+    assert book["乡镇分析"].print_title_rows == "$3:$3"
+    notice = book["乡镇进度"]  # an explicit scale: fit-to-page shrank 20 columns to 6 pt
+    assert not notice.sheet_properties.pageSetUpPr.fitToPage
+    assert 83 <= notice.page_setup.scale <= 100 and 11 * notice.page_setup.scale / 100 >= 9
+    assert [b.id for b in notice.row_breaks.brk] == [TOTAL]  # the table on one page, its notes on the next
+    assert notice.freeze_panes == f"C{FIRST}" and book["数据质量问题"].freeze_panes == "A2"
+    assert notice.column_dimensions["C"].width >= 16  # 常住人口数（人）: CJK counts double
+    assert {notice.row_dimensions[r].height for r in range(FIRST, TOTAL + 1)} == {13.5}
 
 
 def test_same_input_gives_the_same_file(attachment, tmp_path, workbook_path):
@@ -427,26 +543,55 @@ def test_progress_chart_png(attachment, tmp_path, monkeypatch, font):
     assert [p.name for p in tmp_path.iterdir()] == ["progress.png"]
 
 
-def test_libreoffice_converts_the_workbook_to_pdf(workbook_path, tmp_path):
+def _soffice() -> str:
     soffice = shutil.which("soffice")
     if not soffice:
         pytest.skip("LibreOffice (soffice) is not installed; CI installs libreoffice-calc")
+    return soffice
+
+
+def _pdf(xlsx, tmp_path) -> bytes:
+    """The workbook as LibreOffice prints it."""
     outdir = tmp_path / "pdf"
-    result = subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outdir),
-            str(workbook_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
+    command = [_soffice(), profile, "--headless", "--convert-to", "pdf", "--outdir", str(outdir), str(xlsx)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
-    pdf = outdir / workbook_path.with_suffix(".pdf").name
-    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+    return (outdir / xlsx.with_suffix(".pdf").name).read_bytes()
+
+
+def test_libreoffice_converts_the_workbook_to_pdf(workbook_path, tmp_path):
+    assert _pdf(workbook_path, tmp_path).startswith(b"%PDF")
+
+
+def _font_sizes(pdf: bytes) -> set[float]:
+    """The size of every text run LibreOffice drew: it writes the printed size into Tf (no scaling matrix)."""
+    sizes = set()
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:  # fonts and images
+            continue
+        assert b" cm" not in content or not re.search(rb"[\d.]+ 0 0 [\d.]+ [\d.]+ [\d.]+ cm", content)
+        sizes |= {float(size) for size in re.findall(rb"/F\d+ ([\d.]+) Tf", content)}
+    return sizes
+
+
+def test_sheet1_prints_on_a4_landscape_legibly(workbook_path, tmp_path):
+    """The issue's test: sheet 1 alone through LibreOffice is A4 landscape, at most one page per 40 table rows, and
+    no text under 9 pt."""
+    _soffice()
+    book = openpyxl.load_workbook(workbook_path)
+    for name in book.sheetnames[1:]:
+        book.remove(book[name])
+    book.save(tmp_path / "sheet1.xlsx")
+    pdf = _pdf(tmp_path / "sheet1.xlsx", tmp_path)
+    pages = re.findall(rb"/Type\s*/Page\b", pdf)
+    boxes = {tuple(round(float(v)) for v in box.split()) for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf)}
+    table_rows = TOTAL - HEADER + 1  # header, 39 townships, 合计
+    assert boxes == {(0, 0, 842, 595)}  # A4, landscape
+    assert 1 <= len(pages) <= math.ceil(table_rows / 40)
+    sizes = _font_sizes(pdf)
+    assert sizes and min(sizes) >= 9, sorted(sizes)
+    scale = book["乡镇进度"].page_setup.scale
+    assert 11 * scale / 100 >= 9 and min(sizes) == pytest.approx(11 * scale / 100, abs=0.1)

@@ -11,7 +11,7 @@ from yukuai_pipeline.quality.roster_rules import bound, completeness, judge_vill
 
 ON = dt.date(2023, 2, 17)
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "youyang_villages.csv"
-RULES, DOC = load_rules()
+RULES, DOC = load_rules(on=ON)  # the 2018 text, whatever the day the tests run
 LABELS = DOC["role_group_labels"]
 VOCABULARY = RoleVocabulary.from_contract(load_contract("roster", "input"))
 
@@ -149,12 +149,13 @@ def test_village_committee_needs_a_woman():
     assert row["status"] == "有误" and "妇女" in row["reasons"]
 
 
-def test_supervisor_on_the_committee_is_wrong_and_3_to_5_supervisors():
+def test_supervisor_on_the_committee_is_wrong():
     spec = [*_committee(4), ("委0", "女", "监委会主任"), ("监1", "男", "监委会委员"), ("监2", "男", "监委会委员")]
     row = _row(judge_village(_village(), _people(spec), set(), RULES, LABELS), "supervisor")
     assert row["actual"] == 3 and row["status"] == "有误" and "不得担任" in row["reasons"]
+    # two supervisors are enough by default: the 3-5 size rule is of low confidence, off (test_roster_law.py)
     two = _row(judge_village(_village(), _people(_committee(4) + spec[-2:]), set(), RULES, LABELS), "supervisor")
-    assert two["status"] == "不完整" and (two["required_min"], two["required_max"]) == (3, 5)
+    assert two["status"] == "完整" and (two["required_min"], two["required_max"]) == (1, None)
 
 
 @pytest.mark.parametrize(
@@ -177,21 +178,18 @@ def test_one_leader_per_group(groups, status):
 @pytest.mark.parametrize(
     "count, women, status",
     [
-        (3, 2, "不完整"),
-        (4, 2, "完整"),
-        (12, 5, "完整"),
-        (13, 5, "有误"),
-        (12, 4, "完整"),
-        (12, 3, "有误"),
-        (4, 0, "有误"),
+        (3, 2, "不完整"),  # fewer than ceil(60/15) = 4 and than one per group (6)
+        (12, 5, "完整"),  # 12 of the 15 in the meeting are representatives (4/5), 5 of 15 are women (1/3)
+        (12, 4, "有误"),  # 4 women representatives of 15: the committee's woman is no 妇女村民代表
+        (11, 5, "有误"),  # 11 of 14: fewer than four fifths
+        (14, 6, "完整"),  # more than 60/5, but chosen by group (at least one per group) there is no maximum
     ],
 )
-def test_representatives_per_households_and_women_share(count, women, status):
-    # 60 households: at least ceil(60/15) = 4, at most 60/5 = 12; women >= 1/3 of committee + representatives
-    # (3 committee members with 1 woman: 12 representatives with 4 women make exactly 5/15, 以上 includes it)
+def test_representatives_as_the_law_counts_them(count, women, status):
+    # 60 households, 6 groups; the 村民代表会议 is the 3 committee members (1 woman) and the representatives
     spec = _committee(3, women=1) + [(f"代表{i}", "女" if i < women else "男", "村民代表") for i in range(count)]
-    row = _row(judge_village(_village(), _people(spec), set(), RULES, LABELS), "representative")
-    assert (row["required_min"], row["required_max"], row["status"]) == (4, 12, status)
+    row = _row(judge_village(_village(group_count=6), _people(spec), set(), RULES, LABELS), "representative")
+    assert (row["required_min"], row["required_max"], row["status"]) == (4, None, status)
 
 
 def test_formulas_need_their_figures():

@@ -1,11 +1,14 @@
 """Village rules over rosters (assets/roster_rules.yaml): one completeness row per village × role group.
 
 A rule reads one measure of a village's roster and compares it with bounds that are numbers or formulas over
-the village's registry figures. Head-count rules set the row's required_min/required_max; a shortfall is
-不完整, an excess or any other broken rule is 有误; records with bad ID/phone/gender make a row 有误 too.
+the village's registry figures, or with several such alternatives when the law allows several ways (any_of).
+Head-count rules set the row's required_min/required_max; a shortfall is 不完整, an excess or any other broken rule
+is 有误; records with bad ID/phone/gender make a row 有误 too. Rules cite the law revision in force on the day
+judged (law_versions.py).
 """
 
 import ast
+import datetime as dt
 import math
 import operator
 from collections import Counter, defaultdict
@@ -14,10 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from yukuai_pipeline import settings
+from yukuai_pipeline.quality.law_versions import citation, confidence, enabled, in_force, law_versions
 
 ROLE_GROUPS = ("committee", "supervisor", "worker", "group_leader", "representative")
 COMPLETENESS_COLUMNS = [
@@ -56,19 +61,35 @@ class Rule:
     head_count: bool = False
     kind: str = "wrong"
     message: str = ""
-    source: str = ""
+    source: str = ""  # the citation under the law revision the rules were loaded for
+    any_of: tuple[Mapping[str, Any], ...] = ()  # alternatives ({label, min, max}): the rule holds if one does
+    confidence: str = "high"
+
+    def options(self) -> tuple[Mapping[str, Any], ...]:
+        return self.any_of or ({"min": self.min, "max": self.max},)
 
 
-def load_rules(path: Path | None = None) -> tuple[list[Rule], dict[str, Any]]:
+# yaml keys resolved into a Rule's source and confidence rather than copied
+_LAW_KEYS = {"enabled", "law", "sources", "source", "confidence", "applies_to", "any_of"}
+
+
+def load_rules(path: Path | None = None, on: dt.date | None = None) -> tuple[list[Rule], dict[str, Any]]:
+    """The rules switched on under the law revision in force on `on` (the day judged; default today in
+    Asia/Shanghai), citing that revision; the document gets `law_version`, the revision's id."""
     doc = settings.read_yaml(path or settings.assets_dir() / "roster_rules.yaml")
-    rules = [_rule(r) for r in doc["rules"] if r.get("enabled", True)]
-    return rules, doc
-
-
-def _rule(entry: dict[str, Any]) -> Rule:
-    """One rule of roster_rules.yaml (its `enabled` flag left out)."""
-    fields: dict[str, Any] = {k: (tuple(v) if k == "applies_to" else v) for k, v in entry.items() if k != "enabled"}
-    return Rule(**fields)
+    version = in_force(law_versions(doc), on or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    rules = [
+        Rule(
+            **{k: v for k, v in entry.items() if k not in _LAW_KEYS},
+            applies_to=tuple(entry["applies_to"]),
+            any_of=tuple(entry.get("any_of") or ()),
+            source=citation(entry, version),
+            confidence=confidence(entry, version),
+        )
+        for entry in doc["rules"]
+        if enabled(entry, version)
+    ]
+    return rules, {**doc, "law_version": version.id}
 
 
 def bound(expression: object, figures: Mapping[str, Any]) -> float | None:
@@ -120,7 +141,10 @@ def village_measures(people: pd.DataFrame | Mapping[str, list[Any]], group_count
         if role == "group_leader" and number is not None and not pd.isna(number):
             numbers.append(int(number))
     committee, supervisors = by_role["village_committee"], by_role["supervisor"]
+    # 村民代表会议 = 村民委员会成员 + 村民代表; a committee member also listed as 代表 sits in it as a committee member,
+    # so the law's 村民代表 (五分之四, 妇女村民代表三分之一) are the listed representatives off the committee
     assembly = committee | by_role["representative"]
+    representatives = by_role["representative"] - committee
     known_groups = group_count is not None and not pd.isna(group_count)
     return {
         "roster_rows": len(people["person"]),
@@ -133,13 +157,58 @@ def village_measures(people: pd.DataFrame | Mapping[str, list[Any]], group_count
         "groups_without_leader": len(set(range(1, int(group_count) + 1)) - set(numbers)) if known_groups else None,
         "groups_with_several_leaders": sum(1 for n in Counter(numbers).values() if n > 1) if numbers else 0,
         "representatives": len(by_role["representative"]),
-        "women_share_of_assembly": (len(assembly & women) / len(assembly)) if assembly else 0.0,
+        "representatives_share_of_assembly": (len(representatives) / len(assembly)) if assembly else 0.0,
+        "women_representatives_share_of_assembly": (
+            (len(representatives & women) / len(assembly)) if assembly else 0.0
+        ),
         "workers": len(by_role["worker"]),
     }
 
 
 def _fmt(value: float) -> str:
     return f"{value:.0%}" if isinstance(value, float) and 0 < value < 1 else f"{value:g}"
+
+
+def _judge(
+    rule: Rule, value: float | None, figures: Mapping[str, Any]
+) -> tuple[str | None, str, tuple[float | None, float | None] | None]:
+    """(status or None when it holds, reason, (min, max) it allows) of one rule; span None: not checked, a figure
+    is missing. With alternatives the rule holds when one of them does; a failure names every alternative."""
+    options = [(o, bound(o.get("min"), figures), bound(o.get("max"), figures)) for o in rule.options()]
+    known = [
+        (o.get("label", ""), low, high)
+        for o, low, high in options
+        if (o.get("min") is None or low is not None) and (o.get("max") is None or high is not None)
+    ]
+    holds = value is not None and any(
+        (low is None or value >= low) and (high is None or value <= high) for _, low, high in known
+    )
+    if value is None or (not holds and len(known) < len(options)):
+        return None, f"缺少户数或小组数，未检查：{rule.message}", None
+    span = (_loosest([low for _, low, _ in known], min), _loosest([high for _, _, high in known], max))
+    if holds:
+        return None, "", span
+    short = any(low is not None and value < low for _, low, _ in known)  # more people would satisfy some alternative
+    kind = (INCOMPLETE if short else WRONG) if rule.head_count else _KIND[rule.kind]
+    if len(known) == 1:
+        _, low, high = known[0]
+        expected = _expected(low, None) if low is not None and value < low else _expected(None, high)
+    else:
+        expected = "，".join(f"{label}{_expected(low, high)}" for label, low, high in known) + "，均不符合"
+    return kind, f"{rule.message}：实际 {_fmt(value)}，{expected}（{rule.source}）", span
+
+
+def _loosest(values: list[float | None], pick: Callable[[list[float]], float]) -> float | None:
+    """The widest bound over alternatives: none when one of them has none."""
+    return None if None in values else pick([v for v in values if v is not None])
+
+
+def _expected(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"应为 {_fmt(low)} 至 {_fmt(high)}"
+    if low is not None:
+        return f"应不少于 {_fmt(low)}"
+    return f"应不多于 {_fmt(high)}" if high is not None else ""
 
 
 def rules_by_group(rules: list[Rule], committee_type: str) -> dict[str, list[Rule]]:
@@ -176,23 +245,20 @@ def judge_village(
                 kinds.add(UNVERIFIABLE)
                 reasons.append(f"{unverifiable[rule.measure]}：{rule.message}（{rule.source}）")
                 continue
-            low, high = bound(rule.min, village), bound(rule.max, village)
             value = measures.get(rule.measure)
-            if (rule.min is not None and low is None) or (rule.max is not None and high is None) or value is None:
-                reasons.append(f"缺少户数或小组数，未检查：{rule.message}")
+            kind, reason, span = _judge(rule, value, village)
+            if span is None:
+                reasons.append(reason)
                 continue
             if rule.head_count:
-                actual = value
+                actual, (low, high) = value, span
                 required_min = low if required_min is None or (low is not None and low > required_min) else required_min
                 required_max = (
                     high if required_max is None or (high is not None and high < required_max) else required_max
                 )
-            if low is not None and value < low:
-                kinds.add(INCOMPLETE if rule.head_count else _KIND[rule.kind])
-                reasons.append(f"{rule.message}：实际 {_fmt(value)}，应不少于 {_fmt(low)}（{rule.source}）")
-            elif high is not None and value > high:
-                kinds.add(WRONG if rule.head_count else _KIND[rule.kind])
-                reasons.append(f"{rule.message}：实际 {_fmt(value)}，应不多于 {_fmt(high)}（{rule.source}）")
+            if kind:
+                kinds.add(kind)
+                reasons.append(reason)
         in_group = [i for i, g in enumerate(groups) if g == group]
         invalid = len({sources[i] for i in in_group} & invalid_rows)
         if invalid:

@@ -10,9 +10,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-# Cell kinds: text, integer, yes/no, or a number format for floats and dates.
-TEXT, INT, YES_NO = "text", "int", "yes_no"
-PCT, ONE_DECIMAL, DATE = "0.00%", "0.0", "yyyy-mm-dd"
+# Cell kinds: text, integer (a count, with thousands separators), serial number (序号, 行号: no separator), yes/no,
+# or a number format for floats and dates.
+TEXT, INT, SERIAL, YES_NO = "text", "int", "serial", "yes_no"
+PCT, ONE_DECIMAL, DATE = "0.0%", "0.0", "yyyy-mm-dd"
+THOUSANDS = "#,##0"
 
 FILLS = {
     "滞后": PatternFill("solid", fgColor="FCE4D6"),
@@ -50,6 +52,8 @@ def put_value(cell: Cell, value: Any, kind: str) -> None:
     elif kind == YES_NO:
         put_text(cell, "是" if bool(value) else "否")
     elif kind == INT:
+        cell.value, cell.number_format = int(value), THOUSANDS
+    elif kind == SERIAL:
         cell.value = int(value)
     elif kind == DATE:
         cell.value, cell.number_format = pd.Timestamp(value).date(), DATE
@@ -83,10 +87,14 @@ def write_table(ws: Worksheet, top: int, columns: list[tuple[str, str, str]], fr
     return top + len(frame)
 
 
-def put_line(ws: Worksheet, row: int, text: str, width: int, bold: bool = False, size: int = 11) -> None:
-    """A line of prose merged across the table (title, legend, notes)."""
-    put_text(ws.cell(row, 1), text)
-    ws.cell(row, 1).font = Font(bold=bold, size=size)
-    ws.cell(row, 1).alignment = Alignment(horizontal="left" if not bold else "center", vertical="center")
-    if width > 1:
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+def put_line(
+    ws: Worksheet, row: int, text: str, width: int, bold: bool = False, size: int = 11, first: int = 1, **align: Any
+) -> None:
+    """A line of prose merged across the table (title, legend, notes), or across columns first..width; `align`
+    overrides the alignment (horizontal=, wrap_text=)."""
+    put_text(ws.cell(row, first), text)
+    ws.cell(row, first).font = Font(bold=bold, size=size)
+    where = {"horizontal": "left" if not bold else "center", "vertical": "center", **align}
+    ws.cell(row, first).alignment = Alignment(**where)
+    if width > first:
+        ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=width)

@@ -1,27 +1,36 @@
 """The columns of the report's tables, sheet by sheet: (header, key of the frame, cell kind) for each. Sheet 1's
-columns are the notice's attachment table, then rates and pace; the activity kinds are the notice's six other
-assessed functions.
+columns are the notice's attachment table (without its empty 备注) with 完成率 and 排名; the 乡镇分析 sheet holds the
+rates, pace and activity; the activity kinds are the notice's six other assessed functions.
 """
 
-from yukuai_pipeline.report.cells import DATE, INT, ONE_DECIMAL, PCT, TEXT, YES_NO
+from yukuai_pipeline.report.cells import DATE, INT, ONE_DECIMAL, PCT, SERIAL, TEXT, YES_NO
 
 ATTACHMENT_COLUMNS = [
-    ("序号", "seq", INT),
+    ("序号", "seq", SERIAL),
     ("乡镇（街道）", "township", TEXT),
     ("常住人口数（人）", "resident_population", INT),
     ("任务数（人）", "target", INT),
     ("完成数", "completed", INT),
     ("尚差任务数", "gap", INT),
-    ("备注", "remark", TEXT),
 ]
+TOWNSHIP_COLUMNS = [*ATTACHMENT_COLUMNS, ("完成率", "completion_rate", PCT), ("排名", "rank", INT)]
+# characters per column of sheet 1: wide enough for 11 pt text and 6-digit counts without wrapping, and together
+# narrow enough that the table fills an A4 landscape page at the scale its height needs (print_setup.notice_page)
+TOWNSHIP_WIDTHS = [7, 18, 19, 16, 14, 15, 12, 9]
 PACE_COLUMNS = [
     ("日均新增(近7日)", "new_7d_avg", ONE_DECIMAL),
     ("所需日均", "required_daily", ONE_DECIMAL),
     ("预计完成日期", "projected_date", DATE),
     ("状态", "status", TEXT),
 ]
-RATE_COLUMNS = [("完成率", "completion_rate", PCT), ("每万人用户数", "users_per_10k", ONE_DECIMAL)]
-TOWNSHIP_COLUMNS = ATTACHMENT_COLUMNS + RATE_COLUMNS + PACE_COLUMNS + [("排名", "rank", INT)]
+ANALYSIS_COLUMNS = [
+    ("序号", "seq", SERIAL),
+    ("乡镇（街道）", "township", TEXT),
+    ("完成率", "completion_rate", PCT),
+    ("每万人用户数", "users_per_10k", ONE_DECIMAL),
+    *PACE_COLUMNS,
+    ("备注", "remark", TEXT),
+]
 VILLAGE_COLUMNS = [
     ("乡镇（街道）", "township", TEXT),
     ("村（社区）", "village", TEXT),
@@ -60,7 +69,7 @@ ISSUE_COLUMNS = [
     ("严重程度", "severity", TEXT),
     ("乡镇（街道）", "township", TEXT),
     ("村（社区）", "village", TEXT),
-    ("行号", "row_number", INT),
+    ("行号", "row_number", SERIAL),
     ("字段", "field", TEXT),
     ("原值（已脱敏）", "value_masked", TEXT),
     ("说明", "message", TEXT),

@@ -1,16 +1,30 @@
 """Each sheet made ready to print and read: frozen header rows, A4 landscape one page wide with the header rows
 repeated, the snapshot date and page numbers in the header and footer, and column widths from the longest value
-(CJK characters counting double, long text wrapped).
+(CJK characters counting double, long text wrapped). Sheet 1, the notice table, gets fixed widths and row heights and
+the largest scale at which its table fits one page, but never below legible (`notice_page`).
 """
 
 import datetime as dt
+import math
 import unicodedata
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 MAX_WIDTH = 40  # characters; CJK count double
+# A4 landscape in points; the notice's margins in inches (narrow, so 40 rows fit at a legible scale)
+PAGE_WIDTH_PT, PAGE_HEIGHT_PT = 841.9, 595.3
+NOTICE_MARGINS = PageMargins(left=0.5, right=0.5, top=0.5, bottom=0.5, header=0.2, footer=0.2)
+PAGE_SLACK_PT = 6  # LibreOffice lays rows out in whole twips and mm: a table computed to the point may spill
+CELL_FONT_PT, MIN_PRINTED_PT = 11, 9
+# 83 %: 11 pt cells print at 9 pt or more; one point above the bare 82 %, where LibreOffice rounds the header and
+# footer text down to 8.995 pt
+MIN_SCALE = math.ceil(100 * MIN_PRINTED_PT / CELL_FONT_PT) + 1
+ROW_PT, TITLE_PT, HEADER_PT = 13.5, 22.0, 18.0
 
 
 def print_ready(
@@ -50,6 +64,59 @@ def _fit_columns(ws: Worksheet) -> None:
 def _display_width(cell: Cell) -> int:
     if isinstance(cell.value, (dt.date, dt.datetime)):
         return 10
-    if isinstance(cell.value, float):
-        return len(f"{cell.value:,.2f}")
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(cell.value))
+    if isinstance(cell.value, (int, float)):
+        return len(f"{cell.value:,.2f}") if isinstance(cell.value, float) else len(f"{cell.value:,}")
+    return _text_width(str(cell.value))
+
+
+def notice_page(ws: Worksheet, widths: list[int], header_row: int, table_end: int) -> int:
+    """Sheet 1 on paper: fixed column widths (characters) and row heights, wrapped prose rows as tall as their lines,
+    and an explicit scale (fit-to-page would shrink a long sheet below legible): the largest, at most 100 %, at which
+    the whole sheet fits one A4 landscape page, else at which the table (rows 1..table_end) does, with the notes
+    broken onto the next page; never below MIN_SCALE, where a longer table repeats its header row. Returns it."""
+    for col, chars in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = chars
+    for row in range(1, ws.max_row + 1):
+        ws.row_dimensions[row].height = TITLE_PT if row == 1 else HEADER_PT if row == header_row else ROW_PT
+        if row > table_end:
+            wrap_prose(ws, row, sum(widths))
+    ws.page_margins = margins = NOTICE_MARGINS
+    usable_height = PAGE_HEIGHT_PT - 72 * (margins.top + margins.bottom) - PAGE_SLACK_PT
+    width = math.fsum(_width_pt(w) for w in widths)
+    widest = 100 * (PAGE_WIDTH_PT - 72 * (margins.left + margins.right)) / width
+
+    def fitting(last: int) -> int:  # the scale at which rows 1..last fit one page
+        height = math.fsum(float(ws.row_dimensions[r].height or ROW_PT) for r in range(1, last + 1))
+        return int(min(100, widest, 100 * usable_height / height))
+
+    scale = fitting(ws.max_row)
+    if scale < MIN_SCALE:
+        scale = max(MIN_SCALE, fitting(table_end))
+        if fitting(table_end) >= MIN_SCALE:  # the table on one page, the notes whole on the next
+            ws.row_breaks.append(Break(id=table_end))
+        else:
+            ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.sheet_properties.pageSetUpPr.fitToPage = False  # else Excel ignores the scale
+    ws.page_setup.scale = scale
+    return scale
+
+
+def wrap_prose(ws: Worksheet, row: int, chars: float) -> None:
+    """A merged prose line (note, legend) wrapped and as tall as its lines across `chars` characters of columns:
+    neither Excel nor LibreOffice grows a merged row by itself."""
+    cell = ws.cell(row, 1)
+    if not isinstance(cell.value, str):
+        return
+    cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="center", wrap_text=True)
+    # a CJK character is about 2.1 characters of width; 10 % slack so a full line never spills into a hidden one
+    lines = math.ceil(_text_width(cell.value) * 1.1 / max(chars - 2, 1))
+    ws.row_dimensions[row].height = ROW_PT * max(lines, 1)
+
+
+def _width_pt(chars: float) -> float:
+    """Excel's column width in characters to points: 7 px per character of the default 11 pt font, 5 px padding."""
+    return (chars * 7 + 5) * 0.75
+
+
+def _text_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

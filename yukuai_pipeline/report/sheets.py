@@ -1,16 +1,17 @@
-"""The report's sheets, one function each: 乡镇进度 (the notice's attachment table with progress, pace and activity,
-the legend and the day's doubts), 村（社区）进度, 基层队伍完整性, 数据质量问题, 干部分配任务, 平台应用 and 图表. A sheet
-whose input has not landed says so in one line.
+"""The report's sheets, one function each: 乡镇进度 (the notice's attachment table as a printable progress notice,
+with its notes, the legend and the day's doubts below it), 村（社区）进度, 基层队伍完整性, 数据质量问题, 干部分配任务,
+平台应用 and 图表; 乡镇分析 is analysis_sheet.py. A sheet whose input has not landed says so in one line.
 """
 
 import pandas as pd
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yukuai_pipeline.campaign import Pace
+from yukuai_pipeline.metrics.data_dates import INPUTS, MISSING, date_note
 from yukuai_pipeline.metrics.doubts import reasons_of_day
 from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.report import charts as report_charts
+from yukuai_pipeline.report.analysis_sheet import activity_header, attachment_rows, legend
 from yukuai_pipeline.report.cells import DATE, INT, ONE_DECIMAL, TEXT, is_missing, put_line, put_text, write_table
 from yukuai_pipeline.report.charts import official_townships
 from yukuai_pipeline.report.columns import (
@@ -21,12 +22,15 @@ from yukuai_pipeline.report.columns import (
     ROSTER_GAP_COLUMNS,
     ROSTER_SUMMARY_COLUMNS,
     TOWNSHIP_COLUMNS,
+    TOWNSHIP_WIDTHS,
     VILLAGE_COLUMNS,
 )
-from yukuai_pipeline.report.data import ReportData, report_title
-from yukuai_pipeline.report.print_setup import print_ready
+from yukuai_pipeline.report.data import ReportData
+from yukuai_pipeline.report.print_setup import notice_page, print_ready
 
-UNMATCHED_REMARK = "无法匹配乡镇的用户"
+# who signs sheet 1: the county's civil-affairs bureau, which issued the notice (campaign.yaml has no key for it)
+ISSUER = "{county}民政局"
+HEADER_ROW = 5  # title, 统计截止, the export's date, 填报单位/制表日期, then the table
 
 
 def _sorted_by_township(frame: pd.DataFrame, data: ReportData, then: list[str]) -> pd.DataFrame:
@@ -41,46 +45,75 @@ def _sorted_by_township(frame: pd.DataFrame, data: ReportData, then: list[str]) 
     )
 
 
-def _attachment_rows(data: ReportData) -> tuple[pd.DataFrame, int]:
-    """The townships in attachment order, then 未匹配 (if any), then the county row labelled like the notice;
-    also how many attachment townships there are."""
-    county_label, unmatched = data.campaign.county_row_label, data.campaign.unmatched_label
-    frame = data.townships
-    official = official_townships(frame)
-    others = frame[frame["seq"].isna() & (frame["township"] != county_label)]
-    county = frame[frame["township"] == county_label].assign(seq=county_label, township=None, rank=pd.NA)
-    # 未匹配 has no target of its own: a pace status or a finishing date would mean nothing there.
-    others = others.assign(status=None, required_daily=None, projected_date=None)
-    rows = pd.concat([official.astype({"seq": "object"}), others, county], ignore_index=True)
-    remarks = [
-        UNMATCHED_REMARK
-        if township == unmatched
-        else (f"超额完成{int(surplus)}人" if not is_missing(surplus) and surplus > 0 else None)
-        for township, surplus in zip(rows["township"], rows["surplus"])
-    ]
-    return rows.assign(remark=remarks), len(official)
-
-
 def township_sheet(ws: Worksheet, data: ReportData) -> tuple[int, int]:
-    """Sheet 1; returns the first and last row of the attachment townships (the bar chart reads them)."""
-    rows, official = _attachment_rows(data)
-    columns = TOWNSHIP_COLUMNS
-    if data.activity is not None and not data.activity.empty:  # the notice's other indicators beside progress
-        totals = data.activity.pivot_table(index="township", columns="kind", values="count_total", aggfunc="sum")
-        county = data.campaign.county_row_label
-        key = rows["township"].where(rows["seq"] != county, county)  # the county row carries 合计 in 序号
-        rows = rows.join(totals.add_prefix("activity_"), on=key)
-        columns = columns + [(label, f"activity_{kind}", INT) for label, kind in ACTIVITY_KINDS]
-    width = len(columns)
-    put_line(ws, 1, report_title(data), width, bold=True, size=14)
-    put_line(ws, 2, _as_of(data), width)
-    last = write_table(ws, 3, columns, rows)
-    for row in range(4, last + 1):
+    """Sheet 1, the progress notice: the attachment's columns with 完成率 and 排名, 合计 last; 未匹配 users and the
+    gap convention are notes below. Returns the first and last row of the attachment townships (the bar chart)."""
+    rows = attachment_rows(data, unmatched=False)
+    width, county = len(TOWNSHIP_COLUMNS), data.campaign.county
+    put_line(ws, 1, f"{county.short_name}“渝快社区”小程序注册进度通报表", width, bold=True, size=16)
+    put_line(ws, 2, f"统计截止：{data.snapshot_date.isoformat()}", width)
+    put_line(ws, 3, _export_date(data), width)
+    put_line(ws, 4, f"填报单位：{ISSUER.format(county=county.name)}", width - 3)
+    day = data.snapshot_date  # the snapshot, never the clock: the same data gives the same file
+    put_line(ws, 4, f"制表日期：{day.year}年{day.month}月{day.day}日", width, first=width - 2, horizontal="right")
+    last = write_table(ws, HEADER_ROW, TOWNSHIP_COLUMNS, rows)
+    for row in range(HEADER_ROW + 1, last + 1):
         ws.cell(row, 1).alignment = Alignment(horizontal="center")
-    put_line(ws, last + 2, _legend(data.campaign.pace), width)
-    _doubt_note(ws, last + 3, data, width)
-    print_ready(ws, data.snapshot_date, header_row=3, freeze="C4", title_rows="1:3")
-    return 4, 3 + official
+    notes = [*_notes(data), legend(data.campaign.pace)]
+    for offset, note in enumerate(notes, start=last + 2):
+        put_line(ws, offset, note, width)
+    _doubt_note(ws, last + 2 + len(notes), data, width)
+    print_ready(ws, data.snapshot_date, header_row=HEADER_ROW, freeze=None)
+    ws.freeze_panes = f"C{HEADER_ROW + 1}"  # without print titles: notice_page repeats the header only if needed
+    notice_page(ws, TOWNSHIP_WIDTHS, HEADER_ROW, last)
+    official = int(rows["township"].notna().sum())
+    return HEADER_ROW + 1, HEADER_ROW + official
+
+
+def _notes(data: ReportData) -> list[str]:
+    """Why 合计 is not the sum of its column: users matched to no township count in the county's 完成数, and the
+    notice's 合计 尚差 is 任务数 − 完成数, so townships over target offset others' gaps; both are said, with names."""
+    frame, county = data.townships, report_charts.county_row(data)
+    official = official_townships(frame)
+    if county is None:
+        return []
+    total_target, total_done, total_gap = (int(county[c]) for c in ("target", "completed", "gap"))
+    unmatched = frame[frame["seq"].isna() & (frame["township"] != data.campaign.county_row_label)]
+    unmatched_users = int(unmatched["completed"].sum())
+    notes = []
+    if unmatched_users:
+        notes.append(
+            f"注：另有 {unmatched_users:,} 名用户无法匹配乡镇，已计入合计完成数"
+            f"（各乡镇完成数之和 {int(official['completed'].sum()):,} 人，合计 {total_done:,} 人）。"
+        )
+    column_gap = int(official["gap"].sum())
+    over = official[official["surplus"].fillna(0) > 0]
+    gap = f"注：合计行尚差任务数按通知附件的算法 = 任务数合计 − 完成数合计 = {total_target:,} − {total_done:,}"
+    gap += f" = {total_gap:,}" if total_done <= total_target else "，全县已超额完成，记为 0"
+    if column_gap == total_gap:
+        gap += "，与各乡镇尚差任务数之和相同。"
+    else:
+        why = [f"{unmatched_users:,} 名未匹配用户计入完成数合计"] if unmatched_users else []
+        if len(over):
+            why.append("超额完成的乡镇尚差记为 0，其超出部分在合计中抵减了其他乡镇的差额")
+        gap += f"，比各乡镇尚差任务数之和 {column_gap:,} 少 {column_gap - total_gap:,}（{'；'.join(why)}）。"
+    if len(over):
+        named = "、".join(f"{t} {int(s):,} 人" for t, s in zip(over["township"], over["surplus"]))
+        gap += f"超额完成：{named}。"
+    return [*notes, gap]
+
+
+def _export_date(data: ReportData) -> str:
+    """The registration export's own date under 统计截止: from data_dates when the day has them (with 数据未更新
+    when it is too old), else the county row's data_date."""
+    note = date_note(data.data_dates, "registrations")
+    if note:
+        return note
+    county = report_charts.county_row(data)
+    when, label = None if county is None else county.get("data_date"), INPUTS["registrations"][0]
+    if is_missing(when):
+        return f"{label}：{MISSING}"
+    return f"{label}数据日期：{pd.Timestamp(when).date().isoformat()}"
 
 
 def _doubt_note(ws: Worksheet, row: int, data: ReportData, width: int) -> None:
@@ -94,27 +127,8 @@ def _doubt_note(ws: Worksheet, row: int, data: ReportData, width: int) -> None:
         *(f"{i}. {r}" for i, r in enumerate(reasons, 1)),
     ]
     for offset, text in enumerate(lines):
-        put_line(ws, row + offset, text, width, bold=offset == 0)
+        put_line(ws, row + offset, text, width, bold=offset == 0, horizontal="left")
         ws.cell(row + offset, 1).font = Font(bold=offset == 0, color="C00000")
-        ws.cell(row + offset, 1).alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
-
-
-def _as_of(data: ReportData) -> str:
-    line = f"统计截止：{data.snapshot_date.isoformat()}"
-    county = report_charts.county_row(data)
-    data_date = None if county is None else county.get("data_date")
-    if not is_missing(data_date) and pd.Timestamp(data_date).date() != data.snapshot_date:
-        line += f"（数据所用导出日期：{pd.Timestamp(data_date).date().isoformat()}）"
-    return line
-
-
-def _legend(pace: Pace) -> str:
-    on, behind, days = f"{pace.on_track_ratio:g}", f"{pace.behind_ratio:g}", pace.window_days
-    return (
-        f"图例：浅橙色底 = 滞后（近{days}日日均新增 < 所需日均×{on}，且 ≥ 所需日均×{behind}）；"
-        f"浅红色底 = 严重滞后（< 所需日均×{behind}，或已过截止日仍未完成）。所需日均 = 尚差任务数 ÷ 距截止日天数；"
-        "状态为空：历史数据尚不足以计算速度。"
-    )
 
 
 def village_sheet(ws: Worksheet, data: ReportData) -> None:
@@ -136,15 +150,23 @@ def roster_sheet(ws: Worksheet, data: ReportData) -> None:
     if _nothing_yet(ws, data, data.roster, "尚未收到基层队伍名单：名单落地后，这里按村（社区）列出五类队伍是否完整。"):
         return
     summary = _sorted_by_township(data.roster_summary, data, []) if len(data.roster_summary) else data.roster_summary
-    last = write_table(ws, 1, ROSTER_SUMMARY_COLUMNS, summary)
+    width = len(ROSTER_GAP_COLUMNS)
+    _date_line(ws, data, "roster", width)
+    last = write_table(ws, 2, ROSTER_SUMMARY_COLUMNS, summary)
     gaps = data.roster[data.roster["status"] != "完整"]
     gaps = gaps.assign(_group=gaps["role_group"].map({g: i for i, g in enumerate(ROLE_GROUP_ORDER)}))
     gaps = _sorted_by_township(gaps, data, ["village", "_group"])
-    put_line(
-        ws, last + 2, f"未完整的队伍（{len(gaps)} 项；状态为“不完整”或“有误”）", len(ROSTER_GAP_COLUMNS), bold=True
-    )
+    put_line(ws, last + 2, f"未完整的队伍（{len(gaps)} 项；状态为“不完整”或“有误”）", width, bold=True)
     write_table(ws, last + 3, ROSTER_GAP_COLUMNS, gaps)
-    print_ready(ws, data.snapshot_date, header_row=1, freeze="A2")
+    print_ready(ws, data.snapshot_date, header_row=2, freeze="A3")
+
+
+def _date_line(ws: Worksheet, data: ReportData, kind: str, width: int) -> None:
+    """Row 1 of a sheet: the date of the input its figures come from (metrics/data_dates.py); old fixtures carry no
+    dates and leave the row empty, so the table below stays in place."""
+    note = date_note(data.data_dates, kind)
+    if note:
+        put_line(ws, 1, note, width)
 
 
 def issue_sheet(ws: Worksheet, data: ReportData) -> None:
@@ -186,10 +208,11 @@ def activity_sheet(ws: Worksheet, data: ReportData) -> None:
     body = _sorted_by_township(wide[wide["township"] != county], data, [])
     rows = pd.concat([body, wide[wide["township"] == county]], ignore_index=True)
     columns = [("乡镇（街道）", "township", TEXT)]
-    columns += [(f"{label}（累计）", f"count_total_{kind}", INT) for label, kind in ACTIVITY_KINDS]
-    columns += [(f"{label}（近30日）", f"count_30d_{kind}", INT) for label, kind in ACTIVITY_KINDS]
-    write_table(ws, 1, columns, rows)
-    print_ready(ws, data.snapshot_date, header_row=1, freeze="B2")
+    columns += [(activity_header(data, label, "累计"), f"count_total_{kind}", INT) for label, kind in ACTIVITY_KINDS]
+    columns += [(activity_header(data, label, "近30日"), f"count_30d_{kind}", INT) for label, kind in ACTIVITY_KINDS]
+    _date_line(ws, data, "activity", len(columns))
+    write_table(ws, 2, columns, rows)
+    print_ready(ws, data.snapshot_date, header_row=2, freeze="B3")
 
 
 def chart_sheet(ws: Worksheet, township_ws: Worksheet, township_rows: tuple[int, int], data: ReportData) -> None:
@@ -198,8 +221,8 @@ def chart_sheet(ws: Worksheet, township_ws: Worksheet, township_rows: tuple[int,
     last = write_table(ws, 1, columns, series)
     report_charts.add_progress_line_chart(ws, 1, last, "E2")
     first, final = township_rows
-    if final >= first:
-        statuses = [township_ws.cell(row, _column("status")).value for row in range(first, final + 1)]
+    if final >= first:  # sheet 1 shows no status: the bars take it from the same rows in the same order
+        statuses = list(official_townships(data.townships)["status"])
         report_charts.add_rate_bar_chart(
             ws,
             township_ws,

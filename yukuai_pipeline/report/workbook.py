@@ -1,8 +1,8 @@
-"""The daily Excel report (SPEC §5). Sheet 1 reproduces the notice's attachment table (酉阳民政发〔2023〕9号 附件)
-with progress columns added; further sheets hold villages, roster completeness, data-quality issues, cadre quotas
-and charts. Every string that came from input data is written through put_text, so it can never become a formula.
-The workbook is driven from here; its parts are `data.py` (ReportData), `sheets.py`, `columns.py`, `cells.py` and
-`print_setup.py`.
+"""The daily Excel report (SPEC §5). Sheet 1 is the notice's attachment table (酉阳民政发〔2023〕9号 附件) as a
+printable progress notice; 乡镇分析 holds its pace and activity; further sheets hold villages, roster completeness,
+data-quality issues, cadre quotas and charts. Every string that came from input data is written through put_text, so
+it can never become a formula. The workbook is driven from here; its parts are `data.py` (ReportData), `sheets.py`,
+`analysis_sheet.py`, `columns.py`, `cells.py` and `print_setup.py`.
 """
 
 import datetime as dt
@@ -13,6 +13,7 @@ from openpyxl import Workbook
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.campaign import Campaign
+from yukuai_pipeline.report.analysis_sheet import analysis_sheet
 from yukuai_pipeline.report.charts import official_townships, progress_chart_png
 from yukuai_pipeline.report.data import ReportData, report_title
 from yukuai_pipeline.report.sheets import (
@@ -59,6 +60,7 @@ def build_workbook(data: ReportData) -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     township_rows = township_sheet(wb.create_sheet("乡镇进度"), data)
+    analysis_sheet(wb.create_sheet("乡镇分析"), data)
     week_sheet(wb.create_sheet("本周进展"), data)
     village_sheet(wb.create_sheet("村（社区）进度"), data)
     roster_sheet(wb.create_sheet("基层队伍完整性"), data)

@@ -6,8 +6,8 @@ Two writers, used by the report, the demo's synthetic exports and the benchmarks
   Workbook.save stamps the document's "modified" date with the clock and zipfile stamps every entry with the time of
   writing (and the temporary file's mode), so the writer behind Workbook.save is called directly and its zip rewritten.
 * write_streamed_xlsx: rows written straight into a bare package with inline strings, as platform exporters do
-  (POI SXSSF, EasyExcel). openpyxl without lxml (not a dependency) serialises ~40,000 cells a second, 10 s for one
-  46,000-user export; this takes a fraction of a second, and calamine and openpyxl read it like any xlsx.
+  (POI SXSSF, EasyExcel). openpyxl serialised ~40,000 cells a second without lxml (present since python-docx came),
+  10 s for one 46,000-user export; this takes a fraction of a second, and calamine and openpyxl read it like any xlsx.
 
 Nothing here knows about Dagster, the campaign or the demo.
 """

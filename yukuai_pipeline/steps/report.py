@@ -9,6 +9,7 @@ import pandas as pd
 from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.quality.checks import WARN, Check, Checks
+from yukuai_pipeline.report.bulletin import write_bulletin
 from yukuai_pipeline.report.township_returns import write_township_returns
 from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
 from yukuai_pipeline.steps.context import StepContext, StepResult
@@ -65,7 +66,8 @@ def report_data(ctx: StepContext, day: dt.date) -> ReportData:
 
 
 def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult:
-    """Writes the workbook, the PNG chart and the townships' returns (one workbook each, and their zip) of the day;
+    """Writes the workbook, the PNG chart, the 通报 (Word and text) and the townships' returns (one workbook each,
+    and their zip) of the day;
     needs the day's progress tables in the warehouse."""
     data = report_data(ctx, day)
     if data.townships.empty:
@@ -74,6 +76,7 @@ def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult
     path = private_file(write_workbook(data, report_dir))
     chart = private_file(progress_chart_png(data, report_dir / CHART_NAME.format(day=day)))
     returns, archive = write_township_returns(data, report_dir)
+    bulletin, bulletin_text = (private_file(p) for p in write_bulletin(data, report_dir))
     image = base64.b64encode(chart.read_bytes()).decode()
     return StepResult(
         rows=len(data.townships),
@@ -82,10 +85,16 @@ def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult
             "path": str(path.resolve()),
             "chart_path": str(chart.resolve()),
             "returns_zip": str(archive.resolve()),
+            "bulletin_path": str(bulletin.resolve()),
+            "bulletin_text_path": str(bulletin_text.resolve()),
             "township_returns": len(returns),
         },
         preview=furthest_behind(data, 10),
-        markdown={"进度图 / chart": f"![进度图](data:image/png;base64,{image})"},
+        markdown={
+            "进度图 / chart": f"![进度图](data:image/png;base64,{image})",
+            # the officer copies the day's 通报 into the township chat group from here
+            "通报（可复制到工作群）/ bulletin": "```\n" + bulletin_text.read_text(encoding="utf-8") + "\n```",
+        },
     )
 
 

@@ -102,7 +102,7 @@ def _registry(ctx: StepContext, day: dt.date, matched: pd.DataFrame) -> pd.DataF
 
 
 def roster_completeness(ctx: StepContext, day: dt.date) -> StepResult:
-    rules, doc = load_rules()
+    rules, doc = load_rules(on=day)  # the law revision in force on the day judged
     labels = doc["role_group_labels"]
     registry_rows = ctx.warehouse.read("community_registry", {"snapshot_date": day})
     villages = village_matcher(registry_rows)
