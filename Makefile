@@ -22,15 +22,19 @@ SECOND := data/counties/509901
 SECOND_ENV := YUKUAI_ASSETS_DIR=$(SECOND)/campaign YUKUAI_LANDING_DIR=$(SECOND)/landing \
 	YUKUAI_REPORT_DIR=$(SECOND)/reports DAGSTER_HOME=$(CURDIR)/$(SECOND)/dagster_home
 
+# The demo's person key (intake/keyed_hash.py), so it shows which roster cadres registered. It is public, so it protects
+# nothing: a real deployment sets YUKUAI_PERSON_KEY_FILE to a secret file of its own (deploy/README.md).
+DEMO_KEY := YUKUAI_PERSON_KEY="$${YUKUAI_PERSON_KEY:-yukuai-demo-only-key-public-protects-nothing}"
+
 demo: install ## 两个区县的演示数据：酉阳县和演示县（虚构），物化每个落地日期，再做全市汇总 / two counties' demo and the city rollup
 	$(BIN)/yukuai demo-data
-	$(BIN)/yukuai materialize --landed || [ $$? -eq 3 ]  # 3: every day ran, some figures doubtful (⚠ lines above)
+	$(DEMO_KEY) $(BIN)/yukuai materialize --landed || [ $$? -eq 3 ]  # 3: every day ran, some figures doubtful (⚠ lines above)
 	@echo "—— 第二个区县：演示县（509901，虚构）从它的通知导入，再生成数据并物化 / the second county ——"
 	$(BIN)/yukuai demo-notice --out $(SECOND)/notice
 	$(BIN)/yukuai campaign import $(SECOND)/notice/演示县民政局关于推广渝快社区的通知.txt --county-code 509901 \
 	  --out $(SECOND)/campaign --force
 	$(SECOND_ENV) $(BIN)/yukuai demo-data
-	$(SECOND_ENV) $(BIN)/yukuai materialize --landed || [ $$? -eq 3 ]
+	$(SECOND_ENV) $(DEMO_KEY) $(BIN)/yukuai materialize --landed || [ $$? -eq 3 ]
 	@echo "—— 全市汇总 / the city rollup ——"
 	$(BIN)/yukuai city
 	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（酉阳县）、$(SECOND)/reports（演示县）、data/city/reports（全市）"
@@ -62,7 +66,7 @@ ui: install ## 启动 Dagster 界面 http://127.0.0.1:3000 和报表下载 :3001
 	  --directory "$${YUKUAI_REPORT_DIR:-data/reports}" >/dev/null 2>&1 & server=$$!; \
 	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 	YUKUAI_REPORT_BASE_URL="$${YUKUAI_REPORT_BASE_URL:-http://127.0.0.1:$${YUKUAI_REPORT_PORT:-3001}}" \
-	YUKUAI_UI_BASE_URL="$${YUKUAI_UI_BASE_URL:-http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}}" \
+	YUKUAI_UI_BASE_URL="$${YUKUAI_UI_BASE_URL:-http://127.0.0.1:$${YUKUAI_UI_PORT:-3000}}" $(DEMO_KEY) \
 	  $(BIN)/dagster dev -h 127.0.0.1 -p $${YUKUAI_UI_PORT:-3000}
 
 # The README's pictures, taken by the browser test on its own temporary instance (needs Debian's chromium).

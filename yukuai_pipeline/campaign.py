@@ -75,6 +75,8 @@ class Campaign:
     # campaign.yaml `freshness`: days each input kind may be older than the report day (metrics/data_dates.py)
     max_age_days: dict[str, int] = field(default_factory=dict)
     quotas: Quotas = field(default_factory=Quotas)
+    # campaign.yaml `score.weights`: the 考核得分's parts (metrics/township_score.py; the notice gives none: 可配置)
+    score_weights: dict[str, float] = field(default_factory=dict)
     # campaign.yaml `extended_to`: days after the deadline that stay daily partitions (an extension of the campaign;
     # the days before are kept as they are). None: the partitions end at the deadline.
     extended_to: dt.date | None = None
@@ -124,6 +126,7 @@ def parse(doc: dict[str, Any], folder: Path) -> Campaign:
         extended_to=_date(doc["extended_to"]) if doc.get("extended_to") else None,
         max_age_days={str(k): int(v) for k, v in (doc.get("freshness") or {}).items()},
         quotas=_quotas(doc.get("quotas") or {}),
+        score_weights={str(k): float(v) for k, v in ((doc.get("score") or {}).get("weights") or {}).items()},
     )
 
 

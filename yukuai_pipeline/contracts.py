@@ -105,6 +105,12 @@ class Contract:
     def dropped_at_ingest(self) -> tuple[str, ...]:
         return tuple(self.sections.get("dropped_at_ingest") or ())
 
+    @property
+    def keyed(self) -> dict[str, str]:
+        """Columns turned into keyed tokens at ingest when a person key is configured (intake/keyed_hash.py):
+        column -> the kind of number it holds (phone, id_number); the token is column `<column>_token`."""
+        return dict(self.sections.get("keyed") or {})
+
 
 @lru_cache(maxsize=1)
 def decorations() -> Decorations:
@@ -163,6 +169,7 @@ _KNOWN_KEYS = {
     "parse",
     "vocabularies",
     "sensitive",
+    "keyed",
     "quarantine_fields",
     "table",
     "primary_key",
@@ -176,6 +183,7 @@ _KNOWN_KEYS = {
 def _check_consistent(contract: Contract, file_name: str) -> None:
     named = set(contract.header_aliases) | set(contract.parse) | set(contract.quarantine_fields)
     named |= set(contract.dropped_at_ingest) | set(contract.key_terms) | set(contract.if_missing)
+    named |= set(contract.keyed)
     unknown = named - set(contract.columns)
     if unknown:
         raise ValueError(f"schemas/{file_name}: columns {sorted(unknown)} are not in its pandera schema")
@@ -187,11 +195,13 @@ def _check_consistent(contract: Contract, file_name: str) -> None:
 
 
 # The one list of input kinds (schemas/inputs/<kind>.yaml). A registration export is the day's full snapshot of users;
-# a reference input (registry, roster, activity) holds from its date until a newer one lands (SPEC §4).
+# a reference input (registry, roster, activity, community organisations) holds from its date until a newer one
+# lands (SPEC §4).
 USER_LEVEL, SUMMARY = "registrations", "registration_summary"
 REGISTRY, ROSTER, ACTIVITY = "community_registry", "roster", "platform_activity"
+ORGS = "community_orgs"
 REGISTRATION_KINDS = (USER_LEVEL, SUMMARY)
-REFERENCE_KINDS = (REGISTRY, ROSTER, ACTIVITY)
+REFERENCE_KINDS = (REGISTRY, ROSTER, ACTIVITY, ORGS)
 INPUT_KINDS = REGISTRATION_KINDS + REFERENCE_KINDS
 TABLES = (
     "township_targets",
@@ -218,6 +228,15 @@ TABLES = (
     "input_issues",
     "county_campaigns",
     "city_progress",
+    "cadre_registration",
+    "cadre_registration_summary",
+    "township_scores",
+    "community_orgs",
+    "community_orgs_rollup",
+    "community_orgs_input",
+    # after every other table: their column titles name the metadata columns first (defs/outcomes._column_titles)
+    "registry_completeness",
+    "registry_township_summary",
 )
 
 

@@ -26,6 +26,7 @@ VALUES = {
     "registered_at": "2023-02-01 10:00:00",
     "status": "已通过",
     "phone": "13812345678",
+    "referrer": "13900001111",
     "name": "张三",
     "village_code": "500242001200",
     "completed": "10",
@@ -49,6 +50,20 @@ VALUES = {
     "committee_type": "村委会",
     "households": "300",
     "group_count": "8",
+    "office_address": "桃花源街道天山堡村便民服务中心",
+    "contact_phone": "023-75569876",
+    "head": "冉明华",
+    "org_name": "天山堡村老年人协会",
+    "org_type": "生活服务类",
+    "leader": "张三",
+    "leader_phone": "13812345678",
+    "leader_id_number": "500242199001011234",
+    "founded_on": "2019-05-01",
+    "members": "20",
+    "registration": "备案",
+    "credit_code": "51500242MJ0000001X",
+    "filing_number": "酉民社备〔2019〕001号",
+    "supervisor_unit": "龙潭镇人民政府",
 }
 
 

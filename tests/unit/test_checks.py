@@ -6,7 +6,18 @@ import pytest
 from yukuai_pipeline.defs.assets import ALL_ASSETS
 from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.quality.checks import ERROR, STRICT_ENV, WARN, Check, Checks, UndeclaredCheck
-from yukuai_pipeline.steps import activity, progress, registrations, registry, report, roster, targets
+from yukuai_pipeline.steps import (
+    activity,
+    cadre_registration,
+    community_orgs,
+    progress,
+    registrations,
+    registry,
+    report,
+    roster,
+    targets,
+    township_score,
+)
 
 DECLARED = [
     targets.TOWNSHIP_TARGET_CHECKS,
@@ -19,6 +30,9 @@ DECLARED = [
     roster.CHECKS,
     roster.QUOTA_CHECKS,
     activity.CHECKS,
+    community_orgs.CHECKS,
+    cadre_registration.CHECKS,
+    township_score.CHECKS,
     report.CHECKS,
 ]
 PROBE = Checks(

@@ -28,6 +28,9 @@ def test_definitions_load_with_every_asset_check_job_schedule_and_sensor():
         "cadre_quotas",
         "excel_report",
         "platform_activity",
+        "community_orgs",
+        "cadre_registration",
+        "township_scores",
         "alert_history",
     }
     assert defs.resolve_job_def("daily_refresh") is not None and defs.resolve_job_def("roster_refresh") is not None

@@ -118,6 +118,7 @@ def test_file_names(landing):
         "乡镇注册汇总_2023-02-17.xlsx",
         "基层队伍信息_2023-02-17.xlsx",
         "平台应用情况_2023-02-17.xlsx",
+        "社区社会组织信息_2023-02-17.xlsx",
         "注册用户明细_2023-02-17.xlsx",
         "注册用户明细_2023-02-24.xlsx",
     }
@@ -172,6 +173,9 @@ def test_registry_populations_sum_to_attachment(landing, attachment):
         "常住人口（人）",
         "户数",
         "村（居）民小组数",
+        "办公地址",
+        "联系电话",
+        "负责人",
     ]
     assert rows[-1][0] == "注：数据来源于重庆市智慧社区智慧养老云平台"
     total = rows[-2]

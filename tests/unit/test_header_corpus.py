@@ -25,7 +25,8 @@ REPORTED = (UNRECOGNISED, AMBIGUOUS, DUPLICATE)
 
 def test_the_corpus_covers_every_kind_and_column():
     assert len(VARIANTS) >= 300
-    for kind in ("registrations", "registration_summary", "community_registry", "roster", "platform_activity"):
+    kinds = ("registrations", "registration_summary", "community_registry", "roster", "platform_activity")
+    for kind in (*kinds, "community_orgs"):
         fields = {v.field for v in VARIANTS if v.kind == kind}
         assert fields == set(load_contract(kind, "input").columns), kind
 

@@ -1,25 +1,13 @@
 import pytest
 
 from support.leaks import leaks as _leaks
-
-TABLES = [
-    "community_registry",
-    "registration_counts",
-    "township_progress",
-    "village_progress",
-    "data_quality_issues",
-    "ingest_log",
-    "roster_completeness",
-    "roster_township_summary",
-    "village_targets",
-    "township_targets",
-    "roster_members",
-    "cadre_quotas",
-]
+from yukuai_pipeline.contracts import TABLES
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_no_unmasked_id_or_phone_in_tables_events_or_logs(runner, landing, caplog, capsys):
+def test_no_unmasked_id_or_phone_in_tables_events_or_logs(runner, landing, caplog, capsys, monkeypatch):
+    # every table of the warehouse, with a person key set so that the keyed tokens are written too (and scanned)
+    monkeypatch.setenv("YUKUAI_PERSON_KEY", "a-privacy-test-key-of-enough-length")
     result = runner.run("2023-02-17")
     assert result.success
     roster = runner.table("roster_completeness")
@@ -56,6 +44,7 @@ def test_registration_phone_and_nickname_are_dropped_at_ingest(tmp_path):
     loaded = load(path)
     assert {"phone", "name"} <= set(loaded.header.columns)  # found in the header: not reported as unknown
     assert not {"phone", "name"} & set(loaded.accepted.columns)
+    assert "phone_token" not in loaded.accepted.columns  # no person key: nothing of the number is kept
     assert loaded.accepted["user_id"].tolist() == [r[HEADER.index("用户ID")] for r in ROWS]
 
 

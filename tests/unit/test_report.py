@@ -278,10 +278,13 @@ def test_file_name_and_sheets(workbook_path, book):
         "乡镇分析",
         "本周进展",
         "村（社区）进度",
+        "社区基本信息",
         "基层队伍完整性",
         "数据质量问题",
         "干部分配任务",
         "平台应用",
+        "社区社会组织",
+        "考核得分",
         "图表",
     ]
     assert [p.name for p in workbook_path.parent.iterdir()] == [workbook_path.name]  # no temporary file left
@@ -446,7 +449,13 @@ def test_every_sheet_names_the_date_of_its_input(attachment, tmp_path, activity_
                 "是否隔离",
             ],
         ),
-        ("干部分配任务", ["乡镇（街道）", "村（社区）", "姓名", "职务", "村任务数", "分配任务数"]),
+        (
+            "干部分配任务",
+            [
+                *("乡镇（街道）", "村（社区）", "姓名", "职务", "村任务数", "分配任务数（按任务数）", "村尚差任务数"),
+                *("分配任务数（按尚差）", "本人已注册", "本人已通过审核", "推荐注册人数"),
+            ],
+        ),
     ],
 )
 def test_sheet_headers(book, sheet, header):

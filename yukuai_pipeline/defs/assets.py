@@ -7,7 +7,18 @@ from yukuai_pipeline.defs.outcomes import check_specs, materialize_result, repor
 from yukuai_pipeline.defs.partitions import daily_partitions
 from yukuai_pipeline.defs.resources import SQL_KIND, YukuaiResource, partition_date
 from yukuai_pipeline.quality.checks import Checks
-from yukuai_pipeline.steps import activity, progress, registrations, registry, report, roster, targets
+from yukuai_pipeline.steps import (
+    activity,
+    cadre_registration,
+    progress,
+    registrations,
+    registry,
+    report,
+    roster,
+    targets,
+    township_score,
+)
+from yukuai_pipeline.steps import community_orgs as organisations
 from yukuai_pipeline.steps.context import StepContext, StepResult
 
 OWNER = "team:county-data-office"
@@ -136,6 +147,37 @@ platform_activity = _daily_asset(
     ["community_registry"],
     activity.platform_activity,
 )
+community_orgs = _daily_asset(
+    organisations.CHECKS,
+    MARTS,
+    "社区社会组织：每个村（社区）登记、备案的社区社会组织数，对照基准（城市社区 10 个、农村社区 5 个，"
+    "民发〔2017〕191号，可配置），并核验统一社会信用代码。\n\n"
+    "Community social organisations per village (registered, filed, invalid) against the benchmark, with the "
+    "GB 32100-2015 credit-code check.",
+    ["community_registry"],
+    organisations.community_orgs,
+)
+
+cadre_registration_asset = _daily_asset(
+    cadre_registration.CHECKS,
+    QUALITY,
+    "干部带头注册：基层队伍名单上的两委成员、小组长、代表本人是否注册、通过审核，推荐了多少用户"
+    "（按手机号的密钥令牌比对，不保存号码；未配置密钥时关闭）。\n\n"
+    "Whether the roster's cadres registered themselves and whom they brought in, matched by keyed phone tokens.",
+    ["registration_counts", "roster_completeness"],
+    cadre_registration.cadre_registration,
+)
+
+township_score_asset = _daily_asset(
+    township_score.CHECKS,
+    MARTS,
+    "乡镇考核得分：注册完成率、社区基本信息、基层队伍信息、社区社会组织、六项应用，按活动文件的权重（可配置，通知未规定）"
+    "合计为满分 100 的得分并排名，各部分得分之和等于总分。\n\n"
+    "One 考核得分 per township from the registration rate, the three kinds of base data and the six functions' use, "
+    "weighted by campaign.yaml score.weights, ranked.",
+    ["township_progress", "community_registry", "roster_completeness", "community_orgs", "platform_activity"],
+    township_score.township_score,
+)
 
 
 @dg.asset(
@@ -143,9 +185,10 @@ platform_activity = _daily_asset(
     **_group(
         REPORTS,
         "Excel 报表：通知附件格式的乡镇进度表，另有村级进度、基层队伍、数据质量、干部分配和图表；"
-        "每个乡镇一份回执（及其压缩包）。\n\n"
+        "每日通报（Word 和文本）；每个乡镇一份回执（及其压缩包）。\n\n"
         "The officer's workbook in the notice's attachment format, with village, roster, quality, quota "
-        "and chart sheets, and one return workbook per township with their zip, written to YUKUAI_REPORT_DIR.",
+        "and chart sheets, the daily bulletin (Word and text), and one return workbook per township with their zip, "
+        "written to YUKUAI_REPORT_DIR.",
     ),
     partitions_def=daily_partitions,
     kinds={"excel", "pandas"},
@@ -158,6 +201,9 @@ platform_activity = _daily_asset(
         "cadre_quotas",
         "data_quality_issues",
         "platform_activity",
+        "community_orgs",
+        "cadre_registration",
+        "township_scores",
     ],
 )
 def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> dg.MaterializeResult:
@@ -166,6 +212,7 @@ def excel_report(context: dg.AssetExecutionContext, yukuai: YukuaiResource) -> d
         links = {
             "下载报表 / download the workbook": dg.MetadataValue.url(yukuai.report_url(result.metadata["path"])),
             "打开进度图 / open the chart": dg.MetadataValue.url(yukuai.report_url(result.metadata["chart_path"])),
+            "下载通报（Word）/ the bulletin": dg.MetadataValue.url(yukuai.report_url(result.metadata["bulletin_path"])),
             "下载乡镇回执（压缩包）/ the townships' returns": dg.MetadataValue.url(
                 yukuai.report_url(result.metadata["returns_zip"])
             ),
@@ -183,6 +230,9 @@ ALL_ASSETS = [
     roster_completeness,
     cadre_quotas,
     platform_activity,
+    community_orgs,
+    cadre_registration_asset,
+    township_score_asset,
     data_quality_issues,
     excel_report,
 ]

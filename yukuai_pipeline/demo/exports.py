@@ -16,12 +16,23 @@ import pandas as pd
 from openpyxl import Workbook
 
 from yukuai_pipeline import settings
+from yukuai_pipeline.demo import registry_contacts
 from yukuai_pipeline.report.xlsx_files import column_letter, save_stable_workbook, write_streamed_xlsx
 
 APPROVED, PENDING, REJECTED = "已通过", "待审核", "已驳回"
 
 _EXPORT_TITLE = "渝快社区注册用户明细"
-_EXPORT_COLUMNS = ["序号", "用户ID", "昵称", "手机号", "乡镇（街道）", "村（社区）", "注册时间", "审核状态"]
+_EXPORT_COLUMNS = [
+    "序号",
+    "用户ID",
+    "昵称",
+    "手机号",
+    "乡镇（街道）",
+    "村（社区）",
+    "注册时间",
+    "审核状态",
+    "推荐人手机号",
+]
 _REGISTRY_COLUMNS = [
     "序号",
     "社区编码",
@@ -31,6 +42,7 @@ _REGISTRY_COLUMNS = [
     "常住人口（人）",
     "户数",
     "村（居）民小组数",
+    *registry_contacts.HEADERS,
 ]
 # The attachment's title as the notice prints it (campaign.yaml spells the quotes in ASCII).
 _SUMMARY_TITLE = "2023年全县“渝快社区”小程序注册使用目标任务安排表"
@@ -113,6 +125,7 @@ def _snapshot(users: pd.DataFrame, day: int) -> pd.DataFrame:
         known["village_text"],
         known["registered_text"],
         status,
+        known["referrer"] if "referrer" in known else np.full(len(known), ""),  # demo/cadre_users.py
     ]
     return pd.DataFrame({name: np.asarray(values) for name, values in zip(_EXPORT_COLUMNS, columns)})
 
@@ -147,7 +160,9 @@ def _write_export_xlsx(path: Path, table: pd.DataFrame, exported: str) -> None:
 
 
 def write_registry_xlsx(path: Path, registry: pd.DataFrame, baseline: date, rng: np.random.Generator) -> Path:
-    """The village registry with its long official names, as the platform's 社区基本信息 menu exports it."""
+    """The village registry with its long official names, as the platform's 社区基本信息 menu exports it, with
+    办公地址, 联系电话 and 负责人 and their few faults (registry_contacts.py, drawn from a stream of their own)."""
+    contacts, _ = registry_contacts.contacts(registry, registry_contacts.stream_of(rng))
     wb = Workbook()
     ws = wb.active
     ws.title = "社区基本信息"
@@ -157,7 +172,8 @@ def write_registry_xlsx(path: Path, registry: pd.DataFrame, baseline: date, rng:
     ws.append(_REGISTRY_COLUMNS)
     # Some rows were typed in by hand with thousands separators, so the cell is text, not a number.
     as_text = (rng.random(len(registry)) < 0.15) & (registry["resident_population"].to_numpy() >= 1000)
-    for i, (village, text_population) in enumerate(zip(registry.itertuples(index=False), as_text), start=1):
+    rows = zip(registry.itertuples(index=False), as_text, contacts.itertuples(index=False))
+    for i, (village, text_population, contact) in enumerate(rows, start=1):
         population = f"{village.resident_population:,}" if text_population else int(village.resident_population)
         ws.append(
             [
@@ -167,8 +183,11 @@ def write_registry_xlsx(path: Path, registry: pd.DataFrame, baseline: date, rng:
                 village.village,
                 village.committee_type,
                 population,
-                int(village.households),
+                int(contact.户数),
                 int(village.group_count),
+                contact.办公地址,
+                contact.联系电话,
+                contact.负责人,
             ]
         )
     ws.append(

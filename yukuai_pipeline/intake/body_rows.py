@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from yukuai_pipeline.contracts import header_key, input_contracts
+from yukuai_pipeline.intake import keyed_hash
 from yukuai_pipeline.intake.column_mapping import UNRECOGNISED, HeaderCell
 from yukuai_pipeline.intake.file_identity import FileIdentity, pick_sheet, unrecognised
 from yukuai_pipeline.intake.headers import HeaderMatch
@@ -38,7 +39,18 @@ def read_body(
     dropped = [c for c in match.contract.dropped_at_ingest if c in match.columns]
     match.cells.extend(_unlabelled_columns(sheet.cells, match))
     body, totals, footnotes = _body_rows(sheet.cells, match)
+    body = with_tokens(body, match.contract.keyed)
     return match, body.drop(columns=dropped), totals, _title_lines(sheet.cells, match) + footnotes, sheet.name
+
+
+def with_tokens(body: pd.DataFrame, keyed: dict[str, str]) -> pd.DataFrame:
+    """The keyed tokens of the contract's phone and ID columns, made from the cells as read, before a dropped
+    column is let go (nothing when no person key is configured: keyed_hash.py)."""
+    present = {column: kind for column, kind in keyed.items() if column in body.columns}
+    key = keyed_hash.person_key() if present else None
+    if key is None:
+        return body
+    return body.assign(**{f"{c}_token": keyed_hash.tokens(body[c], kind, key) for c, kind in present.items()})
 
 
 def _line(values: list[Any]) -> str:

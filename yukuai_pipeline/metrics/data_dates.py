@@ -13,10 +13,11 @@ INPUTS: dict[str, tuple[str, str, str]] = {
     "activity": ("平台应用明细", "platform_activity", "activity_date"),
     "roster": ("基层队伍名单", "roster_completeness", "roster_date"),
     "registry": ("社区基本信息", "community_registry", "registry_date"),
+    "orgs": ("社区社会组织信息", "community_orgs", "orgs_date"),
 }
 # days an input may be older than the report day before its figures are marked 数据未更新; the notice asks for
 # daily registration figures and a 30-day window of the other functions; a roster or registry changes rarely
-DEFAULT_MAX_AGE_DAYS = {"registrations": 2, "activity": 7, "roster": 90, "registry": 90}
+DEFAULT_MAX_AGE_DAYS = {"registrations": 2, "activity": 7, "roster": 90, "registry": 90, "orgs": 90}
 
 CURRENT, STALE, MISSING = "当日数据", "数据未更新", "无数据"
 COLUMNS = ["input", "label", "data_date", "age_days", "max_age_days", "stale", "status"]

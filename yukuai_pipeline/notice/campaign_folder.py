@@ -20,6 +20,7 @@ from yukuai_pipeline.campaign import Campaign
 from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.metrics.data_dates import DEFAULT_MAX_AGE_DAYS
 from yukuai_pipeline.metrics.targets import rule_target
+from yukuai_pipeline.metrics.township_score import weights_of
 from yukuai_pipeline.notice.attachment import TargetTable
 from yukuai_pipeline.notice.facts import NoticeFacts, name_prefixes, short_name
 
@@ -167,6 +168,9 @@ def campaign_document(result: Import, template: Campaign) -> dict[str, Any]:
         "intake": {"export_lag_days": template.export_lag_days},
         "freshness": {**DEFAULT_MAX_AGE_DAYS, **template.max_age_days},
         "quotas": {"share": str(template.quotas.share), "role_weights": dict(template.quotas.role_weights)},
+        "score": {
+            "weights": {k: int(v) if v.is_integer() else v for k, v in weights_of(template.score_weights).items()}
+        },
         "doubt": {
             "max_fall_ratio": template.doubt.max_fall_ratio,
             "zero_new_after_daily_average": template.doubt.zero_new_after_daily_average,

@@ -238,6 +238,9 @@ def masked_members(people: pd.DataFrame, bad_rows: pd.Series) -> pd.DataFrame:
             "person_key": [numbers[(v, p)] for v, p in zip(people["village_std"], people["person"])],
             "id_masked": ids,
             "phone_masked": phones,
+            # keyed tokens when a person key is configured (intake/keyed_hash.py): the match with the platform's users
+            "phone_token": people.get("phone_token", pd.Series(None, index=people.index, dtype="object")),
+            "id_number_token": people.get("id_number_token", pd.Series(None, index=people.index, dtype="object")),
             "record_ok": ~bad_rows.reindex(people["source_index"]).to_numpy(),
             "row_number": people["row_number"],
         }

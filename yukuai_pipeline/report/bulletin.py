@@ -28,6 +28,7 @@ from yukuai_pipeline import settings as app_settings
 from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.metrics.activity import KIND_LABELS, KINDS
 from yukuai_pipeline.metrics.data_dates import INPUTS, date_note, stale_inputs
+from yukuai_pipeline.metrics.township_score import PARTS
 from yukuai_pipeline.report.bulletin_docx import docx_bytes, parse_blocks, plain_text, template_environment
 from yukuai_pipeline.report.cells import is_missing
 from yukuai_pipeline.report.charts import county_row, official_townships
@@ -211,6 +212,7 @@ def bulletin_facts(data: ReportData, settings: BulletinSettings) -> dict[str, An
         ],
         "table": [_township(r) for _, r in table.iterrows()] + ([_township(county)] if county is not None else []),
         "roster": _roster(data),
+        "scores": _scores(data, settings.bottom_n),
         "quality": _quality(data),
         "activity": _activity(data, settings),
         "dates": {kind: {"note": notes[kind], "stale": kind in set(stale.get("input", []))} for kind in INPUTS},
@@ -218,6 +220,24 @@ def bulletin_facts(data: ReportData, settings: BulletinSettings) -> dict[str, An
             {"label": str(r["label"]), "note": date_note(dates, str(r["input"]))} for _, r in stale.iterrows()
         ],
     }
+
+
+def _scores(data: ReportData, n: int) -> dict[str, Any] | None:
+    """The 考核得分 (metrics/township_score.py): the lowest n with their parts, the weights as configured."""
+    scores = data.scores if data.scores is not None else pd.DataFrame()
+    if scores.empty:
+        return None
+    ranked = scores.sort_values("rank", kind="stable")
+    rows = [
+        {
+            "township": str(r["township"]),
+            "score": float(r["score"]),
+            "rank": int(r["rank"]),
+            "parts": "，".join(f"{label} {float(r[f'{part}_points']):.2f}" for part, label in PARTS.items()),
+        }
+        for _, r in ranked.tail(n).iloc[::-1].iterrows()
+    ]
+    return {"best": str(ranked.iloc[0]["township"]), "best_score": float(ranked.iloc[0]["score"]), "bottom": rows}
 
 
 def render_marked(data: ReportData, config: BulletinSettings | None = None) -> str:

@@ -81,7 +81,12 @@ QUOTA_COLUMNS = [
     ("姓名", "cadre_name", TEXT),
     ("职务", "roles", TEXT),
     ("村任务数", "village_target", INT),
-    ("分配任务数", "quota", INT),
+    ("分配任务数（按任务数）", "quota", INT),
+    ("村尚差任务数", "village_gap", INT),
+    ("分配任务数（按尚差）", "gap_quota", INT),
+    ("本人已注册", "registered", YES_NO),
+    ("本人已通过审核", "approved", YES_NO),
+    ("推荐注册人数", "referred_users", INT),
 ]
 ACTIVITY_KINDS = [
     ("居民诉求", "request"),

@@ -25,6 +25,10 @@ class ReportData:
     activity: pd.DataFrame = field(default_factory=pd.DataFrame)  # platform_activity_rollup rows of the day
     # each input's own date in force on the day, its age and 数据未更新 status (metrics/data_dates.py)
     data_dates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    community_orgs: pd.DataFrame = field(default_factory=pd.DataFrame)  # per village (steps/community_orgs.py)
+    scores: pd.DataFrame = field(default_factory=pd.DataFrame)  # township_scores of the day (考核得分)
+    registry_completeness: pd.DataFrame = field(default_factory=pd.DataFrame)  # per village (registry_scoring.py)
+    registry_township_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def report_title(data: ReportData) -> str:

@@ -16,6 +16,9 @@ from yukuai_pipeline.campaign import Campaign
 from yukuai_pipeline.report.analysis_sheet import analysis_sheet
 from yukuai_pipeline.report.charts import official_townships, progress_chart_png
 from yukuai_pipeline.report.data import ReportData, report_title
+from yukuai_pipeline.report.org_sheet import org_sheet
+from yukuai_pipeline.report.registry_sheet import registry_sheet
+from yukuai_pipeline.report.score_sheet import score_sheet
 from yukuai_pipeline.report.sheets import (
     activity_sheet,
     chart_sheet,
@@ -63,10 +66,13 @@ def build_workbook(data: ReportData) -> Workbook:
     analysis_sheet(wb.create_sheet("乡镇分析"), data)
     week_sheet(wb.create_sheet("本周进展"), data)
     village_sheet(wb.create_sheet("村（社区）进度"), data)
+    registry_sheet(wb.create_sheet("社区基本信息"), data)
     roster_sheet(wb.create_sheet("基层队伍完整性"), data)
     issue_sheet(wb.create_sheet("数据质量问题"), data)
     quota_sheet(wb.create_sheet("干部分配任务"), data)
     activity_sheet(wb.create_sheet("平台应用"), data)
+    org_sheet(wb.create_sheet("社区社会组织"), data)
+    score_sheet(wb.create_sheet("考核得分"), data)
     chart_sheet(wb.create_sheet("图表"), wb["乡镇进度"], township_rows, data)
     stamp = dt.datetime.combine(data.snapshot_date, dt.time())
     wb.properties.created = wb.properties.modified = stamp  # from the data, not the clock: same input, same file

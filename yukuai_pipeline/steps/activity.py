@@ -81,6 +81,7 @@ def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:
     # counts and ages as of the export's own date: an old export does not make its requests "age" or its 30-day
     # window empty on later days (the report marks its figures 数据未更新 instead: metrics/data_dates.py)
     as_of = chosen.snapshot_date
+    assert as_of is not None  # in_force only returns dated snapshots
     villages = activity.village_activity(events, registry[["township", "village"]], as_of)
     rollup = activity.rollup(villages, ctx.campaign.county_row_label)
     overdue_days = ctx.campaign.overdue_days

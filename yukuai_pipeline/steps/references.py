@@ -14,20 +14,22 @@ from dataclasses import replace
 
 import pandas as pd
 
-from yukuai_pipeline.contracts import ACTIVITY, REGISTRY, ROSTER, conform_output, load_contract
+from yukuai_pipeline.contracts import ACTIVITY, ORGS, REGISTRY, ROSTER, conform_output, load_contract
 from yukuai_pipeline.intake import landing
 from yukuai_pipeline.intake.column_mapping import FIELD, HeaderCell
 from yukuai_pipeline.intake.file_identity import FileIdentity
 from yukuai_pipeline.intake.headers import HeaderMatch, TitleDate
 from yukuai_pipeline.intake.loading import ISSUE_COLUMNS, LoadedFile
 from yukuai_pipeline.intake.readers import InputFileError
+from yukuai_pipeline.places.registry import sanitise_registry
 from yukuai_pipeline.quality.header_report import file_column_rows
 from yukuai_pipeline.quality.roster import sanitise
 from yukuai_pipeline.quality.roster_rules import load_rules
 from yukuai_pipeline.steps.context import StepContext, load_file
 from yukuai_pipeline.warehouse import Replacement
 
-CONTENT = {REGISTRY: "registry_input", ROSTER: "roster_input", ACTIVITY: "activity_input"}  # where each kind is kept
+# where each kind is kept
+CONTENT = {REGISTRY: "registry_input", ROSTER: "roster_input", ACTIVITY: "activity_input", ORGS: "community_orgs_input"}
 _KEPT: OrderedDict[tuple[str, str], LoadedFile] = OrderedDict()  # (database, sha256) -> the rebuilt snapshot
 KEPT_SNAPSHOTS = 6
 
@@ -89,6 +91,8 @@ def _store(ctx: StepContext, kind: str, loaded: LoadedFile) -> None:
     if kind == ROSTER:  # no raw ID or phone number is kept: their checks are made now, on the roster's own date
         assert identity.snapshot_date is not None  # intake.load refuses a file without one
         accepted = sanitise(accepted, identity.snapshot_date, load_rules()[1]["min_age"])
+    if kind == REGISTRY:  # the 联系电话 is kept only as its verdict (a malformed one masked): places/registry.py
+        accepted = sanitise_registry(accepted)
     table = CONTENT[kind]
     content = conform_output(accepted.rename(columns={"_row": "row_number"}).assign(sha256=sha), load_contract(table))
     issues = loaded.issues.assign(sha256=sha)[["sha256", *ISSUE_COLUMNS]]

@@ -1,5 +1,6 @@
 """The community-registry asset's work, without Dagster: the registry in force on the day (stored in the warehouse
-when first read, steps/references.py), standardised and written as the day's partition."""
+when first read, steps/references.py), standardised and written as the day's partition, and scored field by field
+(社区基本信息, steps/registry_scoring.py)."""
 
 import datetime as dt
 
@@ -7,6 +8,7 @@ from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.places.registry import standardise_registry
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
 from yukuai_pipeline.steps import references as reference_inputs
+from yukuai_pipeline.steps import registry_scoring
 from yukuai_pipeline.steps.context import (
     REGISTRY,
     StepContext,
@@ -40,6 +42,7 @@ CHECKS = Checks(
         "社区基本信息的每个表头都已识别。",
         "Every header cell of the registry is understood.",
     ),
+    registry_scoring.CHECK,
 )
 
 
@@ -55,7 +58,12 @@ def community_registry(ctx: StepContext, day: dt.date) -> StepResult:
             0, CHECKS.rest_skipped([CHECKS.failed("registry_usable", str(refused.error))], "输入文件无法使用，未检查")
         )
     if loaded is None:
-        ctx.warehouse.replace([Replacement("community_registry", empty_table(REGISTRY), {"snapshot_date": day})])
+        ctx.warehouse.replace(
+            [
+                Replacement("community_registry", empty_table(REGISTRY), {"snapshot_date": day}),
+                *registry_scoring.emptied(day),
+            ]
+        )
         check = CHECKS.failed(
             "registry_available", f"{day} 及之前没有社区基本信息表：村级任务和进度无法计算，乡镇级进度照常计算"
         )
@@ -67,6 +75,7 @@ def community_registry(ctx: StepContext, day: dt.date) -> StepResult:
         )
     chosen = loaded.identity
     registry, issues = standardise_registry(loaded.accepted, township_matcher())
+    scoring = registry_scoring.score_registry(ctx, day, registry, loaded)
     registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.name)
     registry = conform_output(registry, load_contract("community_registry"))
     headers = header_outputs([loaded])
@@ -74,8 +83,11 @@ def community_registry(ctx: StepContext, day: dt.date) -> StepResult:
     ctx.warehouse.replace(
         [
             Replacement("community_registry", registry, {"snapshot_date": day}),
-            Replacement(
-                "data_quality_issues", issues_frame(all_issues, day, STAGE), {"snapshot_date": day, "stage": STAGE}
+            *scoring.replacements,
+            Replacement(  # the file's own issues decide its ingest status below, the scores' do not
+                "data_quality_issues",
+                issues_frame(all_issues + scoring.issues, day, STAGE),
+                {"snapshot_date": day, "stage": STAGE},
             ),
             *(
                 log_replacements([log_row(chosen, "partial" if all_issues else "accepted", None, loaded)])
@@ -88,6 +100,7 @@ def community_registry(ctx: StepContext, day: dt.date) -> StepResult:
         CHECKS.passed("registry_usable", f"使用 {chosen.name}（{chosen.snapshot_date}）"),
         CHECKS.passed("registry_available", f"{len(registry)} 个村（社区）", villages=len(registry)),
         headers.check,
+        scoring.check,
     ]
     missing = sorted(set(load_attachment()["township"]) - set(registry["township"]))
     if missing:
@@ -97,7 +110,12 @@ def community_registry(ctx: StepContext, day: dt.date) -> StepResult:
     return StepResult(
         len(registry),
         checks,
-        {"registry_file": chosen.name, "registry_date": str(chosen.snapshot_date), "quarantined": loaded.quarantined},
+        {
+            "registry_file": chosen.name,
+            "registry_date": str(chosen.snapshot_date),
+            "quarantined": loaded.quarantined,
+            **scoring.metadata,
+        },
         registry.head(10),
-        markdown=headers.markdown,
+        markdown={**headers.markdown, **scoring.markdown},
     )

@@ -58,11 +58,27 @@ def report_data(ctx: StepContext, day: dt.date) -> ReportData:
         roster=roster,
         roster_summary=read("roster_township_summary", {"snapshot_date": day}),
         issues=read("data_quality_issues", {"snapshot_date": day}),
-        quotas=read("cadre_quotas", {"snapshot_date": day}),
+        quotas=_with_cadre_results(
+            read("cadre_quotas", {"snapshot_date": day}), read("cadre_registration", {"snapshot_date": day})
+        ),
         county_history=history,
         activity=read("platform_activity_rollup", {"snapshot_date": day}),
         data_dates=input_dates(ctx, day, {"township_progress": townships, "roster_completeness": roster}),
+        community_orgs=read("community_orgs", {"snapshot_date": day}),
+        scores=read("township_scores", {"snapshot_date": day}),
+        registry_completeness=read("registry_completeness", {"snapshot_date": day}),
+        registry_township_summary=read("registry_township_summary", {"snapshot_date": day}),
     )
+
+
+def _with_cadre_results(quotas: pd.DataFrame, cadres: pd.DataFrame) -> pd.DataFrame:
+    """Each cadre's quota beside whether they registered themselves and whom they brought in (empty without a
+    person key: steps/cadre_registration.py)."""
+    results = ["registered", "approved", "referred_users"]
+    if quotas.empty or cadres.empty:
+        return quotas.assign(**dict.fromkeys(results))
+    keys = ["township", "village", "person_key"]
+    return quotas.merge(cadres[keys + results], on=keys, how="left")
 
 
 def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult:
