@@ -169,7 +169,6 @@ _KNOWN_KEYS = {
     "parse",
     "vocabularies",
     "sensitive",
-    "keyed",
     "quarantine_fields",
     "table",
     "primary_key",

@@ -58,7 +58,7 @@ def test_the_bulletin_reads_back_with_the_tables_numbers_and_the_week(runner, tm
     bottom = towns.sort_values(["rate", "seq"], kind="stable").head(5)["township"].tolist()
     listed = text[text.index("完成率排名后 5 位") :].splitlines()[1:6]
     assert [line.split("：")[0] for line in listed] == bottom
-    (table,) = document.tables  # 附表: one row per attachment township under the header
-    assert len(table.rows) == 1 + 39
+    (table,) = document.tables  # 附表: the header, one row per attachment township, the county's 合计
+    assert len(table.rows) == 1 + 39 + 1
     plain = (tmp_path / "reports" / f"酉阳县渝快社区注册工作通报_{week_later}.txt").read_text(encoding="utf-8")
     assert f"已完成 {int(county['completed']):,} 人" in plain

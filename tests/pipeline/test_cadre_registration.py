@@ -59,4 +59,4 @@ def test_cadres_are_matched_and_no_number_is_kept(runner, landing, monkeypatch):
         for table in TABLES:
             frame = pd.read_sql_table(table, conn)
             text = frame.astype(str).to_numpy().ravel()
-            assert not any(phone.search(cell) for cell in text), table
+            assert not any(phone.search(str(cell)) for cell in text), table

@@ -737,7 +737,7 @@ def _(path):
             content = source.read(item.filename)
             if item.filename.startswith("xl/worksheets/"):
                 content = re.sub(
-                    rb"<f>([^<]*)</f><v\s*/>",
+                    rb"<f>([^<]*)</f>(?:<v\s*/>|<v></v>)",  # openpyxl writes <v/>, or <v></v> with lxml
                     lambda m: b"<f>" + m.group(1) + b"</f><v>" + cached[m.group(1).decode()].encode() + b"</v>",
                     content,
                 )
