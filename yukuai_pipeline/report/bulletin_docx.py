@@ -167,9 +167,10 @@ def _table(document: WordDocument, rows: tuple[tuple[str, ...], ...], font: str,
     table = document.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, row in enumerate(rows):
+    for r, (row, table_row) in enumerate(zip(rows, table.rows)):
+        cells = table_row.cells  # once per row: table.cell(r, c) walks the whole table each time
         for c in range(width):
-            paragraph = table.cell(r, c).paragraphs[0]
+            paragraph = cells[c].paragraphs[0]
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             _run(paragraph, row[c] if c < len(row) else "", font, size, bold=r == 0)
     _repeat_header(table)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.worksheet import Worksheet
 
 # Cell kinds: text, integer (a count, with thousands separators), serial number (序号, 行号: no separator), yes/no,
@@ -76,15 +77,28 @@ def write_table(ws: Worksheet, top: int, columns: list[tuple[str, str, str]], fr
         put_text(cell, header)
         cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    # A style set through its descriptor is hashed into the workbook's style table for every cell (most of a big
+    # sheet's time); the border and fills are looked up once and their ids copied to the other cells.
+    style_ids: dict[str, int] = {}
     for offset, record in enumerate(frame.to_dict("records"), start=1):
         fill = FILLS.get(record.get("status")) if isinstance(record.get("status"), str) else None
         for col, (_, key, kind) in enumerate(columns, start=1):
             cell = ws.cell(top + offset, col)
             put_value(cell, record.get(key), kind)
-            cell.border = BORDER
+            _set_style_id(cell, "borderId", BORDER, style_ids, "border")
             if fill:
-                cell.fill = fill
+                _set_style_id(cell, "fillId", fill, style_ids, f"fill:{record.get('status')}")
     return top + len(frame)
+
+
+def _set_style_id(cell: Cell, field: str, value: Any, known: dict[str, int], key: str) -> None:
+    if key in known:
+        if not cell._style:  # a cell nothing was written to has no style array yet (openpyxl makes it on first use)
+            cell._style = StyleArray()
+        setattr(cell._style, field, known[key])
+        return
+    setattr(cell, "border" if field == "borderId" else "fill", value)
+    known[key] = getattr(cell._style, field)
 
 
 def put_line(

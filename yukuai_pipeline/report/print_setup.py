@@ -48,10 +48,11 @@ def print_ready(
 def _fit_columns(ws: Worksheet) -> None:
     """Column widths from the longest value; CJK characters count double. Merged prose lines are ignored."""
     widths: dict[str, int] = {}
-    merged = ws.merged_cells
+    # the cells of merged ranges, listed once (asking the ranges for every cell parses its coordinate each time)
+    merged = {(r, c) for rng in ws.merged_cells.ranges for r, c in rng.cells}
     for row in ws.iter_rows():
         for cell in row:
-            if cell.value is None or cell.coordinate in merged:
+            if cell.value is None or (cell.row, cell.column) in merged:
                 continue
             width = _display_width(cell)
             widths[cell.column_letter] = max(widths.get(cell.column_letter, 0), width)
