@@ -30,5 +30,5 @@ def test_scores_add_up_and_come_from_their_tables(runner, tmp_path):
     rows = list(book["考核得分"].iter_rows(min_row=4, max_col=4, values_only=True))
     assert rows[0][:4] == (1, int(towns.loc[best, "seq"]), best, scores.loc[best, "score"])
     text = (tmp_path / "reports" / f"酉阳县渝快社区注册工作通报_{DAY}.txt").read_text(encoding="utf-8")
-    assert f"最高的是{best}（{scores.loc[best, 'score']} 分）" in text
+    assert f"最高的是{best}（{scores.loc[best, 'score']:.2f} 分）" in text
     assert pd.notna(scores["score"]).all()
