@@ -8,6 +8,8 @@ import re
 import openpyxl
 import pandas as pd
 
+from support.runner import check_evaluation
+
 DAY, D1 = "2023-02-17", dt.date(2023, 2, 17)
 SHORT = re.compile(r"(村民|居民)委员会$")
 WELL_FORMED = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
@@ -35,14 +37,6 @@ def planted(landing) -> dict[str, set[str]]:
         if wrong:
             found[SHORT.sub("", cell["村（社区）名称"])] = wrong
     return found
-
-
-def _check(result, name):
-    return next(
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == name
-    )
 
 
 def test_the_demo_registry_is_scored_and_its_planted_faults_named(runner, landing):
@@ -86,7 +80,7 @@ def test_the_demo_registry_is_scored_and_its_planted_faults_named(runner, landin
     log = runner.table("ingest_log").set_index("file_name")
     assert log.loc["社区基本信息_2023-02-17.xlsx", "status"] == "accepted"  # scores are not faults of the file
 
-    check = _check(result, "registry_complete")
+    check = check_evaluation(result, "registry_complete")
     assert not check.passed
     meta = {k: v.value if hasattr(v, "value") else v for k, v in check.metadata.items()}
     assert meta["villages_incomplete"] == len(faults) and meta["village_count"] == len(faults)

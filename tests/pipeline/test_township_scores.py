@@ -1,5 +1,6 @@
 """The 考核得分 from a real run of the demo's first day: one row per attachment township, parts that add up to the
-score, each part equal to the table it comes from, shown in the workbook and named in the bulletin."""
+score, each part equal to the table it comes from and dated by its input, shown in the workbook and named in the
+bulletin."""
 
 import datetime as dt
 
@@ -27,8 +28,15 @@ def test_scores_add_up_and_come_from_their_tables(runner, tmp_path):
     assert scores["orgs_share"].notna().all() and scores["registry_share"].notna().all()  # the demo lands all three
     best = scores.sort_values("rank").index[0]
     book = load_workbook(tmp_path / "reports" / f"酉阳县渝快社区注册进度报表_{DAY}.xlsx", read_only=True)
-    rows = list(book["考核得分"].iter_rows(min_row=4, max_col=4, values_only=True))
+    rows = list(book["考核得分"].iter_rows(min_row=5, max_col=4, values_only=True))
     assert rows[0][:4] == (1, int(towns.loc[best, "seq"]), best, scores.loc[best, "score"])
+    # on the demo's first day every input is that day's: each part's date is the day, none marked 数据未更新
+    for part in PARTS:
+        assert set(scores[f"{part}_data_date"]) == {DAY}, part
+    dates = next(book["考核得分"].iter_rows(min_row=3, max_row=3, max_col=1, values_only=True))[0]
+    assert dates.startswith("各部分所用数据的日期：注册完成率（用户注册导出）2023-02-17；")
+    assert dates.endswith("六项应用使用率（平台应用明细）2023-02-17。") and "数据未更新" not in dates
     text = (tmp_path / "reports" / f"酉阳县渝快社区注册工作通报_{DAY}.txt").read_text(encoding="utf-8")
     assert f"最高的是{best}（{scores.loc[best, 'score']:.2f} 分）" in text
+    assert "以上得分中" not in text  # no part of the day's scores is computed from old data
     assert pd.notna(scores["score"]).all()

@@ -1,4 +1,5 @@
-"""Materializes days of the daily job in process, as `yukuai materialize` does, against one warehouse."""
+"""Materializes days of the daily job in process, as `yukuai materialize` does, against one warehouse, and finds a
+check's evaluation in a run's events."""
 
 from pathlib import Path
 
@@ -30,3 +31,13 @@ class PipelineRunner:
 
     def table(self, name: str, **where):
         return self.warehouse.read(name, where or None)
+
+
+def check_evaluation(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
+    """The one evaluation of the check `name` in a run (check names are unique across the assets)."""
+    (evaluation,) = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == name
+    ]
+    return evaluation

@@ -14,6 +14,7 @@ from jinja2.sandbox import SecurityError
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.metrics.data_dates import data_dates
+from yukuai_pipeline.metrics.township_score import PARTS, township_scores, weights_of
 from yukuai_pipeline.report.bulletin import load_bulletin_settings, render_text, write_bulletin
 from yukuai_pipeline.report.data import ReportData
 
@@ -272,3 +273,23 @@ def test_a_template_is_strict_and_sandboxed(tmp_path, template, error):
     (tmp_path / "bulletin.txt.j2").write_text(template, encoding="utf-8")
     with pytest.raises(error):
         render_text(report_data(campaign=dataclasses.replace(settings.campaign(), folder=tmp_path)))
+
+
+def _scores(activity_day: dt.date) -> pd.DataFrame:
+    towns = pd.DataFrame({"township": ["麻旺镇", "浪坪乡"], "seq": [4, 6]})
+    shares = {p: pd.Series({"麻旺镇": 1.0, "浪坪乡": 0.5}) for p in PARTS}
+    dates = dict.fromkeys(PARTS, DAY) | {"activity": activity_day}
+    return township_scores(towns, shares, weights_of(None), dates).assign(snapshot_date=DAY)
+
+
+def test_scores_computed_from_stale_data_say_which_part_is_old():
+    lines = render_text(report_data(scores=_scores(dt.date(2023, 2, 25)))).splitlines()
+    at = lines.index(
+        "- 麻旺镇：100.00 分，排第 1 名（注册完成率 40.00，社区基本信息完整率 10.00，基层队伍信息完整率 20.00，"
+        "社区社会组织达标率 10.00，六项应用使用率 20.00）。"
+    )
+    assert lines[at - 1].startswith("- 浪坪乡：50.00 分，排第 2 名")  # the lowest first
+    # under the scores: the part computed from the 20-day-old activity export (7 days allowed), with its date
+    assert lines[at + 1] == "以上得分中，六项应用使用率按2023年2月25日的平台应用明细计算（20 天前，数据未更新）。"
+    current = render_text(report_data(scores=_scores(DAY)))
+    assert "以上得分中" not in current and "最高的是麻旺镇（100.00 分）" in current

@@ -4,7 +4,15 @@ import datetime as dt
 
 import pandas as pd
 
-from yukuai_pipeline.metrics.data_dates import CURRENT, MISSING, STALE, data_dates, date_note, newest_date
+from yukuai_pipeline.metrics.data_dates import (
+    CURRENT,
+    MISSING,
+    STALE,
+    data_dates,
+    date_note,
+    date_phrase,
+    newest_date,
+)
 
 DAY = dt.date(2023, 3, 30)
 
@@ -35,6 +43,10 @@ def test_notes_name_the_date_and_the_mark():
     assert date_note(dates, "roster") == "基层队伍名单数据日期：2023-03-01"
     assert date_note(dates, "registry") == "社区基本信息：无数据"
     assert date_note(pd.DataFrame(), "activity") == ""
+    # the same without the input's name, for lines that name it their own way
+    assert date_phrase(dates, "activity") == "2023-02-17（41 天前，数据未更新）"
+    assert date_phrase(dates, "roster") == "2023-03-01" and date_phrase(dates, "registry") == "无数据"
+    assert date_phrase(pd.DataFrame(), "activity") == ""
 
 
 def test_newest_date_of_a_column():

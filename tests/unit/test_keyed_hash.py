@@ -1,5 +1,6 @@
-"""Keyed tokens of phone and ID numbers (issue 20 item 3) and the cadre match built on them."""
+"""Keyed tokens of phone and ID numbers (issue 20 item 3) and the cadre match built on them, dated by its inputs."""
 
+import datetime as dt
 import re
 
 import pandas as pd
@@ -85,3 +86,25 @@ def test_cadres_are_matched_to_users_and_their_referrals_counted():
     assert committee[["members", "with_token", "registered", "approved"]].tolist() == [3, 2, 2, 1]
     behind = not_leading(summary).set_index("role_group")
     assert sorted(behind.index) == ["committee", "group_leader"]  # P2 not approved; P3 not registered
+
+
+def test_every_match_names_the_export_and_the_roster_it_came_from():
+    members = pd.DataFrame(
+        {
+            "township": "钟多街道",
+            "village": "峡杨村",
+            "person_key": ["P1", "P2", "P2"],
+            "name": ["甲", "乙", "乙"],
+            "role_group": ["committee", "committee", "representative"],
+            "phone_token": [_t("13800000001"), _t("13800000002"), _t("13800000002")],
+            "roster_date": [dt.date(2023, 1, 5)] * 3,
+        }
+    )
+    users = pd.DataFrame({"phone_token": [_t("13800000001")], "status": ["approved"]})
+    people, summary = match_cadres(members, users, dt.date(2023, 2, 18))
+    for table in (people, summary):
+        assert table["export_date"].tolist() == [dt.date(2023, 2, 18)] * len(table)
+        assert table["roster_date"].tolist() == [dt.date(2023, 1, 5)] * len(table)
+    assert len(people) == 2 and len(summary) == 2
+    undated, undated_summary = match_cadres(members.drop(columns="roster_date"), users)
+    assert undated["export_date"].isna().all() and undated_summary["roster_date"].isna().all()

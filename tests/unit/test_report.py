@@ -16,6 +16,7 @@ import pytest
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.metrics import data_dates
+from yukuai_pipeline.metrics.township_score import PARTS, township_scores, weights_of
 from yukuai_pipeline.report import charts as report_charts
 from yukuai_pipeline.report.workbook import (
     ReportData,
@@ -409,6 +410,38 @@ def test_every_sheet_names_the_date_of_its_input(attachment, tmp_path, activity_
     assert book["乡镇进度"]["A3"].value == "用户注册导出数据日期：2023-02-17"
 
 
+def test_score_and_quota_sheets_name_the_dates_of_their_inputs(attachment, tmp_path):
+    data = report_data(attachment)
+    roster_day, activity_day = dt.date(2023, 2, 10), DAY - dt.timedelta(days=41)
+    data.data_dates = data_dates.data_dates(DAY, {"registrations": DAY, "roster": roster_day}, {})
+    towns = pd.DataFrame({"township": ["桃花源街道", "浪坪乡"], "seq": [1, 39]})
+    shares = {p: pd.Series({"桃花源街道": 1.0, "浪坪乡": 0.5}) for p in PARTS if p != "orgs"}  # no organisation list
+    # registry: a score written before the dates were kept (its date column empty, its share there)
+    dates = {"registration": DAY, "registry": None, "roster": roster_day, "orgs": None, "activity": activity_day}
+    data.scores = township_scores(towns, shares, weights_of(None), dates).assign(snapshot_date=DAY)
+    data.quotas = data.quotas.assign(
+        registered=[True, False], approved=[True, False], referred_users=[2, 0], export_date=DAY, roster_date=roster_day
+    )
+    book = openpyxl.load_workbook(write_workbook(data, tmp_path))
+    scores = book["考核得分"]
+    assert scores["A3"].value == (
+        "各部分所用数据的日期：注册完成率（用户注册导出）2023-02-17；"
+        "社区基本信息完整率（社区基本信息）日期未记录（重新物化当天即可补上）；"
+        "基层队伍信息完整率（基层队伍名单）2023-02-10；社区社会组织达标率（社区社会组织信息）无数据；"
+        "六项应用使用率（平台应用明细）2023-01-07（41 天前，数据未更新）。"
+    )
+    assert scores.row_dimensions[3].height > 13.5 and scores["A3"].alignment.wrap_text  # wrapped, not cut off
+    assert _row(scores, 4, 4) == ["排名", "序号", "乡镇（街道）", "考核得分"]
+    assert _row(scores, 5, 4) == [1, 1, "桃花源街道", 90.0]  # 100 less the 10 points of the missing orgs part
+    assert scores.freeze_panes == "D5" and scores.print_title_rows == "$1:$4"
+    quotas = book["干部分配任务"]
+    assert quotas["A1"].value == (
+        "基层队伍名单数据日期：2023-02-10；本人已注册、本人已通过审核、推荐注册人数按用户注册导出（2023-02-17）"
+        "与基层队伍名单（2023-02-10）逐人比对"
+    )
+    assert quotas["I2"].value == "本人已注册" and quotas.freeze_panes == "A3"
+
+
 @pytest.mark.parametrize(
     "sheet, header",
     [
@@ -459,7 +492,8 @@ def test_every_sheet_names_the_date_of_its_input(attachment, tmp_path, activity_
     ],
 )
 def test_sheet_headers(book, sheet, header):
-    row = 2 if sheet == "基层队伍完整性" else 1  # row 1 there names the roster's date
+    # row 1 names the roster's date (and, on 干部分配任务, the dates the cadres' own registration was matched from)
+    row = 2 if sheet in ("基层队伍完整性", "干部分配任务") else 1
     assert _row(book[sheet], row, len(header) + 1) == [*header, None]
 
 
@@ -517,8 +551,9 @@ def test_print_ready(book):
     for ws in book.worksheets[1:]:  # one page wide, as many tall as needed, the header row on every page
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
         assert ws.page_setup.fitToHeight == 0
-    for name in ("村（社区）进度", "数据质量问题", "干部分配任务"):
+    for name in ("村（社区）进度", "数据质量问题"):
         assert book[name].print_title_rows == "$1:$1"
+    assert book["干部分配任务"].print_title_rows == "$2:$2"  # row 1 names the dates of its inputs
     assert book["乡镇分析"].print_title_rows == "$3:$3"
     notice = book["乡镇进度"]  # an explicit scale: fit-to-page shrank 20 columns to 6 pt
     assert not notice.sheet_properties.pageSetUpPr.fitToPage

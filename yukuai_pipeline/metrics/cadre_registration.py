@@ -1,10 +1,16 @@
 """Did the cadres register? (the notice asks 两委成员、村（居）民小组长、村（居）民代表等带头使用). A roster member
 and a platform user are the same person when their phone numbers' keyed tokens are equal (intake/keyed_hash.py); neither
 side keeps the number. A user counts as registered unless the platform rejected them, and as approved when 已通过.
-A user whose 推荐人/邀请人 token is a cadre's phone token was brought in by that cadre. Pure pandas, no I/O.
+A user whose 推荐人/邀请人 token is a cadre's phone token was brought in by that cadre. Every row names the date of the
+registration export and of the roster it was matched from: a match is only as current as the older of the two.
+Pure pandas, no I/O.
 """
 
+import datetime as dt
+
 import pandas as pd
+
+from yukuai_pipeline.metrics.data_dates import newest_date
 
 # the roster's role groups the notice names as those who lead by example (roster_rules.yaml role_group_labels)
 LEADING_GROUPS = ("committee", "group_leader", "representative")
@@ -19,8 +25,20 @@ PERSON_COLUMNS = [
     "approved",
     "referred_users",
     "referred_approved",
+    "export_date",
+    "roster_date",
 ]
-SUMMARY_COLUMNS = ["township", "village", "role_group", "members", "with_token", "registered", "approved"]
+SUMMARY_COLUMNS = [
+    "township",
+    "village",
+    "role_group",
+    "members",
+    "with_token",
+    "registered",
+    "approved",
+    "export_date",
+    "roster_date",
+]
 
 
 def _status_by_token(users: pd.DataFrame) -> pd.DataFrame:
@@ -45,10 +63,13 @@ def _referrals(users: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def match_cadres(members: pd.DataFrame, users: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def match_cadres(
+    members: pd.DataFrame, users: pd.DataFrame, export_date: dt.date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per roster person, one row per village and role group). members: roster_members rows (one per
-    person and role: township, village, person_key, name, role_group, phone_token); users: the day's export rows
-    (phone_token, status, and referrer_token when the export names a referrer)."""
+    person and role: township, village, person_key, name, role_group, phone_token, and roster_date, the roster's
+    own date); users: the day's export rows (phone_token, status, and referrer_token when the export names a
+    referrer); export_date: the date of that export. Both dates are copied onto every row (None when unknown)."""
     people = (
         members.groupby(["township", "village", "person_key"], sort=True)
         .agg(
@@ -78,7 +99,9 @@ def match_cadres(members: pd.DataFrame, users: pd.DataFrame) -> tuple[pd.DataFra
         )
         .reset_index()
     )
-    return people[PERSON_COLUMNS], summary[SUMMARY_COLUMNS].astype(
+    roster_date = newest_date(members["roster_date"]) if "roster_date" in members else None
+    dates = {"export_date": export_date, "roster_date": roster_date}
+    return people.assign(**dates)[PERSON_COLUMNS], summary.assign(**dates)[SUMMARY_COLUMNS].astype(
         dict.fromkeys(("members", "with_token", "registered", "approved"), "int64")
     )
 

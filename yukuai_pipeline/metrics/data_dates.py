@@ -43,18 +43,30 @@ def data_dates(day: dt.date, dates: dict[str, dt.date | None], max_age_days: dic
     return frame.astype({"age_days": "Int64", "max_age_days": "Int64", "stale": "bool"})
 
 
+def _row(dates: pd.DataFrame, kind: str) -> pd.Series | None:
+    row = dates[dates["input"] == kind] if len(dates) else dates
+    return None if row.empty else row.iloc[0]
+
+
+def date_phrase(dates: pd.DataFrame, kind: str) -> str:
+    """`2023-02-17（41 天前，数据未更新）`, `2023-02-17` or `无数据` for one input kind, without its name (for lines
+    that name it their own way: the 考核得分's parts, the cadres' match); empty when the frame has no such row."""
+    row = _row(dates, kind)
+    if row is None:
+        return ""
+    if row["data_date"] is None or pd.isna(row["data_date"]):
+        return MISSING
+    when = pd.Timestamp(row["data_date"]).date().isoformat()
+    return f"{when}（{int(row['age_days'])} 天前，{STALE}）" if bool(row["stale"]) else when
+
+
 def date_note(dates: pd.DataFrame, kind: str) -> str:
     """`数据日期：2023-02-17（41 天前，数据未更新）` for one input kind; empty when the frame has no such row."""
-    row = dates[dates["input"] == kind] if len(dates) else dates
-    if row.empty:
+    row = _row(dates, kind)
+    if row is None:
         return ""
-    row = row.iloc[0]
-    if row["data_date"] is None or pd.isna(row["data_date"]):
-        return f"{row['label']}：{MISSING}"
-    when = pd.Timestamp(row["data_date"]).date().isoformat()
-    if bool(row["stale"]):
-        return f"{row['label']}数据日期：{when}（{int(row['age_days'])} 天前，{STALE}）"
-    return f"{row['label']}数据日期：{when}"
+    phrase = date_phrase(dates, kind)
+    return f"{row['label']}：{phrase}" if phrase == MISSING else f"{row['label']}数据日期：{phrase}"
 
 
 def stale_inputs(dates: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from yukuai_pipeline import settings as app_settings
 from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.metrics.activity import KIND_LABELS, KINDS
 from yukuai_pipeline.metrics.data_dates import INPUTS, date_note, stale_inputs
-from yukuai_pipeline.metrics.township_score import PARTS
+from yukuai_pipeline.metrics.township_score import PART_INPUTS, PARTS, part_dates
 from yukuai_pipeline.report.bulletin_docx import docx_bytes, parse_blocks, plain_text, template_environment
 from yukuai_pipeline.report.cells import is_missing
 from yukuai_pipeline.report.charts import county_row, official_townships
@@ -223,10 +223,22 @@ def bulletin_facts(data: ReportData, settings: BulletinSettings) -> dict[str, An
 
 
 def _scores(data: ReportData, n: int) -> dict[str, Any] | None:
-    """The 考核得分 (metrics/township_score.py): the lowest n with their parts, the weights as configured."""
+    """The 考核得分 (metrics/township_score.py): the lowest n with their parts, the weights as configured, and the
+    parts computed from data older than the campaign allows (by the dates stored with the scores)."""
     scores = data.scores if data.scores is not None else pd.DataFrame()
     if scores.empty:
         return None
+    dates = part_dates(scores, data.snapshot_date, data.campaign.max_age_days).set_index("input")
+    stale = [
+        {
+            "part": label,
+            "label": str(dates.at[PART_INPUTS[part], "label"]),
+            "date": dates.at[PART_INPUTS[part], "data_date"],
+            "age_days": int(dates.at[PART_INPUTS[part], "age_days"]),
+        }
+        for part, label in PARTS.items()
+        if bool(dates.at[PART_INPUTS[part], "stale"])
+    ]
     ranked = scores.sort_values("rank", kind="stable")
     rows = [
         {
@@ -237,7 +249,8 @@ def _scores(data: ReportData, n: int) -> dict[str, Any] | None:
         }
         for _, r in ranked.tail(n).iloc[::-1].iterrows()
     ]
-    return {"best": str(ranked.iloc[0]["township"]), "best_score": float(ranked.iloc[0]["score"]), "bottom": rows}
+    best = ranked.iloc[0]
+    return {"best": str(best["township"]), "best_score": float(best["score"]), "bottom": rows, "stale": stale}
 
 
 def render_marked(data: ReportData, config: BulletinSettings | None = None) -> str:

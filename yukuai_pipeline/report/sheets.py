@@ -7,7 +7,7 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from yukuai_pipeline.metrics.data_dates import INPUTS, MISSING, date_note
+from yukuai_pipeline.metrics.data_dates import INPUTS, MISSING, data_dates, date_note, date_phrase, newest_date
 from yukuai_pipeline.metrics.doubts import reasons_of_day
 from yukuai_pipeline.quality.check_labels import check_label
 from yukuai_pipeline.report import charts as report_charts
@@ -189,8 +189,25 @@ def quota_sheet(ws: Worksheet, data: ReportData) -> None:
         "尚无干部分配任务：需要基层队伍名单中的村（社区）“两委”成员，才能把村任务数按比例分配到人。",
     ):
         return
-    write_table(ws, 1, QUOTA_COLUMNS, _sorted_by_township(data.quotas, data, ["village", "cadre_name"]))
-    print_ready(ws, data.snapshot_date, header_row=1, freeze="A2")
+    note = "；".join(n for n in (date_note(data.data_dates, "roster"), cadre_match_note(data)) if n)
+    if note:  # row 1 names the dates; without them it stays empty, so the table is always in the same place
+        put_line(ws, 1, note, len(QUOTA_COLUMNS))
+    write_table(ws, 2, QUOTA_COLUMNS, _sorted_by_township(data.quotas, data, ["village", "cadre_name"]))
+    print_ready(ws, data.snapshot_date, header_row=2, freeze="A3")
+
+
+def cadre_match_note(data: ReportData) -> str:
+    """Which registration export and roster the cadres' own registration (本人已注册…) was matched from, with
+    数据未更新 where one is older than the campaign allows; empty when the day has no match (no person key)."""
+    quotas = data.quotas
+    if "export_date" not in quotas or not quotas["export_date"].notna().any():
+        return ""
+    found = {"registrations": newest_date(quotas["export_date"]), "roster": newest_date(quotas["roster_date"])}
+    dates = data_dates(data.snapshot_date, found, data.campaign.max_age_days)
+    return (
+        f"本人已注册、本人已通过审核、推荐注册人数按用户注册导出（{date_phrase(dates, 'registrations')}）"
+        f"与基层队伍名单（{date_phrase(dates, 'roster')}）逐人比对"
+    )
 
 
 def activity_sheet(ws: Worksheet, data: ReportData) -> None:

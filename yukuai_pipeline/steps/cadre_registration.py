@@ -26,13 +26,14 @@ CHECKS = Checks(
 GROUP_LABELS = {"committee": "两委成员", "group_leader": "小组长", "representative": "代表"}
 
 
-def _days_users(ctx: StepContext, day: dt.date) -> pd.DataFrame | None:
-    """The day's user-level export as read for the counts (the same file, by its content hash); None if none."""
+def _days_users(ctx: StepContext, day: dt.date) -> tuple[pd.DataFrame, dt.date | None] | None:
+    """The day's user-level export as read for the counts (the same file, by its content hash) and its date; None
+    if none."""
     log = ctx.warehouse.read("ingest_log", {"snapshot_date": day})
     used = log[(log["kind"] == USER_LEVEL) & log["status"].isin(["accepted", "partial"])]
     for identity in ctx.scan(lambda d: d == day):
         if identity.kind == USER_LEVEL and identity.sha256 in set(used["sha256"]):
-            return load_file(identity).accepted
+            return load_file(identity).accepted, identity.snapshot_date
     return None
 
 
@@ -44,10 +45,11 @@ def cadre_registration(ctx: StepContext, day: dt.date) -> StepResult:
         return _skipped(ctx, day, f"{day} 没有基层队伍名单")
     if members["phone_token"].isna().all():
         return _skipped(ctx, day, "名单在配置密钥之前入库，没有手机号令牌：重新放入名单文件（或换一份新名单）后生效")
-    users = _days_users(ctx, day)
-    if users is None or "phone_token" not in users:
+    export = _days_users(ctx, day)
+    if export is None or "phone_token" not in export[0]:
         return _skipped(ctx, day, f"{day} 没有可逐人比对的注册明细导出（汇总表或没有手机号列的导出无法比对）")
-    people, summary = match_cadres(members, users)
+    users, export_date = export
+    people, summary = match_cadres(members, users, export_date)
     ctx.warehouse.replace(
         [
             Replacement(
@@ -62,7 +64,17 @@ def cadre_registration(ctx: StepContext, day: dt.date) -> StepResult:
             ),
         ]
     )
-    return StepResult(len(people), [_leading_check(summary)], _county_figures(summary), _county_table(summary))
+    figures = {**_county_figures(summary), **_match_dates(summary)}
+    return StepResult(len(people), [_leading_check(summary)], figures, _county_table(summary))
+
+
+def _match_dates(summary: pd.DataFrame) -> dict:
+    """The dates of the export and the roster the day's match used (the same on every row)."""
+    first = summary.iloc[0] if len(summary) else None
+    return {
+        f"{label} / {column}": ("无数据" if first is None or pd.isna(first[column]) else str(first[column]))
+        for column, label in (("export_date", "注册导出数据日期"), ("roster_date", "基层队伍名单数据日期"))
+    }
 
 
 def _skipped(ctx: StepContext, day: dt.date, reason: str) -> StepResult:

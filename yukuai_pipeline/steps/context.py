@@ -22,6 +22,7 @@ from yukuai_pipeline.intake.file_identity import FileIdentity
 from yukuai_pipeline.intake.headers import TitleDate
 from yukuai_pipeline.intake.loading import LoadedFile, load
 from yukuai_pipeline.intake.readers import InputFileError
+from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.metrics.counting import ISSUE_FIELDS, Labels
 from yukuai_pipeline.places.names import TownshipMatcher
 from yukuai_pipeline.quality import header_report
@@ -191,6 +192,13 @@ class StepContext:
 
     def registry_for(self, day: dt.date) -> pd.DataFrame:
         return self.warehouse.read("community_registry", {"snapshot_date": day})
+
+    def input_date(self, kind: str, day: dt.date) -> dt.date | None:
+        """The own date of an input kind of metrics/data_dates.INPUTS in force on `day`, as the day's table that
+        carries it says (one query, not the table); None when the day has no such input."""
+        _, table, column = data_dates.INPUTS[kind]
+        found = self.warehouse.newest_date(table, column=column, where={"snapshot_date": day})
+        return None if found is None else pd.Timestamp(found).date()
 
     def refuse(self, day: dt.date, stage: str, identity: FileIdentity, err: InputFileError) -> None:
         """A refused file: logged and reported, while every table keeps what it held."""

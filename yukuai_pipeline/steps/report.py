@@ -72,9 +72,9 @@ def report_data(ctx: StepContext, day: dt.date) -> ReportData:
 
 
 def _with_cadre_results(quotas: pd.DataFrame, cadres: pd.DataFrame) -> pd.DataFrame:
-    """Each cadre's quota beside whether they registered themselves and whom they brought in (empty without a
-    person key: steps/cadre_registration.py)."""
-    results = ["registered", "approved", "referred_users"]
+    """Each cadre's quota beside whether they registered themselves and whom they brought in, and the dates of the
+    export and roster that was matched from (empty without a person key: steps/cadre_registration.py)."""
+    results = ["registered", "approved", "referred_users", "export_date", "roster_date"]
     if quotas.empty or cadres.empty:
         return quotas.assign(**dict.fromkeys(results))
     keys = ["township", "village", "person_key"]

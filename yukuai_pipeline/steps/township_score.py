@@ -1,12 +1,13 @@
 """The township-score asset's work, without Dagster: the day's 考核得分 per attachment township from the tables of
-the parts it combines (metrics/township_score.py), each part as the day's own table holds it."""
+the parts it combines (metrics/township_score.py), each part as the day's own table holds it, with the date of the
+input each part comes from (the activity export may be weeks older than the day)."""
 
 import datetime as dt
 
 import pandas as pd
 
 from yukuai_pipeline.contracts import conform_output, load_contract
-from yukuai_pipeline.metrics.township_score import PARTS, activity_share, township_scores, weights_of
+from yukuai_pipeline.metrics.township_score import PART_INPUTS, PARTS, activity_share, township_scores, weights_of
 from yukuai_pipeline.quality.checks import WARN, Check, Checks
 from yukuai_pipeline.steps.context import StepContext, StepResult
 from yukuai_pipeline.warehouse import Replacement
@@ -46,7 +47,8 @@ def township_score(ctx: StepContext, day: dt.date) -> StepResult:
         "activity": activity_share(read("platform_activity_rollup", {"snapshot_date": day})),
     }
     weights = weights_of(ctx.campaign.score_weights)
-    scores = township_scores(townships, parts, weights)
+    dates = {part: ctx.input_date(PART_INPUTS[part], day) for part in PARTS}
+    scores = township_scores(townships, parts, weights, dates)
     frame = conform_output(scores.assign(snapshot_date=day), load_contract("township_scores"))
     ctx.warehouse.replace([Replacement("township_scores", frame, {"snapshot_date": day})])
     absent = [PARTS[p] for p in PARTS if scores[f"{p}_share"].isna().all()]
@@ -56,7 +58,9 @@ def township_score(ctx: StepContext, day: dt.date) -> StepResult:
         else CHECKS.passed("score_parts_available", "考核得分的各部分当天都有数据")
     )
     weights_shown = "，".join(f"{PARTS[p]} {weights[p]:g}" for p in PARTS)
-    return StepResult(len(scores), [check], {"权重 / weights（可配置）": weights_shown}, _preview(scores))
+    dates_shown = "，".join(f"{PARTS[p]} {dates[p] or '无数据'}" for p in PARTS)
+    metadata = {"权重 / weights（可配置）": weights_shown, "各部分数据日期 / data dates": dates_shown}
+    return StepResult(len(scores), [check], metadata, _preview(scores))
 
 
 def _preview(scores: pd.DataFrame) -> pd.DataFrame:
