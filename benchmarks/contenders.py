@@ -1,8 +1,9 @@
 """One contender, timed inside a fresh process (so that the peak RSS it reports is its own):
 
-    python -m benchmarks.contenders {parse,peer,peer_arrow,pipeline,parse_xlsx,ingest_xlsx} DATA_DIR WORK_DIR
+    python -m benchmarks.contenders NAME DATA_DIR WORK_DIR
 
-prints one JSON line: seconds (the work only, after imports), rows, peak_rss_mb, base_rss_mb (after imports).
+NAME: parse, peer, peer_arrow, peer_duckdb, pipeline, parse_xlsx or ingest_xlsx. It prints one JSON line: seconds
+(the work only, after imports), rows, peak_rss_mb, base_rss_mb (after imports).
 """
 
 import json
@@ -77,6 +78,16 @@ def peer_arrow(data: Path, work: Path) -> dict:
     return run
 
 
+def peer_duckdb(data: Path, work: Path) -> dict:
+    """The same job in DuckDB SQL (benchmarks/peer_duckdb.py), written to SQLite through pandas."""
+    from benchmarks.peer_duckdb import run_peer
+
+    def run():
+        return run_peer(data, f"sqlite:///{work / 'peer.db'}")
+
+    return run
+
+
 def pipeline(data: Path, work: Path, landing: str = "landing") -> dict:
     """The day's partition materialized in process, as `yukuai materialize --date` does (the workbook report aside:
     see benchmarks/README.md)."""
@@ -112,6 +123,7 @@ CONTENDERS = {
     "parse": parse,
     "peer": peer,
     "peer_arrow": peer_arrow,
+    "peer_duckdb": peer_duckdb,
     "pipeline": pipeline,
     "parse_xlsx": parse_xlsx,
     "ingest_xlsx": ingest_xlsx,

@@ -43,6 +43,8 @@ def test_runner_times_peer_and_pipeline_on_the_same_numbers(tmp_path):
         "data_dir",
         "xlsx_speed_vs_calamine",
         "peer_arrow_s",
+        "peer_duckdb_s",
+        "ratio_vs_peer_duckdb",
     ):
         assert key in result
     assert result["rows"] == 3_000 and result["data_dir"] == str(data)
@@ -57,9 +59,29 @@ def test_runner_times_peer_and_pipeline_on_the_same_numbers(tmp_path):
         pipeline = _table(work / "pipeline-0" / "pipeline.db", query)
         assert len(peer) > 3
         pd.testing.assert_frame_equal(peer.astype("object"), pipeline.astype("object"))
+        for other in ("peer_arrow", "peer_duckdb"):
+            pd.testing.assert_frame_equal(
+                _table(work / f"{other}-0" / "peer.db", query).astype("object"), pipeline.astype("object")
+            )
+    # The DuckDB peer's tables are the pandas peer's, every column (population, rate) and row order included.
+    for name in ("township_progress", "village_progress"):
         pd.testing.assert_frame_equal(
-            _table(work / "peer_arrow-0" / "peer.db", query).astype("object"), pipeline.astype("object")
+            _table(work / "peer_duckdb-0" / "peer.db", f"SELECT * FROM {name}"),
+            _table(work / "peer-0" / "peer.db", f"SELECT * FROM {name}"),
         )
+    # … and they hold the day's numbers: the townships' targets, split over their villages to the person.
+    towns = _table(work / "peer_duckdb-0" / "peer.db", "SELECT * FROM township_progress")
+    villages = _table(work / "peer_duckdb-0" / "peer.db", "SELECT * FROM village_progress")
+    attachment = pd.read_csv(data / "assets" / "attachment.csv")
+    assert list(towns["township"]) == [*attachment["township"], "合计"]
+    assert list(towns["target"]) == [*attachment["target"], attachment["target"].sum()]
+    assert towns["completed"].iloc[-1] == 2_532 == villages["completed"].sum() == towns["completed"].iloc[:-1].sum()
+    assert len(villages) == 30 and not villages["village"].str.endswith("委员会").any()
+    by_town = villages.groupby("township")[["target", "completed"]].sum()
+    assert by_town["target"].to_dict() == dict(zip(attachment["township"], attachment["target"]))
+    assert by_town["completed"].to_dict() == dict(zip(towns["township"].iloc[:-1], towns["completed"].iloc[:-1]))
+    assert (towns["gap"] == (towns["target"] - towns["completed"]).clip(lower=0)).all()
+    assert (villages["completion_rate"] == (villages["completed"] / villages["target"]).round(4)).all()
 
 
 def test_city_splits_into_counties_that_hold_exactly_the_citys_rows(tmp_path, monkeypatch):
