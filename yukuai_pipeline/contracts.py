@@ -70,6 +70,8 @@ class Contract:
     comment: str = ""
     primary_key: tuple[str, ...] = ()
     partition_column: str | None = None
+    # each distinct day's rows kept once, days pointing at them (warehouse/stored_once.py)
+    stored_once: bool = False
     # the file's own further sections (e.g. a roster's role vocabulary)
     sections: dict[str, Any] = field(default_factory=dict)
     key_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> words a decorated header may hold
@@ -149,6 +151,7 @@ def load_contract(kind: str, role: str = "table") -> Contract:
         comment=doc.get("comment", ""),
         primary_key=tuple(doc.get("primary_key") or ()),
         partition_column=doc.get("partition_column"),
+        stored_once=bool(doc.get("stored_once", False)),
         sections={k: v for k, v in doc.items() if k not in _KNOWN_KEYS},
         key_terms={k: tuple(v) for k, v in (doc.get("key_terms") or {}).items()},
         noise_headers=tuple(doc.get("noise_headers") or ()),
@@ -173,6 +176,7 @@ _KNOWN_KEYS = {
     "table",
     "primary_key",
     "partition_column",
+    "stored_once",
     "key_terms",
     "noise_headers",
     "if_missing",
@@ -233,6 +237,7 @@ TABLES = (
     "community_orgs",
     "community_orgs_rollup",
     "community_orgs_input",
+    "snapshot_contents",
     # after every other table: their column titles name the metadata columns first (defs/outcomes._column_titles)
     "registry_completeness",
     "registry_township_summary",

@@ -88,6 +88,29 @@ def test_each_county_role_sees_and_writes_only_its_own_county(roles):
     ].tolist() == [7]
 
 
+def test_a_stored_once_tables_view_shows_a_county_role_only_its_own_county(roles):
+    """The view reads with the reader's rights (security_invoker): the policies on its contents table apply, even
+    when two counties' days have the very same rows (one content id, two counties' copies)."""
+    summary = pd.DataFrame(
+        {
+            "snapshot_date": DAY,
+            "township": ["龙潭镇"],
+            "villages_total": [12],
+            "villages_complete": [10],
+            "completeness": [10 / 12],
+        }
+    )
+    for code in ("500242", "509901"):
+        Warehouse(roles[code], county_code=code).replace(
+            [Replacement("roster_township_summary", summary, {"snapshot_date": DAY})]
+        )
+    sees_all = Warehouse(roles["509901"], county_code=None)
+    assert sees_all.read("roster_township_summary")["county_code"].tolist() == ["509901"]
+    assert sees_all.read("snapshot_contents")["county_code"].tolist() == ["509901"]
+    with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+        Warehouse(roles["city"], county_code=None).read("roster_township_summary")
+
+
 def test_the_city_role_sees_only_county_rows_and_campaigns(roles):
     for code in ("500242", "509901"):
         Warehouse(roles[code], county_code=code).replace(

@@ -12,8 +12,9 @@ these policies. Statements are composed by psycopg from quoted identifiers and a
 
 from psycopg import sql
 
-from yukuai_pipeline.contracts import TABLES
+from yukuai_pipeline.contracts import TABLES, load_contract
 from yukuai_pipeline.warehouse.county_scope import valid_county_code
+from yukuai_pipeline.warehouse.stored_once import contents_name
 
 _WRITE = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
 # the city sees these tables, each through the row filter given
@@ -34,6 +35,10 @@ def county_role_statements(county_code: str, role: str) -> list[sql.Composed]:
     who = sql.Identifier(role)
     statements = []
     for name in TABLES:
+        if load_contract(name).stored_once:
+            # the view reads with the reader's rights (security_invoker): the policy sits on its contents table
+            statements.append(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(name), who))
+            name = contents_name(name)
         table = sql.Identifier(name)
         statements += [
             sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table),

@@ -7,7 +7,8 @@ built outside the warehouse package.
 import pandas as pd
 import sqlalchemy as sa
 
-from yukuai_pipeline.contracts import conform_output, load_contract
+from yukuai_pipeline.contracts import COUNTY_COLUMN, conform_output, load_contract
+from yukuai_pipeline.warehouse.stored_once import ORDER
 from yukuai_pipeline.warehouse.tables import Replacement, WarehouseTables
 
 
@@ -16,12 +17,17 @@ class Warehouse(WarehouseTables):
 
     def read(self, name: str, where: dict | None = None, order_by: list[str] | None = None) -> pd.DataFrame:
         self.ensure_tables()
-        table = self.table(name)
+        table: sa.FromClause = self.table(name)
         query = sa.select(table)
+        if name in self.stored_once:  # each day's rows in the order they were written (warehouse/stored_once.py)
+            rows = self.days_rows(name).subquery()
+            table, query = rows, sa.select(*(rows.c[c.name] for c in self.table(name).columns))
         for column, value in self.scoped(where).items():
             query = query.where(table.c[column] == value)
         for column in order_by or []:
             query = query.order_by(table.c[column])
+        if name in self.stored_once:
+            query = query.order_by(table.c[COUNTY_COLUMN], table.c["snapshot_date"], table.c[ORDER])
         with self.engine.connect() as conn:
             result = conn.execute(query)
             # plain tuples: pandas reads SQLAlchemy Row objects one by one, some 20 times slower

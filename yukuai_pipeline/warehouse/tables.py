@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, TABLES, Contract, load_contract
 from yukuai_pipeline.file_modes import create_private_file, private_dir
+from yukuai_pipeline.warehouse import stored_once
 from yukuai_pipeline.warehouse.county_scope import IN_USE, narrowed, scope, stamped, valid_county_code
 from yukuai_pipeline.warehouse.replacement import Replacement
 
@@ -57,8 +58,12 @@ def sql_identifier(name: str, where: str) -> str:
     return name
 
 
-def build_metadata() -> sa.MetaData:
-    metadata = sa.MetaData()
+def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
+    """The physical tables to create, and the stored-once contracts' logical tables (read through their views)."""
+    from yukuai_pipeline.warehouse.stored_once import contents_table
+
+    metadata, views = sa.MetaData(), sa.MetaData()
+    stored_once = {}
     for name in TABLES:
         contract = load_contract(name)
         sql_identifier(name, f"schemas/tables/{name}.yaml")
@@ -72,11 +77,17 @@ def build_metadata() -> sa.MetaData:
             for c in contract.columns
         ]
         constraints = [sa.PrimaryKeyConstraint(*contract.primary_key)] if contract.primary_key else []
+        if contract.stored_once:
+            if not contract.partition_column:
+                raise ValueError(f"schemas/tables/{name}.yaml: stored_once needs a partition_column")
+            stored_once[name] = sa.Table(name, views, *columns, *constraints, comment=contract.comment)
+            contents_table(metadata, stored_once[name], contract)
+            continue
         table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
         if contract.partition_column and not contract.primary_key:
             partition = contract.partition_column
             sa.Index(f"ix_{name}_{partition}", table.c[COUNTY_COLUMN], table.c[partition])
-    return metadata
+    return metadata, stored_once
 
 
 class WarehouseTables:
@@ -108,7 +119,7 @@ class WarehouseTables:
         self.engine = sa.create_engine(url, connect_args=connect_args(url, self.lock_timeout))
         # driver errors say what failed, in which database and what to do, in one line (db_trouble)
         annotate_errors(self.engine, Database(url, lock_timeout=self.lock_timeout))
-        self.metadata = build_metadata()
+        self.metadata, self.stored_once = build_metadata()
         self.county_code = scope(county_code)
         self._row_security_active: dict[str, bool] = {}
         self._ready = False
@@ -126,6 +137,7 @@ class WarehouseTables:
             return
         self._migrate_county_key()
         self.metadata.create_all(self.engine, checkfirst=True)
+        self._store_once()
         inspector = sa.inspect(self.engine)
         added = {}
         for table in self.metadata.sorted_tables:
@@ -142,7 +154,38 @@ class WarehouseTables:
                 added[table.name] = sorted(addable)
         if added:
             self._add_columns(added)
+        self._create_views()
         self._ready = True
+
+    def _store_once(self) -> None:
+        """A stored-once contract whose table is still a plain table (a warehouse written before): converted in one
+        transaction, every day's rows kept (warehouse/stored_once.py)."""
+        from yukuai_pipeline.warehouse.stored_once import convert
+
+        plain = set(sa.inspect(self.engine).get_table_names())
+        stale = [t for name, t in self.stored_once.items() if name in plain]
+        if not stale:
+            return
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            for table in stale:
+                convert(self, conn, table, load_contract(table.name).partition_column or "")
+            conn.commit()
+
+    def _create_views(self) -> None:
+        """Each stored-once table's view, made again when its columns no longer match the contract's."""
+        from yukuai_pipeline.warehouse.stored_once import view_statement
+
+        inspector = sa.inspect(self.engine)
+        views = set(inspector.get_view_names())
+        with self.engine.begin() as conn:
+            for name, logical in self.stored_once.items():
+                if name in views:
+                    if [c["name"] for c in inspector.get_columns(name)] == list(logical.columns.keys()):
+                        continue
+                    conn.exec_driver_sql(f"DROP VIEW {self.engine.dialect.identifier_preparer.quote(name)}")
+                conn.exec_driver_sql(view_statement(logical, self.days_rows(name), self.engine.dialect))
 
     def _migrate_county_key(self) -> None:
         """Tables written before the county key: rebuilt in one transaction with their rows given the county they
@@ -150,7 +193,9 @@ class WarehouseTables:
         from yukuai_pipeline.warehouse.migrations import add_county_key, legacy_county_code, tables_without_county
 
         with self.engine.connect() as conn:
-            stale = tables_without_county(sa.inspect(conn), list(self.metadata.sorted_tables))
+            # a stored-once table written before the county key is still a plain table: it gains the key first
+            known = [*self.metadata.sorted_tables, *self.stored_once.values()]
+            stale = tables_without_county(sa.inspect(conn), known)
             if not stale:
                 return
             if self.dialect == "sqlite":
@@ -185,8 +230,16 @@ class WarehouseTables:
             conn.execute(probe.insert(), [{"x": 1}])
             conn.rollback()
 
+    def days_rows(self, name: str) -> sa.Select:
+        """A stored-once table's rows per day with their written order (the view's query, before the view)."""
+        from yukuai_pipeline.warehouse.stored_once import MAPPING, contents_name, days_rows
+
+        partition = load_contract(name).partition_column or ""
+        return days_rows(self.stored_once[name], self.table(contents_name(name)), self.table(MAPPING), partition)
+
     def table(self, name: str) -> sa.Table:
-        return self.metadata.tables[name]
+        """A table by name; a stored-once contract's name gives its view (read-only, same columns)."""
+        return self.stored_once[name] if name in self.stored_once else self.metadata.tables[name]
 
     def replace(self, replacements: Iterable[Replacement]) -> dict[str, int]:
         """All replacements in ONE transaction: a crash or an error leaves the previous state untouched."""
@@ -197,7 +250,10 @@ class WarehouseTables:
             self._lock_partitions(conn, replacements)
             for item in replacements:
                 table = self.table(item.table)
-                if item.upsert:
+                if item.table in self.stored_once:
+                    partition = load_contract(item.table).partition_column or ""
+                    stored_once.write(self, conn, item, partition)
+                elif item.upsert:
                     records = _records(item.frame[list(table.columns.keys())])
                     if records:
                         conn.execute(self._upsert(table, item.only_new), records)
@@ -221,7 +277,16 @@ class WarehouseTables:
         """
         if self.dialect != "postgresql":
             return
-        keys = sorted({_lock_key(item.table, item.where) for item in replacements if not item.upsert})
+        # a stored-once table's days share contents: its writes are serialised per (table, county)
+        keys = sorted(
+            {
+                _lock_key(item.table, {COUNTY_COLUMN: item.where.get(COUNTY_COLUMN)})
+                if item.table in self.stored_once
+                else _lock_key(item.table, item.where)
+                for item in replacements
+                if not item.upsert
+            }
+        )
         for key in keys:
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 

@@ -1,0 +1,174 @@
+"""Reference tables are stored once per distinct content (warehouse/stored_once.py): days with the same rows share
+one copy, readers see one partition per day as before, content no day uses is deleted, and a warehouse written with
+plain daily tables is converted in place with every report query giving the same answer (SQLite, and PostgreSQL
+when YUKUAI_TEST_POSTGRES_URL is set)."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from yukuai_pipeline.contracts import TABLES
+from yukuai_pipeline.steps.context import StepContext
+from yukuai_pipeline.steps.report import report_data
+from yukuai_pipeline.warehouse import Replacement, Warehouse
+
+DAYS = [dt.date(2023, 2, 17), dt.date(2023, 2, 18), dt.date(2023, 2, 19)]
+TABLE = "roster_township_summary"
+
+
+def _summary(day: dt.date, complete: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "snapshot_date": day,
+            "township": ["龙潭镇", "桃花源街道"],
+            "villages_total": [12, 9],
+            "villages_complete": [complete, 9],
+            "completeness": [complete / 12, 1.0],
+        }
+    )
+
+
+def _stored(warehouse: Warehouse) -> tuple[int, int]:
+    """(content rows, mapping rows) of the test table."""
+    with warehouse.engine.connect() as conn:
+        contents = conn.execute(sa.text(f"SELECT count(*) FROM {TABLE}__contents")).scalar()
+        days = conn.execute(
+            sa.text("SELECT count(*) FROM snapshot_contents WHERE stored_table = :t"), {"t": TABLE}
+        ).scalar()
+    return int(contents or 0), int(days or 0)
+
+
+def test_days_with_the_same_rows_share_one_copy_and_unused_content_is_deleted(database_url):
+    warehouse = Warehouse(database_url)
+    for day, complete in zip(DAYS, [10, 10, 11]):
+        warehouse.replace([Replacement(TABLE, _summary(day, complete), {"snapshot_date": day})])
+    assert _stored(warehouse) == (4, 3)  # two distinct contents of two townships, three days
+    by_day = warehouse.read(TABLE).set_index(["snapshot_date", "township"])["villages_complete"]
+    assert by_day.to_dict() == {
+        (DAYS[0], "龙潭镇"): 10,
+        (DAYS[0], "桃花源街道"): 9,
+        (DAYS[1], "龙潭镇"): 10,
+        (DAYS[1], "桃花源街道"): 9,
+        (DAYS[2], "龙潭镇"): 11,
+        (DAYS[2], "桃花源街道"): 9,
+    }
+    # the third day corrected to the others' rows: its old content is no day's any more, so it is gone
+    warehouse.replace([Replacement(TABLE, _summary(DAYS[2], 10), {"snapshot_date": DAYS[2]})])
+    assert _stored(warehouse) == (2, 3)
+    # rows come back in key order (桃 U+6843 before 龙 U+9F99), as SQLite's key index gave them from a plain table
+    assert warehouse.read(TABLE, {"snapshot_date": DAYS[2]})["villages_complete"].tolist() == [9, 10]
+    # a day emptied keeps its mapping row (zero rows) and shares nothing
+    empty = _summary(DAYS[1], 10).iloc[0:0]
+    warehouse.replace([Replacement(TABLE, empty, {"snapshot_date": DAYS[1]})])
+    assert warehouse.read(TABLE, {"snapshot_date": DAYS[1]}).empty and _stored(warehouse) == (2, 3)
+
+
+def test_a_county_never_shares_another_countys_content(database_url):
+    for county in ("500242", "509901"):
+        Warehouse(database_url, county_code=county).replace(
+            [Replacement(TABLE, _summary(DAYS[0], 10), {"snapshot_date": DAYS[0]})]
+        )
+    city = Warehouse(database_url, county_code=None)
+    assert sorted(city.read(TABLE)["county_code"]) == ["500242", "500242", "509901", "509901"]
+    assert _stored(city) == (4, 2)
+    Warehouse(database_url, county_code="509901").replace(
+        [Replacement(TABLE, _summary(DAYS[0], 9), {"snapshot_date": DAYS[0]})]
+    )
+    mine = Warehouse(database_url, county_code="500242").read(TABLE)
+    assert mine["villages_complete"].tolist() == [9, 10]
+
+
+def _as_plain_tables(warehouse: Warehouse) -> dict[str, int]:
+    """The warehouse as it was before stored-once tables: each view replaced by a plain daily table with its rows."""
+    kept = {}
+    # each day's rows in the order the run wrote them, as a plain table held them
+    everything = {name: warehouse.read(name) for name in warehouse.stored_once}
+    with warehouse.engine.begin() as conn:
+        for name, logical in warehouse.stored_once.items():
+            frame = everything[name]
+            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+            conn.exec_driver_sql(f"DROP VIEW {name}")
+            conn.exec_driver_sql(f"DROP TABLE {name}__contents")
+            plain = logical.to_metadata(sa.MetaData())
+            plain.create(conn)
+            if rows:
+                conn.execute(plain.insert(), rows)
+            kept[name] = len(rows)
+        conn.exec_driver_sql("DROP TABLE snapshot_contents")
+    return kept
+
+
+def test_a_warehouse_of_daily_copies_is_converted_and_every_report_query_is_unchanged(runner):
+    for day in DAYS:
+        assert runner.run(day.isoformat()).success, day
+    warehouse = runner.warehouse
+    before = {t: warehouse.read(t) for t in TABLES}
+    reports = {day: report_data(StepContext(warehouse, runner.resource.landing_dir), day) for day in DAYS}
+    kept = _as_plain_tables(warehouse)
+    assert kept["roster_members"] % 3 == 0 and kept["roster_members"] > 3 * 20_000  # every day's copy, as before
+    warehouse.dispose()
+
+    converted = Warehouse(runner.resource.database_url)
+    for table in TABLES:  # snapshot_contents too: the converted contents are the very contents a run writes
+        after = converted.read(table)
+        key = list(before[table].columns)
+        pd.testing.assert_frame_equal(
+            before[table].sort_values(key).reset_index(drop=True),
+            after[key].sort_values(key).reset_index(drop=True),
+            obj=table,
+        )
+    for day in DAYS:
+        again = report_data(StepContext(converted, runner.resource.landing_dir), day)
+        for field, value in vars(reports[day]).items():
+            if isinstance(value, pd.DataFrame):
+                pd.testing.assert_frame_equal(value, getattr(again, field), obj=f"{day} {field}")
+    with converted.engine.connect() as conn:
+        members = conn.execute(sa.text("SELECT count(*) FROM roster_members__contents")).scalar()
+        shared = conn.execute(
+            sa.text("SELECT count(DISTINCT content_id) FROM snapshot_contents WHERE stored_table = 'roster_members'")
+        ).scalar()
+    assert shared == 1 and members == kept["roster_members"] // 3  # the one roster, stored once
+    # and the pipeline writes on top of the converted warehouse as before
+    assert runner.run("2023-02-20").success
+    assert len(converted.read("roster_members", {"snapshot_date": dt.date(2023, 2, 20)})) == members
+
+
+def _plain_summary(database_url: str, drop: str | None = None, extra: str | None = None) -> None:
+    """roster_township_summary as an older warehouse held it: a plain daily table (less `drop`, plus `extra`)."""
+    logical = Warehouse(database_url).stored_once[TABLE]
+    columns = [sa.Column(c.name, c.type, nullable=c.nullable) for c in logical.columns if c.name != drop]
+    columns += [sa.Column(extra, sa.Text)] if extra else []
+    plain = sa.Table(TABLE, sa.MetaData(), *columns)
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        plain.create(conn)
+        for day in DAYS[:2]:
+            rows = _summary(day, 10).drop(columns=[drop] if drop else []).assign(county_code="500242")
+            conn.execute(plain.insert(), rows.to_dict("records"))
+    engine.dispose()
+
+
+def test_an_older_plain_table_is_converted_with_a_column_it_lacked_left_empty(database_url):
+    _plain_summary(database_url, drop="completeness")
+    warehouse = Warehouse(database_url)
+    rows = warehouse.read(TABLE)
+    assert rows[["snapshot_date", "township", "villages_complete"]].values.tolist() == [
+        [DAYS[0], "桃花源街道", 9],
+        [DAYS[0], "龙潭镇", 10],
+        [DAYS[1], "桃花源街道", 9],
+        [DAYS[1], "龙潭镇", 10],
+    ]
+    assert rows["completeness"].isna().all() and _stored(warehouse) == (2, 2)
+
+
+def test_an_older_table_with_a_column_the_contract_does_not_know_is_refused_and_left_as_it_was(database_url):
+    _plain_summary(database_url, extra="remark")
+    with pytest.raises(RuntimeError, match=r"roster_township_summary .*多出 \['remark'\]"):
+        Warehouse(database_url).ensure_tables()
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT count(*) FROM {TABLE}")).scalar() == 4
+        assert "remark" in {c["name"] for c in sa.inspect(conn).get_columns(TABLE)}
+    engine.dispose()

@@ -1,0 +1,185 @@
+"""Tables stored once per distinct content. A reference input's tables (the roster in force and its completeness,
+the registry, the platform activity, the community organisations) hold the same rows day after day until a newer
+file lands; copied into every daily partition they were almost all of a warehouse's size. A contract saying
+`stored_once: true` is therefore kept as
+
+- `<table>__contents`: each distinct day's rows once, under a content id (the SHA-256 of the rows as stored), with
+  no date;
+- `snapshot_contents`: one row per (county, table, day) naming the content that day uses;
+- `<table>`: a view joining the two with exactly the contract's columns, so the report, the UI, BI users and any
+  SQL see one partition per day with the same rows as before.
+
+Writing a day hashes its rows; content already stored is not stored again, and content no day refers to any more
+is deleted in the same transaction. An existing warehouse's table is converted in place (`convert`), row for row.
+"""
+
+import hashlib
+
+import pandas as pd
+import sqlalchemy as sa
+
+from yukuai_pipeline.contracts import COUNTY_COLUMN, Contract
+from yukuai_pipeline.warehouse.replacement import Replacement
+
+MAPPING = "snapshot_contents"
+CONTENT = "content_id"
+# a row's place in its content: reads give a day's rows in key order (all columns' order for a table without a key)
+ORDER = "content_row"
+_ASIDE = "{}__before_stored_once"
+
+
+def contents_name(table: str) -> str:
+    return f"{table}__contents"
+
+
+def contents_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> sa.Table:
+    """The physical table of a stored-once contract: its columns less the date, plus the content id, keyed by
+    (county, content id, the rest of the contract's key)."""
+    partition = contract.partition_column
+    # fresh columns: copies would keep the logical table's primary-key flags
+    columns = [_column(c) for c in logical.columns if c.name != partition]
+    content = sa.Column(CONTENT, sa.Text, nullable=False, comment="内容标识（见 snapshot_contents）")
+    order = sa.Column(ORDER, sa.BigInteger, nullable=False, comment="该内容中的行序")
+    rest = [c for c in contract.primary_key if c not in (COUNTY_COLUMN, partition)]
+    name = contents_name(logical.name)
+    if contract.primary_key:
+        key = sa.PrimaryKeyConstraint(COUNTY_COLUMN, CONTENT, *rest)
+        table = sa.Table(name, metadata, *columns, content, order, key)
+    else:
+        table = sa.Table(name, metadata, *columns, content, order)
+        sa.Index(f"ix_{name}_content", table.c[COUNTY_COLUMN], table.c[CONTENT])
+    table.comment = f"{logical.comment}；每份不同内容只存一次，按日查看请用视图 {logical.name}"
+    return table
+
+
+def _column(column: sa.Column) -> sa.Column:
+    return sa.Column(column.name, column.type, nullable=column.nullable, comment=column.comment)
+
+
+def days_rows(logical: sa.Table, contents: sa.Table, mapping: sa.Table, partition: str) -> sa.Select:
+    """The contract's columns in its order, the date from each day's mapping row, and the rows' order (ORDER)."""
+    joined = contents.join(
+        mapping,
+        sa.and_(
+            mapping.c.stored_table == sa.literal(logical.name, sa.Text),
+            mapping.c[COUNTY_COLUMN] == contents.c[COUNTY_COLUMN],
+            mapping.c[CONTENT] == contents.c[CONTENT],
+        ),
+    )
+    columns = [(mapping.c[c.name] if c.name == partition else contents.c[c.name]).label(c.name) for c in logical.c]
+    return sa.select(*columns, contents.c[ORDER]).select_from(joined)
+
+
+def view_statement(logical: sa.Table, rows: sa.Select, dialect) -> str:
+    """CREATE VIEW <table> over `days_rows`: exactly the contract's columns. On PostgreSQL the view runs with the
+    reader's rights (security_invoker), so the tables' row-level security still applies (warehouse/access.py); a
+    plain view would read with its owner's rights."""
+    inner = rows.subquery()
+    select = sa.select(*(inner.c[c.name] for c in logical.c))
+    body = str(select.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    name = dialect.identifier_preparer.quote(logical.name)
+    option = " WITH (security_invoker = true)" if dialect.name == "postgresql" else ""
+    return f"CREATE VIEW {name}{option} AS {body}"
+
+
+def content_id(columns: list[str], rows: list[tuple]) -> str:
+    """The rows' identity, order included: the SHA-256 of the column names and of each row's values as the driver
+    stores them."""
+    digest = hashlib.sha256("\x1f".join(columns).encode())
+    for row in rows:
+        digest.update(b"\x1e" + repr(row).encode())
+    return digest.hexdigest()
+
+
+def day_of(item: Replacement, partition: str):
+    """The one day a replacement of a stored-once table writes; anything else is a caller's bug, said plainly."""
+    day = item.where.get(partition)
+    frame_days = set(item.frame[partition].dropna()) if partition in item.frame.columns else set()
+    if day is None or set(item.where) != {COUNTY_COLUMN, partition} or item.upsert or frame_days - {day}:
+        raise ValueError(
+            f"{item.table} 只能按天整体替换（一个区县一天）/ a stored-once table is replaced one day at a time"
+        )
+    return day
+
+
+def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> None:
+    """Point the day at its content, storing the content first if it is new and dropping the day's former content
+    if no day uses it any more. The caller holds the transaction and, on PostgreSQL, the lock of (table, county)."""
+    from yukuai_pipeline.warehouse.tables import _tuples
+
+    day = day_of(item, partition)
+    county = item.where[COUNTY_COLUMN]
+    contents, mapping = warehouse.table(contents_name(item.table)), warehouse.table(MAPPING)
+    stored = [c for c in contents.columns if c.name not in (CONTENT, ORDER)]
+    frame = item.frame.drop(columns=[partition], errors="ignore").assign(**{COUNTY_COLUMN: county})
+    # rows in key order (as a plain table's key index gave them), all columns for a table without a key: the same
+    # rows in any order are one content, whatever order a database scans an old table in
+    key = [c.name for c in contents.primary_key.columns if c.name not in (COUNTY_COLUMN, CONTENT)]
+    frame = frame.sort_values(key or [c.name for c in stored], kind="stable", na_position="first")
+    frame = frame.reset_index(drop=True)
+    new = content_id([c.name for c in stored], _tuples(frame[[c.name for c in stored]], stored, conn.dialect))
+    this_day = sa.and_(
+        mapping.c[COUNTY_COLUMN] == county, mapping.c.stored_table == item.table, mapping.c[partition] == day
+    )
+    # a write first (never a read): SQLite then takes the write lock at once, so two writers wait for each other
+    # instead of both holding read locks and one failing at once as a deadlock
+    old = conn.execute(mapping.delete().where(this_day).returning(mapping.c[CONTENT])).scalar()
+    conn.execute(
+        mapping.insert().values(
+            **{COUNTY_COLUMN: county, "stored_table": item.table, partition: day, CONTENT: new},
+            content_rows=len(frame),
+        )
+    )
+    of_county = contents.c[COUNTY_COLUMN] == county
+    if (
+        len(frame)
+        and conn.execute(sa.select(sa.literal(1)).where(of_county, contents.c[CONTENT] == new)).first() is None
+    ):
+        warehouse._bulk_insert(conn, contents, frame.assign(**{CONTENT: new, ORDER: range(len(frame))}))
+    if old is not None and old != new:
+        still_used = sa.select(sa.literal(1)).where(
+            mapping.c[COUNTY_COLUMN] == county, mapping.c.stored_table == item.table, mapping.c[CONTENT] == old
+        )
+        if conn.execute(still_used).first() is None:
+            conn.execute(contents.delete().where(of_county, contents.c[CONTENT] == old))
+
+
+def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -> int:
+    """An existing warehouse's plain table turned into contents + mapping + view, every (county, day) partition
+    written as `write` would write it; returns the rows read. Runs in the caller's transaction."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    operations = Operations(MigrationContext.configure(conn))
+    inspector = sa.inspect(conn)
+    present = {c["name"] for c in inspector.get_columns(logical.name)}
+    expected = set(logical.columns.keys())
+    required = {c.name for c in logical.columns if not c.nullable}
+    if (
+        present - expected or required - present
+    ):  # nothing is dropped or made up silently: said as ensure_tables says it
+        raise RuntimeError(
+            f"数据库表 {logical.name} 的列与契约 schemas/tables/{logical.name}.yaml 不一致"
+            f"（多出 {sorted(present - expected)}，缺少 {sorted(required - present)}）：请备份后删除该表再重新物化。"
+        )
+    for index in inspector.get_indexes(logical.name):  # index names are per schema (PostgreSQL)
+        if index["name"]:
+            operations.drop_index(index["name"], table_name=logical.name)
+    if conn.dialect.name == "postgresql":
+        primary_key = inspector.get_pk_constraint(logical.name).get("name")
+        if primary_key:
+            operations.drop_constraint(primary_key, logical.name, type_="primary")
+    aside = _ASIDE.format(logical.name)
+    operations.rename_table(logical.name, aside)
+    # a nullable column the contract gained since the table was written reads as empty
+    old = sa.Table(aside, sa.MetaData(), *(_column(c) for c in logical.columns if c.name in present))
+    days = conn.execute(sa.select(old.c[COUNTY_COLUMN], old.c[partition]).distinct()).all()
+    read = 0
+    for county, day in days:
+        result = conn.execute(sa.select(old).where(old.c[COUNTY_COLUMN] == county, old.c[partition] == day))
+        frame = pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
+        frame = frame.reindex(columns=list(logical.columns.keys()))
+        read += len(frame)
+        write(warehouse, conn, Replacement(logical.name, frame, {COUNTY_COLUMN: county, partition: day}), partition)
+    operations.drop_table(aside)
+    return read
