@@ -80,6 +80,15 @@ class Campaign:
     # campaign.yaml `extended_to`: days after the deadline that stay daily partitions (an extension of the campaign;
     # the days before are kept as they are). None: the partitions end at the deadline.
     extended_to: dt.date | None = None
+    # campaign.yaml `reporting_unit`, when given: the 填报单位 printed on sheet 1 (reporting_unit below)
+    reporting_unit_given: str | None = None
+
+    @property
+    def reporting_unit(self) -> str:
+        """填报单位 on sheet 1: campaign.yaml's `reporting_unit` (e.g. the bureau's 社会事务科, when a section
+        compiles the report), else the county's civil-affairs bureau, which issued the notice. Derived here rather
+        than written into campaign.yaml, so `yukuai campaign import` keeps writing the same file."""
+        return self.reporting_unit_given or f"{self.county.name}民政局"
 
     @property
     def last_day(self) -> dt.date:
@@ -127,7 +136,25 @@ def parse(doc: dict[str, Any], folder: Path) -> Campaign:
         max_age_days={str(k): int(v) for k, v in (doc.get("freshness") or {}).items()},
         quotas=_quotas(doc.get("quotas") or {}),
         score_weights={str(k): float(v) for k, v in ((doc.get("score") or {}).get("weights") or {}).items()},
+        reporting_unit_given=_reporting_unit(doc["reporting_unit"]) if "reporting_unit" in doc else None,
     )
+
+
+# 填报单位 shares sheet 1's fourth line with 制表日期: after "填报单位：" the merged cells hold about 32 characters
+# at 11 pt, so a longer name would run under the date on the printed page
+REPORTING_UNIT_MAX = 30
+
+
+def _reporting_unit(value: object) -> str:
+    """campaign.yaml `reporting_unit`: one line of 1 to REPORTING_UNIT_MAX characters. A key present but empty is
+    refused rather than read as the default: someone meant to set it."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > REPORTING_UNIT_MAX or any(c in text for c in "\r\n"):
+        raise ValueError(
+            f"campaign.yaml reporting_unit（填报单位）应为 1 至 {REPORTING_UNIT_MAX} 个字的一行文字，现为 {value!r}"
+            f" / reporting_unit must be one line of text, 1 to {REPORTING_UNIT_MAX} characters"
+        )
+    return text
 
 
 def _quotas(doc: dict[str, Any]) -> Quotas:

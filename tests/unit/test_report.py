@@ -13,8 +13,10 @@ import zlib
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 
 from yukuai_pipeline import settings
+from yukuai_pipeline.campaign import parse
 from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.metrics.township_score import PARTS, township_scores, weights_of
 from yukuai_pipeline.report import charts as report_charts
@@ -310,6 +312,32 @@ def test_sheet1_is_the_attachment_table_as_a_progress_notice(book, attachment):
     assert notes[0].startswith("注：合计行尚差任务数") and "与各乡镇尚差任务数之和相同" in notes[0]
     assert notes[1].startswith("图例：") and "滞后" in notes[1]  # the legend is below the table
     assert "未匹配" not in notes[0] and "超额完成" not in notes[0]  # nothing to explain today
+
+
+def test_sheet1_prints_the_campaigns_reporting_unit(attachment, tmp_path):
+    """A county whose report a section compiles names it in campaign.yaml; the shipped folder has no such key and
+    prints the bureau (test_sheet1_is_the_attachment_table_as_a_progress_notice)."""
+    folder = tmp_path / "500242"
+    shutil.copytree(settings.assets_dir(), folder)
+    with (folder / "campaign.yaml").open("a", encoding="utf-8") as yaml_file:
+        yaml_file.write("reporting_unit: 酉阳县民政局社会事务科\n")
+    with settings.run_campaign(folder):
+        assert settings.campaign().reporting_unit == "酉阳县民政局社会事务科"
+        path = write_workbook(report_data(attachment), tmp_path / "out")
+    ws = openpyxl.load_workbook(path)["乡镇进度"]
+    assert ws["A4"].value == "填报单位：酉阳县民政局社会事务科"
+    assert ws["F4"].value == "制表日期：2023年2月17日"  # the line it shares is unchanged
+    assert settings.campaign().reporting_unit == "酉阳土家族苗族自治县民政局"  # outside the block: the default
+
+
+@pytest.mark.parametrize("value", ["''", "'   '", "'" + "民" * 31 + "'", '"民政局\\n社会事务科"', "123", "[民政局]"])
+def test_a_reporting_unit_that_would_not_print_on_one_line_is_refused(value):
+    doc = settings.read_yaml(settings.assets_dir() / "campaign.yaml")
+    assert parse(doc, settings.assets_dir()).reporting_unit == "酉阳土家族苗族自治县民政局"
+    assert parse({**doc, "reporting_unit": " 酉阳县民政局 "}, settings.assets_dir()).reporting_unit == "酉阳县民政局"
+    assert parse({**doc, "reporting_unit": "民" * 30}, settings.assets_dir()).reporting_unit == "民" * 30
+    with pytest.raises(ValueError, match="reporting_unit（填报单位）应为 1 至 30 个字的一行文字"):
+        parse({**doc, "reporting_unit": yaml.safe_load(value)}, settings.assets_dir())
 
 
 def test_sheet1_formats_and_highlights(book):

@@ -7,7 +7,8 @@ import pytest
 from yukuai_pipeline.contracts import load_contract
 from yukuai_pipeline.quality.identity import gender_problem, id_check_char, id_problem, phone_problem
 from yukuai_pipeline.quality.roster import RoleVocabulary, check_records, group_number, members, sanitise
-from yukuai_pipeline.quality.roster_rules import bound, completeness, judge_village, load_rules
+from yukuai_pipeline.quality.roster_rules import bound, citations, completeness, judge_village, load_rules
+from yukuai_pipeline.steps.roster import supervisor_conflicts
 
 ON = dt.date(2023, 2, 17)
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "youyang_villages.csv"
@@ -156,6 +157,47 @@ def test_supervisor_on_the_committee_is_wrong():
     # two supervisors are enough by default: the 3-5 size rule is of low confidence, off (test_roster_law.py)
     two = _row(judge_village(_village(), _people(_committee(4) + spec[-2:]), set(), RULES, LABELS), "supervisor")
     assert two["status"] == "完整" and (two["required_min"], two["required_max"]) == (1, None)
+
+
+VILLAGE_2018 = "村民委员会组织法（2018修正）第三十二条"
+VILLAGE_2025 = "村民委员会组织法（2025修正）第三十七条（条号据二手资料，以公布文本为准）"
+COMMUNITY_2018 = "城市居民委员会组织法（2018修正）无居务监督条款，参照村民委员会组织法（2018修正）第三十二条"
+COMMUNITY_2025 = (
+    "城市居民委员会组织法（2025修订）相应条款未核对，"
+    "参照村民委员会组织法（2025修正）第三十七条（条号据二手资料，以公布文本为准）"
+)
+
+
+@pytest.mark.parametrize(
+    "day, village_cites, community_cites",
+    [(dt.date(2025, 12, 31), VILLAGE_2018, COMMUNITY_2018), (dt.date(2026, 1, 1), VILLAGE_2025, COMMUNITY_2025)],
+)
+def test_a_supervisor_on_the_committee_cites_by_committee_type_and_revision(day, village_cites, community_cites):
+    """The check supervisor_not_on_committee (steps/roster.py): 村民委员会组织法's article as numbered on the day for a
+    村; for a 社区 no law has the rule, so the analogy is said, whether or not the 居委会 rule is switched on."""
+    cites = citations(load_rules(on=day)[1], "supervisors_on_village_committee")
+    assert cites == {"村委会": village_cites, "居委会": community_cites}
+    village = _people([*_committee(3), ("委0", "女", "监委会主任"), ("委1", "男", "监委会委员")], village="甲村")
+    community = _people([*_committee(5), ("委2", "男", "监委会委员")], village="乙社区", township="桃花源街道")
+    registry = pd.DataFrame(
+        {"township": ["龙潭镇", "桃花源街道"], "village": ["甲村", "乙社区"], "committee_type": ["村委会", "居委会"]}
+    )
+    only_village = supervisor_conflicts(village, registry, cites)
+    assert not only_village.passed and only_village.villages == ["龙潭镇甲村（委0）", "龙潭镇甲村（委1）"]
+    assert only_village.summary == f"2 人同时是监督委员会和村（居）委会成员（村委会 2 人：{village_cites}）"
+    only_community = supervisor_conflicts(community, registry, cites)
+    assert only_community.summary == f"1 人同时是监督委员会和村（居）委会成员（居委会 1 人：{community_cites}）"
+    both = supervisor_conflicts(pd.concat([community, village], ignore_index=True), registry, cites)
+    assert both.summary == (
+        f"3 人同时是监督委员会和村（居）委会成员（村委会 2 人：{village_cites}；居委会 1 人：{community_cites}）"
+    )
+    assert both.townships == ["桃花源街道", "龙潭镇"]
+    # a village the registry does not type is typed by its name; a type no rule covers is counted, never mis-cited
+    untyped = supervisor_conflicts(community, registry.head(1), cites)
+    assert untyped.summary == only_community.summary
+    uncited = supervisor_conflicts(community, registry, {"村委会": village_cites})
+    assert uncited.summary == "1 人同时是监督委员会和村（居）委会成员（居委会 1 人）"
+    assert supervisor_conflicts(_people(_committee(3)), registry, cites).passed
 
 
 @pytest.mark.parametrize(

@@ -109,14 +109,14 @@ def test_women_among_the_representatives_over_the_whole_meeting(committee_women,
     assert (row["status"] == "完整") == holds
 
 
-def _rules_with(tmp_path, rule_id: str, **changes):
+def _rules_with(tmp_path, rule_id: str, on: dt.date = OLD, **changes):
     doc = settings.read_yaml(settings.assets_dir() / "roster_rules.yaml")
     for entry in doc["rules"]:
         if entry["id"] == rule_id:
             entry.update(changes)
     path = tmp_path / "roster_rules.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    return load_rules(path, on=OLD)[0]
+    return load_rules(path, on=on)[0]
 
 
 def test_low_confidence_supervisor_size_is_off_unless_the_yaml_enables_it(tmp_path):
@@ -151,6 +151,40 @@ def test_the_revision_in_force_on_the_day_is_cited():
     assert "村民委员会组织法（2025修正）第八条" in after and "2018" not in after
     assert load_rules(on=OLD)[1]["law_version"] == "2018" and load_rules(on=NEW)[1]["law_version"] == "2025"
     assert load_rules(on=dt.date(2030, 1, 1))[1]["law_version"] == "2025"
+
+
+VILLAGE_RULE = "村民委员会成员不得担任村务监督机构成员：实际 1，应不多于 0"
+COMMUNITY_RULE = "居民委员会成员不宜担任居务监督委员会成员：实际 1，应不多于 0"
+UNVERIFIED_2025 = "（条号据二手资料，以公布文本为准）"
+VILLAGE_2025 = "村民委员会组织法（2025修正）第三十七条"
+
+
+@pytest.mark.parametrize(
+    "day, committee_type, expected",
+    [
+        (OLD, "村委会", f"{VILLAGE_RULE}（村民委员会组织法（2018修正）第三十二条）"),
+        (NEW, "村委会", f"{VILLAGE_RULE}（{VILLAGE_2025}{UNVERIFIED_2025}）"),
+        (
+            OLD,
+            "居委会",
+            f"{COMMUNITY_RULE}（城市居民委员会组织法（2018修正）无居务监督条款，参照村民委员会组织法（2018修正）第三十二条）",
+        ),
+        (
+            NEW,
+            "居委会",
+            f"{COMMUNITY_RULE}（城市居民委员会组织法（2025修订）相应条款未核对，参照{VILLAGE_2025}{UNVERIFIED_2025}）",
+        ),
+    ],
+)
+def test_a_supervisor_on_the_committee_cites_the_law_of_its_committee_and_day(tmp_path, day, committee_type, expected):
+    """村: 村民委员会组织法's article as numbered in the revision in force. 社区: no law in ../shared/reference has the
+    rule, so it says it applies the village law by analogy (the rule is off by default: switched on here)."""
+    posts = [(f"委{i}", "女" if i == 0 else "男", "village_committee") for i in range(5)]
+    posts += [("委0", "女", "supervisor"), ("监1", "男", "supervisor")]
+    rules = _rules_with(tmp_path, "RSC_CONFLICT", on=day, enabled=True)
+    row = _judge(_roster(posts), _village(committee_type), rules, group="supervisor")
+    assert row["status"] == "有误" and row["reasons"] == expected
+    assert "RSC_CONFLICT" not in {r.id for r in load_rules(on=day)[0]}  # still off unless a county switches it on
 
 
 @pytest.mark.parametrize("day", [OLD, NEW])

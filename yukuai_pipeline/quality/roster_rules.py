@@ -92,6 +92,20 @@ def load_rules(path: Path | None = None, on: dt.date | None = None) -> tuple[lis
     return rules, {**doc, "law_version": version.id}
 
 
+def citations(doc: Mapping[str, Any], measure: str) -> dict[str, str]:
+    """Committee type (村委会, 居委会) -> what the rule reading `measure` cites under the revision load_rules chose
+    (`doc` is its document), switched on or not: a check outside the rules (a supervisor on the committee,
+    steps/roster.py) must cite the same basis as the rule, per committee type and revision, never one fixed text.
+    A type no rule covers is absent."""
+    version = next(v for v in law_versions(doc) if v.id == doc["law_version"])
+    found: dict[str, str] = {}
+    for entry in doc["rules"]:
+        if entry["measure"] == measure:
+            for kind in entry["applies_to"]:
+                found.setdefault(kind, citation(entry, version))
+    return found
+
+
 def bound(expression: object, figures: Mapping[str, Any]) -> float | None:
     """A number, or a formula such as ceil(households / 15); None when a figure it needs is unknown."""
     if expression is None or isinstance(expression, (int, float)):

@@ -28,8 +28,6 @@ from yukuai_pipeline.report.columns import (
 from yukuai_pipeline.report.data import ReportData
 from yukuai_pipeline.report.print_setup import notice_page, print_ready
 
-# who signs sheet 1: the county's civil-affairs bureau, which issued the notice (campaign.yaml has no key for it)
-ISSUER = "{county}民政局"
 HEADER_ROW = 5  # title, 统计截止, the export's date, 填报单位/制表日期, then the table
 
 
@@ -53,7 +51,7 @@ def township_sheet(ws: Worksheet, data: ReportData) -> tuple[int, int]:
     put_line(ws, 1, f"{county.short_name}“渝快社区”小程序注册进度通报表", width, bold=True, size=16)
     put_line(ws, 2, f"统计截止：{data.snapshot_date.isoformat()}", width)
     put_line(ws, 3, _export_date(data), width)
-    put_line(ws, 4, f"填报单位：{ISSUER.format(county=county.name)}", width - 3)
+    put_line(ws, 4, f"填报单位：{data.campaign.reporting_unit}", width - 3)
     day = data.snapshot_date  # the snapshot, never the clock: the same data gives the same file
     put_line(ws, 4, f"制表日期：{day.year}年{day.month}月{day.day}日", width, first=width - 2, horizontal="right")
     last = write_table(ws, HEADER_ROW, TOWNSHIP_COLUMNS, rows)

@@ -2,6 +2,8 @@
 village by village against assets/roster_rules.yaml, written as one partition."""
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -21,7 +23,7 @@ from yukuai_pipeline.quality.roster import (
     masked_members,
     members,
 )
-from yukuai_pipeline.quality.roster_rules import COMPLETE, completeness, load_rules, township_summary
+from yukuai_pipeline.quality.roster_rules import COMPLETE, citations, completeness, load_rules, township_summary
 from yukuai_pipeline.steps import references as reference_inputs
 from yukuai_pipeline.steps.context import (
     StepContext,
@@ -186,7 +188,7 @@ def roster_completeness(ctx: StepContext, day: dt.date) -> StepResult:
     checks = [
         CHECKS.passed("roster_file_usable", f"使用 {source}" if source else "没有名单文件"),
         _complete_check(table, summary, source),
-        _conflict_check(people),
+        supervisor_conflicts(people, registry, citations(doc, "supervisors_on_village_committee")),
         _places_check(place_issues),
         headers.check,
         _group_column_check(missing),
@@ -231,17 +233,30 @@ def _complete_check(table: pd.DataFrame, summary: pd.DataFrame, source: str | No
     )
 
 
-def _conflict_check(people: pd.DataFrame) -> quality.CheckOutcome:
+def supervisor_conflicts(
+    people: pd.DataFrame, registry: pd.DataFrame, cites: Mapping[str, str]
+) -> quality.CheckOutcome:
+    """Supervisors who sit on their village's committee. What the failure cites depends on each village's committee
+    type (registry; by the name when it has none) and on the law revision in force: `cites` is citations() of the
+    rule reading supervisors_on_village_committee — 村民委员会组织法's article for a 村委会; for a 居委会, whose law has
+    no such article that we could source, the village rule applied by analogy (参照), said as such. A type the rules do
+    not cover is counted without a citation rather than with a wrong one."""
     keys = ["township_std", "village_std", "person"]
     supervisors = people.loc[people["role_std"] == "supervisor", [*keys, "name"]].drop_duplicates(keys)
     committee = people.loc[people["role_std"] == "village_committee", keys].drop_duplicates()
     both = supervisors.merge(committee, on=keys)
     if both.empty:
         return CHECKS.passed("supervisor_not_on_committee", "监督委员会成员均未兼任村（居）委会成员")
+    types = dict(zip(zip(registry["township"], registry["village"]), registry["committee_type"]))
+    kinds = Counter(types.get((t, v)) or _village_type(v) for t, v in zip(both["township_std"], both["village_std"]))
+    parts = [
+        f"{kind} {count} 人" + (f"：{cites[kind]}" if cites.get(kind) else "")
+        for kind, count in sorted(kinds.items(), key=lambda item: (item[0] != "村委会", item[0]))  # 村委会 first
+    ]
     villages = [f"{t}{v}（{n}）" for t, v, n in both[["township_std", "village_std", "name"]].itertuples(index=False)]
     return CHECKS.failed(
         "supervisor_not_on_committee",
-        f"{len(both)} 人同时是监督委员会和村（居）委会成员（村民委员会组织法第三十二条）",
+        f"{len(both)} 人同时是监督委员会和村（居）委会成员（{'；'.join(parts)}）",
         townships=sorted(both["township_std"].unique()),
         villages=villages,
     )
