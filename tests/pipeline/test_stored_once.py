@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from benchmarks.storage import as_plain_tables
 from yukuai_pipeline.contracts import TABLES
 from yukuai_pipeline.steps.context import StepContext
 from yukuai_pipeline.steps.report import report_data
@@ -80,33 +81,13 @@ def test_a_county_never_shares_another_countys_content(database_url):
     assert mine["villages_complete"].tolist() == [9, 10]
 
 
-def _as_plain_tables(warehouse: Warehouse) -> dict[str, int]:
-    """The warehouse as it was before stored-once tables: each view replaced by a plain daily table with its rows."""
-    kept = {}
-    # each day's rows in the order the run wrote them, as a plain table held them
-    everything = {name: warehouse.read(name) for name in warehouse.stored_once}
-    with warehouse.engine.begin() as conn:
-        for name, logical in warehouse.stored_once.items():
-            frame = everything[name]
-            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-            conn.exec_driver_sql(f"DROP VIEW {name}")
-            conn.exec_driver_sql(f"DROP TABLE {name}__contents")
-            plain = logical.to_metadata(sa.MetaData())
-            plain.create(conn)
-            if rows:
-                conn.execute(plain.insert(), rows)
-            kept[name] = len(rows)
-        conn.exec_driver_sql("DROP TABLE snapshot_contents")
-    return kept
-
-
 def test_a_warehouse_of_daily_copies_is_converted_and_every_report_query_is_unchanged(runner):
     for day in DAYS:
         assert runner.run(day.isoformat()).success, day
     warehouse = runner.warehouse
     before = {t: warehouse.read(t) for t in TABLES}
     reports = {day: report_data(StepContext(warehouse, runner.resource.landing_dir), day) for day in DAYS}
-    kept = _as_plain_tables(warehouse)
+    kept = as_plain_tables(warehouse)
     assert kept["roster_members"] % 3 == 0 and kept["roster_members"] > 3 * 20_000  # every day's copy, as before
     warehouse.dispose()
 
