@@ -153,3 +153,19 @@ def test_an_older_table_with_a_column_the_contract_does_not_know_is_refused_and_
         assert conn.execute(sa.text(f"SELECT count(*) FROM {TABLE}")).scalar() == 4
         assert "remark" in {c["name"] for c in sa.inspect(conn).get_columns(TABLE)}
     engine.dispose()
+
+
+def test_a_view_that_no_longer_matches_its_contract_is_made_again(database_url):
+    """e.g. after a contract gained a column: the next handle drops and recreates the view SQL users query."""
+    warehouse = Warehouse(database_url)
+    warehouse.replace([Replacement(TABLE, _summary(DAYS[0], 10), {"snapshot_date": DAYS[0]})])
+    with warehouse.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP VIEW {TABLE}")
+        conn.exec_driver_sql(f"CREATE VIEW {TABLE} AS SELECT county_code, township FROM {TABLE}__contents")
+    warehouse.dispose()
+    again = Warehouse(database_url)
+    again.ensure_tables()
+    with again.engine.connect() as conn:
+        rows = pd.read_sql(sa.text(f"SELECT * FROM {TABLE} ORDER BY township"), conn)
+    assert list(rows.columns) == list(again.stored_once[TABLE].columns.keys())
+    assert rows["villages_complete"].tolist() == [9, 10] and set(rows["snapshot_date"].astype(str)) == {"2023-02-17"}

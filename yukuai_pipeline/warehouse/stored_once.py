@@ -78,8 +78,11 @@ def view_statement(logical: sa.Table, rows: sa.Select, dialect) -> str:
     select = sa.select(*(inner.c[c.name] for c in logical.c))
     body = str(select.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     name = dialect.identifier_preparer.quote(logical.name)
-    option = " WITH (security_invoker = true)" if dialect.name == "postgresql" else ""
-    return f"CREATE VIEW {name}{option} AS {body}"
+    # steps starting together in separate processes (multiprocess or Celery executor) may both find the view
+    # missing: the second one's statement must not fail
+    if dialect.name == "postgresql":
+        return f"CREATE OR REPLACE VIEW {name} WITH (security_invoker = true) AS {body}"
+    return f"CREATE VIEW IF NOT EXISTS {name} AS {body}"
 
 
 def content_id(columns: list[str], rows: list[tuple]) -> str:

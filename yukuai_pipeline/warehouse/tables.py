@@ -184,7 +184,8 @@ class WarehouseTables:
                 if name in views:
                     if [c["name"] for c in inspector.get_columns(name)] == list(logical.columns.keys()):
                         continue
-                    conn.exec_driver_sql(f"DROP VIEW {self.engine.dialect.identifier_preparer.quote(name)}")
+                    quoted = self.engine.dialect.identifier_preparer.quote(name)
+                    conn.exec_driver_sql(f"DROP VIEW IF EXISTS {quoted}")
                 conn.exec_driver_sql(view_statement(logical, self.days_rows(name), self.engine.dialect))
 
     def _migrate_county_key(self) -> None:
