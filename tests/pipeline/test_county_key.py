@@ -63,9 +63,11 @@ def test_a_county_handle_refuses_rows_of_another_county_and_the_city_handle_need
 
 
 def _old_form(warehouse: Warehouse) -> sa.MetaData:
-    """The tables as they were before the county key: no county_code, keys and indexes without it."""
+    """The tables as they were before the county key: no county_code, keys and indexes without it, and the
+    stored-once tables still plain daily tables (no contents tables, no snapshot_contents yet)."""
     old = sa.MetaData()
-    for table in warehouse.metadata.sorted_tables:
+    plain = [t for t in warehouse.metadata.sorted_tables if t.name != "snapshot_contents" and "__" not in t.name]
+    for table in [*plain, *warehouse.stored_once.values()]:
         columns = [c._copy() for c in table.columns if c.name != "county_code"]
         for column in columns:
             column.primary_key = False
@@ -98,6 +100,10 @@ def test_a_warehouse_from_before_the_county_key_keeps_every_row_as_youyang(datab
             ]
             * 2,
         )
+        conn.execute(
+            old.tables["roster_township_summary"].insert(),
+            [{"snapshot_date": DAY, "township": "龙潭镇", "villages_total": 12, "villages_complete": 10}],
+        )
     probe.dispose()
 
     other = Warehouse(database_url, county_code=OTHER)  # whoever opens it first, the old rows were Youyang's
@@ -109,6 +115,9 @@ def test_a_warehouse_from_before_the_county_key_keeps_every_row_as_youyang(datab
     youyang = Warehouse(database_url, county_code=YOUYANG)
     assert youyang.read("township_progress")[["township", "completed"]].values.tolist() == [["龙潭镇", 1427]]
     assert youyang.read("data_quality_issues")["county_code"].tolist() == [YOUYANG, YOUYANG]
+    # a stored-once table gains the county key first, then is stored once: the row is Youyang's, read by day
+    summary = city.read("roster_township_summary")
+    assert summary[["county_code", "snapshot_date", "villages_complete"]].values.tolist() == [[YOUYANG, DAY, 10]]
     assert other.read("township_progress").empty
     _write(other, _progress(35))  # the new key takes the other county's 龙潭镇 beside Youyang's
     assert len(city.read("township_progress")) == 2

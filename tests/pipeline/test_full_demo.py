@@ -105,7 +105,8 @@ def demo(storage):
             events = [str(entry) for run in runs for entry in instance.all_logs(run.run_id)]
             storage_class = type(instance.run_storage).__name__
     warehouse = Warehouse(storage.env["YUKUAI_DATABASE_URL"])
-    tables = {name: warehouse.read(name) for name in warehouse.metadata.tables}
+    # every table and view (a stored-once table is a view over its __contents table: both are scanned)
+    tables = {name: warehouse.read(name) for name in [*warehouse.metadata.tables, *warehouse.stored_once]}
     warehouse.dispose()
     yield SimpleNamespace(
         root=storage.root,
