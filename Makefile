@@ -40,7 +40,7 @@ demo: install ## 两个区县的演示数据：酉阳县和演示县（虚构）
 	@echo "报表目录 / reports: $${YUKUAI_REPORT_DIR:-data/reports}（酉阳县）、$(SECOND)/reports（演示县）、data/city/reports（全市）"
 	@echo "查看界面 / UI: make ui → http://127.0.0.1:3000"
 
-test: lint ## 先做代码检查，再运行全部测试（pytest，全套约 20 分钟）/ the quality gate, then the whole test suite
+test: lint ## 先做代码检查，再运行全部测试（pytest，两核机器上全套约 1 小时）/ the quality gate, then the whole test suite (~1 h on 2 cores)
 	$(BIN)/python -m pytest
 
 # The quality gate (configured in pyproject.toml): formatting, lint, types. `make format` fixes the first two.
