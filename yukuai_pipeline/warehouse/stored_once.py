@@ -17,6 +17,8 @@ import hashlib
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import ExecutableDDLElement
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, Contract
 from yukuai_pipeline.warehouse.replacement import Replacement
@@ -70,19 +72,37 @@ def days_rows(logical: sa.Table, contents: sa.Table, mapping: sa.Table, partitio
     return sa.select(*columns, contents.c[ORDER]).select_from(joined)
 
 
-def view_statement(logical: sa.Table, rows: sa.Select, dialect) -> str:
-    """CREATE VIEW <table> over `days_rows`: exactly the contract's columns. On PostgreSQL the view runs with the
+class CreateView(ExecutableDDLElement):
+    """CREATE VIEW <table> over `days_rows`: exactly the contract's columns, composed by SQLAlchemy's compiler from
+    the validated identifiers (no SQL is built from strings elsewhere). On PostgreSQL the view runs with the
     reader's rights (security_invoker), so the tables' row-level security still applies (warehouse/access.py); a
     plain view would read with its owner's rights."""
-    inner = rows.subquery()
-    select = sa.select(*(inner.c[c.name] for c in logical.c))
-    body = str(select.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    name = dialect.identifier_preparer.quote(logical.name)
+
+    def __init__(self, logical: sa.Table, rows: sa.Select):
+        inner = rows.subquery()
+        self.name = logical.name
+        self.select = sa.select(*(inner.c[c.name] for c in logical.c))
+
+
+class DropView(ExecutableDDLElement):
+    def __init__(self, name: str):
+        self.name = name
+
+
+@compiles(CreateView)
+def _create_view(element: CreateView, compiler, **kw) -> str:
+    name = compiler.preparer.quote(element.name)
+    body = compiler.sql_compiler.process(element.select, literal_binds=True)
     # steps starting together in separate processes (multiprocess or Celery executor) may both find the view
     # missing: the second one's statement must not fail
-    if dialect.name == "postgresql":
+    if compiler.dialect.name == "postgresql":
         return f"CREATE OR REPLACE VIEW {name} WITH (security_invoker = true) AS {body}"
     return f"CREATE VIEW IF NOT EXISTS {name} AS {body}"
+
+
+@compiles(DropView)
+def _drop_view(element: DropView, compiler, **kw) -> str:
+    return f"DROP VIEW IF EXISTS {compiler.preparer.quote(element.name)}"
 
 
 def content_id(columns: list[str], rows: list[tuple]) -> str:

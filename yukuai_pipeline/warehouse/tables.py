@@ -175,7 +175,7 @@ class WarehouseTables:
 
     def _create_views(self) -> None:
         """Each stored-once table's view, made again when its columns no longer match the contract's."""
-        from yukuai_pipeline.warehouse.stored_once import view_statement
+        from yukuai_pipeline.warehouse.stored_once import CreateView, DropView
 
         inspector = sa.inspect(self.engine)
         views = set(inspector.get_view_names())
@@ -184,9 +184,8 @@ class WarehouseTables:
                 if name in views:
                     if [c["name"] for c in inspector.get_columns(name)] == list(logical.columns.keys()):
                         continue
-                    quoted = self.engine.dialect.identifier_preparer.quote(name)
-                    conn.exec_driver_sql(f"DROP VIEW IF EXISTS {quoted}")
-                conn.exec_driver_sql(view_statement(logical, self.days_rows(name), self.engine.dialect))
+                    conn.execute(DropView(name))
+                conn.execute(CreateView(logical, self.days_rows(name)))
 
     def _migrate_county_key(self) -> None:
         """Tables written before the county key: rebuilt in one transaction with their rows given the county they
