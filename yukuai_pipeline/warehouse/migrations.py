@@ -35,6 +35,19 @@ def tables_without_county(inspector, tables: list[sa.Table]) -> list[sa.Table]:
     ]
 
 
+def set_aside(conn: sa.Connection, operations, inspector, name: str, aside: str) -> None:
+    """Rename a table aside before its new form is created under its name. Index and constraint names are per
+    schema, so they are dropped first, before the new table claims the same names."""
+    for index in inspector.get_indexes(name):
+        if index["name"]:
+            operations.drop_index(index["name"], table_name=name)
+    if conn.dialect.name == "postgresql":
+        primary_key = inspector.get_pk_constraint(name).get("name")
+        if primary_key:
+            operations.drop_constraint(primary_key, name, type_="primary")
+    operations.rename_table(name, aside)
+
+
 def add_county_key(conn: sa.Connection, table: sa.Table, county_code: str) -> int:
     """Rebuild `table` (its old form in the database) with `county_code` first in its key; returns the rows kept.
     Statements are composed by Alembic and SQLAlchemy from the contract's validated identifiers; the county
@@ -47,15 +60,7 @@ def add_county_key(conn: sa.Connection, table: sa.Table, county_code: str) -> in
     old_columns = {c["name"] for c in inspector.get_columns(table.name)}
     kept = [c.name for c in table.columns if c.name in old_columns]
     aside = _ASIDE.format(table.name)
-    # index and constraint names are per schema: free them before the new table claims the same names
-    for index in inspector.get_indexes(table.name):
-        if index["name"]:
-            operations.drop_index(index["name"], table_name=table.name)
-    if conn.dialect.name == "postgresql":
-        primary_key = inspector.get_pk_constraint(table.name).get("name")
-        if primary_key:
-            operations.drop_constraint(primary_key, table.name, type_="primary")
-    operations.rename_table(table.name, aside)
+    set_aside(conn, operations, inspector, table.name, aside)
     table.create(conn)
     old = sa.table(aside, *(sa.column(c) for c in kept))
     rows = sa.select(sa.literal(county_code, sa.Text), *(old.c[c] for c in kept))

@@ -185,15 +185,10 @@ def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -
             f"数据库表 {logical.name} 的列与契约 schemas/tables/{logical.name}.yaml 不一致"
             f"（多出 {sorted(present - expected)}，缺少 {sorted(required - present)}）：请备份后删除该表再重新物化。"
         )
-    for index in inspector.get_indexes(logical.name):  # index names are per schema (PostgreSQL)
-        if index["name"]:
-            operations.drop_index(index["name"], table_name=logical.name)
-    if conn.dialect.name == "postgresql":
-        primary_key = inspector.get_pk_constraint(logical.name).get("name")
-        if primary_key:
-            operations.drop_constraint(primary_key, logical.name, type_="primary")
+    from yukuai_pipeline.warehouse.migrations import set_aside
+
     aside = _ASIDE.format(logical.name)
-    operations.rename_table(logical.name, aside)
+    set_aside(conn, operations, inspector, logical.name, aside)
     # a nullable column the contract gained since the table was written reads as empty
     old = sa.Table(aside, sa.MetaData(), *(_column(c) for c in logical.columns if c.name in present))
     days = conn.execute(sa.select(old.c[COUNTY_COLUMN], old.c[partition]).distinct()).all()
