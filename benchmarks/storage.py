@@ -31,6 +31,7 @@ def as_plain_tables(warehouse: Warehouse) -> dict[str, int]:
             rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
             conn.exec_driver_sql(f"DROP VIEW {name}")
             conn.exec_driver_sql(f"DROP TABLE {name}__contents")
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}__days")  # stored per unit (stored_by_unit.py)
             plain = logical.to_metadata(sa.MetaData())
             plain.create(conn)
             if rows:

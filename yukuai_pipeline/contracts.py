@@ -72,6 +72,10 @@ class Contract:
     partition_column: str | None = None
     # each distinct day's rows kept once, days pointing at them (warehouse/stored_once.py)
     stored_once: bool = False
+    # stored once per (day, these key columns) rather than per day: each village's rows (warehouse/stored_by_unit.py)
+    stored_once_per: tuple[str, ...] = ()
+    # columns the same on all of a unit's rows that move daily (a data date): kept with each day's entry
+    stored_once_day_columns: tuple[str, ...] = ()
     # the file's own further sections (e.g. a roster's role vocabulary)
     sections: dict[str, Any] = field(default_factory=dict)
     key_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> words a decorated header may hold
@@ -152,6 +156,8 @@ def load_contract(kind: str, role: str = "table") -> Contract:
         primary_key=tuple(doc.get("primary_key") or ()),
         partition_column=doc.get("partition_column"),
         stored_once=bool(doc.get("stored_once", False)),
+        stored_once_per=tuple(_stored_once(doc).get("per") or ()),
+        stored_once_day_columns=tuple(_stored_once(doc).get("day_columns") or ()),
         sections={k: v for k, v in doc.items() if k not in _KNOWN_KEYS},
         key_terms={k: tuple(v) for k, v in (doc.get("key_terms") or {}).items()},
         noise_headers=tuple(doc.get("noise_headers") or ()),
@@ -183,6 +189,12 @@ _KNOWN_KEYS = {
 }
 
 
+def _stored_once(doc: dict[str, Any]) -> dict[str, Any]:
+    """`stored_once: true`, or its detailed form `stored_once: {per: [...], day_columns: [...]}`."""
+    value = doc.get("stored_once")
+    return value if isinstance(value, dict) else {}
+
+
 def _check_consistent(contract: Contract, file_name: str) -> None:
     named = set(contract.header_aliases) | set(contract.parse) | set(contract.quarantine_fields)
     named |= set(contract.dropped_at_ingest) | set(contract.key_terms) | set(contract.if_missing)
@@ -195,6 +207,19 @@ def _check_consistent(contract: Contract, file_name: str) -> None:
         raise ValueError(f"schemas/{file_name}: if_missing names required columns {sorted(required_but_defaulted)}")
     if contract.role == "input":
         contract.matcher()
+    _check_stored_once(contract, file_name)
+
+
+def _check_stored_once(contract: Contract, file_name: str) -> None:
+    """A unit is part of the key; a day column is a plain column (its value then stands for all the unit's rows)."""
+    per, day_columns = contract.stored_once_per, contract.stored_once_day_columns
+    key, columns = set(contract.primary_key), set(contract.columns)
+    problems = [
+        *(f"stored_once.per 的 {c} 不在主键中" for c in per if c not in key),
+        *(f"stored_once.day_columns 的 {c} 不是非主键的列" for c in day_columns if c in key or c not in columns),
+    ]
+    if problems:
+        raise ValueError(f"schemas/{file_name}: {'；'.join(problems)}")
 
 
 # The one list of input kinds (schemas/inputs/<kind>.yaml). A registration export is the day's full snapshot of users;

@@ -56,6 +56,14 @@ def test_cadres_are_matched_and_no_number_is_kept(runner, landing, monkeypatch, 
     for table in (people, summary):
         assert set(table["export_date"]) == {SECOND} and set(table["roster_date"]) == {FIRST}
     assert set(members["roster_date"]) == {FIRST}
+    # stored per village and day (warehouse/stored_by_unit.py): a village whose people changed nothing is kept once
+    with runner.warehouse.engine.connect() as conn:
+        stored = pd.read_sql("SELECT count(*) AS n FROM cadre_registration__contents", conn)["n"].iloc[0]
+        entries = pd.read_sql("SELECT snapshot_date, count(*) AS n FROM cadre_registration__days GROUP BY 1", conn)
+    first = runner.table("cadre_registration", snapshot_date=FIRST)
+    villages = people[["township", "village"]].drop_duplicates()
+    assert entries["n"].tolist() == [len(villages), len(villages)]
+    assert len(people) <= stored < len(people) + len(first)
     dates, header = _quota_sheet_rows(tmp_path, SECOND)
     assert dates[0] == (
         "基层队伍名单数据日期：2023-02-17；本人已注册、本人已通过审核、推荐注册人数按用户注册导出（2023-02-18）"

@@ -111,6 +111,23 @@ def test_a_stored_once_tables_view_shows_a_county_role_only_its_own_county(roles
         Warehouse(roles["city"], county_code=None).read("roster_township_summary")
 
 
+def test_a_table_stored_per_village_shows_a_county_role_only_its_own_county(roles):
+    """cadre_registration (warehouse/stored_by_unit.py): policies on its contents and on its days table."""
+    person = {"township": "龙潭镇", "village": "龙潭村", "person_key": "p1", "name": "张三", "role_groups": "committee"}
+    for code, registered in (("500242", True), ("509901", False)):
+        row = dict(person, snapshot_date=DAY, has_token=True, registered=registered, approved=registered)
+        frame = pd.DataFrame([dict(row, referred_users=0, referred_approved=0, export_date=DAY, roster_date=DAY)])
+        Warehouse(roles[code], county_code=code).replace(
+            [Replacement("cadre_registration", frame, {"snapshot_date": DAY})]
+        )
+    sees_all = Warehouse(roles["509901"], county_code=None)
+    assert sees_all.read("cadre_registration")[["county_code", "registered"]].values.tolist() == [["509901", False]]
+    with sees_all.engine.connect() as conn:  # the days table itself, asked directly, has only its own county's
+        assert conn.execute(sa.text("SELECT county_code FROM cadre_registration__days")).scalars().all() == ["509901"]
+    with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+        Warehouse(roles["city"], county_code=None).read("cadre_registration")
+
+
 def test_the_city_role_sees_only_county_rows_and_campaigns(roles):
     for code in ("500242", "509901"):
         Warehouse(roles[code], county_code=code).replace(

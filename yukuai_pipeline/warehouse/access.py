@@ -14,6 +14,7 @@ from psycopg import sql
 
 from yukuai_pipeline.contracts import TABLES, load_contract
 from yukuai_pipeline.warehouse.county_scope import valid_county_code
+from yukuai_pipeline.warehouse.stored_by_unit import by_unit, days_name
 from yukuai_pipeline.warehouse.stored_once import contents_name
 
 _WRITE = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
@@ -34,11 +35,16 @@ def county_role_statements(county_code: str, role: str) -> list[sql.Composed]:
     policy = sql.Identifier(f"county_{county_code}")
     who = sql.Identifier(role)
     statements = []
+    physical = []
     for name in TABLES:
-        if load_contract(name).stored_once:
-            # the view reads with the reader's rights (security_invoker): the policy sits on its contents table
+        contract = load_contract(name)
+        if contract.stored_once:
+            # the view reads with the reader's rights (security_invoker): the policies sit on the tables it joins
             statements.append(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(name), who))
-            name = contents_name(name)
+            physical += [contents_name(name), *([days_name(name)] if by_unit(contract) else [])]
+        else:
+            physical.append(name)
+    for name in physical:
         table = sql.Identifier(name)
         statements += [
             sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table),

@@ -26,8 +26,10 @@ class Warehouse(WarehouseTables):
             query = query.where(table.c[column] == value)
         for column in order_by or []:
             query = query.order_by(table.c[column])
-        if name in self.stored_once:
-            query = query.order_by(table.c[COUNTY_COLUMN], table.c["snapshot_date"], table.c[ORDER])
+        if name in self.stored_once:  # a day's units in key order (warehouse/stored_by_unit.py), then their rows
+            units = load_contract(name).stored_once_per
+            order = [COUNTY_COLUMN, "snapshot_date", *units, ORDER]
+            query = query.order_by(*(table.c[c] for c in order))
         with self.engine.connect() as conn:
             result = conn.execute(query)
             # plain tuples: pandas reads SQLAlchemy Row objects one by one, some 20 times slower

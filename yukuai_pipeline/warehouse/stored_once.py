@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import ExecutableDDLElement
 
-from yukuai_pipeline.contracts import COUNTY_COLUMN, Contract
+from yukuai_pipeline.contracts import COUNTY_COLUMN, Contract, load_contract
 from yukuai_pipeline.warehouse.replacement import Replacement
 
 MAPPING = "snapshot_contents"
@@ -37,12 +37,12 @@ def contents_name(table: str) -> str:
 def contents_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> sa.Table:
     """The physical table of a stored-once contract: its columns less the date, plus the content id, keyed by
     (county, content id, the rest of the contract's key)."""
-    partition = contract.partition_column
+    dated = {contract.partition_column, *contract.stored_once_day_columns}  # kept with each day (stored_by_unit.py)
     # fresh columns: copies would keep the logical table's primary-key flags
-    columns = [_column(c) for c in logical.columns if c.name != partition]
+    columns = [_column(c) for c in logical.columns if c.name not in dated]
     content = sa.Column(CONTENT, sa.Text, nullable=False, comment="内容标识（见 snapshot_contents）")
     order = sa.Column(ORDER, sa.BigInteger, nullable=False, comment="该内容中的行序")
-    rest = [c for c in contract.primary_key if c not in (COUNTY_COLUMN, partition)]
+    rest = [c for c in contract.primary_key if c not in (COUNTY_COLUMN, contract.partition_column)]
     name = contents_name(logical.name)
     if contract.primary_key:
         key = sa.PrimaryKeyConstraint(COUNTY_COLUMN, CONTENT, *rest)
@@ -128,8 +128,12 @@ def day_of(item: Replacement, partition: str):
 def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> None:
     """Point the day at its content, storing the content first if it is new and dropping the day's former content
     if no day uses it any more. The caller holds the transaction and, on PostgreSQL, the lock of (table, county)."""
+    from yukuai_pipeline.warehouse import stored_by_unit
     from yukuai_pipeline.warehouse.tables import _tuples
 
+    if stored_by_unit.by_unit(load_contract(item.table)):
+        stored_by_unit.write(warehouse, conn, item, partition)
+        return
     day = day_of(item, partition)
     county = item.where[COUNTY_COLUMN]
     contents, mapping = warehouse.table(contents_name(item.table)), warehouse.table(MAPPING)

@@ -60,6 +60,7 @@ def sql_identifier(name: str, where: str) -> str:
 
 def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     """The physical tables to create, and the stored-once contracts' logical tables (read through their views)."""
+    from yukuai_pipeline.warehouse.stored_by_unit import by_unit, days_table
     from yukuai_pipeline.warehouse.stored_once import contents_table
 
     metadata, views = sa.MetaData(), sa.MetaData()
@@ -82,6 +83,8 @@ def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
                 raise ValueError(f"schemas/tables/{name}.yaml: stored_once needs a partition_column")
             stored_once[name] = sa.Table(name, views, *columns, *constraints, comment=contract.comment)
             contents_table(metadata, stored_once[name], contract)
+            if by_unit(contract):
+                days_table(metadata, stored_once[name], contract)
             continue
         table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
         if contract.partition_column and not contract.primary_key:
@@ -232,10 +235,14 @@ class WarehouseTables:
 
     def days_rows(self, name: str) -> sa.Select:
         """A stored-once table's rows per day with their written order (the view's query, before the view)."""
+        from yukuai_pipeline.warehouse import stored_by_unit
         from yukuai_pipeline.warehouse.stored_once import MAPPING, contents_name, days_rows
 
-        partition = load_contract(name).partition_column or ""
-        return days_rows(self.stored_once[name], self.table(contents_name(name)), self.table(MAPPING), partition)
+        contract, logical, contents = load_contract(name), self.stored_once[name], self.table(contents_name(name))
+        if stored_by_unit.by_unit(contract):
+            days = self.table(stored_by_unit.days_name(name))
+            return stored_by_unit.days_rows(logical, contents, days, contract)
+        return days_rows(logical, contents, self.table(MAPPING), contract.partition_column or "")
 
     def table(self, name: str) -> sa.Table:
         """A table by name; a stored-once contract's name gives its view (read-only, same columns)."""
