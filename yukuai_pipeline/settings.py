@@ -166,6 +166,8 @@ class Settings:
     report_base_url: str = "http://127.0.0.1:3001"
     # the city's workbooks (aggregates only): a folder apart from every county's report folder
     city_report_dir: Path = Path("data/city/reports")
+    # months of daily tables `yukuai warehouse-retention` keeps (the newest ones); None: keep everything
+    retention_months: int | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -183,6 +185,7 @@ class Settings:
             archive_dir=Path(env["YUKUAI_ARCHIVE_DIR"]) if env.get("YUKUAI_ARCHIVE_DIR") else None,
             report_base_url=env.get("YUKUAI_REPORT_BASE_URL") or "http://127.0.0.1:3001",
             city_report_dir=Path(env.get("YUKUAI_CITY_REPORT_DIR") or "data/city/reports"),
+            retention_months=_months(env, "YUKUAI_RETENTION_MONTHS"),
         )
 
 
@@ -305,6 +308,15 @@ def _seconds(env, name: str, default: float) -> float:
     if not 0 <= seconds <= 3600:
         raise ValueError(f"{name}={text!r}：应为 0 到 3600 之间的秒数 / seconds between 0 and 3600")
     return seconds
+
+
+def _months(env, name: str) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 1200:
+        raise ValueError(f"{name}={text!r}：应为 1 到 1200 之间的月数 / a number of months from 1 to 1200")
+    return int(text)
 
 
 def _octal(env, name: str, default: int) -> int:

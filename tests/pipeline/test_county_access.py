@@ -25,6 +25,7 @@ def roles(database_url):
     names = {"500242": f"yk_{suffix}_500242", "509901": f"yk_{suffix}_509901", "city": f"yk_{suffix}_city"}
     owner = Warehouse(database_url, county_code=None)
     owner.ensure_tables()
+    owner.create_months(DAY, DAY)  # county roles may not create partitions: the owner makes the month's ahead
     schema = owner.scalar(sa.select(sa.func.current_schema()))
     with owner.engine.begin() as conn:
         cursor = conn.connection.driver_connection.cursor()
@@ -86,6 +87,14 @@ def test_each_county_role_sees_and_writes_only_its_own_county(roles):
     assert Warehouse(roles["500242"], county_code="500242").read("township_progress", {"township": "龙潭镇"})[
         "completed"
     ].tolist() == [7]
+
+
+def test_a_county_role_writing_a_month_the_owner_has_not_made_is_told_what_to_run(roles):
+    may = dt.date(2023, 5, 4)
+    own = Warehouse(roles["500242"], county_code="500242")
+    with pytest.raises(RuntimeError, match=r"township_progress 没有 2023-05 月的分区.*yukuai warehouse-partitions"):
+        own.replace([Replacement("township_progress", _progress([("龙潭镇", 7)]).assign(snapshot_date=may))])
+    assert own.read("township_progress").empty
 
 
 def test_a_stored_once_tables_view_shows_a_county_role_only_its_own_county(roles):

@@ -11,6 +11,7 @@ from yukuai_pipeline.cli.files import cmd_archive, cmd_demo_data
 from yukuai_pipeline.cli.instance import cmd_instance
 from yukuai_pipeline.cli.outputs import cmd_alerts, cmd_report
 from yukuai_pipeline.cli.runs import cmd_materialize
+from yukuai_pipeline.cli.warehouse_admin import cmd_warehouse_partitions, cmd_warehouse_retention
 
 
 def iso_date(text: str) -> dt.date:
@@ -229,6 +230,31 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--city", action="store_true", help="全市的角色（不带值）/ the city's role (a flag)")
     roles.add_argument("--role", required=True, help="数据库角色名 / the PostgreSQL role, e.g. yukuai_500242")
     roles.set_defaults(func=cmd_warehouse_roles)
+    months = sub.add_parser(
+        "warehouse-partitions",
+        help="预先创建 PostgreSQL 按月分区 / make the daily tables' month partitions ahead (PostgreSQL)",
+        description="PostgreSQL 上按日的表按月分区，某月的分区在写入该月第一行时创建；行级安全下区县的角色无权创建，"
+        "须由仓库表的属主预先执行本命令。默认覆盖各活动的起止日期。SQLite 不分区。/ Creates every daily table's "
+        "month partitions from --from through --through (default: the campaigns' first and last days), as the "
+        "tables' owner.",
+    )
+    months.add_argument("--from", dest="start", type=iso_date, help="起始日期 YYYY-MM-DD / first day")
+    months.add_argument("--through", type=iso_date, help="结束日期 YYYY-MM-DD / last day")
+    months.set_defaults(func=cmd_warehouse_partitions)
+    keep = sub.add_parser(
+        "warehouse-retention",
+        help="只保留最近几个月的按日数据 / keep the newest months of the daily tables",
+        description="按日的表只保留最近 N 个月（按数据库里最新的数据日期算，整月）：PostgreSQL 删除更早月份的分区"
+        "（--detach 则分离为独立的表供导出归档），SQLite 删除这些行；只存一次的表删除不再被任何一天用到的内容。"
+        "作用于全库所有区县。接入日志、输入文件快照、活动和提醒不删。/ Keeps the newest N whole months of every "
+        "daily table, for every county; older months' partitions are dropped (or detached), on SQLite their rows "
+        "deleted. N from --keep-months or YUKUAI_RETENTION_MONTHS.",
+    )
+    keep.add_argument("--keep-months", type=int, help="保留月数（默认 YUKUAI_RETENTION_MONTHS）/ months to keep")
+    keep.add_argument(
+        "--detach", action="store_true", help="分离而不删除（仅 PostgreSQL）/ detach instead of drop (a flag)"
+    )
+    keep.set_defaults(func=cmd_warehouse_retention)
     home = sub.add_parser(
         "instance",
         help="创建并打印 DAGSTER_HOME / create and print the Dagster instance folder",

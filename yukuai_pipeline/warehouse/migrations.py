@@ -13,6 +13,7 @@ import os
 import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN
+from yukuai_pipeline.warehouse import date_partitions
 
 # the county every row belonged to before tables had a county column (the pipeline served only 酉阳县)
 LEGACY_COUNTY_CODE = "500242"
@@ -63,6 +64,9 @@ def add_county_key(conn: sa.Connection, table: sa.Table, county_code: str) -> in
     set_aside(conn, operations, inspector, table.name, aside)
     table.create(conn)
     old = sa.table(aside, *(sa.column(c) for c in kept))
+    by_date = date_partitions.column_of(table)
+    if by_date and conn.dialect.name == "postgresql":  # created partitioned: its rows' months first
+        date_partitions.ensure_months(conn, table.name, conn.execute(sa.select(old.c[by_date]).distinct()).scalars())
     rows = sa.select(sa.literal(county_code, sa.Text), *(old.c[c] for c in kept))
     copied = conn.execute(table.insert().from_select([COUNTY_COLUMN, *kept], rows)).rowcount
     operations.drop_table(aside)

@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, Contract, load_contract
+from yukuai_pipeline.warehouse.date_partitions import declared
 from yukuai_pipeline.warehouse.replacement import Replacement
 from yukuai_pipeline.warehouse.stored_once import CONTENT, ORDER, _column, content_id, contents_name, day_of
 
@@ -45,6 +46,7 @@ def days_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> 
         sa.PrimaryKeyConstraint(*key),
         comment=f"{logical.name} 每天每个单元（{'、'.join(contract.stored_once_per) or '全天'}）所用的内容",
     )
+    declared(table, partition)  # by month on PostgreSQL, like every daily table (date_partitions.py)
     # garbage collection asks which contents any day still uses
     sa.Index(f"ix_{name}_content", table.c[COUNTY_COLUMN], table.c[CONTENT])
     return table

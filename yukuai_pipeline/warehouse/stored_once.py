@@ -196,6 +196,7 @@ def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -
     # a nullable column the contract gained since the table was written reads as empty
     old = sa.Table(aside, sa.MetaData(), *(_column(c) for c in logical.columns if c.name in present))
     days = conn.execute(sa.select(old.c[COUNTY_COLUMN], old.c[partition]).distinct()).all()
+    _ensure_months(warehouse, conn, logical.name, [day for _, day in days])
     read = 0
     for county, day in days:
         result = conn.execute(sa.select(old).where(old.c[COUNTY_COLUMN] == county, old.c[partition] == day))
@@ -205,3 +206,15 @@ def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -
         write(warehouse, conn, Replacement(logical.name, frame, {COUNTY_COLUMN: county, partition: day}), partition)
     operations.drop_table(aside)
     return read
+
+
+def _ensure_months(warehouse, conn: sa.Connection, name: str, days: list) -> None:
+    """On PostgreSQL the day map the days go to is partitioned by month (date_partitions.py): its months first."""
+    from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
+
+    if conn.dialect.name != "postgresql":
+        return
+    by_unit = stored_by_unit.by_unit(load_contract(name))
+    target = warehouse.table(stored_by_unit.days_name(name) if by_unit else MAPPING)
+    if date_partitions.column_of(target) and date_partitions.is_partitioned(conn, target.name):
+        date_partitions.ensure_months(conn, target.name, days)

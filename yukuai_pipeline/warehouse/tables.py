@@ -4,6 +4,7 @@ transaction, with a PostgreSQL advisory lock per partition, bulk inserts (COPY o
 reads and the named queries are in `queries.py`; `Warehouse` is imported from the package.
 """
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
@@ -60,6 +61,7 @@ def sql_identifier(name: str, where: str) -> str:
 
 def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     """The physical tables to create, and the stored-once contracts' logical tables (read through their views)."""
+    from yukuai_pipeline.warehouse.date_partitions import declared, partition_date
     from yukuai_pipeline.warehouse.stored_by_unit import by_unit, days_table
     from yukuai_pipeline.warehouse.stored_once import contents_table
 
@@ -87,6 +89,8 @@ def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
                 days_table(metadata, stored_once[name], contract)
             continue
         table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
+        if by_date := partition_date(contract, list(contract.primary_key)):  # on PostgreSQL (date_partitions.py)
+            declared(table, by_date)
         if contract.partition_column and not contract.primary_key:
             partition = contract.partition_column
             sa.Index(f"ix_{name}_{partition}", table.c[COUNTY_COLUMN], table.c[partition])
@@ -125,6 +129,7 @@ class WarehouseTables:
         self.metadata, self.stored_once = build_metadata()
         self.county_code = scope(county_code)
         self._row_security_active: dict[str, bool] = {}
+        self._months: dict[str, set[dt.date]] = {}  # each partitioned table's months known to exist (PostgreSQL)
         self._ready = False
 
     def scoped(self, where: dict | None) -> dict:
@@ -157,6 +162,7 @@ class WarehouseTables:
                 added[table.name] = sorted(addable)
         if added:
             self._add_columns(added)
+        self._partition_by_date()
         self._create_views()
         self._ready = True
 
@@ -174,6 +180,26 @@ class WarehouseTables:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             for table in stale:
                 convert(self, conn, table, load_contract(table.name).partition_column or "")
+            conn.commit()
+
+    def _partition_by_date(self) -> None:
+        """On PostgreSQL, a daily table written before it was declared partitioned (date_partitions.py) is rebuilt
+        partitioned by month in one transaction, every row kept. The stored-once views read two of these tables:
+        they are dropped first and made again by `_create_views`."""
+        from yukuai_pipeline.warehouse import date_partitions
+        from yukuai_pipeline.warehouse.stored_once import DropView
+
+        if self.dialect != "postgresql":
+            return
+        wanted = [t for t in self.metadata.sorted_tables if date_partitions.column_of(t)]
+        with self.engine.connect() as conn:
+            stale = [t for t in wanted if not date_partitions.is_partitioned(conn, t.name)]
+            if not stale:
+                return
+            for name in self.stored_once:
+                conn.execute(DropView(name))
+            for table in stale:
+                date_partitions.rebuild(conn, table)
             conn.commit()
 
     def _create_views(self) -> None:
@@ -252,6 +278,8 @@ class WarehouseTables:
         """All replacements in ONE transaction: a crash or an error leaves the previous state untouched."""
         self.ensure_tables()
         replacements = [stamped(item, self.county_code) for item in replacements]
+        if self.dialect == "postgresql":
+            self._ensure_months(replacements)
         written: dict[str, int] = {}
         with self.engine.begin() as conn:
             self._lock_partitions(conn, replacements)
@@ -273,6 +301,70 @@ class WarehouseTables:
                         self._bulk_insert(conn, table, item.frame)
                 written[item.table] = written.get(item.table, 0) + len(item.frame)
         return written
+
+    def _ensure_months(self, replacements: list[Replacement]) -> None:
+        """The month partitions the replacements' rows go to, created where missing in a short transaction of their
+        own (creating one locks its table: held through a long write it would block readers and invite deadlocks)."""
+        from yukuai_pipeline.warehouse import date_partitions
+
+        wanted: dict[str, set[dt.date]] = {}
+        for item in replacements:
+            for table, days in self._partition_days(item):
+                wanted.setdefault(table, set()).update(days)
+        for table, days in wanted.items():
+            months = {date_partitions.month_of(d) for d in days}
+            if months <= self._months.get(table, set()):
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    self._months[table] = date_partitions.ensure_months(conn, table, days)
+            except sa.exc.ProgrammingError as err:  # only the tables' owner creates partitions
+                if getattr(err.orig, "sqlstate", "") != "42501":
+                    raise
+                missing = "、".join(sorted(f"{m:%Y-%m}" for m in months))
+                raise RuntimeError(
+                    f"表 {table} 没有 {missing} 月的分区，当前数据库角色无权创建：请以仓库表的属主执行 "
+                    f"yukuai warehouse-partitions --through <日期> / {table} has no partition for {missing} and "
+                    "this role may not create one: run `yukuai warehouse-partitions` as the tables' owner"
+                ) from err
+
+    def create_months(self, first: dt.date, last: dt.date) -> list[str]:
+        """Every partitioned table's partitions for the months from `first` through `last`, made ahead (PostgreSQL;
+        nothing on SQLite): a deployment whose county roles may not create tables needs them before their runs.
+        Returns the tables given months."""
+        from yukuai_pipeline.warehouse import date_partitions
+
+        self.ensure_tables()
+        if self.dialect != "postgresql":
+            return []
+        days, month = [], date_partitions.month_of(first)
+        while month <= last:
+            days.append(month)
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        tables = [t.name for t in self.metadata.sorted_tables if date_partitions.column_of(t)]
+        with self.engine.begin() as conn:
+            for table in tables:
+                self._months[table] = date_partitions.ensure_months(conn, table, days)
+        return tables
+
+    def _partition_days(self, item: Replacement) -> list[tuple[str, set[dt.date]]]:
+        """(partitioned table, the days a replacement writes to it): the table itself, or a stored-once table's
+        day map."""
+        from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
+        from yukuai_pipeline.warehouse.stored_once import MAPPING
+
+        if item.table in self.stored_once:
+            contract = load_contract(item.table)
+            day = item.where.get(contract.partition_column or "")
+            target = stored_by_unit.days_name(item.table) if stored_by_unit.by_unit(contract) else MAPPING
+            return [(target, {day})] if day is not None else []
+        column = date_partitions.column_of(self.metadata.tables[item.table])
+        if not column:
+            return []
+        days = set(item.frame[column].dropna()) if column in item.frame.columns else set()
+        if item.where.get(column) is not None:
+            days.add(item.where[column])
+        return [(item.table, {_as_date(d) for d in days})]
 
     def _lock_partitions(self, conn, replacements: list[Replacement]) -> None:
         """Serialise concurrent replaces of the same partition (the sensor and the schedule asking for one day).
@@ -364,6 +456,10 @@ class WarehouseTables:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _as_date(value) -> dt.date:
+    return value.date() if isinstance(value, (dt.datetime, pd.Timestamp)) else value
 
 
 def _lock_key(table: str, where: dict) -> int:
