@@ -1,10 +1,12 @@
 """The city-scale benchmark's machinery at a tiny size (its timings are run by hand: benchmarks/README.md)."""
 
+import zipfile
+
 import pandas as pd
 import sqlalchemy as sa
 
-from benchmarks.generate import generate
-from benchmarks.run import measure
+from benchmarks.generate import DAY, generate
+from benchmarks.run import measure, table
 
 
 def _table(database: str, query: str) -> pd.DataFrame:
@@ -45,6 +47,8 @@ def test_runner_times_peer_and_pipeline_on_the_same_numbers(tmp_path):
         "peer_arrow_s",
         "peer_duckdb_s",
         "ratio_vs_peer_duckdb",
+        "report_s",
+        "report_files",
     ):
         assert key in result
     assert result["rows"] == 3_000 and result["data_dir"] == str(data)
@@ -82,6 +86,23 @@ def test_runner_times_peer_and_pipeline_on_the_same_numbers(tmp_path):
     assert by_town["completed"].to_dict() == dict(zip(towns["township"].iloc[:-1], towns["completed"].iloc[:-1]))
     assert (towns["gap"] == (towns["target"] - towns["completed"]).clip(lower=0)).all()
     assert (villages["completion_rate"] == (villages["completed"] / villages["target"]).round(4)).all()
+    # The Excel report, timed on its own over the day's tables (its setup materialized them into its own database):
+    # the workbook, its chart, the bulletin in Word and text, one return per township and their zip.
+    day = DAY.isoformat()
+    reports = work / "report-0" / "reports"
+    assert result["report_success"] and result["report_s"] > 0  # no timing target in a test: benchmarks/README.md
+    assert result["report_townships"] == len(attachment) == 3
+    assert result["report_files"] == 8 == sum(1 for p in reports.rglob("*") if p.is_file())
+    returns = sorted(p.name for p in (reports / f"乡镇回执_{day}").iterdir())
+    assert returns == sorted(f"{town}_回执_{day}.xlsx" for town in attachment["township"])
+    assert {p.suffix for p in reports.iterdir() if p.is_file()} == {".xlsx", ".png", ".docx", ".txt", ".zip"}
+    with zipfile.ZipFile(next(reports.glob(f"*乡镇回执_{day}.zip"))) as archive:
+        assert sorted(archive.namelist()) == returns
+    progress = "SELECT township, target, completed FROM township_progress ORDER BY township"
+    pd.testing.assert_frame_equal(
+        _table(work / "report-0" / "report.db", progress), _table(work / "pipeline-0" / "pipeline.db", progress)
+    )
+    assert f"Excel report {result['report_s']:.2f} s, 8 files (3 township returns;" in table([result])
 
 
 def test_city_splits_into_counties_that_hold_exactly_the_citys_rows(tmp_path, monkeypatch):
