@@ -211,3 +211,17 @@ def test_a_plain_day_map_under_the_stored_once_views_is_rebuilt_and_the_views_ma
     assert _children(again, "snapshot_contents") == ["snapshot_contents__p202302", "snapshot_contents__p202303"]
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM roster_township_summary")).scalar() == 2
+
+
+def test_a_second_handle_finding_the_rebuild_done_under_the_lock_leaves_it(database_url, monkeypatch):
+    _postgresql_only(database_url)
+    first = Warehouse(database_url)
+    _write(first, FEB)
+    second = Warehouse(database_url)
+    table = second.metadata.tables["registration_counts"]
+    looks = iter([[table]])  # as if it had looked before the first handle's rebuild committed
+    real = second._unpartitioned
+    monkeypatch.setattr(second, "_unpartitioned", lambda conn: next(looks, None) or real(conn))
+    second.ensure_tables()
+    assert second.read("registration_counts")["completed"].tolist() == [10]
+    assert _children(second, "registration_counts") == ["registration_counts__p202302"]

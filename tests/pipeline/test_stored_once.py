@@ -169,3 +169,18 @@ def test_a_view_that_no_longer_matches_its_contract_is_made_again(database_url):
         rows = pd.read_sql(sa.text(f"SELECT * FROM {TABLE} ORDER BY township"), conn)
     assert list(rows.columns) == list(again.stored_once[TABLE].columns.keys())
     assert rows["villages_complete"].tolist() == [9, 10] and set(rows["snapshot_date"].astype(str)) == {"2023-02-17"}
+
+
+def test_two_handles_converting_an_older_warehouse_at_once_convert_it_once(database_url, monkeypatch):
+    """Two processes opening the warehouse together both see a plain table; the second waits for the first's
+    migration lock and, asking again under it, finds the conversion done (it used to fail once)."""
+    _plain_summary(database_url)
+    first, second = Warehouse(database_url), Warehouse(database_url)
+    seen_before = second._plain_stored_once(sa.inspect(second.engine))
+    assert [t.name for t in seen_before] == [TABLE]
+    first.ensure_tables()
+    looks = iter([seen_before])  # the second's first look came before the first's commit
+    real = second._plain_stored_once
+    monkeypatch.setattr(second, "_plain_stored_once", lambda inspector: next(looks, None) or real(inspector))
+    second.ensure_tables()
+    assert len(second.read(TABLE)) == 4 and _stored(second) == (2, 2)

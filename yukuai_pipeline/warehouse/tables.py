@@ -7,7 +7,8 @@ reads and the named queries are in `queries.py`; `Warehouse` is imported from th
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -171,16 +172,15 @@ class WarehouseTables:
         transaction, every day's rows kept (warehouse/stored_once.py)."""
         from yukuai_pipeline.warehouse.stored_once import convert
 
-        plain = set(sa.inspect(self.engine).get_table_names())
-        stale = [t for name, t in self.stored_once.items() if name in plain]
-        if not stale:
+        if not self._plain_stored_once(sa.inspect(self.engine)):
             return
-        with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            for table in stale:
+        with self._migrating() as conn:
+            for table in self._plain_stored_once(sa.inspect(conn)):
                 convert(self, conn, table, load_contract(table.name).partition_column or "")
-            conn.commit()
+
+    def _plain_stored_once(self, inspector) -> list[sa.Table]:
+        plain = set(inspector.get_table_names())
+        return [t for name, t in self.stored_once.items() if name in plain]
 
     def _partition_by_date(self) -> None:
         """On PostgreSQL, a daily table written before it was declared partitioned (date_partitions.py) is rebuilt
@@ -191,15 +191,34 @@ class WarehouseTables:
 
         if self.dialect != "postgresql":
             return
-        wanted = [t for t in self.metadata.sorted_tables if date_partitions.column_of(t)]
         with self.engine.connect() as conn:
-            stale = [t for t in wanted if not date_partitions.is_partitioned(conn, t.name)]
-            if not stale:
+            if not self._unpartitioned(conn):
                 return
-            for name in self.stored_once:
-                conn.execute(DropView(name))
+        with self._migrating() as conn:
+            stale = self._unpartitioned(conn)
+            if stale:
+                for name in self.stored_once:
+                    conn.execute(DropView(name))
             for table in stale:
                 date_partitions.rebuild(conn, table)
+
+    def _unpartitioned(self, conn: sa.Connection) -> list[sa.Table]:
+        from yukuai_pipeline.warehouse import date_partitions
+
+        wanted = [t for t in self.metadata.sorted_tables if date_partitions.column_of(t)]
+        return [t for t in wanted if not date_partitions.is_partitioned(conn, t.name)]
+
+    @contextmanager
+    def _migrating(self) -> Iterator[sa.Connection]:
+        """One transaction holding the warehouse's migration lock (SQLite's write lock, a PostgreSQL advisory lock),
+        committed at the end. Two processes opening an older warehouse at once both find work to do: the second
+        waits here, and the caller asks again under the lock what is left, so it finds the work done."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # sqlite3 would run each DDL statement in its own commit
+            elif self.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key("migrations", {}))))
+            yield conn
             conn.commit()
 
     def _create_views(self) -> None:
@@ -221,17 +240,13 @@ class WarehouseTables:
         were written for (warehouse/migrations.py)."""
         from yukuai_pipeline.warehouse.migrations import add_county_key, legacy_county_code, tables_without_county
 
-        with self.engine.connect() as conn:
-            # a stored-once table written before the county key is still a plain table: it gains the key first
-            known = [*self.metadata.sorted_tables, *self.stored_once.values()]
-            stale = tables_without_county(sa.inspect(conn), known)
-            if not stale:
-                return
-            if self.dialect == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")  # sqlite3 would run each DDL statement in its own commit
-            for table in stale:
+        # a stored-once table written before the county key is still a plain table: it gains the key first
+        known = [*self.metadata.sorted_tables, *self.stored_once.values()]
+        if not tables_without_county(sa.inspect(self.engine), known):
+            return
+        with self._migrating() as conn:
+            for table in tables_without_county(sa.inspect(conn), known):
                 add_county_key(conn, table, valid_county_code(legacy_county_code()))
-            conn.commit()
 
     def _add_columns(self, added: dict[str, list[str]]) -> None:
         """A contract that gained nullable columns: they are added to the existing table (rows keep their values,
