@@ -145,7 +145,7 @@ class WarehouseTables:
         if self._ready:
             return
         self._migrate_county_key()
-        self.metadata.create_all(self.engine, checkfirst=True)
+        self._create_tables()
         self._store_once()
         inspector = sa.inspect(self.engine)
         added = {}
@@ -166,6 +166,15 @@ class WarehouseTables:
         self._partition_by_date()
         self._create_views()
         self._ready = True
+
+    def _create_tables(self) -> None:
+        """The contracts' tables not in the database yet, created under the migration lock: the first steps of a
+        run start together in separate processes (multiprocess or Celery executor) on a new warehouse, and both would
+        find a table missing and create it."""
+        if set(self.metadata.tables) <= set(sa.inspect(self.engine).get_table_names()):
+            return
+        with self._migrating() as conn:
+            self.metadata.create_all(conn, checkfirst=True)
 
     def _store_once(self) -> None:
         """A stored-once contract whose table is still a plain table (a warehouse written before): converted in one
