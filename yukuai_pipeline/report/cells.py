@@ -45,21 +45,23 @@ def put_text(cell: Cell, value: object) -> None:
         cell.quotePrefix = True
 
 
-def put_value(cell: Cell, value: Any, kind: str) -> None:
+def put_value(cell: Cell, value: Any, kind: str, style_ids: dict[str, int] | None = None) -> None:
+    """`style_ids`: the number formats' ids already in the workbook (`write_table`'s cache)."""
     if is_missing(value):
         return
     if isinstance(value, str) or kind == TEXT:
         put_text(cell, value)
     elif kind == YES_NO:
         put_text(cell, "是" if bool(value) else "否")
-    elif kind == INT:
-        cell.value, cell.number_format = int(value), THOUSANDS
     elif kind == SERIAL:
         cell.value = int(value)
-    elif kind == DATE:
-        cell.value, cell.number_format = pd.Timestamp(value).date(), DATE
     else:
-        cell.value, cell.number_format = float(value), kind
+        cell.value = int(value) if kind == INT else pd.Timestamp(value).date() if kind == DATE else float(value)
+        number_format = THOUSANDS if kind == INT else kind
+        if style_ids is None:
+            cell.number_format = number_format
+        else:
+            _set_style_id(cell, "numFmtId", number_format, style_ids, f"format:{number_format}")
 
 
 def is_missing(value: object) -> bool:
@@ -78,13 +80,13 @@ def write_table(ws: Worksheet, top: int, columns: list[tuple[str, str, str]], fr
         cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     # A style set through its descriptor is hashed into the workbook's style table for every cell (most of a big
-    # sheet's time); the border and fills are looked up once and their ids copied to the other cells.
+    # sheet's time); the border, fills and number formats are looked up once and their ids copied to the other cells.
     style_ids: dict[str, int] = {}
     for offset, record in enumerate(frame.to_dict("records"), start=1):
         fill = FILLS.get(record.get("status")) if isinstance(record.get("status"), str) else None
         for col, (_, key, kind) in enumerate(columns, start=1):
             cell = ws.cell(top + offset, col)
-            put_value(cell, record.get(key), kind)
+            put_value(cell, record.get(key), kind, style_ids)
             _set_style_id(cell, "borderId", BORDER, style_ids, "border")
             if fill:
                 _set_style_id(cell, "fillId", fill, style_ids, f"fill:{record.get('status')}")
@@ -97,8 +99,11 @@ def _set_style_id(cell: Cell, field: str, value: Any, known: dict[str, int], key
             cell._style = StyleArray()
         setattr(cell._style, field, known[key])
         return
-    setattr(cell, "border" if field == "borderId" else "fill", value)
+    setattr(cell, _STYLE_ATTRIBUTES[field], value)
     known[key] = getattr(cell._style, field)
+
+
+_STYLE_ATTRIBUTES = {"borderId": "border", "fillId": "fill", "numFmtId": "number_format"}
 
 
 def put_line(
