@@ -76,8 +76,10 @@ def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
     per, day_columns = list(contract.stored_once_per), list(contract.stored_once_day_columns)
     key = [c.name for c in contents.primary_key.columns if c.name not in (COUNTY_COLUMN, CONTENT)]
     frame = item.frame.drop(columns=[partition], errors="ignore").assign(**{COUNTY_COLUMN: county})
-    # units in key order, each unit's rows in key order: one unit's rows are one run of the frame
-    frame = frame.sort_values([*per, *(c for c in key if c not in per)] or names, kind="stable", na_position="first")
+    # units in key order, each unit's rows in key order (all columns' order for a table without a key, as
+    # stored_once.write): one unit's rows are one run of the frame, and the same rows are the same content
+    order = [*per, *(c for c in (key or names) if c not in per)]
+    frame = frame.sort_values(order, kind="stable", na_position="first")
     frame = frame.reset_index(drop=True)
     rows = _tuples(frame[names], stored, conn.dialect)
     units = frame.groupby(per, sort=False, dropna=False).indices if per else {(): range(len(frame))}
