@@ -64,6 +64,12 @@ def test_cadres_are_matched_and_no_number_is_kept(runner, landing, monkeypatch, 
     villages = people[["township", "village"]].drop_duplicates()
     assert entries["n"].tolist() == [len(villages), len(villages)]
     assert len(people) <= stored < len(people) + len(first)
+    with runner.warehouse.engine.connect() as conn:  # the per-village counts are kept the same way
+        counts = pd.read_sql("SELECT count(*) AS n FROM cadre_registration_summary__contents", conn)["n"].iloc[0]
+        summary_days = pd.read_sql("SELECT count(*) AS n FROM cadre_registration_summary__days", conn)["n"].iloc[0]
+    first_summary = runner.table("cadre_registration_summary", snapshot_date=FIRST)
+    assert summary_days == 2 * len(villages)
+    assert len(summary) <= counts < len(summary) + len(first_summary)
     dates, header = _quota_sheet_rows(tmp_path, SECOND)
     assert dates[0] == (
         "基层队伍名单数据日期：2023-02-17；本人已注册、本人已通过审核、推荐注册人数按用户注册导出（2023-02-18）"
