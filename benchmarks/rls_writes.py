@@ -36,7 +36,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import secrets
 import statistics
 import subprocess
@@ -264,14 +263,8 @@ def measure(rows: int = DEFAULT_ROWS, repeat: int = 3, url: str = DEFAULT_URL) -
 def _machine(server: str | None) -> dict:
     import psycopg
 
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in _read("/proc/cpuinfo").splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    from benchmarks.run import _machine as cores_cpu_memory_versions
+
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -285,22 +278,12 @@ def _machine(server: str | None) -> dict:
     return {
         "when_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "commit": commit,
-        "cores": os.cpu_count(),
-        "cpu": model,
+        "machine": cores_cpu_memory_versions(),  # the same description as benchmarks.run's results
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "pandas": pd.__version__,
         "sqlalchemy": sa.__version__,
         "psycopg": psycopg.__version__,
         "postgresql": server,
     }
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
 
 
 def table(result: dict) -> str:
@@ -343,8 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     m = result["machine"]
     print(
-        f"\n{m['when_utc']} UTC, commit {m['commit']} (working tree), {m['cores']} cores ({m['cpu']}), load average "
-        f"{' / '.join(map(str, m['load_average']))}, Python {m['python']}, PostgreSQL {m['postgresql']}, "
+        f"\n{m['when_utc']} UTC, commit {m['commit']} (working tree), {m['machine']}, load average "
+        f"{' / '.join(map(str, m['load_average']))}, PostgreSQL {m['postgresql']}, "
         f"SQLAlchemy {m['sqlalchemy']}, psycopg {m['psycopg']}"
     )
     if args.json:

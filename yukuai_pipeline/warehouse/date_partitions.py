@@ -77,6 +77,15 @@ def _next_month(month: dt.date) -> dt.date:
     return (month + dt.timedelta(days=32)).replace(day=1)
 
 
+def months_from(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first day of each month from `first`'s through `last`'s."""
+    months, month = [], month_of(first)
+    while month <= last:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
 @compiles(CreatePartition)
 def _create_partition(element: CreatePartition, compiler, **kw) -> str:
     quote = compiler.preparer.quote
@@ -112,12 +121,10 @@ def is_partitioned(conn: sa.Connection, table: str) -> bool:
     return bool(conn.execute(_IS_PARTITIONED, {"parent": table}).scalar())
 
 
-def ensure_months(conn: sa.Connection, table: str, days, known: set[dt.date] | None = None) -> set[dt.date]:
+def ensure_months(conn: sa.Connection, table: str, days) -> set[dt.date]:
     """The partitions of the days' months, created where missing, in the caller's transaction; returns the months
-    the table then has. `known`: months already seen (asked of the database only when one is missing)."""
+    the table then has."""
     wanted = {month_of(d) for d in days if d is not None}
-    if known is not None and wanted <= known:
-        return known
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(table))))
     present = months(conn, table)
     for month in sorted(wanted - present):

@@ -12,7 +12,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from yukuai_pipeline.contracts import COUNTY_COLUMN, load_contract
+from yukuai_pipeline.contracts import COUNTY_COLUMN
 from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
 from yukuai_pipeline.warehouse.stored_once import CONTENT, MAPPING, contents_name
 
@@ -71,17 +71,11 @@ def _daily(warehouse) -> list[sa.Table]:
 
 
 def _unused_contents(warehouse, conn: sa.Connection, name: str) -> None:
-    contents = warehouse.table(contents_name(name))
-    if stored_by_unit.by_unit(load_contract(name)):
-        days = warehouse.table(stored_by_unit.days_name(name))
-        used = sa.select(sa.literal(1)).where(
-            days.c[COUNTY_COLUMN] == contents.c[COUNTY_COLUMN], days.c[CONTENT] == contents.c[CONTENT]
-        )
-    else:
-        mapping = warehouse.table(MAPPING)
-        used = sa.select(sa.literal(1)).where(
-            mapping.c.stored_table == name,
-            mapping.c[COUNTY_COLUMN] == contents.c[COUNTY_COLUMN],
-            mapping.c[CONTENT] == contents.c[CONTENT],
-        )
+    """A stored-once table's contents that no day of its day map refers to any more."""
+    contents, days = warehouse.table(contents_name(name)), warehouse.table(stored_by_unit.day_map_name(name))
+    used = sa.select(sa.literal(1)).where(
+        days.c[COUNTY_COLUMN] == contents.c[COUNTY_COLUMN], days.c[CONTENT] == contents.c[CONTENT]
+    )
+    if days.name == MAPPING:  # the shared map names its table
+        used = used.where(days.c.stored_table == name)
     conn.execute(contents.delete().where(~used.exists()))

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from yukuai_pipeline.contracts import COUNTY_COLUMN, Contract, load_contract
 from yukuai_pipeline.warehouse.date_partitions import declared
 from yukuai_pipeline.warehouse.replacement import Replacement
-from yukuai_pipeline.warehouse.stored_once import CONTENT, ORDER, _column, content_id, contents_name, day_of
+from yukuai_pipeline.warehouse.stored_once import CONTENT, MAPPING, ORDER, _column, content_id, contents_name, day_of
 
 # SQLite takes at most 32,766 bound values a statement; a city county has a few thousand villages
 _CHUNK = 500
@@ -29,6 +29,12 @@ def days_name(table: str) -> str:
 
 def by_unit(contract: Contract) -> bool:
     return bool(contract.stored_once_per or contract.stored_once_day_columns)
+
+
+def day_map_name(table: str) -> str:
+    """The table saying which content each day of a stored-once table uses: its own `__days` table when it is stored
+    per unit, else the shared `snapshot_contents`."""
+    return days_name(table) if by_unit(load_contract(table)) else MAPPING
 
 
 def days_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> sa.Table:

@@ -214,7 +214,6 @@ def _ensure_months(warehouse, conn: sa.Connection, name: str, days: list) -> Non
 
     if conn.dialect.name != "postgresql":
         return
-    by_unit = stored_by_unit.by_unit(load_contract(name))
-    target = warehouse.table(stored_by_unit.days_name(name) if by_unit else MAPPING)
+    target = warehouse.table(stored_by_unit.day_map_name(name))
     if date_partitions.column_of(target) and date_partitions.is_partitioned(conn, target.name):
         date_partitions.ensure_months(conn, target.name, days)

@@ -361,27 +361,21 @@ class WarehouseTables:
         self.ensure_tables()
         if self.dialect != "postgresql":
             return []
-        days, month = [], date_partitions.month_of(first)
-        while month <= last:
-            days.append(month)
-            month = (month + dt.timedelta(days=32)).replace(day=1)
+        months = date_partitions.months_from(first, last)
         tables = [t.name for t in self.metadata.sorted_tables if date_partitions.column_of(t)]
         with self.engine.begin() as conn:
             for table in tables:
-                self._months[table] = date_partitions.ensure_months(conn, table, days)
+                self._months[table] = date_partitions.ensure_months(conn, table, months)
         return tables
 
     def _partition_days(self, item: Replacement) -> list[tuple[str, set[dt.date]]]:
         """(partitioned table, the days a replacement writes to it): the table itself, or a stored-once table's
         day map."""
         from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
-        from yukuai_pipeline.warehouse.stored_once import MAPPING
 
         if item.table in self.stored_once:
-            contract = load_contract(item.table)
-            day = item.where.get(contract.partition_column or "")
-            target = stored_by_unit.days_name(item.table) if stored_by_unit.by_unit(contract) else MAPPING
-            return [(target, {day})] if day is not None else []
+            day = item.where.get(load_contract(item.table).partition_column or "")
+            return [(stored_by_unit.day_map_name(item.table), {day})] if day is not None else []
         column = date_partitions.column_of(self.metadata.tables[item.table])
         if not column:
             return []
