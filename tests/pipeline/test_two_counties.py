@@ -75,6 +75,21 @@ def test_the_two_counties_longtan_stay_apart_with_each_countys_own_numbers(city)
     assert set(own["township"]) == {*TOWNSHIPS, "合计"}
 
 
+def test_the_two_longtan_have_their_own_codes_from_the_list_and_from_the_registry(city):
+    progress = Warehouse(city["url"], county_code=None).read("township_progress")
+    named = progress[progress["township"] != "合计"]
+    codes = named.groupby("county_code")["township_code"].agg(lambda c: {str(v)[:6] for v in c})
+    assert codes.to_dict() == {YOUYANG: {YOUYANG}, CODE: {CODE}}  # every township has one, its county's
+    assert progress.loc[progress["township"] == "合计", "township_code"].isna().all()
+    longtan = named[named["township"] == "龙潭镇"].set_index("county_code")["township_code"]
+    # 酉阳县's from its township_codes.csv (the statistics bureau's); 演示县 has no list: its registry's codes
+    registry = Warehouse(city["url"], county_code=CODE).read("community_registry", {"snapshot_date": DAY})
+    theirs = registry.loc[registry["township"] == "龙潭镇", "village_code"].str[:9].unique().tolist()
+    assert longtan.to_dict() == {YOUYANG: "500242101", CODE: theirs[0]} and len(theirs) == 1
+    villages = Warehouse(city["url"], county_code=None).read("village_progress").dropna(subset=["village_code"])
+    assert (villages["village_code"].str[:9] == villages["township_code"]).all()
+
+
 def test_each_countys_villages_and_targets_are_its_own(city):
     villages = Warehouse(city["url"], county_code=None).read("village_progress")
     codes = villages.groupby("county_code")["village_code"].agg(lambda c: {str(v)[:6] for v in c.dropna()})

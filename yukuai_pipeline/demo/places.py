@@ -13,6 +13,7 @@ import pandas as pd
 from yukuai_pipeline import settings
 from yukuai_pipeline.demo.seeds import DEFAULT_SEED
 from yukuai_pipeline.metrics.targets import allocate_largest_remainder
+from yukuai_pipeline.places import campaign_places
 
 # Characters of plausible rural place names. None of 村/社/区/居/委/会, so that a stem never looks like a suffix.
 NAME_CHARS = (
@@ -122,7 +123,11 @@ def _village_stems(rng: np.random.Generator, n: int, townships: list[str]) -> li
 
 
 def _township_codes(townships: list[str]) -> list[str]:
-    """001.. for 街道, 101.. for 镇, 201.. for 乡, in attachment order."""
+    """The 3 digits after the county's code: the campaign's township_codes.csv where it has them (酉阳县's are the
+    statistics bureau's), else 001.. for 街道, 101.. for 镇, 201.. for 乡, in attachment order."""
+    listed = campaign_places.township_codes(settings.campaign())
+    if listed:
+        return [listed[township][6:] for township in townships]
     next_code = {"街道": 1, "镇": 101, "乡": 201}
     codes = []
     for township in townships:

@@ -24,6 +24,7 @@ from yukuai_pipeline.intake.loading import LoadedFile, load
 from yukuai_pipeline.intake.readers import InputFileError
 from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.metrics.counting import ISSUE_FIELDS, Labels
+from yukuai_pipeline.places import campaign_places
 from yukuai_pipeline.places.names import TownshipMatcher
 from yukuai_pipeline.quality import header_report
 from yukuai_pipeline.quality import outcomes as quality
@@ -59,18 +60,11 @@ class StepResult:
 
 def load_attachment() -> pd.DataFrame:
     """The campaign's target table (the notice's attachment)."""
-    campaign = settings.campaign()
-    return pd.read_csv(campaign.folder / campaign.target_table, dtype={"township": "str"})
+    return campaign_places.attachment(settings.campaign())
 
 
 def township_matcher() -> TownshipMatcher:
-    campaign = settings.campaign()
-    aliases = pd.read_csv(campaign.folder / "township_aliases.csv", dtype="str")
-    return TownshipMatcher(
-        load_attachment()["township"].tolist(),
-        dict(zip(aliases["alias"], aliases["township"])),
-        list(campaign.county.name_prefixes),
-    )
+    return campaign_places.township_matcher(settings.campaign())
 
 
 def issues_frame(issues: list[dict], day: dt.date | None, stage: str) -> pd.DataFrame:

@@ -5,6 +5,8 @@ when first read, steps/references.py), standardised and written as the day's par
 import datetime as dt
 
 from yukuai_pipeline.contracts import conform_output, load_contract
+from yukuai_pipeline.places.area_codes import registry_code_issues
+from yukuai_pipeline.places.campaign_places import township_codes
 from yukuai_pipeline.places.registry import standardise_registry
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
 from yukuai_pipeline.steps import references as reference_inputs
@@ -75,11 +77,12 @@ def community_registry(ctx: StepContext, day: dt.date) -> StepResult:
         )
     chosen = loaded.identity
     registry, issues = standardise_registry(loaded.accepted, township_matcher())
+    code_issues = registry_code_issues(registry, ctx.campaign.county.code, township_codes(ctx.campaign))
     scoring = registry_scoring.score_registry(ctx, day, registry, loaded)
     registry = registry.assign(snapshot_date=day, registry_date=chosen.snapshot_date, source_file=chosen.name)
     registry = conform_output(registry, load_contract("community_registry"))
     headers = header_outputs([loaded])
-    all_issues = file_issues(loaded) + headers.issues + [dict(i, source_file=chosen.name) for i in issues]
+    all_issues = file_issues(loaded) + headers.issues + [dict(i, source_file=chosen.name) for i in issues + code_issues]
     ctx.warehouse.replace(
         [
             Replacement("community_registry", registry, {"snapshot_date": day}),

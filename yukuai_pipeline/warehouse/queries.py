@@ -4,16 +4,23 @@ after a send) and of `alert_state` (the alert cursor, each channel's back-off). 
 built outside the warehouse package.
 """
 
+from collections.abc import Iterable
+
 import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, conform_output, load_contract
+from yukuai_pipeline.warehouse import area_coding
 from yukuai_pipeline.warehouse.stored_once import ORDER
 from yukuai_pipeline.warehouse.tables import Replacement, WarehouseTables
 
 
 class Warehouse(WarehouseTables):
     """One database's tables (`WarehouseTables`: schema and writes) with their reads and named queries."""
+
+    def replace(self, replacements: Iterable[Replacement]) -> dict[str, int]:
+        """WarehouseTables.replace, the rows' township and village codes filled first (warehouse/area_coding.py)."""
+        return super().replace(area_coding.coded(self, list(replacements)))
 
     def read(self, name: str, where: dict | None = None, order_by: list[str] | None = None) -> pd.DataFrame:
         self.ensure_tables()
