@@ -12,13 +12,20 @@ from yukuai_pipeline.warehouse import Replacement, Warehouse
 DAY = dt.date(2023, 2, 17)
 NEXT = dt.date(2023, 2, 18)
 # 麻旺镇 of the demo registry under a code the statistics bureau's list does not give it: the list wins
-REGISTRY = [("龙潭镇", "龙潭村", "500242101201"), ("龙潭镇", "新华村", "500242101202"), ("麻旺镇", "麻旺村", "500242199201")]
+REGISTRY = [
+    ("龙潭镇", "龙潭村", "500242101201"),
+    ("龙潭镇", "新华村", "500242101202"),
+    ("麻旺镇", "麻旺村", "500242199201"),
+]
 
 
 def _registry(day: dt.date) -> pd.DataFrame:
     frame = pd.DataFrame(REGISTRY, columns=["township", "village", "village_code"]).assign(
-        snapshot_date=day, registry_date=DAY, village_full_name=lambda f: f["village"] + "村民委员会",
-        resident_population=1000, source_file="社区基本信息.xlsx",
+        snapshot_date=day,
+        registry_date=DAY,
+        village_full_name=lambda f: f["village"] + "村民委员会",
+        resident_population=1000,
+        source_file="社区基本信息.xlsx",
     )
     return conform_output(frame, load_contract("community_registry"))
 
@@ -26,7 +33,12 @@ def _registry(day: dt.date) -> pd.DataFrame:
 def _counts(day: dt.date) -> pd.DataFrame:
     places = [("龙潭镇", "龙潭村"), ("龙潭镇", "新华村"), ("麻旺镇", "麻旺村"), ("未匹配", "未匹配")]
     frame = pd.DataFrame(places, columns=["township", "village"]).assign(
-        snapshot_date=day, completed=5, pending=0, rejected=0, new_approved=1, source_kind="detail",
+        snapshot_date=day,
+        completed=5,
+        pending=0,
+        rejected=0,
+        new_approved=1,
+        source_kind="detail",
         source_files="x.xlsx",
     )
     return conform_output(frame, load_contract("registration_counts"))
@@ -49,10 +61,16 @@ def test_codes_come_from_the_registry_of_the_batch_or_of_the_store_and_the_list(
     for day in (DAY, NEXT):
         counts = warehouse.read("registration_counts", {"snapshot_date": day}).set_index("village")
         assert _text(counts["township_code"]) == {
-            "龙潭村": "500242101", "新华村": "500242101", "麻旺村": "500242102", "未匹配": None,
+            "龙潭村": "500242101",
+            "新华村": "500242101",
+            "麻旺村": "500242102",
+            "未匹配": None,
         }
         assert _text(counts["village_code"]) == {
-            "龙潭村": "500242101201", "新华村": "500242101202", "麻旺村": "500242199201", "未匹配": None,
+            "龙潭村": "500242101201",
+            "新华村": "500242101202",
+            "麻旺村": "500242199201",
+            "未匹配": None,
         }
     registry = warehouse.read("community_registry", {"snapshot_date": NEXT})
     assert registry["township_code"].tolist() == ["500242101", "500242101", "500242102"]
@@ -63,6 +81,9 @@ def test_a_day_without_a_registry_still_gets_the_listed_township_codes(database_
     warehouse.replace([Replacement("registration_counts", _counts(DAY), {"snapshot_date": DAY})])
     counts = warehouse.read("registration_counts", {"snapshot_date": DAY}).set_index("village")
     assert _text(counts["township_code"]) == {
-        "龙潭村": "500242101", "新华村": "500242101", "麻旺村": "500242102", "未匹配": None,
+        "龙潭村": "500242101",
+        "新华村": "500242101",
+        "麻旺村": "500242102",
+        "未匹配": None,
     }
     assert counts["village_code"].isna().all()

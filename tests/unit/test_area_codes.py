@@ -44,14 +44,17 @@ def test_a_list_naming_townships_by_old_or_prefixed_names_is_matched(tmp_path):
         ("code,name\n500243101,龙潭镇\n", "第 2 行 code 字段：'500243101' 不是区县 500242 的 9 位乡镇代码"),
         ("code,name\n500242101,龙潭镇\n50024210,麻旺镇\n", "第 3 行 code 字段：'50024210' 不是区县 500242"),
         ("code,name\n500242101,龙潭镇\n500242102,龙潭乡下\n", "第 3 行 name 字段：'龙潭乡下' 不是本活动任务表里的乡镇"),
-        ("code,name\n500242212,宜居乡\n500242125,宜居镇\n", "第 3 行 name 字段：'宜居镇' 与前面的行是同一乡镇（宜居乡）"),
+        (
+            "code,name\n500242212,宜居乡\n500242125,宜居镇\n",
+            "第 3 行 name 字段：'宜居镇' 与前面的行是同一乡镇（宜居乡）",
+        ),
         ("code,name\n500242101,龙潭镇\n500242101,麻旺镇\n", "第 3 行 code 字段：代码 500242101 在前面已用过"),
         ("name,township\n龙潭镇,x\n", "缺少列 ['code']"),
     ],
 )
 def test_a_list_half_understood_is_refused_by_row_and_field(tmp_path, text, message):
     path = _write(tmp_path, text)
-    with pytest.raises(CodeListError, match="township_codes.csv") as raised:
+    with pytest.raises(CodeListError, match=r"township_codes\.csv") as raised:
         read_township_codes(path, "500242", township_matcher(settings.campaign()))
     assert message in str(raised.value)
 

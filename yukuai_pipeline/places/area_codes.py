@@ -107,7 +107,7 @@ def read_township_codes(path: Path, county_code: str, matcher: TownshipMatcher) 
     return codes
 
 
-def registry_code_issues(registry: pd.DataFrame, county_code: str, listed: dict[str, str]) -> list[dict]:
+def registry_code_issues(registry: pd.DataFrame, county_code: str, listed: dict[str, str]) -> list[dict[str, object]]:
     """The registry's villages whose 社区编码 is not a 12-digit code of this county, or does not begin with its
     township's code in the officer's list: WARN, the village kept and matched by name, and the code not trusted for
     its township (AreaCodes.of leaves a township whose villages disagree without a code)."""

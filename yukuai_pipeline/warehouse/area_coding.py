@@ -41,12 +41,25 @@ def coded(warehouse: "Warehouse", replacements: list[Replacement]) -> list[Repla
             codes[day] = AreaCodes.of(county, listed, registry)
         return codes[day]
 
-    return [_filled(item, codes_on) if id(item) in wanted else item for item in replacements]
+    return [
+        _filled(_with_code_columns(warehouse, item), codes_on) if id(item) in wanted else item for item in replacements
+    ]
 
 
 def _takes_codes(warehouse: "Warehouse", table: str) -> bool:
     columns = warehouse.table(table).columns.keys()
     return TOWNSHIP_CODE in columns or (VILLAGE_CODE in columns and "village" in columns and table != REGISTRY)
+
+
+def _with_code_columns(warehouse: "Warehouse", item: Replacement) -> Replacement:
+    """A frame built without the code columns its table has (a frame not passed through conform_output) gets them
+    empty, to be filled."""
+    absent = [
+        c for c in (TOWNSHIP_CODE, VILLAGE_CODE) if c in warehouse.table(item.table).columns and c not in item.frame
+    ]
+    if not absent:
+        return item
+    return Replacement(item.table, item.frame.assign(**dict.fromkeys(absent)), item.where, item.upsert, item.only_new)
 
 
 def _filled(item: Replacement, codes_on) -> Replacement:
