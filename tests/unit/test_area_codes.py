@@ -75,6 +75,12 @@ def test_the_registry_gives_township_codes_where_its_villages_agree_and_the_list
     assert codes.villages[("龙潭镇", "新华村")] == "500242101202" and ("大溪镇", "大溪村") not in codes.villages
     listed_wins = AreaCodes.of("500242", {"龙潭镇": "500242150"}, REGISTRY)
     assert listed_wins.townships["龙潭镇"] == "500242150"
+    # 大溪镇's villages filed under 龙潭镇's code: a code two townships would share is neither's
+    shared = pd.concat(
+        [REGISTRY, pd.DataFrame({"township": ["后坪乡"], "village": ["后坪村"], "village_code": ["500242101301"]})]
+    )
+    assert AreaCodes.of("500242", {}, shared).townships == {}
+    assert AreaCodes.of("500242", {"龙潭镇": "500242101"}, shared).townships == {"龙潭镇": "500242101"}
 
 
 def test_fill_puts_codes_on_named_rows_and_keeps_codes_already_written():

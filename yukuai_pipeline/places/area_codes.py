@@ -47,7 +47,10 @@ class AreaCodes:
                 if _VILLAGE_DIGITS.match(code) and code.startswith(county_code) and not pd.isna(village):
                     villages[(township, village)] = code
                     prefixes.setdefault(township, set()).add(code[:9])
-        from_registry = {t: next(iter(p)) for t, p in prefixes.items() if len(p) == 1}
+        from_registry = {t: next(iter(p)) for t, p in prefixes.items() if len(p) == 1 and t not in listed}
+        # a code two townships would share (villages filed under the wrong township) is nobody's
+        claimed = pd.Series([*from_registry.values(), *listed.values()]).value_counts()
+        from_registry = {t: c for t, c in from_registry.items() if claimed[c] == 1}
         return cls({**from_registry, **listed}, villages)
 
     def fill(self, frame: pd.DataFrame) -> pd.DataFrame:
