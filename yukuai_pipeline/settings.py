@@ -274,6 +274,18 @@ def _positive(env: Mapping[str, str], name: str, default: float, kind: type[int]
     return value
 
 
+# processes writing a city's township returns beside the county workbook (report/township_returns.py): one per
+# core, at most 4 (each holds the day's report data); 1 writes them in the report's own process
+REPORT_WORKERS_MAX = 4
+
+
+def report_workers(env: Mapping[str, str] | None = None) -> int:
+    """YUKUAI_REPORT_WORKERS, a whole number ≥ 1; unset or unreadable: one per core, at most REPORT_WORKERS_MAX."""
+    env = os.environ if env is None else env
+    default = max(1, min(os.cpu_count() or 1, REPORT_WORKERS_MAX))
+    return int(_positive(env, "YUKUAI_REPORT_WORKERS", default, int))
+
+
 def db_lock_timeout(env=None) -> float:
     """YUKUAI_DB_LOCK_TIMEOUT: how many seconds a locked database is waited for (default 30)."""
     text = (os.environ if env is None else env).get("YUKUAI_DB_LOCK_TIMEOUT")

@@ -2,6 +2,7 @@
 zip of them all, private modes, safe file names and literal text. No Dagster: hand-made frames of three townships."""
 
 import datetime as dt
+import multiprocessing
 import stat
 import zipfile
 
@@ -11,6 +12,7 @@ import pytest
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.metrics.data_dates import data_dates
+from yukuai_pipeline.report import township_returns
 from yukuai_pipeline.report.data import ReportData
 from yukuai_pipeline.report.township_returns import safe_file_stem, township_workbook, write_township_returns
 
@@ -221,6 +223,26 @@ def test_same_data_gives_the_same_bytes(tmp_path, written):
     again, again_archive = write_township_returns(report_data(), tmp_path / "again")
     assert again_archive.read_bytes() == archive.read_bytes()
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+
+
+def test_returns_built_in_worker_processes_are_the_same_bytes(tmp_path, written, monkeypatch):
+    """A city's returns are built by a process pool beside the county workbook; the files must not differ."""
+    _, paths, archive = written
+    monkeypatch.setattr(township_returns, "PARALLEL_FROM", 2)  # the 3 townships here go to the workers
+    pools, real = [], township_returns._in_workers
+    monkeypatch.setattr(township_returns, "_in_workers", lambda *args: pools.append(real(*args)) or pools[-1])
+    finish = township_returns.start_township_returns(report_data(), tmp_path / "pool", workers=2)
+    again, again_archive = finish()
+    assert len(pools) == 1 and isinstance(pools[0], township_returns._Pending)  # not the one-process fallback
+    assert [p.name for p in again] == [p.name for p in paths]
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+    assert again_archive.read_bytes() == archive.read_bytes()
+
+
+def test_a_daemonic_process_builds_the_returns_itself(monkeypatch):
+    """A Celery prefork worker is daemonic and may start no processes: the returns are built in it."""
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    assert township_returns._in_workers(report_data(), [("龙潭镇", "x.xlsx")], 2) is None
 
 
 def test_rerun_replaces_the_day_and_drops_a_township_no_longer_present(written):

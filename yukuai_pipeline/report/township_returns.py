@@ -8,20 +8,30 @@ themselves are in report/return_sheets.py.
 """
 
 import datetime as dt
+import multiprocessing
 import re
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 
+from yukuai_pipeline import settings
 from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.report import return_sheets
 from yukuai_pipeline.report.charts import official_townships
 from yukuai_pipeline.report.data import ReportData
 from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes, stable_zip_bytes, write_atomically
 
-__all__ = ["returns_folder_name", "safe_file_stem", "township_workbook", "write_township_returns"]
+__all__ = [
+    "returns_folder_name",
+    "safe_file_stem",
+    "start_township_returns",
+    "township_workbook",
+    "write_township_returns",
+]
 
 RETURN_SUFFIX = "_回执_{day}.xlsx"
 # path separators and what Windows forbids in a name (the townships open these files on Windows)
@@ -79,13 +89,77 @@ def write_township_returns(data: ReportData, directory: Path) -> tuple[list[Path
     """Write every attachment township's return and the zip of them all; returns the files (attachment order)
     and the zip. A re-run of the same day replaces the day's files and removes the return of a township that is
     no longer in the data, so the folder and the zip always hold the same set."""
+    return start_township_returns(data, directory, workers=1)()
+
+
+def start_township_returns(
+    data: ReportData, directory: Path, workers: int | None = None
+) -> Callable[[], tuple[list[Path], Path]]:
+    """write_township_returns begun: with PARALLEL_FROM townships or more and more than one worker
+    (settings.report_workers), the workbooks are built in worker processes while the caller goes on (the county
+    workbook); the function returned waits for them and writes the files. The bytes are the same either way."""
     day = data.snapshot_date
-    directory = private_dir(Path(directory))
-    folder = private_dir(directory / returns_folder_name(day))
     official = official_townships(data.townships)
-    payloads: dict[str, bytes] = {}
-    for township, name in zip(official["township"], _file_names(official, day)):
-        payloads[name] = stable_workbook_bytes(township_workbook(data, township), day)
+    named = list(zip(official["township"], _file_names(official, day)))
+    workers = settings.report_workers() if workers is None else workers
+    pending = _in_workers(data, named, workers) if len(named) >= PARALLEL_FROM and workers > 1 else None
+
+    def finish() -> tuple[list[Path], Path]:
+        payloads = dict(pending.result()) if pending else dict(_payloads(data, named))
+        return _write_returns(data, Path(directory), payloads)
+
+    return finish
+
+
+# below this many townships (a county has 20–40) starting the workers costs more than it saves
+PARALLEL_FROM = 100
+
+
+def _payloads(data: ReportData, named: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    return [(name, stable_workbook_bytes(township_workbook(data, t), data.snapshot_date)) for t, name in named]
+
+
+class _Pending:
+    """Chunks of returns being built by a process pool; result() gives (file name, bytes) in attachment order."""
+
+    def __init__(self, pool: ProcessPoolExecutor, futures: "list[Future[list[tuple[str, bytes]]]]"):
+        self.pool, self.futures = pool, futures
+
+    def result(self) -> list[tuple[str, bytes]]:
+        try:
+            return [item for future in self.futures for item in future.result()]
+        finally:
+            self.pool.shutdown()
+
+
+def _in_workers(data: ReportData, named: list[tuple[str, str]], workers: int) -> _Pending | None:
+    """The returns submitted to `workers` processes (the report data sent once to each); None where processes
+    cannot be started here (a daemonic process, e.g. a Celery prefork worker, may have no children)."""
+    if multiprocessing.current_process().daemon:
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # pandas and openpyxl imported once, in the fork server
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_receive, initargs=(data,))
+    size = -(-len(named) // (workers * 4))  # four chunks a worker: a slow chunk does not leave a core idle
+    chunks = [named[i : i + size] for i in range(0, len(named), size)]
+    return _Pending(pool, [pool.submit(_build_chunk, chunk) for chunk in chunks])
+
+
+_WORKER_DATA: list[ReportData] = []  # the day's report data in a worker process (set by its initializer)
+
+
+def _receive(data: ReportData) -> None:
+    _WORKER_DATA[:] = [data]
+
+
+def _build_chunk(named: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    return _payloads(_WORKER_DATA[0], named)
+
+
+def _write_returns(data: ReportData, directory: Path, payloads: dict[str, bytes]) -> tuple[list[Path], Path]:
+    day = data.snapshot_date
+    directory = private_dir(directory)
+    folder = private_dir(directory / returns_folder_name(day))
     paths = [private_file(write_atomically(payload, folder / name)) for name, payload in payloads.items()]
     for stale in folder.glob("*" + RETURN_SUFFIX.format(day=day.isoformat())):
         if stale.name not in payloads:

@@ -10,7 +10,7 @@ from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.metrics import data_dates
 from yukuai_pipeline.quality.checks import WARN, Check, Checks
 from yukuai_pipeline.report.bulletin import write_bulletin
-from yukuai_pipeline.report.township_returns import write_township_returns
+from yukuai_pipeline.report.township_returns import start_township_returns
 from yukuai_pipeline.report.workbook import ReportData, furthest_behind, progress_chart_png, write_workbook
 from yukuai_pipeline.steps.context import StepContext, StepResult
 
@@ -89,9 +89,10 @@ def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult
     if data.townships.empty:
         raise ValueError(f"{day} 还没有乡镇进度数据：请先物化该日（yukuai materialize --date {day}）")
     report_dir = private_dir(report_dir)
+    finish_returns = start_township_returns(data, report_dir)  # a city's returns build while the workbook is written
     path = private_file(write_workbook(data, report_dir))
     chart = private_file(progress_chart_png(data, report_dir / CHART_NAME.format(day=day)))
-    returns, archive = write_township_returns(data, report_dir)
+    returns, archive = finish_returns()
     bulletin, bulletin_text = (private_file(p) for p in write_bulletin(data, report_dir))
     image = base64.b64encode(chart.read_bytes()).decode()
     return StepResult(
