@@ -133,12 +133,12 @@ class _Pending:
 
 
 def _in_workers(data: ReportData, named: list[tuple[str, str]], workers: int) -> _Pending | None:
-    """The returns submitted to `workers` processes (the report data sent once to each); None where processes
-    cannot be started here (a daemonic process, e.g. a Celery prefork worker, may have no children)."""
+    """The returns submitted to `workers` forked processes; None where processes cannot be started here (a daemonic process, e.g. a Celery prefork worker, may have no children)."""
     if multiprocessing.current_process().daemon:
         return None
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # pandas and openpyxl imported once, in the fork server
+    # forked: the workers start with the modules and the data already in memory, and never re-run the program's
+    # main module (forkserver and spawn would, and a main module without a __main__ guard would run again)
+    context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_receive, initargs=(data,))
     size = -(-len(named) // (workers * 4))  # four chunks a worker: a slow chunk does not leave a core idle
     chunks = [named[i : i + size] for i in range(0, len(named), size)]
