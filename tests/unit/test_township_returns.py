@@ -302,3 +302,14 @@ def test_parts_not_landed_say_so(tmp_path):
 def test_only_attachment_townships_get_a_return(name):
     with pytest.raises(ValueError, match="不是附件中的乡镇"):
         township_workbook(report_data(), name)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, "cores"), ("1", 1), ("3", 3), ("0", "cores"), ("zwei", "cores")],
+)
+def test_report_workers_setting(monkeypatch, value, expected):
+    monkeypatch.setattr(settings.os, "cpu_count", lambda: 8)
+    env = {} if value is None else {"YUKUAI_REPORT_WORKERS": value}
+    # unset or unreadable: one per core, capped at 4 (each worker holds the day's report data)
+    assert settings.report_workers(env) == (settings.REPORT_WORKERS_MAX if expected == "cores" else expected)
