@@ -51,14 +51,20 @@ def _fit_columns(ws: Worksheet) -> None:
     widths: dict[int, int] = {}
     # the cells of merged ranges, listed once (asking the ranges for every cell parses its coordinate each time)
     merged = {(r, c) for rng in ws.merged_cells.ranges for r, c in rng.cells}
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value is None or (cell.row, cell.column) in merged:
-                continue
-            width = _display_width(cell)
-            widths[cell.column] = max(widths.get(cell.column, 0), width)
-            if width > MAX_WIDTH:  # long messages wrap instead of widening the page
-                cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top", wrap_text=True)
+    # the sheet's own store of written cells: iter_rows would make a cell for every empty position of a city's
+    # million-cell sheet and look each one up
+    long = []
+    for (row, column), cell in ws._cells.items():
+        if cell.value is None or (row, column) in merged:
+            continue
+        width = _display_width(cell)
+        if width > widths.get(column, 0):
+            widths[column] = width
+        if width > MAX_WIDTH:
+            long.append((row, column))
+    for row, column in sorted(long):  # row by row, as styles are numbered in the order they are first used
+        cell = ws._cells[(row, column)]  # long messages wrap instead of widening the page
+        cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top", wrap_text=True)
     for column, width in widths.items():
         ws.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 6), MAX_WIDTH)
 
