@@ -87,3 +87,27 @@ def test_a_day_without_a_registry_still_gets_the_listed_township_codes(database_
         "未匹配": None,
     }
     assert counts["village_code"].isna().all()
+
+
+def test_a_warehouse_from_before_the_codes_gains_them_and_keeps_its_rows(database_url):
+    """A stored-once table (a view over its contents) written before township_code existed: the column is added to
+    the contents, the view made again, the old row read with an empty code and a new write coded."""
+    import sqlalchemy as sa
+
+    table = "roster_township_summary"
+    summary = pd.DataFrame(
+        {"snapshot_date": DAY, "township": ["龙潭镇"], "villages_total": [12], "villages_complete": [10]}
+    ).assign(completeness=10 / 12)
+    Warehouse(database_url).replace([Replacement(table, summary, {"snapshot_date": DAY})])
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:  # the warehouse as the release before wrote it
+        conn.execute(sa.text(f"DROP VIEW {table}"))
+        conn.execute(sa.text(f"ALTER TABLE {table}__contents DROP COLUMN township_code"))
+    engine.dispose()
+    warehouse = Warehouse(database_url)
+    old = warehouse.read(table, {"snapshot_date": DAY})
+    assert old[["township", "villages_total"]].values.tolist() == [["龙潭镇", 12]] and old["township_code"].isna().all()
+    newer = summary.assign(snapshot_date=NEXT, villages_complete=11)  # a content of its own (the old one's id was
+    # taken over the columns of its time)
+    warehouse.replace([Replacement(table, newer, {"snapshot_date": NEXT})])
+    assert warehouse.read(table, {"snapshot_date": NEXT})["township_code"].tolist() == ["500242101"]
