@@ -133,7 +133,8 @@ class _Pending:
 
 
 def _in_workers(data: ReportData, named: list[tuple[str, str]], workers: int) -> _Pending | None:
-    """The returns submitted to `workers` forked processes; None where processes cannot be started here (a daemonic process, e.g. a Celery prefork worker, may have no children)."""
+    """The returns submitted to `workers` forked processes; None where processes cannot be started here (a
+    daemonic process, e.g. a Celery prefork worker, may have no children)."""
     if multiprocessing.current_process().daemon:
         return None
     # forked: the workers start with the modules and the data already in memory, and never re-run the program's

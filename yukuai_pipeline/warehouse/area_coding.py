@@ -23,7 +23,7 @@ def coded(warehouse: "Warehouse", replacements: list[Replacement]) -> list[Repla
     """The replacements with their rows' empty codes filled (a county's handle; the city's writes only county
     rows). The registry of a day is the one in this batch when the batch writes it, else the stored one."""
     county = warehouse.county_code
-    wanted = {id(i) for i in replacements if len(i.frame) and _takes_codes(warehouse, i.table)}
+    wanted = {id(i) for i in replacements if _takes_codes(warehouse, i.table)}  # an empty frame too: its columns
     if county is None or not wanted:
         return replacements
     listed = _listed_codes(county)
@@ -64,6 +64,8 @@ def _with_code_columns(warehouse: "Warehouse", item: Replacement) -> Replacement
 
 def _filled(item: Replacement, codes_on) -> Replacement:
     frame = item.frame
+    if frame.empty:
+        return item
     if "snapshot_date" not in frame.columns:
         frame = codes_on(None).fill(frame)
     else:
