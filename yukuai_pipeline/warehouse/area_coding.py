@@ -79,11 +79,11 @@ def _filled(item: Replacement, codes_on) -> Replacement:
 
 
 def _stored_registry(warehouse: "Warehouse", day: dt.date | None) -> pd.DataFrame | None:
-    """The registry stored for `day` (None: the newest, for rows of no day such as the campaign's targets)."""
+    """The registry stored for `day`. Rows of no day (the campaign's targets) take the code list's codes only: which
+    registry is newest when they are written depends on the order steps happen to run in (in parallel on Celery),
+    and the same inputs must give the same rows."""
     if day is None:
-        day = warehouse.newest_date(REGISTRY)
-        if day is None:
-            return None
+        return None
     rows = warehouse.read(REGISTRY, {"snapshot_date": day})
     return rows[_PLACES] if len(rows) else None
 
