@@ -143,3 +143,20 @@ def test_rows_of_no_day_take_the_lists_codes_only(database_url):
     other.replace([Replacement("registration_counts", _counts(DAY), {"snapshot_date": DAY})])
     counts = other.read("registration_counts", {"snapshot_date": DAY}).set_index("village")
     assert counts.loc["龙潭村", "township_code"] == "509901101"
+
+
+def test_a_frame_of_two_days_takes_each_days_registry(database_url):
+    """Rows of two days written in one replacement: each day's villages coded from that day's registry (the
+    second day's registry files 龙潭村 under another code), in the frame's own row order."""
+    warehouse = Warehouse(database_url)
+    moved = _registry(NEXT).assign(village_code=["500242101299", "500242101202", "500242102201"])
+    warehouse.replace(
+        [
+            Replacement("community_registry", _registry(DAY), {"snapshot_date": DAY}),
+            Replacement("community_registry", moved, {"snapshot_date": NEXT}),
+        ]
+    )
+    both = pd.concat([_counts(DAY), _counts(NEXT)], ignore_index=True)
+    warehouse.replace([Replacement("registration_counts", both, {})])
+    rows = warehouse.read("registration_counts").set_index(["snapshot_date", "village"])["village_code"]
+    assert rows[(DAY, "龙潭村")] == "500242101201" and rows[(NEXT, "龙潭村")] == "500242101299"

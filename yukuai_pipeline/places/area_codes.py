@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from yukuai_pipeline.places.names import TownshipMatcher
+from yukuai_pipeline.places.names import TownshipMatcher, per_distinct_pair
 
 TOWNSHIP_CODE = "township_code"
 VILLAGE_CODE = "village_code"
@@ -73,13 +73,9 @@ def _keep_given(given: pd.Series, found: pd.Series) -> pd.Series:
 
 
 def _pair_lookup(townships: pd.Series, villages: pd.Series, codes: dict[tuple[str, str], str]) -> pd.Series:
-    """codes[(township, village)] per row, looked up once per distinct pair (a city's rows repeat a few thousand)."""
+    """codes[(township, village)] per row, looked up once per distinct pair."""
     town_codes, towns = pd.factorize(townships, use_na_sentinel=False)
-    name_codes, names = pd.factorize(villages, use_na_sentinel=False)
-    width = max(len(names), 1)
-    pair_codes, pairs = pd.factorize(town_codes.astype("int64") * width + name_codes)
-    found = np.array([codes.get((towns[p // width], names[p % width])) for p in pairs] + [None], dtype="object")
-    return pd.Series(found[pair_codes], index=townships.index, dtype="object")
+    return per_distinct_pair(town_codes, np.asarray(towns, dtype="object"), villages, lambda t, v: codes.get((t, v)))
 
 
 def read_township_codes(path: Path, county_code: str, matcher: TownshipMatcher) -> dict[str, str]:

@@ -7,6 +7,7 @@ mapped back onto the rows.
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -136,12 +137,20 @@ class VillageMatcher:
 
     def match_coded(self, town_codes: np.ndarray, towns: np.ndarray, raw: pd.Series) -> pd.Series:
         """match_frame for townships given as codes into `towns` (as TownshipMatcher.match_codes gives them)."""
-        name_codes, names = pd.factorize(raw, use_na_sentinel=False)
-        width = max(len(names), 1)
-        pair_codes, pairs = pd.factorize(town_codes.astype("int64") * width + name_codes)
-        names = np.asarray(names, dtype="object")
-        matched = np.array([self.match(towns[p // width], names[p % width]) for p in pairs] + [None], dtype="object")
-        return pd.Series(matched[pair_codes], index=raw.index, dtype="object")
+        return per_distinct_pair(town_codes, towns, raw, self.match)
+
+
+def per_distinct_pair(
+    town_codes: np.ndarray, towns: np.ndarray, raw: pd.Series, look_up: Callable[[str, str], str | None]
+) -> pd.Series:
+    """look_up(township, name) per row of `raw`, called once per distinct (township, name) pair (a city's rows
+    repeat a few thousand pairs millions of times); townships given as codes into `towns`."""
+    name_codes, names = pd.factorize(raw, use_na_sentinel=False)
+    width = max(len(names), 1)
+    pair_codes, pairs = pd.factorize(town_codes.astype("int64") * width + name_codes)
+    names = np.asarray(names, dtype="object")
+    found = np.array([look_up(towns[p // width], names[p % width]) for p in pairs] + [None], dtype="object")
+    return pd.Series(found[pair_codes], index=raw.index, dtype="object")
 
 
 _MATCHERS: dict[tuple[tuple[str, ...], tuple[str, ...]], VillageMatcher] = {}

@@ -68,13 +68,9 @@ def _filled(item: Replacement, codes_on) -> Replacement:
         return item
     if "snapshot_date" not in frame.columns:
         frame = codes_on(None).fill(frame)
-    else:
-        days = frame["snapshot_date"].unique()
-        if len(days) == 1:
-            frame = codes_on(days[0]).fill(frame)
-        else:
-            frame = pd.concat([codes_on(day).fill(rows) for day, rows in frame.groupby("snapshot_date", sort=False)])
-            frame = frame.loc[item.frame.index]
+    else:  # each day's rows with that day's registry (a frame usually holds one day)
+        parts = [codes_on(day).fill(rows) for day, rows in frame.groupby("snapshot_date", sort=False)]
+        frame = pd.concat(parts).loc[frame.index]
     return Replacement(item.table, frame, item.where, item.upsert, item.only_new)
 
 
