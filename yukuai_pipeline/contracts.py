@@ -263,6 +263,7 @@ TABLES = (
     "community_orgs_rollup",
     "community_orgs_input",
     "snapshot_contents",
+    "step_runs",
     # after every other table: their column titles name the metadata columns first (defs/outcomes._column_titles)
     "registry_completeness",
     "registry_township_summary",

@@ -286,6 +286,13 @@ def report_workers(env: Mapping[str, str] | None = None) -> int:
     return int(_positive(env, "YUKUAI_REPORT_WORKERS", default, int))
 
 
+def reuse_unchanged(env: Mapping[str, str] | None = None) -> bool:
+    """Whether a step whose inputs did not change takes its rows from the day that computed them (steps/unchanged.py);
+    YUKUAI_RECOMPUTE=1 recomputes every step of every day (to compare, or when in doubt)."""
+    env = os.environ if env is None else env
+    return env.get("YUKUAI_RECOMPUTE", "").strip().lower() not in ("1", "true", "yes")
+
+
 def db_lock_timeout(env=None) -> float:
     """YUKUAI_DB_LOCK_TIMEOUT: how many seconds a locked database is waited for (default 30)."""
     text = (os.environ if env is None else env).get("YUKUAI_DB_LOCK_TIMEOUT")

@@ -27,7 +27,7 @@ def _earlier(runner, before: dt.date) -> dict[str, pd.DataFrame]:
     for table in DAILY:
         frame = runner.table(table)
         frame = frame[pd.to_datetime(frame["snapshot_date"]).dt.date < before].drop(
-            columns=[c for c in ("ingested_at",) if c in frame.columns]
+            columns=[c for c in ("ingested_at", "recorded_at") if c in frame.columns]
         )
         out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return out

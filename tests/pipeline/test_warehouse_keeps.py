@@ -14,7 +14,11 @@ from yukuai_pipeline.contracts import TABLES
 DAYS = ["2023-02-17", "2023-02-18", "2023-02-19"]
 EXPORT = "渝快社区注册用户_20230219.csv"
 REFERENCES = ["社区基本信息_2023-02-17.xlsx", "基层队伍信息_2023-02-17.xlsx", "平台应用情况_2023-02-17.xlsx"]
-MOMENTS = {"ingest_log": ["ingested_at"], "input_snapshots": ["stored_at"]}  # when, not what
+MOMENTS = {
+    "ingest_log": ["ingested_at"],
+    "input_snapshots": ["stored_at"],
+    "step_runs": ["recorded_at"],
+}  # when, not what
 
 
 def _dump(runner) -> dict[str, pd.DataFrame]:

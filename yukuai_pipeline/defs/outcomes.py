@@ -1,5 +1,6 @@
 """Step outcomes -> Dagster materialization metadata and asset check results; contracts -> column schemas."""
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -120,6 +121,7 @@ def undated(description: str) -> str:
 # Shown first on an asset's page, before the column schema and the numbers: the day, the county row, the preview.
 DATE_KEY = "数据日期 / data date"
 COUNTY_KEY = "全县合计 / county row"
+UNCHANGED_KEY = "未变化 / unchanged since"
 
 
 def materialize_result(
@@ -130,6 +132,11 @@ def materialize_result(
     if day:
         metadata[DATE_KEY] = day
     metadata.update(first or {})
+    if result.unchanged_since is not None:
+        metadata[UNCHANGED_KEY] = (
+            f"输入自 {result.unchanged_since} 起未变，沿用当日算出的结果，未重算 / inputs unchanged since "
+            f"{result.unchanged_since}: its rows reused, not recomputed"
+        )
     if _plain(result.metadata.get(COUNTY_KEY)) is not None:
         metadata[COUNTY_KEY] = _plain(result.metadata[COUNTY_KEY])
     preview = _markdown(result.preview)
@@ -143,10 +150,16 @@ def materialize_result(
     if any(key in result.metadata for key in QUARANTINE_KEYS):
         metadata.update(quality_table_link(day))
     metadata.update({k: dg.MetadataValue.md(v) for k, v in result.markdown.items()})
-    return dg.MaterializeResult(metadata=metadata, check_results=check_results(result.checks, checks, day))
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=check_results(result.checks, checks, day, result.unchanged_since),
+        data_version=dg.DataVersion(result.inputs_version[:16]) if result.inputs_version else None,
+    )
 
 
-def check_results(outcomes: list[CheckOutcome], declared: Checks, day: str | None = None) -> list[dg.AssetCheckResult]:
+def check_results(
+    outcomes: list[CheckOutcome], declared: Checks, day: str | None = None, unchanged_since: dt.date | None = None
+) -> list[dg.AssetCheckResult]:
     """One result per declared check (quality/checks.py), its description and metadata starting with the data date
     and the check's Chinese name. A check the step did not evaluate today (its input file was refused, or it does
     not apply) is reported as passed with evaluated=False and the step's reason, so the refusal itself is the one
@@ -156,6 +169,10 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks, day: str | Non
         dated = f"{day}：" if day and not outcome.summary.startswith(day) else ""  # some summaries say it already
         first: Metadata = {DATE_KEY: day} if day else {}
         first["检查 / check"] = check_label(check.name)
+        reused = ""
+        if unchanged_since is not None:  # the verdict of the day that computed it, whose inputs this day shares
+            first[UNCHANGED_KEY] = f"沿用 {unchanged_since} 的检查结果（输入未变）/ as on {unchanged_since}"
+            reused = f"（输入自 {unchanged_since} 起未变）"
         if not outcome.evaluated:
             results.append(
                 dg.AssetCheckResult(
@@ -189,7 +206,7 @@ def check_results(outcomes: list[CheckOutcome], declared: Checks, day: str | Non
                 check_name=check.name,
                 passed=outcome.passed,
                 severity=severity,
-                description=f"{dated}{outcome.summary}"[:1000],
+                description=f"{dated}{outcome.summary}{reused}"[:1000],
                 metadata=metadata,
             )
         )

@@ -12,6 +12,7 @@ from yukuai_pipeline.places.names import village_matcher
 from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
 from yukuai_pipeline.steps import references as reference_inputs
+from yukuai_pipeline.steps import unchanged
 from yukuai_pipeline.steps.context import (
     StepContext,
     StepResult,
@@ -52,6 +53,14 @@ CHECKS = Checks(
 )
 
 
+def _inputs(ctx: StepContext, day: dt.date) -> dict:
+    return {
+        "activity": unchanged.file_version(reference_inputs.identity_in_force(ctx, KIND, day)),
+        "registry": unchanged.table_version(ctx, "community_registry", day),
+    }
+
+
+@unchanged.reused_when_unchanged(CHECKS, _inputs)
 def platform_activity(ctx: StepContext, day: dt.date) -> StepResult:
     """The newest activity export dated on or before the day holds every event so far (like a registry)."""
     try:  # the activity export in force, as the warehouse keeps it (ctx/references.py)

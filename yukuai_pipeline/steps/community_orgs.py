@@ -16,6 +16,7 @@ from yukuai_pipeline.quality import outcomes as quality
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
 from yukuai_pipeline.quality.org_records import check_records
 from yukuai_pipeline.steps import references as reference_inputs
+from yukuai_pipeline.steps import unchanged
 from yukuai_pipeline.steps.context import (
     StepContext,
     StepResult,
@@ -82,6 +83,14 @@ def load_benchmark(campaign_folder: Path | None = None) -> orgs.Benchmark:
     return orgs.Benchmark.from_doc(shipped, settings.read_yaml(own) if own and own.is_file() else None)
 
 
+def _inputs(ctx: StepContext, day: dt.date) -> dict:
+    return {
+        "orgs": unchanged.file_version(reference_inputs.identity_in_force(ctx, KIND, day)),
+        "registry": unchanged.table_version(ctx, "community_registry", day),
+    }
+
+
+@unchanged.reused_when_unchanged(CHECKS, _inputs)
 def community_orgs(ctx: StepContext, day: dt.date) -> StepResult:
     """The newest organisation export dated on or before the day holds until a newer one lands (like a registry)."""
     try:  # the export in force, as the warehouse keeps it (steps/references.py)

@@ -56,6 +56,9 @@ class StepResult:
     preview: pd.DataFrame | None = None
     markdown: dict[str, str] = field(default_factory=dict)  # shown rendered in the UI (tables, images)
     preview_title: str = "预览 / preview"  # what the preview rows are, e.g. the townships furthest behind
+    # a step versioned by its inputs (steps/unchanged.py): that version, and the day whose rows it took when unchanged
+    inputs_version: str | None = None
+    unchanged_since: dt.date | None = None
 
 
 def load_attachment() -> pd.DataFrame:

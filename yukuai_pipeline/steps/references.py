@@ -46,15 +46,7 @@ def in_force(ctx: StepContext, kind: str, day: dt.date) -> tuple[LoadedFile | No
     """(the newest snapshot of the kind dated on or before the day, landed or stored — None when there is none;
     whether it was taken in just now). A landed file not stored yet is read now (Refused when it cannot be used)
     and stored."""
-    landed = [
-        f
-        for f in ctx.scan(lambda d: d <= day)
-        if f.kind == kind and f.snapshot_date and f.snapshot_date <= day and not f.waiting
-    ]
-    stored = _stored(ctx, kind, day)
-    candidates = {f.sha256: f for f in landed}
-    candidates.update(stored)  # a stored snapshot keeps the identity it was taken in with
-    chosen = landing.newest_on_or_before(list(candidates.values()), kind, day)
+    chosen, stored = _chosen(ctx, kind, day)
     if chosen is None:
         return None, False
     fresh = chosen.sha256 not in stored
@@ -64,6 +56,23 @@ def in_force(ctx: StepContext, kind: str, day: dt.date) -> tuple[LoadedFile | No
         except InputFileError as err:
             raise Refused(chosen, err) from err
     return _rebuilt(ctx, kind, chosen.sha256), fresh
+
+
+def identity_in_force(ctx: StepContext, kind: str, day: dt.date) -> FileIdentity | None:
+    """The snapshot `in_force` would take, without reading it (steps/unchanged.py versions a day's inputs by it)."""
+    return _chosen(ctx, kind, day)[0]
+
+
+def _chosen(ctx: StepContext, kind: str, day: dt.date) -> tuple[FileIdentity | None, dict[str, FileIdentity]]:
+    landed = [
+        f
+        for f in ctx.scan(lambda d: d <= day)
+        if f.kind == kind and f.snapshot_date and f.snapshot_date <= day and not f.waiting
+    ]
+    stored = _stored(ctx, kind, day)
+    candidates = {f.sha256: f for f in landed}
+    candidates.update(stored)  # a stored snapshot keeps the identity it was taken in with
+    return landing.newest_on_or_before(list(candidates.values()), kind, day), stored
 
 
 def _stored(ctx: StepContext, kind: str, day: dt.date) -> dict[str, FileIdentity]:

@@ -10,7 +10,7 @@ from yukuai_pipeline.places.campaign_places import township_codes
 from yukuai_pipeline.places.registry import standardise_registry
 from yukuai_pipeline.quality.checks import ERROR, WARN, Check, Checks
 from yukuai_pipeline.steps import references as reference_inputs
-from yukuai_pipeline.steps import registry_scoring
+from yukuai_pipeline.steps import registry_scoring, unchanged
 from yukuai_pipeline.steps.context import (
     REGISTRY,
     StepContext,
@@ -51,6 +51,10 @@ CHECKS = Checks(
 STAGE = "community_registry"
 
 
+@unchanged.reused_when_unchanged(
+    CHECKS,
+    lambda ctx, day: {"registry": unchanged.file_version(reference_inputs.identity_in_force(ctx, REGISTRY, day))},
+)
 def community_registry(ctx: StepContext, day: dt.date) -> StepResult:
     try:
         loaded, fresh = reference_inputs.in_force(ctx, REGISTRY, day)

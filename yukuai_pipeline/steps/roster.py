@@ -25,6 +25,7 @@ from yukuai_pipeline.quality.roster import (
 )
 from yukuai_pipeline.quality.roster_rules import COMPLETE, citations, completeness, load_rules, township_summary
 from yukuai_pipeline.steps import references as reference_inputs
+from yukuai_pipeline.steps import unchanged
 from yukuai_pipeline.steps.context import (
     StepContext,
     StepResult,
@@ -103,6 +104,15 @@ def _registry(ctx: StepContext, day: dt.date, matched: pd.DataFrame) -> pd.DataF
     return registry
 
 
+def _inputs(ctx: StepContext, day: dt.date) -> dict:
+    return {
+        "roster": unchanged.file_version(reference_inputs.identity_in_force(ctx, ROSTER, day)),
+        "registry": unchanged.table_version(ctx, "community_registry", day),
+        "law": load_rules(on=day)[1]["law_version"],  # the revision in force on the day judged
+    }
+
+
+@unchanged.reused_when_unchanged(CHECKS, _inputs)
 def roster_completeness(ctx: StepContext, day: dt.date) -> StepResult:
     rules, doc = load_rules(on=day)  # the law revision in force on the day judged
     labels = doc["role_group_labels"]

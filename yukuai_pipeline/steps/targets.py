@@ -9,6 +9,7 @@ from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.metrics.targets import township_targets as official_targets
 from yukuai_pipeline.metrics.targets import village_targets as split_targets
 from yukuai_pipeline.quality.checks import WARN, Check, Checks
+from yukuai_pipeline.steps import unchanged
 from yukuai_pipeline.steps.context import StepContext, StepResult, load_attachment
 from yukuai_pipeline.warehouse import Replacement
 
@@ -72,6 +73,16 @@ def county_campaign(campaign: Campaign, targets: pd.DataFrame) -> pd.DataFrame:
     return conform_output(pd.DataFrame([row]), load_contract("county_campaigns"))
 
 
+def _village_inputs(ctx: StepContext, day: dt.date) -> dict:
+    return {
+        "registry": unchanged.table_version(ctx, "community_registry", day),
+        "township_targets": unchanged.frame_version(
+            ctx.warehouse.read("township_targets", {"campaign_id": ctx.campaign.campaign_id})
+        ),
+    }
+
+
+@unchanged.reused_when_unchanged(VILLAGE_TARGET_CHECKS, _village_inputs)
 def village_targets(ctx: StepContext, day: dt.date) -> StepResult:
     registry = ctx.registry_for(day)
     targets = ctx.warehouse.read("township_targets", {"campaign_id": ctx.campaign.campaign_id})

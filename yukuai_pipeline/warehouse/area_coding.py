@@ -2,6 +2,7 @@
 `township_code` or `village_code` gets them filled from the campaign's code list and the registry in force on the
 row's day, so that no step has to remember to, and SQL can join by code."""
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,8 @@ def coded(warehouse: "Warehouse", replacements: list[Replacement]) -> list[Repla
     """The replacements with their rows' empty codes filled (a county's handle; the city's writes only county
     rows). The registry of a day is the one in this batch when the batch writes it, else the stored one."""
     county = warehouse.county_code
-    wanted = {id(i) for i in replacements if _takes_codes(warehouse, i.table)}  # an empty frame too: its columns
+    # an empty frame too (its columns); not a day pointed at another's content, whose rows have their codes
+    wanted = {id(i) for i in replacements if i.same_as is None and _takes_codes(warehouse, i.table)}
     if county is None or not wanted:
         return replacements
     listed = _listed_codes(county)
@@ -59,7 +61,7 @@ def _with_code_columns(warehouse: "Warehouse", item: Replacement) -> Replacement
     ]
     if not absent:
         return item
-    return Replacement(item.table, item.frame.assign(**dict.fromkeys(absent)), item.where, item.upsert, item.only_new)
+    return dataclasses.replace(item, frame=item.frame.assign(**dict.fromkeys(absent)))
 
 
 def _filled(item: Replacement, codes_on) -> Replacement:
@@ -71,7 +73,7 @@ def _filled(item: Replacement, codes_on) -> Replacement:
     else:  # each day's rows with that day's registry (a frame usually holds one day)
         parts = [codes_on(day).fill(rows) for day, rows in frame.groupby("snapshot_date", sort=False)]
         frame = pd.concat(parts).loc[frame.index]
-    return Replacement(item.table, frame, item.where, item.upsert, item.only_new)
+    return dataclasses.replace(item, frame=frame)
 
 
 def _stored_registry(warehouse: "Warehouse", day: dt.date | None) -> pd.DataFrame | None:

@@ -4,6 +4,7 @@ replace another county's rows, whatever names their townships share. None is the
 county and writes only rows that name their county themselves.
 """
 
+import dataclasses
 import re
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN
@@ -46,4 +47,4 @@ def stamped(item: Replacement, county_code: str | None) -> Replacement:
         if others:
             raise ValueError(f"{item.table}: 区县 {county_code} 的运行写入了区县 {sorted(others)} 的行")
     frame = frame.assign(**{COUNTY_COLUMN: county_code})
-    return Replacement(item.table, frame, narrowed(item.where, county_code), item.upsert, item.only_new)
+    return dataclasses.replace(item, frame=frame, where=narrowed(item.where, county_code))

@@ -10,8 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, conform_output, load_contract
-from yukuai_pipeline.warehouse import area_coding
-from yukuai_pipeline.warehouse.stored_once import ORDER
+from yukuai_pipeline.warehouse import area_coding, stored_by_unit
+from yukuai_pipeline.warehouse.stored_once import CONTENT, MAPPING, ORDER
 from yukuai_pipeline.warehouse.tables import Replacement, WarehouseTables
 
 
@@ -63,6 +63,21 @@ class Warehouse(WarehouseTables):
         table = self.table(name)
         return self.scalar(self._filtered(table, sa.select(sa.func.min(table.c[column])), column, before, None, where))
 
+    def day_content(self, name: str, day) -> tuple[str, int] | None:
+        """(content id, rows) of the content a stored-once table's day uses (warehouse/stored_once.py): equal ids,
+        equal rows. None for a day not written, and for a table not stored once or stored per unit (no one id for
+        its day)."""
+        if name not in self.stored_once or stored_by_unit.by_unit(load_contract(name)):
+            return None
+        self.ensure_tables()
+        mapping = self.table(MAPPING)
+        query = sa.select(mapping.c[CONTENT], mapping.c.content_rows).where(
+            mapping.c.stored_table == name, mapping.c.snapshot_date == day, *self._county(mapping)
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).first()
+        return None if found is None else (found[0], int(found[1]))
+
     def read_dates(
         self,
         name: str,
@@ -81,6 +96,35 @@ class Warehouse(WarehouseTables):
         with self.engine.connect() as conn:
             result = conn.execute(query)
             return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+
+    # --- steps whose inputs did not change (steps/unchanged.py) -------------------------------------------------
+
+    def step_run_like(self, step: str, inputs_version: str, day) -> dict | None:
+        """The record of another day on which `step` had the same inputs version: the nearest earlier day, else the
+        nearest later one (a backfill run newest first); None when there is none."""
+        runs = self.table("step_runs")
+        same = sa.select(runs).where(
+            runs.c.step == step,
+            runs.c.inputs_version == inputs_version,
+            runs.c.snapshot_date != day,
+            *self._county(runs),
+        )
+        for query in (
+            same.where(runs.c.snapshot_date < day).order_by(runs.c.snapshot_date.desc()),
+            same.where(runs.c.snapshot_date > day).order_by(runs.c.snapshot_date),
+        ):
+            with self.engine.connect() as conn:
+                row = conn.execute(query.limit(1)).mappings().first()
+            if row is not None:
+                return dict(row)
+        return None
+
+    def forget_step_run(self, step: str, day) -> None:
+        """A day whose outputs no longer are what its record says (the step stopped early): nothing reuses them."""
+        self.ensure_tables()
+        runs = self.table("step_runs")
+        with self.engine.begin() as conn:
+            conn.execute(runs.delete().where(runs.c.step == step, runs.c.snapshot_date == day, *self._county(runs)))
 
     # --- the alerts outbox ----------------------------------------------------------------------------------------
 

@@ -164,11 +164,49 @@ def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
     ):
         warehouse._bulk_insert(conn, contents, frame.assign(**{CONTENT: new, ORDER: range(len(frame))}))
     if old is not None and old != new:
-        still_used = sa.select(sa.literal(1)).where(
-            mapping.c[COUNTY_COLUMN] == county, mapping.c.stored_table == item.table, mapping.c[CONTENT] == old
+        _drop_if_unused(warehouse, conn, item.table, county, old)
+
+
+class ContentGone(LookupError):
+    """The day a replacement was to share content with no longer uses that content."""
+
+
+def point(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> None:
+    """`item.same_as`: the day uses the content another day uses, no row copied. The other day must still use the
+    content id the caller saw (a concurrent run may have rewritten it): else ContentGone, and nothing is written."""
+    from yukuai_pipeline.warehouse import stored_by_unit
+
+    assert item.same_as is not None
+    if stored_by_unit.by_unit(load_contract(item.table)):
+        raise ValueError(f"{item.table}: 按单元存储的表不能整天共用内容 / a per-unit table cannot share a whole day")
+    day, county = day_of(item, partition), item.where[COUNTY_COLUMN]
+    mapping = warehouse.table(MAPPING)
+    of_table = sa.and_(mapping.c[COUNTY_COLUMN] == county, mapping.c.stored_table == item.table)
+    this_day = sa.and_(of_table, mapping.c[partition] == day)
+    # a write first (never a read): SQLite then takes the write lock at once (as `write`)
+    old = conn.execute(mapping.delete().where(this_day).returning(mapping.c[CONTENT])).scalar()
+    source = conn.execute(
+        sa.select(mapping.c[CONTENT], mapping.c.content_rows).where(of_table, mapping.c[partition] == item.same_as.day)
+    ).first()
+    if source is None or source[0] != item.same_as.content_id:
+        raise ContentGone(f"{item.table} {item.same_as.day}")
+    conn.execute(
+        mapping.insert().values(
+            **{COUNTY_COLUMN: county, "stored_table": item.table, partition: day, CONTENT: source[0]},
+            content_rows=source[1],
         )
-        if conn.execute(still_used).first() is None:
-            conn.execute(contents.delete().where(of_county, contents.c[CONTENT] == old))
+    )
+    if old is not None and old != source[0]:
+        _drop_if_unused(warehouse, conn, item.table, county, old)
+
+
+def _drop_if_unused(warehouse, conn: sa.Connection, table: str, county: str, content: str) -> None:
+    mapping, contents = warehouse.table(MAPPING), warehouse.table(contents_name(table))
+    still_used = sa.select(sa.literal(1)).where(
+        mapping.c[COUNTY_COLUMN] == county, mapping.c.stored_table == table, mapping.c[CONTENT] == content
+    )
+    if conn.execute(still_used).first() is None:
+        conn.execute(contents.delete().where(contents.c[COUNTY_COLUMN] == county, contents.c[CONTENT] == content))
 
 
 def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -> int:

@@ -311,7 +311,7 @@ class WarehouseTables:
                 table = self.table(item.table)
                 if item.table in self.stored_once:
                     partition = load_contract(item.table).partition_column or ""
-                    stored_once.write(self, conn, item, partition)
+                    (stored_once.point if item.same_as else stored_once.write)(self, conn, item, partition)
                 elif item.upsert:
                     records = _records(item.frame[list(table.columns.keys())])
                     if records:
