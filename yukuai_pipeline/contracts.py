@@ -264,6 +264,7 @@ TABLES = (
     "community_orgs_input",
     "snapshot_contents",
     "step_runs",
+    "step_versions",
     # after every other table: their column titles name the metadata columns first (defs/outcomes._column_titles)
     "registry_completeness",
     "registry_township_summary",

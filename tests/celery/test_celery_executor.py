@@ -38,8 +38,8 @@ WORKERS = 2
 READY_SECONDS = 180  # a worker imports dagster and the pipeline before it answers a ping
 RUN_SECONDS = 900  # one demo day takes ~20 s through the workers on a 2-core machine
 # Written by the run at the moment it ingests, stores or records a step, so two runs of the same files differ there
-# and only there (schemas/tables/ingest_log.yaml, input_snapshots.yaml, step_runs.yaml).
-RUN_SPECIFIC = {"ingest_log": {"ingested_at"}, "input_snapshots": {"stored_at"}, "step_runs": {"recorded_at"}}
+# and only there (schemas/tables/ingest_log.yaml, input_snapshots.yaml, step_versions.yaml).
+RUN_SPECIFIC = {"ingest_log": {"ingested_at"}, "input_snapshots": {"stored_at"}, "step_versions": {"recorded_at"}}
 
 
 def _broker_or_skip() -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tests.support.runner import PipelineRunner, check_evaluation
 from yukuai_pipeline.contracts import TABLES
 from yukuai_pipeline.defs.outcomes import UNCHANGED_KEY
+from yukuai_pipeline.warehouse import Replacement
 
 DAYS = ["2023-02-17", "2023-02-18", "2023-02-19"]
 REUSED = ["community_registry", "village_targets", "roster_completeness", "platform_activity", "community_orgs"]
@@ -23,7 +24,7 @@ MOMENTS = {"ingest_log": ["ingested_at"], "input_snapshots": ["stored_at"]}  # w
 def _dump(runner) -> dict[str, pd.DataFrame]:
     out = {}
     for table in TABLES:
-        if table == "step_runs":
+        if table in ("step_runs", "step_versions"):
             continue
         frame = runner.table(table).drop(columns=MOMENTS.get(table, []))
         out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
@@ -58,7 +59,7 @@ def test_reused_days_hold_exactly_what_a_full_recompute_gives(three_days, landin
     with _second_warehouse(database_url, tmp_path) as url:
         again = PipelineRunner(landing, url, tmp_path / "recomputed")
         assert all(again.run(day).success for day in DAYS)
-        assert again.table("step_runs").empty  # nothing recorded when nothing is reused
+        assert again.table("step_runs").empty and again.table("step_versions").empty  # reuse off: nothing recorded
         recomputed = _dump(again)
         again.warehouse.dispose()
     for table, frame in reused.items():
@@ -122,12 +123,10 @@ def test_a_changed_registry_recomputes_it_and_every_step_reading_it(runner, land
 def test_rows_no_longer_as_recorded_are_computed_again(runner):
     assert runner.run(DAYS[0]).success
     warehouse = runner.warehouse
-    runs = warehouse.read("step_runs", {"step": "platform_activity"})
-    broken = runs.assign(outputs=runs["outputs"].str.replace('"platform_activity", {}, ', '"platform_activity", {}, 1'))
-    assert (broken["outputs"] != runs["outputs"]).all()
-    from yukuai_pipeline.warehouse import Replacement
-
-    warehouse.replace([Replacement("step_runs", broken, {"step": "platform_activity"})])
+    versions = warehouse.read("step_versions", {"step": "platform_activity"})
+    recorded = versions["outputs"].str.replace('"platform_activity", {}, ', '"platform_activity", {}, 1')
+    assert (recorded != versions["outputs"]).all()  # 1278 rows recorded where the day holds 278
+    warehouse.replace([Replacement("step_versions", versions.assign(outputs=recorded), upsert=True)])
     assert runner.run(DAYS[1]).success
     assert _computed_on(runner, "platform_activity") == {DAYS[0]: DAYS[0], DAYS[1]: DAYS[1]}
     assert _computed_on(runner, "community_orgs") == {DAYS[0]: DAYS[0], DAYS[1]: DAYS[0]}

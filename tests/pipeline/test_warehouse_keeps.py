@@ -17,7 +17,7 @@ REFERENCES = ["社区基本信息_2023-02-17.xlsx", "基层队伍信息_2023-02-
 MOMENTS = {
     "ingest_log": ["ingested_at"],
     "input_snapshots": ["stored_at"],
-    "step_runs": ["recorded_at"],
+    "step_versions": ["recorded_at"],
 }  # when, not what
 
 

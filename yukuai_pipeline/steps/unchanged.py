@@ -3,10 +3,11 @@
 The registry, roster, activity and organisation steps compute from a reference file that holds for weeks, and from
 tables of the same day that change as rarely. Each such step names what it reads (`inputs`: the file in force, the
 content of the day's upstream tables, the law revision in force); with the code and the campaign folder that is
-the day's *inputs version*. A day computed in full records its version, the tables it wrote and what it showed
-(table `step_runs`). A later day of the same version takes those rows instead — copied under its own date in one
-transaction with its record — and shows the same checks, saying since when they are unchanged. A backfill reuses
-the same way, in either direction.
+the day's *inputs version*. A day computed in full records its version (table `step_runs`) and, once per version,
+what it is made of, the tables it wrote and what it showed (`step_versions`). A later day of the same version takes
+those rows instead — a stored-once table's day points at the same content, other rows are copied under its own
+date, in one transaction with its record — and shows the same checks, saying since when they are unchanged. A
+backfill reuses the same way, in either direction.
 
 What is never reused: a day that wrote nothing (no input yet: cheap, and its texts name the day), a day a blocking
 check stopped, and outputs that are no longer what their record says (rows missing: the step computes instead).
@@ -32,7 +33,7 @@ from yukuai_pipeline.warehouse import Replacement
 from yukuai_pipeline.warehouse.replacement import SameAs
 from yukuai_pipeline.warehouse.stored_once import ContentGone
 
-STEP_RUNS = "step_runs"
+STEP_RUNS, STEP_VERSIONS = "step_runs", "step_versions"
 DAY = "snapshot_date"  # the daily tables' partition column, which a copy rewrites
 Step = Callable[[StepContext, dt.date], StepResult]
 Inputs = Callable[[StepContext, dt.date], dict]
@@ -127,7 +128,7 @@ def reused_when_unchanged(checks: Checks, inputs: Inputs) -> Callable[[Step], St
             blocked = any(not c.passed and checks[c.name].blocking for c in result.checks)
             if recording.reusable and recording.outputs and result.rows and not blocked:
                 outputs = [[table, json.loads(rest), rows] for (table, rest), rows in recording.outputs.items()]
-                ctx.warehouse.replace([_record(name, day, version, parts, day, outputs, result)])
+                ctx.warehouse.replace(_record(name, day, version, day, (parts, outputs, result)))
             else:
                 ctx.warehouse.forget_step_run(name, day)
             return dataclasses.replace(result, inputs_version=version)
@@ -137,19 +138,25 @@ def reused_when_unchanged(checks: Checks, inputs: Inputs) -> Callable[[Step], St
     return decorate
 
 
-def _record(name, day, version, parts, computed_on, outputs, result: StepResult) -> Replacement:
-    row = {
-        "step": name,
-        "snapshot_date": day,
-        "inputs_version": version,
-        "computed_on": computed_on,
-        "inputs": json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str),
-        "outputs": json.dumps(outputs, ensure_ascii=False),
-        "outcome": result_codec.encode(result),
-        "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
-    }
-    frame = conform_output(pd.DataFrame([row]), load_contract(STEP_RUNS))
-    return Replacement(STEP_RUNS, frame, {"step": name, "snapshot_date": day})
+def _record(name: str, day: dt.date, version: str, computed_on: dt.date, what: tuple | None) -> list[Replacement]:
+    """The day's row of step_runs; and the version's row of step_versions when `what` (inputs, outputs, result)
+    is given — a reused day's version has one already."""
+    run = {"step": name, "snapshot_date": day, "inputs_version": version, "computed_on": computed_on}
+    frame = conform_output(pd.DataFrame([run]), load_contract(STEP_RUNS))
+    records = [Replacement(STEP_RUNS, frame, {"step": name, "snapshot_date": day})]
+    if what is not None:
+        parts, outputs, result = what
+        row = {
+            "step": name,
+            "inputs_version": version,
+            "inputs": json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str),
+            "outputs": json.dumps(outputs, ensure_ascii=False),
+            "outcome": result_codec.encode(result),
+            "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+        }
+        frame = conform_output(pd.DataFrame([row]), load_contract(STEP_VERSIONS))
+        records.append(Replacement(STEP_VERSIONS, frame, upsert=True))
+    return records
 
 
 def _copy(ctx: StepContext, table: str, rest: dict, source: dt.date, day: dt.date, written: int):
@@ -180,10 +187,8 @@ def _reuse(ctx: StepContext, name: str, day: dt.date, earlier: dict) -> StepResu
             return None
         copies.append(copy)
     computed_on = pd.Timestamp(earlier["computed_on"]).date()
-    parts = json.loads(earlier["inputs"])
-    record = _record(name, day, earlier["inputs_version"], parts, computed_on, outputs, result)
     try:
-        ctx.warehouse.replace([*copies, record])
+        ctx.warehouse.replace([*copies, *_record(name, day, earlier["inputs_version"], computed_on, None)])
     except ContentGone:  # a concurrent run rewrote the source day since it was read: compute instead
         return None
     return dataclasses.replace(result, inputs_version=earlier["inputs_version"], unchanged_since=computed_on)

@@ -100,16 +100,26 @@ class Warehouse(WarehouseTables):
     # --- steps whose inputs did not change (steps/unchanged.py) -------------------------------------------------
 
     def step_run_like(self, step: str, inputs_version: str, day) -> dict | None:
-        """The record of another day on which `step` had the same inputs version: the nearest earlier day, else the
-        nearest later one (a backfill run newest first); None when there is none."""
-        runs = self.table("step_runs")
-        same = sa.select(runs).where(
-            runs.c.step == step,
-            runs.c.inputs_version == inputs_version,
-            runs.c.snapshot_date != day,
-            *self._county(runs),
+        """The record of a day on which `step` had the same inputs version, with the version's row (step_versions):
+        the day itself (run again), else the nearest earlier day, else the nearest later one (a backfill run newest
+        first); None when there is none."""
+        self.ensure_tables()
+        runs, versions = self.table("step_runs"), self.table("step_versions")
+        joined = runs.join(
+            versions,
+            sa.and_(
+                versions.c[COUNTY_COLUMN] == runs.c[COUNTY_COLUMN],
+                versions.c.step == runs.c.step,
+                versions.c.inputs_version == runs.c.inputs_version,
+            ),
+        )
+        same = (
+            sa.select(runs.c.snapshot_date, runs.c.computed_on, versions)
+            .select_from(joined)
+            .where(runs.c.step == step, runs.c.inputs_version == inputs_version, *self._county(runs))
         )
         for query in (
+            same.where(runs.c.snapshot_date == day),
             same.where(runs.c.snapshot_date < day).order_by(runs.c.snapshot_date.desc()),
             same.where(runs.c.snapshot_date > day).order_by(runs.c.snapshot_date),
         ):
