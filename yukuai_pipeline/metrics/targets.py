@@ -114,30 +114,46 @@ def cadre_quotas(
     a member's weight is the largest weight of their roles (主任 2, 委员 1…), 1 when none is named.
     Returns (quotas, the target rows of villages that have no committee member to give the task to).
     """
-    people = committee.sort_values(["township", "village", "person_key"], kind="stable")
-    # not dict(groupby): a GroupBy has a `keys` attribute (its grouping keys), so dict() would take it for a mapping
-    by_village = {key: frame for key, frame in people.groupby(["township", "village"], sort=False)}  # noqa: C416
+    people = committee.sort_values(["township", "village", "person_key"], kind="stable").reset_index(drop=True)
+    # each village's members as positions in `people` (in person_key order), and every member's weight, computed once:
+    # the split below is then plain lists, one pass over the villages (not a frame per village)
+    positions = people.groupby(["township", "village"], sort=False).indices if len(people) else {}
+    weight = [_member_weight(roles, role_weights or {}) for roles in people["roles"]]
     left = {} if gaps is None else {(t, v): g for t, v, g in zip(gaps["township"], gaps["village"], gaps["gap"])}
-    frames, missing = [], []
+    taken: list[np.ndarray] = []
+    village_target: list[int] = []
+    quota: list[int] = []
+    village_gap: list[int | None] = []
+    gap_quota: list[int | None] = []
+    missing = []
     for row in targets.itertuples(index=False):
-        members = by_village.get((row.township, row.village))
-        if members is None or members.empty:
+        members = positions.get((row.township, row.village))
+        if members is None or len(members) == 0:
             missing.append(row)
             continue
-        weights = [_member_weight(roles, role_weights or {}) for roles in members["roles"]]
+        weights = [weight[i] for i in members]
         gap = left.get((row.township, row.village))
         gap = None if gap is None or pd.isna(gap) else max(int(gap), 0)
-        frames.append(
-            members.assign(
-                village_target=int(row.target),
-                quota=allocate_largest_remainder(share_of(int(row.target), share), weights),
-                village_gap=gap,
-                gap_quota=None if gap is None else allocate_largest_remainder(share_of(gap, share), weights),
-            )
-        )
+        taken.append(members)
+        village_target.extend([int(row.target)] * len(members))
+        quota.extend(allocate_largest_remainder(share_of(int(row.target), share), weights).tolist())
+        village_gap.extend([gap] * len(members))
+        if gap is None:
+            gap_quota.extend([None] * len(members))
+        else:
+            gap_quota.extend(allocate_largest_remainder(share_of(gap, share), weights).tolist())
     columns = ["township", "village", "person_key", "cadre_name", "roles", "village_target", "quota"]
     columns += ["village_gap", "gap_quota"]
-    quotas = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    if taken:
+        quotas = people.iloc[np.concatenate(taken)].reset_index(drop=True)
+        quotas = quotas.assign(
+            village_target=village_target,
+            quota=quota,
+            village_gap=pd.array(village_gap, dtype="Int64"),
+            gap_quota=pd.array(gap_quota, dtype="Int64"),
+        )[columns]
+    else:
+        quotas = pd.DataFrame(columns=columns)
     return quotas.astype({"village_gap": "Int64", "gap_quota": "Int64"}), pd.DataFrame(missing, columns=targets.columns)
 
 

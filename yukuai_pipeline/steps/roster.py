@@ -284,10 +284,9 @@ def _places_check(place_issues: list[dict]) -> quality.CheckOutcome:
 def cadre_quotas(ctx: StepContext, day: dt.date) -> StepResult:
     """The notice's advice (二、二): split each village's task among its 两委 members in proportion."""
     targets = ctx.warehouse.read("village_targets", {"snapshot_date": day})
-    listed = ctx.warehouse.read("roster_members", {"snapshot_date": day})
+    listed = ctx.warehouse.read("roster_members", {"snapshot_date": day, "role_group": "committee"})  # 两委 only
     committee = (
-        listed[listed["role_group"] == "committee"]
-        .groupby(["township", "village", "person_key"])
+        listed.groupby(["township", "village", "person_key"])
         .agg(cadre_name=("name", "first"), roles=("role", lambda r: "、".join(dict.fromkeys(r))))
         .reset_index()
     )

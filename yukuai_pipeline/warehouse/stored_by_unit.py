@@ -89,20 +89,16 @@ def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
     frame = frame.reset_index(drop=True)
     rows = _tuples(frame[names], stored, conn.dialect)
     units = frame.groupby(per, sort=False, dropna=False).indices if per else {(): range(len(frame))}
+    _one_date_per_unit(item.table, frame, per, day_columns)
+    # each unit's day columns, from its first row (checked above to be its only value)
+    firsts = [int(positions[0]) for positions in units.values() if len(positions)]
+    dated = frame.iloc[firsts][day_columns].to_dict("records") if day_columns else [{}] * len(firsts)
     entries, parts = [], {}
-    for unit, positions in units.items():
+    for (unit, positions), dates in zip(((u, p) for u, p in units.items() if len(p)), dated):
         first, last = int(positions[0]), int(positions[-1]) + 1
-        dates = frame.iloc[first:last][day_columns]
-        if len(dates.drop_duplicates()) > 1:
-            raise ValueError(
-                f"{item.table}：{dict(zip(per, _as_tuple(unit)))} 的 {day_columns} 在同一天有不同的值 / "
-                "a day column must be the same on all of a unit's rows"
-            )
         new = content_id(names, rows[first:last])
         parts[new] = (first, last)
-        entries.append(
-            {**dict(zip(per, _as_tuple(unit))), **dates.iloc[0].to_dict(), CONTENT: new, "content_rows": last - first}
-        )
+        entries.append({**dict(zip(per, _as_tuple(unit))), **dates, CONTENT: new, "content_rows": last - first})
     this_day = sa.and_(days.c[COUNTY_COLUMN] == county, days.c[partition] == day)
     # a write first (never a read): SQLite takes its write lock at once (as stored_once.write)
     old = set(conn.execute(days.delete().where(this_day).returning(days.c[CONTENT])).scalars())
@@ -122,6 +118,23 @@ def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
     )
     for chunk in _chunks(sorted(unused - used)):
         conn.execute(contents.delete().where(of_county, contents.c[CONTENT].in_(chunk)))
+
+
+def _one_date_per_unit(table: str, frame: pd.DataFrame, per: list[str], day_columns: list[str]) -> None:
+    """A day column (export_date, roster_date) has one value on all of a unit's rows: it is kept once per unit."""
+    if not day_columns or frame.empty:
+        return
+    if per:
+        distinct = frame.groupby(per, sort=False, dropna=False)[day_columns].nunique(dropna=False)
+    else:
+        distinct = frame[day_columns].nunique(dropna=False).to_frame().T
+    broken = distinct[(distinct > 1).any(axis=1)]
+    if len(broken):
+        unit = broken.index[0] if per else ()
+        raise ValueError(
+            f"{table}：{dict(zip(per, _as_tuple(unit)))} 的 {day_columns} 在同一天有不同的值 / "
+            "a day column must be the same on all of a unit's rows"
+        )
 
 
 def _present(conn: sa.Connection, query: sa.Select, column: sa.Column, ids) -> set[str]:
