@@ -47,7 +47,7 @@ def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, d
     data = data or data_dir(size)
     if regenerate or not (data / "landing").is_dir():
         generate(size, data)
-    names = ["parse", *PEERS, "pipeline", "report"] + (
+    names = ["parse", *PEERS, "pipeline", "pipeline_next_day", "report"] + (
         ["parse_xlsx", "ingest_xlsx"] if (data / "landing_xlsx").is_dir() else []
     )
     runs: dict[str, list[dict]] = {n: [] for n in names}
@@ -85,6 +85,16 @@ def measure(size: str, repeat: int, work_root: Path, regenerate: bool = False, d
         "ratio_vs_peer_duckdb": round(pipeline_s / median("peer_duckdb", "seconds"), 2),
         "same_completed": len({runs[n][0]["completed"] for n in (*PEERS, "pipeline")}) == 1,
         "completed": runs["pipeline"][0]["completed"],
+        # the officer's ordinary day: the day before in the warehouse, only a new export landed (steps/unchanged.py)
+        "next_day_s": median("pipeline_next_day", "seconds"),
+        "next_day_ratio_vs_peer": round(median("pipeline_next_day", "seconds") / peer_s, 2),
+        "next_day_ratio_vs_peer_arrow": round(
+            median("pipeline_next_day", "seconds") / median("peer_arrow", "seconds"), 2
+        ),
+        "next_day_ratio_vs_peer_duckdb": round(
+            median("pipeline_next_day", "seconds") / median("peer_duckdb", "seconds"), 2
+        ),
+        "next_day_same_completed": runs["pipeline_next_day"][0]["completed"] == runs["pipeline"][0]["completed"],
         # the officer's Excel report (workbook, chart, bulletin, township returns and their zip), timed on its own
         "report_s": median("report", "seconds"),
         "report_files": runs["report"][0]["files"],
@@ -168,6 +178,21 @@ def table(results: list[dict]) -> str:
                 f"{size:7}   pipeline/{label} {ratio:.2f}× (target ≤ {target}×): "
                 f"{verdict(ratio, target, seconds=pipeline_s)}"
             )
+        if "next_day_s" in r:
+            next_day = r["next_day_s"]
+            lines.append(
+                f"{size:7}   the next day (only a new export; unchanged steps reused) {next_day:.2f} s, same "
+                f"completed: {r['next_day_same_completed']}"
+            )
+            for label, key, target in (
+                ("pandas peer", "next_day_ratio_vs_peer", SPEED_TARGET),
+                ('pandas peer with engine="pyarrow"', "next_day_ratio_vs_peer_arrow", ARROW_TARGET),
+                ("DuckDB peer", "next_day_ratio_vs_peer_duckdb", DUCKDB_TARGET),
+            ):
+                lines.append(
+                    f"{size:7}     next day/{label} {r[key]:.2f}× (target ≤ {target}×): "
+                    f"{verdict(r[key], target, seconds=next_day)}"
+                )
         lines.append(
             f"{size:7}   memory {r['pipeline_work_rss_mb']:.0f} MB over imports = {r['memory_ratio']:.2f}× the "
             f"{r['input_frame_mb']:.0f} MB input frame (target ≤ {MEMORY_TARGET}×): "

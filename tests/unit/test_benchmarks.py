@@ -1,5 +1,6 @@
 """The city-scale benchmark's machinery at a tiny size (its timings are run by hand: benchmarks/README.md)."""
 
+import datetime as dt
 import zipfile
 
 import pandas as pd
@@ -86,6 +87,14 @@ def test_runner_times_peer_and_pipeline_on_the_same_numbers(tmp_path):
     assert by_town["completed"].to_dict() == dict(zip(towns["township"].iloc[:-1], towns["completed"].iloc[:-1]))
     assert (towns["gap"] == (towns["target"] - towns["completed"]).clip(lower=0)).all()
     assert (villages["completion_rate"] == (villages["completed"] / villages["target"]).round(4)).all()
+    # The ordinary next day (only a new export landed) counts the same users, its reference steps reused.
+    assert result["next_day_same_completed"] and result["next_day_s"] > 0
+    next_day = _table(work / "pipeline_next_day-0" / "next_day.db", "SELECT * FROM step_runs ORDER BY step")
+    assert set(next_day["snapshot_date"]) == {DAY.isoformat(), (DAY + dt.timedelta(days=1)).isoformat()}
+    reused = next_day[next_day["snapshot_date"] != next_day["computed_on"]]
+    # the synthetic city has no activity or organisation export: those steps write nothing, so nothing to reuse
+    assert set(reused["step"]) == {"community_registry", "village_targets", "roster_completeness"}
+    assert set(reused["computed_on"]) == {DAY.isoformat()}
     # The Excel report, timed on its own over the day's tables (its setup materialized them into its own database):
     # the workbook, its chart, the bulletin in Word and text, one return per township and their zip.
     day = DAY.isoformat()
