@@ -86,7 +86,7 @@ def _second_warehouse(database_url: str, tmp_path):
 
 
 def test_a_reused_day_says_since_when_in_the_ui_and_repeats_the_checks(three_days):
-    _, (first, second, _) = three_days
+    runner, (first, second, _) = three_days
     assert UNCHANGED_KEY not in _materialization(first, "roster_completeness")
     said = _materialization(second, "roster_completeness")[UNCHANGED_KEY].value
     assert said.startswith("输入自 2023-02-17 起未变，沿用当日算出的结果，未重算")
@@ -101,6 +101,16 @@ def test_a_reused_day_says_since_when_in_the_ui_and_repeats_the_checks(three_day
     assert after.metadata["village_count"] == before.metadata["village_count"]
     # the registration steps compute every day: their export is new every day
     assert UNCHANGED_KEY not in _materialization(second, "registration_counts")
+    # a day run again keeps its rows and what it says (a stored-once table's day is its own source: nothing copied)
+    again = runner.run(DAYS[1])
+    assert again.success and _materialization(again, "roster_completeness")[UNCHANGED_KEY].value == said
+    for step in REUSED:
+        assert _computed_on(runner, step) == dict.fromkeys(DAYS, DAYS[0]), step
+    assert (
+        len(runner.table("roster_members", snapshot_date=dt.date(2023, 2, 18)))
+        == len(runner.table("roster_members", snapshot_date=dt.date(2023, 2, 17)))
+        > 0
+    )
 
 
 def test_a_changed_registry_recomputes_it_and_every_step_reading_it(runner, landing):

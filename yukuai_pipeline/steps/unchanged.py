@@ -160,18 +160,20 @@ def _record(name: str, day: dt.date, version: str, computed_on: dt.date, what: t
 
 
 def _copy(ctx: StepContext, table: str, rest: dict, source: dt.date, day: dt.date, written: int):
-    """The replacement giving `day` the rows `source` has of a table and filter; None when they are not `written`
-    rows any more. A stored-once table's day shares the source's content (no row copied)."""
+    """The replacements giving `day` the rows `source` has of a table and filter (none when the day is the source:
+    a rerun); None when they are not `written` rows any more. A stored-once table's day shares the source's content
+    (no row copied)."""
     if table in ctx.warehouse.stored_once and not rest:
         content = ctx.warehouse.day_content(table, source)
         if content is None or content[1] != written:
             return None
-        return Replacement(table, pd.DataFrame(), {DAY: day}, same_as=SameAs(source, content[0]))
+        same = Replacement(table, pd.DataFrame(), {DAY: day}, same_as=SameAs(source, content[0]))
+        return [] if source == day else [same]
     rows = ctx.warehouse.read(table, {DAY: source, **rest})
     if len(rows) != written:
         return None
     copied = conform_output(rows.assign(**{DAY: day}), load_contract(table))
-    return Replacement(table, copied, {DAY: day, **rest}, same_as=SameAs(source))
+    return [] if source == day else [Replacement(table, copied, {DAY: day, **rest}, same_as=SameAs(source))]
 
 
 def _reuse(ctx: StepContext, name: str, day: dt.date, earlier: dict) -> StepResult | None:
@@ -185,7 +187,7 @@ def _reuse(ctx: StepContext, name: str, day: dt.date, earlier: dict) -> StepResu
         copy = _copy(ctx, table, rest, source, day, written)
         if copy is None:
             return None
-        copies.append(copy)
+        copies += copy
     computed_on = pd.Timestamp(earlier["computed_on"]).date()
     try:
         ctx.warehouse.replace([*copies, *_record(name, day, earlier["inputs_version"], computed_on, None)])
