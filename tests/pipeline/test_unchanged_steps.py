@@ -85,7 +85,7 @@ def _second_warehouse(database_url: str, tmp_path):
         engine.dispose()
 
 
-def test_a_reused_day_says_since_when_in_the_ui_and_repeats_the_checks(three_days):
+def test_a_reused_day_says_since_when_in_the_ui_and_repeats_the_checks(three_days, monkeypatch):
     runner, (first, second, _) = three_days
     assert UNCHANGED_KEY not in _materialization(first, "roster_completeness")
     said = _materialization(second, "roster_completeness")[UNCHANGED_KEY].value
@@ -111,6 +111,10 @@ def test_a_reused_day_says_since_when_in_the_ui_and_repeats_the_checks(three_day
         == len(runner.table("roster_members", snapshot_date=dt.date(2023, 2, 17)))
         > 0
     )
+    # recomputed in full, a day no longer offers its rows to others (they are no longer what its record said)
+    monkeypatch.setenv("YUKUAI_RECOMPUTE", "1")
+    assert runner.run(DAYS[2]).success
+    assert set(runner.table("step_runs")["snapshot_date"].astype(str)) == set(DAYS[:2])
 
 
 def test_a_changed_registry_recomputes_it_and_every_step_reading_it(runner, landing):

@@ -112,6 +112,7 @@ def reused_when_unchanged(checks: Checks, inputs: Inputs) -> Callable[[Step], St
         @functools.wraps(compute)
         def step(ctx: StepContext, day: dt.date) -> StepResult:
             if not settings.reuse_unchanged():
+                ctx.warehouse.forget_step_run(name, day)  # rows about to change: no later day may take them as-is
                 return compute(ctx, day)
             parts = {**inputs(ctx, day), "code": code_version(), "campaign": folder_version(ctx.campaign.folder)}
             version = _digest((k, json.dumps(v, default=str).encode()) for k, v in sorted(parts.items()))
@@ -119,6 +120,9 @@ def reused_when_unchanged(checks: Checks, inputs: Inputs) -> Callable[[Step], St
             reused = _reuse(ctx, name, day, earlier) if earlier else None
             if reused is not None:
                 return reused
+            # the day's record goes before its rows change, so that a crash between the two leaves no record
+            # claiming rows they no longer are
+            ctx.warehouse.forget_step_run(name, day)
             recording = _Recording(ctx.warehouse, day)
             ctx.warehouse = recording  # type: ignore[assignment]  # forwards every call
             try:
@@ -129,8 +133,6 @@ def reused_when_unchanged(checks: Checks, inputs: Inputs) -> Callable[[Step], St
             if recording.reusable and recording.outputs and result.rows and not blocked:
                 outputs = [[table, json.loads(rest), rows] for (table, rest), rows in recording.outputs.items()]
                 ctx.warehouse.replace(_record(name, day, version, day, (parts, outputs, result)))
-            else:
-                ctx.warehouse.forget_step_run(name, day)
             return dataclasses.replace(result, inputs_version=version)
 
         return step
