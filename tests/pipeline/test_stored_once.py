@@ -184,3 +184,31 @@ def test_two_handles_converting_an_older_warehouse_at_once_convert_it_once(datab
     monkeypatch.setattr(second, "_plain_stored_once", lambda inspector: next(looks, None) or real(inspector))
     second.ensure_tables()
     assert len(second.read(TABLE)) == 4 and _stored(second) == (2, 2)
+
+
+def test_a_day_pointed_at_another_days_content_shares_it_unless_that_content_changed(database_url):
+    """Replacement.same_as (steps/unchanged.py): the day takes the source day's content with no row copied; if the
+    source day no longer has the content id the caller saw, the whole transaction fails and nothing is written."""
+    from yukuai_pipeline.warehouse.replacement import SameAs
+    from yukuai_pipeline.warehouse.stored_once import ContentGone
+
+    warehouse = Warehouse(database_url)
+    warehouse.replace([Replacement(TABLE, _summary(DAYS[0], 10), {"snapshot_date": DAYS[0]})])
+    content, rows = warehouse.day_content(TABLE, DAYS[0])
+    assert rows == 2
+    same = SameAs(DAYS[0], content)
+    warehouse.replace([Replacement(TABLE, pd.DataFrame(), {"snapshot_date": DAYS[1]}, same_as=same)])
+    assert warehouse.day_content(TABLE, DAYS[1]) == (content, 2) and _stored(warehouse) == (2, 2)
+    shared = warehouse.read(TABLE, {"snapshot_date": DAYS[1]}).set_index("township")["villages_complete"]
+    assert shared.to_dict() == {"龙潭镇": 10, "桃花源街道": 9}
+
+    warehouse.replace([Replacement(TABLE, _summary(DAYS[0], 11), {"snapshot_date": DAYS[0]})])  # source rewritten
+    with pytest.raises(ContentGone):
+        warehouse.replace(
+            [
+                Replacement(TABLE, _summary(DAYS[2], 12), {"snapshot_date": DAYS[2]}),
+                Replacement(TABLE, pd.DataFrame(), {"snapshot_date": DAYS[1]}, same_as=same),
+            ]
+        )
+    assert warehouse.day_content(TABLE, DAYS[2]) is None  # nothing of the failed transaction stayed
+    assert warehouse.day_content(TABLE, DAYS[1]) == (content, 2)  # and the day kept what it had
