@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from yukuai_pipeline.contracts import load_contract
 from yukuai_pipeline.warehouse import Warehouse
 
 
@@ -30,8 +31,8 @@ def as_plain_tables(warehouse: Warehouse) -> dict[str, int]:
             frame = everything[name]
             rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
             conn.exec_driver_sql(f"DROP VIEW {name}")
-            conn.exec_driver_sql(f"DROP TABLE {name}__contents")
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}__days")  # stored per unit (stored_by_unit.py)
+            for physical in ("contents", "days", "ranges"):  # per unit (stored_by_unit.py), as ranges (…_as_ranges)
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}__{physical}")
             plain = logical.to_metadata(sa.MetaData())
             plain.create(conn)
             if rows:
@@ -39,6 +40,10 @@ def as_plain_tables(warehouse: Warehouse) -> dict[str, int]:
             kept[name] = len(rows)
         conn.exec_driver_sql("DROP TABLE snapshot_contents")
     return kept
+
+
+def _physical(name: str) -> str:
+    return "ranges" if load_contract(name).stored_as_ranges else "contents"
 
 
 def _vacuumed_mb(path: Path) -> float:
@@ -54,8 +59,8 @@ def measure(database: Path) -> dict:
         warehouse = Warehouse(f"sqlite:///{now}", county_code=None)
         warehouse.ensure_tables()  # an older warehouse is converted first, as the pipeline would
         with warehouse.engine.connect() as conn:
-            stored = {
-                name: int(conn.execute(sa.text(f"SELECT count(*) FROM {name}__contents")).scalar() or 0)
+            stored = {  # a table stored as ranges stores one row per range (stored_as_ranges.py)
+                name: int(conn.execute(sa.text(f"SELECT count(*) FROM {name}__{_physical(name)}")).scalar() or 0)
                 for name in warehouse.stored_once
             }
             days = conn.execute(sa.text("SELECT count(DISTINCT snapshot_date) FROM snapshot_contents")).scalar()

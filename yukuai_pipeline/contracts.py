@@ -76,11 +76,19 @@ class Contract:
     stored_once_per: tuple[str, ...] = ()
     # columns the same on all of a unit's rows that move daily (a data date): kept with each day's entry
     stored_once_day_columns: tuple[str, ...] = ()
+    # `as: ranges`: each distinct row kept once per month with the first and last day it was seen
+    # (warehouse/stored_as_ranges.py); `per` is then the scope every write names, `order` the rows' order in a day
+    stored_once_as: str = "contents"
+    stored_once_order: tuple[str, ...] = ()
     # the file's own further sections (e.g. a roster's role vocabulary)
     sections: dict[str, Any] = field(default_factory=dict)
     key_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> words a decorated header may hold
     noise_headers: tuple[str, ...] = ()  # known columns that carry nothing the pipeline uses (序号, 备注 …)
     if_missing: dict[str, dict[str, Any]] = field(default_factory=dict)  # optional field -> what its absence means
+
+    @property
+    def stored_as_ranges(self) -> bool:
+        return self.stored_once and self.stored_once_as == "ranges"
 
     @property
     def columns(self) -> list[str]:
@@ -158,6 +166,8 @@ def load_contract(kind: str, role: str = "table") -> Contract:
         stored_once=bool(doc.get("stored_once", False)),
         stored_once_per=tuple(_stored_once(doc).get("per") or ()),
         stored_once_day_columns=tuple(_stored_once(doc).get("day_columns") or ()),
+        stored_once_as=str(_stored_once(doc).get("as", "contents")),
+        stored_once_order=tuple(_stored_once(doc).get("order") or ()),
         sections={k: v for k, v in doc.items() if k not in _KNOWN_KEYS},
         key_terms={k: tuple(v) for k, v in (doc.get("key_terms") or {}).items()},
         noise_headers=tuple(doc.get("noise_headers") or ()),
@@ -211,13 +221,30 @@ def _check_consistent(contract: Contract, file_name: str) -> None:
 
 
 def _check_stored_once(contract: Contract, file_name: str) -> None:
-    """A unit is part of the key; a day column is a plain column (its value then stands for all the unit's rows)."""
+    """A unit is part of the key; a day column is a plain column (its value then stands for all the unit's rows).
+    Stored as ranges: the scope is made of required columns, a day column is nullable, the order names columns."""
     per, day_columns = contract.stored_once_per, contract.stored_once_day_columns
     key, columns = set(contract.primary_key), set(contract.columns)
-    problems = [
-        *(f"stored_once.per 的 {c} 不在主键中" for c in per if c not in key),
-        *(f"stored_once.day_columns 的 {c} 不是非主键的列" for c in day_columns if c in key or c not in columns),
-    ]
+    if contract.stored_once_as not in ("contents", "ranges"):
+        raise ValueError(
+            f"schemas/{file_name}: stored_once.as 只能是 contents 或 ranges（收到 {contract.stored_once_as}）"
+        )
+    if contract.stored_as_ranges:
+        problems = [
+            *(f"stored_once.per 的 {c} 不是必填的列" for c in per if c not in columns or contract.nullable(c)),
+            *(
+                f"stored_once.day_columns 的 {c} 不是范围之外的可空列"
+                for c in day_columns
+                if c not in columns or c in per or not contract.nullable(c)
+            ),
+            *(f"stored_once.order 的 {c} 不是列" for c in contract.stored_once_order if c not in columns),
+        ]
+    else:
+        problems = [
+            *(f"stored_once.per 的 {c} 不在主键中" for c in per if c not in key),
+            *(f"stored_once.day_columns 的 {c} 不是非主键的列" for c in day_columns if c in key or c not in columns),
+            *(["stored_once.order 只用于 as: ranges"] if contract.stored_once_order else []),
+        ]
     if problems:
         raise ValueError(f"schemas/{file_name}: {'；'.join(problems)}")
 

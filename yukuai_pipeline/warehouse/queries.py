@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, conform_output, load_contract
 from yukuai_pipeline.warehouse import area_coding, stored_by_unit
+from yukuai_pipeline.warehouse.stored_as_ranges import read_order
 from yukuai_pipeline.warehouse.stored_once import CONTENT, MAPPING, ORDER
 from yukuai_pipeline.warehouse.tables import Replacement, WarehouseTables
 
@@ -33,7 +34,9 @@ class Warehouse(WarehouseTables):
             query = query.where(table.c[column] == value)
         for column in order_by or []:
             query = query.order_by(table.c[column])
-        if name in self.stored_once:  # a day's units in key order (warehouse/stored_by_unit.py), then their rows
+        if name in self.stored_once and load_contract(name).stored_as_ranges:  # warehouse/stored_as_ranges.py
+            query = query.order_by(*(table.c[c].asc().nulls_first() for c in read_order(load_contract(name))))
+        elif name in self.stored_once:  # a day's units in key order (warehouse/stored_by_unit.py), then their rows
             units = load_contract(name).stored_once_per
             order = [COUNTY_COLUMN, "snapshot_date", *units, ORDER]
             query = query.order_by(*(table.c[c] for c in order))
@@ -67,7 +70,11 @@ class Warehouse(WarehouseTables):
         """(content id, rows) of the content a stored-once table's day uses (warehouse/stored_once.py): equal ids,
         equal rows. None for a day not written, and for a table not stored once or stored per unit (no one id for
         its day)."""
-        if name not in self.stored_once or stored_by_unit.by_unit(load_contract(name)):
+        if (
+            name not in self.stored_once
+            or stored_by_unit.by_unit(load_contract(name))
+            or load_contract(name).stored_as_ranges
+        ):
             return None
         self.ensure_tables()
         mapping = self.table(MAPPING)

@@ -12,7 +12,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from yukuai_pipeline.contracts import COUNTY_COLUMN
+from yukuai_pipeline.contracts import COUNTY_COLUMN, load_contract
 from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
 from yukuai_pipeline.warehouse.stored_once import CONTENT, MAPPING, contents_name
 
@@ -62,7 +62,8 @@ def drop_before(warehouse, first_kept: dt.date, detach: bool = False) -> dict[st
             if old:
                 removed[table.name] = [f"{m:%Y-%m}" for m in old]
         for name in warehouse.stored_once:
-            _unused_contents(warehouse, conn, name)
+            if not load_contract(name).stored_as_ranges:  # its ranges are dated themselves (stored_as_ranges.py)
+                _unused_contents(warehouse, conn, name)
     return removed
 
 

@@ -28,13 +28,22 @@ def days_name(table: str) -> str:
 
 
 def by_unit(contract: Contract) -> bool:
-    return bool(contract.stored_once_per or contract.stored_once_day_columns)
+    return not contract.stored_as_ranges and bool(contract.stored_once_per or contract.stored_once_day_columns)
 
 
 def day_map_name(table: str) -> str:
     """The table saying which content each day of a stored-once table uses: its own `__days` table when it is stored
     per unit, else the shared `snapshot_contents`."""
     return days_name(table) if by_unit(load_contract(table)) else MAPPING
+
+
+def dated_tables(table: str) -> list[str]:
+    """The tables a stored-once table's day is written to that are partitioned by month on PostgreSQL."""
+    from yukuai_pipeline.warehouse import stored_as_ranges
+
+    if load_contract(table).stored_as_ranges:
+        return stored_as_ranges.dated_tables(table)
+    return [day_map_name(table)]
 
 
 def days_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> sa.Table:

@@ -128,9 +128,12 @@ def day_of(item: Replacement, partition: str):
 def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> None:
     """Point the day at its content, storing the content first if it is new and dropping the day's former content
     if no day uses it any more. The caller holds the transaction and, on PostgreSQL, the lock of (table, county)."""
-    from yukuai_pipeline.warehouse import stored_by_unit
+    from yukuai_pipeline.warehouse import stored_as_ranges, stored_by_unit
     from yukuai_pipeline.warehouse.tables import _tuples
 
+    if load_contract(item.table).stored_as_ranges:
+        stored_as_ranges.write(warehouse, conn, item, partition)
+        return
     if stored_by_unit.by_unit(load_contract(item.table)):
         stored_by_unit.write(warehouse, conn, item, partition)
         return
@@ -177,8 +180,9 @@ def point(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
     from yukuai_pipeline.warehouse import stored_by_unit
 
     assert item.same_as is not None
-    if stored_by_unit.by_unit(load_contract(item.table)):
-        raise ValueError(f"{item.table}: 按单元存储的表不能整天共用内容 / a per-unit table cannot share a whole day")
+    contract = load_contract(item.table)
+    if stored_by_unit.by_unit(contract) or contract.stored_as_ranges:
+        raise ValueError(f"{item.table}: 按单元或按范围存储的表不能整天共用内容 / only a whole-day content is shared")
     day, county = day_of(item, partition), item.where[COUNTY_COLUMN]
     mapping = warehouse.table(MAPPING)
     of_table = sa.and_(mapping.c[COUNTY_COLUMN] == county, mapping.c.stored_table == item.table)
@@ -241,9 +245,21 @@ def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -
         frame = pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
         frame = frame.reindex(columns=list(logical.columns.keys()))
         read += len(frame)
-        write(warehouse, conn, Replacement(logical.name, frame, {COUNTY_COLUMN: county, partition: day}), partition)
+        whole_day = Replacement(logical.name, frame, {COUNTY_COLUMN: county, partition: day})
+        for item in _as_written(whole_day):
+            write(warehouse, conn, item, partition)
     operations.drop_table(aside)
     return read
+
+
+def _as_written(whole_day: Replacement) -> list[Replacement]:
+    """A day's rows as the pipeline writes them: whole, or one write per scope for a table stored as ranges."""
+    from yukuai_pipeline.warehouse.stored_as_ranges import split_by_scope
+
+    contract = load_contract(whole_day.table)
+    if not contract.stored_as_ranges:
+        return [whole_day]
+    return split_by_scope(contract, whole_day.frame, whole_day.where)
 
 
 def _ensure_months(warehouse, conn: sa.Connection, name: str, days: list) -> None:
@@ -252,6 +268,6 @@ def _ensure_months(warehouse, conn: sa.Connection, name: str, days: list) -> Non
 
     if conn.dialect.name != "postgresql":
         return
-    target = warehouse.table(stored_by_unit.day_map_name(name))
-    if date_partitions.column_of(target) and date_partitions.is_partitioned(conn, target.name):
-        date_partitions.ensure_months(conn, target.name, days)
+    for target in map(warehouse.table, stored_by_unit.dated_tables(name)):
+        if date_partitions.column_of(target) and date_partitions.is_partitioned(conn, target.name):
+            date_partitions.ensure_months(conn, target.name, days)

@@ -62,6 +62,7 @@ def sql_identifier(name: str, where: str) -> str:
 
 def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     """The physical tables to create, and the stored-once contracts' logical tables (read through their views)."""
+    from yukuai_pipeline.warehouse import stored_as_ranges
     from yukuai_pipeline.warehouse.date_partitions import declared, partition_date
     from yukuai_pipeline.warehouse.stored_by_unit import by_unit, days_table
     from yukuai_pipeline.warehouse.stored_once import contents_table
@@ -85,6 +86,10 @@ def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
             if not contract.partition_column:
                 raise ValueError(f"schemas/tables/{name}.yaml: stored_once needs a partition_column")
             stored_once[name] = sa.Table(name, views, *columns, *constraints, comment=contract.comment)
+            if contract.stored_as_ranges:
+                stored_as_ranges.ranges_table(metadata, stored_once[name], contract)
+                stored_as_ranges.days_table(metadata, stored_once[name], contract)
+                continue
             contents_table(metadata, stored_once[name], contract)
             if by_unit(contract):
                 days_table(metadata, stored_once[name], contract)
@@ -285,10 +290,14 @@ class WarehouseTables:
 
     def days_rows(self, name: str) -> sa.Select:
         """A stored-once table's rows per day with their written order (the view's query, before the view)."""
-        from yukuai_pipeline.warehouse import stored_by_unit
+        from yukuai_pipeline.warehouse import stored_as_ranges, stored_by_unit
         from yukuai_pipeline.warehouse.stored_once import MAPPING, contents_name, days_rows
 
-        contract, logical, contents = load_contract(name), self.stored_once[name], self.table(contents_name(name))
+        contract, logical = load_contract(name), self.stored_once[name]
+        if contract.stored_as_ranges:
+            ranges, days = self.table(stored_as_ranges.ranges_name(name)), self.table(stored_as_ranges.days_name(name))
+            return stored_as_ranges.days_rows(logical, ranges, days, contract)
+        contents = self.table(contents_name(name))
         if stored_by_unit.by_unit(contract):
             days = self.table(stored_by_unit.days_name(name))
             return stored_by_unit.days_rows(logical, contents, days, contract)
@@ -311,7 +320,10 @@ class WarehouseTables:
                 table = self.table(item.table)
                 if item.table in self.stored_once:
                     partition = load_contract(item.table).partition_column or ""
-                    (stored_once.point if item.same_as else stored_once.write)(self, conn, item, partition)
+                    # a day sharing another day's content points at it; a copied frame (a table stored as ranges)
+                    # is written like any other
+                    shared = item.same_as is not None and item.same_as.content_id is not None
+                    (stored_once.point if shared else stored_once.write)(self, conn, item, partition)
                 elif item.upsert:
                     records = _records(item.frame[list(table.columns.keys())])
                     if records:
@@ -375,7 +387,7 @@ class WarehouseTables:
 
         if item.table in self.stored_once:
             day = item.where.get(load_contract(item.table).partition_column or "")
-            return [(stored_by_unit.day_map_name(item.table), {day})] if day is not None else []
+            return [(t, {day}) for t in stored_by_unit.dated_tables(item.table)] if day is not None else []
         column = date_partitions.column_of(self.metadata.tables[item.table])
         if not column:
             return []
