@@ -72,13 +72,13 @@ class Contract:
     partition_column: str | None = None
     # each distinct day's rows kept once, days pointing at them (warehouse/stored_once.py)
     stored_once: bool = False
-    # stored once per (day, these key columns) rather than per day: each village's rows (warehouse/stored_by_unit.py)
-    stored_once_per: tuple[str, ...] = ()
-    # columns the same on all of a unit's rows that move daily (a data date): kept with each day's entry
-    stored_once_day_columns: tuple[str, ...] = ()
     # `as: ranges`: each distinct row kept once per month with the first and last day it was seen
-    # (warehouse/stored_as_ranges.py); `per` is then the scope every write names, `order` the rows' order in a day
+    # (warehouse/stored_as_ranges.py): `per`, the columns every write names (its scope); `day_columns`, columns most
+    # of a day's rows share a new value of every day (a file name, a data date), kept with the day; `order`, the
+    # order of a day's rows
     stored_once_as: str = "contents"
+    stored_once_per: tuple[str, ...] = ()
+    stored_once_day_columns: tuple[str, ...] = ()
     stored_once_order: tuple[str, ...] = ()
     # the file's own further sections (e.g. a roster's role vocabulary)
     sections: dict[str, Any] = field(default_factory=dict)
@@ -221,10 +221,9 @@ def _check_consistent(contract: Contract, file_name: str) -> None:
 
 
 def _check_stored_once(contract: Contract, file_name: str) -> None:
-    """A unit is part of the key; a day column is a plain column (its value then stands for all the unit's rows).
-    Stored as ranges: the scope is made of required columns, a day column is nullable, the order names columns."""
-    per, day_columns = contract.stored_once_per, contract.stored_once_day_columns
-    key, columns = set(contract.primary_key), set(contract.columns)
+    """Stored as ranges: the scope is made of required columns, a day column is another column, the order names
+    columns. Stored by content: none of these (a day's rows are one content)."""
+    per, day_columns, columns = contract.stored_once_per, contract.stored_once_day_columns, set(contract.columns)
     if contract.stored_once_as not in ("contents", "ranges"):
         raise ValueError(
             f"schemas/{file_name}: stored_once.as 只能是 contents 或 ranges（收到 {contract.stored_once_as}）"
@@ -232,19 +231,12 @@ def _check_stored_once(contract: Contract, file_name: str) -> None:
     if contract.stored_as_ranges:
         problems = [
             *(f"stored_once.per 的 {c} 不是必填的列" for c in per if c not in columns or contract.nullable(c)),
-            *(
-                f"stored_once.day_columns 的 {c} 不是范围之外的可空列"
-                for c in day_columns
-                if c not in columns or c in per or not contract.nullable(c)
-            ),
+            *(f"stored_once.day_columns 的 {c} 不是范围之外的列" for c in day_columns if c not in columns or c in per),
             *(f"stored_once.order 的 {c} 不是列" for c in contract.stored_once_order if c not in columns),
         ]
     else:
-        problems = [
-            *(f"stored_once.per 的 {c} 不在主键中" for c in per if c not in key),
-            *(f"stored_once.day_columns 的 {c} 不是非主键的列" for c in day_columns if c in key or c not in columns),
-            *(["stored_once.order 只用于 as: ranges"] if contract.stored_once_order else []),
-        ]
+        named = [*per, *day_columns, *contract.stored_once_order]
+        problems = ["stored_once 的 per、day_columns、order 只用于 as: ranges"] if named else []
     if problems:
         raise ValueError(f"schemas/{file_name}: {'；'.join(problems)}")
 

@@ -56,20 +56,18 @@ def test_cadres_are_matched_and_no_number_is_kept(runner, landing, monkeypatch, 
     for table in (people, summary):
         assert set(table["export_date"]) == {SECOND} and set(table["roster_date"]) == {FIRST}
     assert set(members["roster_date"]) == {FIRST}
-    # stored per village and day (warehouse/stored_by_unit.py): a village whose people changed nothing is kept once
-    with runner.warehouse.engine.connect() as conn:
-        stored = pd.read_sql("SELECT count(*) AS n FROM cadre_registration__contents", conn)["n"].iloc[0]
-        entries = pd.read_sql("SELECT snapshot_date, count(*) AS n FROM cadre_registration__days GROUP BY 1", conn)
+    # stored as ranges (warehouse/stored_as_ranges.py): a person whose answers did not change is one row for both days
     first = runner.table("cadre_registration", snapshot_date=FIRST)
-    villages = people[["township", "village"]].drop_duplicates()
-    assert entries["n"].tolist() == [len(villages), len(villages)]
-    assert len(people) <= stored < len(people) + len(first)
-    with runner.warehouse.engine.connect() as conn:  # the per-village counts are kept the same way
-        counts = pd.read_sql("SELECT count(*) AS n FROM cadre_registration_summary__contents", conn)["n"].iloc[0]
-        summary_days = pd.read_sql("SELECT count(*) AS n FROM cadre_registration_summary__days", conn)["n"].iloc[0]
+    changed = len(pd.concat([first, people]).drop(columns=["snapshot_date", "export_date"]).drop_duplicates())
+    with runner.warehouse.engine.connect() as conn:
+        stored = pd.read_sql("SELECT count(*) AS n FROM cadre_registration__ranges", conn)["n"].iloc[0]
+        entries = pd.read_sql("SELECT count(*) AS n FROM cadre_registration__days", conn)["n"].iloc[0]
+    assert entries == 2 and stored == changed < len(people) + len(first)
     first_summary = runner.table("cadre_registration_summary", snapshot_date=FIRST)
-    assert summary_days == 2 * len(villages)
-    assert len(summary) <= counts < len(summary) + len(first_summary)
+    distinct = pd.concat([first_summary, summary]).drop(columns=["snapshot_date", "export_date"]).drop_duplicates()
+    with runner.warehouse.engine.connect() as conn:  # the per-village counts are kept the same way
+        counts = pd.read_sql("SELECT count(*) AS n FROM cadre_registration_summary__ranges", conn)["n"].iloc[0]
+    assert counts == len(distinct) < len(summary) + len(first_summary)
     dates, header = _quota_sheet_rows(tmp_path, SECOND)
     assert dates[0] == (
         "基层队伍名单数据日期：2023-02-17；本人已注册、本人已通过审核、推荐注册人数按用户注册导出（2023-02-18）"

@@ -120,8 +120,8 @@ def test_a_stored_once_tables_view_shows_a_county_role_only_its_own_county(roles
         Warehouse(roles["city"], county_code=None).read("roster_township_summary")
 
 
-def test_a_table_stored_per_village_shows_a_county_role_only_its_own_county(roles):
-    """cadre_registration (warehouse/stored_by_unit.py): policies on its contents and on its days table."""
+def test_a_table_stored_as_ranges_shows_a_county_role_only_its_own_county(roles):
+    """cadre_registration (warehouse/stored_as_ranges.py): policies on its ranges and on its days table."""
     person = {"township": "龙潭镇", "village": "龙潭村", "person_key": "p1", "name": "张三", "role_groups": "committee"}
     for code, registered in (("500242", True), ("509901", False)):
         row = dict(person, snapshot_date=DAY, has_token=True, registered=registered, approved=registered)
@@ -132,7 +132,8 @@ def test_a_table_stored_per_village_shows_a_county_role_only_its_own_county(role
     sees_all = Warehouse(roles["509901"], county_code=None)
     assert sees_all.read("cadre_registration")[["county_code", "registered"]].values.tolist() == [["509901", False]]
     with sees_all.engine.connect() as conn:  # the days table itself, asked directly, has only its own county's
-        assert conn.execute(sa.text("SELECT county_code FROM cadre_registration__days")).scalars().all() == ["509901"]
+        for physical in ("cadre_registration__days", "cadre_registration__ranges"):
+            assert conn.execute(sa.text(f"SELECT county_code FROM {physical}")).scalars().all() == ["509901"]
     with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
         Warehouse(roles["city"], county_code=None).read("cadre_registration")
 

@@ -14,8 +14,7 @@ from psycopg import sql
 
 from yukuai_pipeline.contracts import TABLES, load_contract
 from yukuai_pipeline.warehouse.county_scope import valid_county_code
-from yukuai_pipeline.warehouse.stored_as_ranges import ranges_name
-from yukuai_pipeline.warehouse.stored_by_unit import by_unit, days_name
+from yukuai_pipeline.warehouse.stored_as_ranges import days_name, ranges_name
 from yukuai_pipeline.warehouse.stored_once import contents_name
 
 _WRITE = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
@@ -45,7 +44,7 @@ def county_role_statements(county_code: str, role: str) -> list[sql.Composed]:
             if contract.stored_as_ranges:
                 physical += [ranges_name(name), days_name(name)]
             else:
-                physical += [contents_name(name), *([days_name(name)] if by_unit(contract) else [])]
+                physical.append(contents_name(name))
         else:
             physical.append(name)
     for name in physical:

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, conform_output, load_contract
-from yukuai_pipeline.warehouse import area_coding, stored_by_unit
+from yukuai_pipeline.warehouse import area_coding
 from yukuai_pipeline.warehouse.stored_as_ranges import read_order
 from yukuai_pipeline.warehouse.stored_once import CONTENT, MAPPING, ORDER
 from yukuai_pipeline.warehouse.tables import Replacement, WarehouseTables
@@ -36,10 +36,8 @@ class Warehouse(WarehouseTables):
             query = query.order_by(table.c[column])
         if name in self.stored_once and load_contract(name).stored_as_ranges:  # warehouse/stored_as_ranges.py
             query = query.order_by(*(table.c[c].asc().nulls_first() for c in read_order(load_contract(name))))
-        elif name in self.stored_once:  # a day's units in key order (warehouse/stored_by_unit.py), then their rows
-            units = load_contract(name).stored_once_per
-            order = [COUNTY_COLUMN, "snapshot_date", *units, ORDER]
-            query = query.order_by(*(table.c[c] for c in order))
+        elif name in self.stored_once:  # a day's rows in the order they were stored (key order)
+            query = query.order_by(*(table.c[c] for c in [COUNTY_COLUMN, "snapshot_date", ORDER]))
         with self.engine.connect() as conn:
             result = conn.execute(query)
             # plain tuples: pandas reads SQLAlchemy Row objects one by one, some 20 times slower
@@ -68,13 +66,9 @@ class Warehouse(WarehouseTables):
 
     def day_content(self, name: str, day) -> tuple[str, int] | None:
         """(content id, rows) of the content a stored-once table's day uses (warehouse/stored_once.py): equal ids,
-        equal rows. None for a day not written, and for a table not stored once or stored per unit (no one id for
+        equal rows. None for a day not written, and for a table not stored once or stored as ranges (no one id for
         its day)."""
-        if (
-            name not in self.stored_once
-            or stored_by_unit.by_unit(load_contract(name))
-            or load_contract(name).stored_as_ranges
-        ):
+        if name not in self.stored_once or load_contract(name).stored_as_ranges:
             return None
         self.ensure_tables()
         mapping = self.table(MAPPING)

@@ -13,7 +13,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from yukuai_pipeline.contracts import COUNTY_COLUMN, load_contract
-from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
+from yukuai_pipeline.warehouse import date_partitions
 from yukuai_pipeline.warehouse.stored_once import CONTENT, MAPPING, contents_name
 
 
@@ -73,10 +73,10 @@ def _daily(warehouse) -> list[sa.Table]:
 
 def _unused_contents(warehouse, conn: sa.Connection, name: str) -> None:
     """A stored-once table's contents that no day of its day map refers to any more."""
-    contents, days = warehouse.table(contents_name(name)), warehouse.table(stored_by_unit.day_map_name(name))
+    contents, days = warehouse.table(contents_name(name)), warehouse.table(MAPPING)
     used = sa.select(sa.literal(1)).where(
-        days.c[COUNTY_COLUMN] == contents.c[COUNTY_COLUMN], days.c[CONTENT] == contents.c[CONTENT]
+        days.c[COUNTY_COLUMN] == contents.c[COUNTY_COLUMN],
+        days.c[CONTENT] == contents.c[CONTENT],
+        days.c.stored_table == name,
     )
-    if days.name == MAPPING:  # the shared map names its table
-        used = used.where(days.c.stored_table == name)
     conn.execute(contents.delete().where(~used.exists()))

@@ -55,10 +55,12 @@ def dated_tables(table: str) -> list[str]:
 def ranges_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> sa.Table:
     partition = contract.partition_column or ""
     name = ranges_name(logical.name)
+    day_columns = contract.stored_once_day_columns
     table = sa.Table(
         name,
         metadata,
-        *(_column(c) for c in logical.columns if c.name != partition),
+        # a day column is empty where its row takes the day's value
+        *(_column(c, nullable=True if c.name in day_columns else None) for c in logical.columns if c.name != partition),
         *(
             sa.Column(
                 from_day(c),
@@ -87,7 +89,8 @@ def days_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> 
     table = sa.Table(
         days_name(logical.name),
         metadata,
-        *(_column(logical.c[c]) for c in [*key, *contract.stored_once_day_columns]),
+        *(_column(logical.c[c]) for c in key),
+        *(_column(logical.c[c], nullable=True) for c in contract.stored_once_day_columns),
         sa.Column(MONTH, sa.Date, nullable=False, comment="所在月份（每月 1 日）"),
         sa.PrimaryKeyConstraint(*key),
         comment=f"{logical.name} 写入过的日子（每个{'、'.join(contract.stored_once_per)}一行）及当天的共同取值",
@@ -147,10 +150,11 @@ def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
     )
     old = conn.execute(days.delete().where(entry).returning(*(days.c[c] for c in day_columns))).first()
     # a write of the whole scope sets the day's values; a narrower one (one check's rows) keeps them
-    values = _day_values(frame, day_columns) if set(rest) == set(scope) or old is None else dict(zip(day_columns, old))
-    conn.execute(
-        days.insert().values(**{COUNTY_COLUMN: county, partition: day, MONTH: month_of(day)}, **scope, **values)
-    )
+    whole = set(rest) == set(scope)
+    values = _day_values(frame, day_columns) if whole or old is None else dict(zip(day_columns, old))
+    if len(frame) or (old is not None and not whole):  # an emptied day leaves no entry
+        entry_row = {COUNTY_COLUMN: county, partition: day, MONTH: month_of(day), **scope, **values}
+        conn.execute(days.insert().values(**entry_row))
     _take_out(conn, ranges, county, day, rest)
     for column in day_columns:
         same = frame[column].notna() & (frame[column] == values[column]) if values[column] is not None else False
@@ -193,10 +197,11 @@ def _put_in(
     # the scope's ranges ending the day before and starting the day after, asked once each: a row of the day has
     # its scope's values, so its neighbours are among them
     scoped = [*of_month, *(ranges.c[k] == v for k, v in rest.items())]
-    lefts: set[str] = set()
+    ending: set[str] = set()
     rights: dict[str, dt.date] = {}
     if month_of(before) == month:
-        lefts = ids & set(conn.execute(sa.select(row).where(*scoped, last == before)).scalars())
+        ending = set(conn.execute(sa.select(row).where(*scoped, last == before)).scalars())
+    lefts = ids & ending
     if month_of(after) == month:
         found = conn.execute(sa.select(row, last).where(*scoped, first == after)).all()
         rights = {r: d for r, d in found if r in ids}
@@ -206,11 +211,18 @@ def _put_in(
     if both:
         joined = ranges.update().where(*of_month, last == before, row == sa.bindparam("rid"))
         conn.execute(joined.values({LAST: sa.bindparam("to")}), [{"rid": r, "to": rights[r]} for r in both])
-    for chunk in _chunks(sorted(lefts - set(both))):
-        conn.execute(ranges.update().where(*of_month, last == before, row.in_(chunk)).values({LAST: day}))
+    extend, stay = lefts - set(both), ending - lefts
+    if len(extend) > len(stay):  # the usual next day: most rows go on, so all do and the few that end are put back
+        conn.execute(ranges.update().where(*scoped, last == before).values({LAST: day}))
+        for chunk in _chunks(sorted(stay)):
+            conn.execute(ranges.update().where(*of_month, last == day, row.in_(chunk)).values({LAST: before}))
+    else:
+        for chunk in _chunks(sorted(extend)):
+            conn.execute(ranges.update().where(*of_month, last == before, row.in_(chunk)).values({LAST: day}))
     for chunk in _chunks(sorted(set(rights) - set(both))):
         conn.execute(ranges.update().where(*of_month, first == after, row.in_(chunk)).values({FIRST: day}))
-    new = frame[~frame[ROW_ID].isin(lefts | set(rights))]
+    taken = lefts | set(rights)
+    new = frame[[r not in taken for r in frame[ROW_ID].tolist()]]
     if len(new):
         warehouse._bulk_insert(conn, ranges, new.assign(**{MONTH: month, FIRST: day, LAST: day}))
 

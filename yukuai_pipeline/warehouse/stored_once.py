@@ -37,9 +37,8 @@ def contents_name(table: str) -> str:
 def contents_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract) -> sa.Table:
     """The physical table of a stored-once contract: its columns less the date, plus the content id, keyed by
     (county, content id, the rest of the contract's key)."""
-    dated = {contract.partition_column, *contract.stored_once_day_columns}  # kept with each day (stored_by_unit.py)
     # fresh columns: copies would keep the logical table's primary-key flags
-    columns = [_column(c) for c in logical.columns if c.name not in dated]
+    columns = [_column(c) for c in logical.columns if c.name != contract.partition_column]
     content = sa.Column(CONTENT, sa.Text, nullable=False, comment="内容标识（见 snapshot_contents）")
     order = sa.Column(ORDER, sa.BigInteger, nullable=False, comment="该内容中的行序")
     rest = [c for c in contract.primary_key if c not in (COUNTY_COLUMN, contract.partition_column)]
@@ -54,8 +53,9 @@ def contents_table(metadata: sa.MetaData, logical: sa.Table, contract: Contract)
     return table
 
 
-def _column(column: sa.Column) -> sa.Column:
-    return sa.Column(column.name, column.type, nullable=column.nullable, comment=column.comment)
+def _column(column: sa.Column, nullable: bool | None = None) -> sa.Column:
+    nullable = column.nullable if nullable is None else nullable
+    return sa.Column(column.name, column.type, nullable=nullable, comment=column.comment)
 
 
 def days_rows(logical: sa.Table, contents: sa.Table, mapping: sa.Table, partition: str) -> sa.Select:
@@ -128,14 +128,11 @@ def day_of(item: Replacement, partition: str):
 def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> None:
     """Point the day at its content, storing the content first if it is new and dropping the day's former content
     if no day uses it any more. The caller holds the transaction and, on PostgreSQL, the lock of (table, county)."""
-    from yukuai_pipeline.warehouse import stored_as_ranges, stored_by_unit
+    from yukuai_pipeline.warehouse import stored_as_ranges
     from yukuai_pipeline.warehouse.tables import _tuples
 
     if load_contract(item.table).stored_as_ranges:
         stored_as_ranges.write(warehouse, conn, item, partition)
-        return
-    if stored_by_unit.by_unit(load_contract(item.table)):
-        stored_by_unit.write(warehouse, conn, item, partition)
         return
     day = day_of(item, partition)
     county = item.where[COUNTY_COLUMN]
@@ -170,6 +167,13 @@ def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
         _drop_if_unused(warehouse, conn, item.table, county, old)
 
 
+def dated_tables(table: str) -> list[str]:
+    """The tables a stored-once table's day is written to, each partitioned by month on PostgreSQL."""
+    from yukuai_pipeline.warehouse import stored_as_ranges
+
+    return stored_as_ranges.dated_tables(table) if load_contract(table).stored_as_ranges else [MAPPING]
+
+
 class ContentGone(LookupError):
     """The day a replacement was to share content with no longer uses that content."""
 
@@ -177,12 +181,9 @@ class ContentGone(LookupError):
 def point(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> None:
     """`item.same_as`: the day uses the content another day uses, no row copied. The other day must still use the
     content id the caller saw (a concurrent run may have rewritten it): else ContentGone, and nothing is written."""
-    from yukuai_pipeline.warehouse import stored_by_unit
-
     assert item.same_as is not None
-    contract = load_contract(item.table)
-    if stored_by_unit.by_unit(contract) or contract.stored_as_ranges:
-        raise ValueError(f"{item.table}: 按单元或按范围存储的表不能整天共用内容 / only a whole-day content is shared")
+    if load_contract(item.table).stored_as_ranges:
+        raise ValueError(f"{item.table}: 按范围存储的表不能整天共用内容 / only a whole day's content is shared")
     day, county = day_of(item, partition), item.where[COUNTY_COLUMN]
     mapping = warehouse.table(MAPPING)
     of_table = sa.and_(mapping.c[COUNTY_COLUMN] == county, mapping.c.stored_table == item.table)
@@ -214,8 +215,10 @@ def _drop_if_unused(warehouse, conn: sa.Connection, table: str, county: str, con
 
 
 def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -> int:
-    """An existing warehouse's plain table turned into contents + mapping + view, every (county, day) partition
-    written as `write` would write it; returns the rows read. Runs in the caller's transaction."""
+    """An existing warehouse's plain table turned into contents + mapping + view (or ranges + days + view), every
+    (county, day) partition written as `write` would write it; returns the rows read. A table stored as ranges that
+    an older release stored per village (its view over `__contents` and `__days`) is converted the same way from its
+    view. Runs in the caller's transaction."""
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
@@ -234,9 +237,12 @@ def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -
     from yukuai_pipeline.warehouse.migrations import set_aside
 
     aside = _ASIDE.format(logical.name)
-    set_aside(conn, operations, inspector, logical.name, aside)
     # a nullable column the contract gained since the table was written reads as empty
     old = sa.Table(aside, sa.MetaData(), *(_column(c) for c in logical.columns if c.name in present))
+    if logical.name in inspector.get_view_names():
+        _view_aside(warehouse, conn, operations, logical, old, partition)
+    else:
+        set_aside(conn, operations, inspector, logical.name, aside)
     days = conn.execute(sa.select(old.c[COUNTY_COLUMN], old.c[partition]).distinct()).all()
     _ensure_months(warehouse, conn, logical.name, [day for _, day in days])
     read = 0
@@ -252,6 +258,24 @@ def convert(warehouse, conn: sa.Connection, logical: sa.Table, partition: str) -
     return read
 
 
+def _view_aside(warehouse, conn: sa.Connection, operations, logical: sa.Table, aside: sa.Table, partition: str) -> None:
+    """The rows of an older storage's view copied into `aside` (with an index per day, read once per day next), then
+    the view and its tables dropped and the new tables created in their place."""
+    from yukuai_pipeline.warehouse.stored_as_ranges import days_name, ranges_name
+
+    sa.Index(f"ix_{aside.name}_day", aside.c[COUNTY_COLUMN], aside.c[partition])
+    aside.create(conn)
+    view = sa.table(logical.name, *(sa.column(c.name) for c in aside.c))
+    conn.execute(aside.insert().from_select(list(aside.c.keys()), sa.select(*view.c)))
+    conn.execute(DropView(logical.name))
+    present = set(sa.inspect(conn).get_table_names())
+    for name in (contents_name(logical.name), days_name(logical.name), ranges_name(logical.name)):
+        if name in present:
+            operations.drop_table(name)
+    for name in dated_tables(logical.name):
+        warehouse.table(name).create(conn)
+
+
 def _as_written(whole_day: Replacement) -> list[Replacement]:
     """A day's rows as the pipeline writes them: whole, or one write per scope for a table stored as ranges."""
     from yukuai_pipeline.warehouse.stored_as_ranges import split_by_scope
@@ -264,10 +288,10 @@ def _as_written(whole_day: Replacement) -> list[Replacement]:
 
 def _ensure_months(warehouse, conn: sa.Connection, name: str, days: list) -> None:
     """On PostgreSQL the day map the days go to is partitioned by month (date_partitions.py): its months first."""
-    from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
+    from yukuai_pipeline.warehouse import date_partitions
 
     if conn.dialect.name != "postgresql":
         return
-    for target in map(warehouse.table, stored_by_unit.dated_tables(name)):
+    for target in map(warehouse.table, dated_tables(name)):
         if date_partitions.column_of(target) and date_partitions.is_partitioned(conn, target.name):
             date_partitions.ensure_months(conn, target.name, days)

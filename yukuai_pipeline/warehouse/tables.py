@@ -64,7 +64,6 @@ def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     """The physical tables to create, and the stored-once contracts' logical tables (read through their views)."""
     from yukuai_pipeline.warehouse import stored_as_ranges
     from yukuai_pipeline.warehouse.date_partitions import declared, partition_date
-    from yukuai_pipeline.warehouse.stored_by_unit import by_unit, days_table
     from yukuai_pipeline.warehouse.stored_once import contents_table
 
     metadata, views = sa.MetaData(), sa.MetaData()
@@ -91,8 +90,6 @@ def build_metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
                 stored_as_ranges.days_table(metadata, stored_once[name], contract)
                 continue
             contents_table(metadata, stored_once[name], contract)
-            if by_unit(contract):
-                days_table(metadata, stored_once[name], contract)
             continue
         table = sa.Table(name, metadata, *columns, *constraints, comment=contract.comment)
         if by_date := partition_date(contract, list(contract.primary_key)):  # on PostgreSQL (date_partitions.py)
@@ -193,8 +190,16 @@ class WarehouseTables:
                 convert(self, conn, table, load_contract(table.name).partition_column or "")
 
     def _plain_stored_once(self, inspector) -> list[sa.Table]:
-        plain = set(inspector.get_table_names())
-        return [t for name, t in self.stored_once.items() if name in plain]
+        """Stored-once tables still plain, and tables stored as ranges that an older release kept per village."""
+        from yukuai_pipeline.warehouse.stored_once import contents_name
+
+        tables = set(inspector.get_table_names())
+        older = {name for name in self.stored_once if load_contract(name).stored_as_ranges}
+        return [
+            t
+            for name, t in self.stored_once.items()
+            if name in tables or (name in older and contents_name(name) in tables)
+        ]
 
     def _partition_by_date(self) -> None:
         """On PostgreSQL, a daily table written before it was declared partitioned (date_partitions.py) is rebuilt
@@ -290,7 +295,7 @@ class WarehouseTables:
 
     def days_rows(self, name: str) -> sa.Select:
         """A stored-once table's rows per day with their written order (the view's query, before the view)."""
-        from yukuai_pipeline.warehouse import stored_as_ranges, stored_by_unit
+        from yukuai_pipeline.warehouse import stored_as_ranges
         from yukuai_pipeline.warehouse.stored_once import MAPPING, contents_name, days_rows
 
         contract, logical = load_contract(name), self.stored_once[name]
@@ -298,9 +303,6 @@ class WarehouseTables:
             ranges, days = self.table(stored_as_ranges.ranges_name(name)), self.table(stored_as_ranges.days_name(name))
             return stored_as_ranges.days_rows(logical, ranges, days, contract)
         contents = self.table(contents_name(name))
-        if stored_by_unit.by_unit(contract):
-            days = self.table(stored_by_unit.days_name(name))
-            return stored_by_unit.days_rows(logical, contents, days, contract)
         return days_rows(logical, contents, self.table(MAPPING), contract.partition_column or "")
 
     def table(self, name: str) -> sa.Table:
@@ -383,11 +385,11 @@ class WarehouseTables:
     def _partition_days(self, item: Replacement) -> list[tuple[str, set[dt.date]]]:
         """(partitioned table, the days a replacement writes to it): the table itself, or a stored-once table's
         day map."""
-        from yukuai_pipeline.warehouse import date_partitions, stored_by_unit
+        from yukuai_pipeline.warehouse import date_partitions
 
         if item.table in self.stored_once:
             day = item.where.get(load_contract(item.table).partition_column or "")
-            return [(t, {day}) for t in stored_by_unit.dated_tables(item.table)] if day is not None else []
+            return [(t, {day}) for t in stored_once.dated_tables(item.table)] if day is not None else []
         column = date_partitions.column_of(self.metadata.tables[item.table])
         if not column:
             return []

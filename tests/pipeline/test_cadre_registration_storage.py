@@ -1,6 +1,6 @@
-"""cadre_registration is stored once per village and day (warehouse/stored_by_unit.py): a village whose people's
-answers did not change shares one copy across days, the day's data dates come from each day's entry, readers see
-every day's rows as before, and content no day uses is deleted (SQLite, and PostgreSQL when the URL is given)."""
+"""cadre_registration is stored as ranges (warehouse/stored_as_ranges.py): a person whose answers did not change is
+one row with the first and last day, the day's data dates come from each day's entry, readers see every day's rows
+as before, and a rerun or emptied day leaves nothing behind (SQLite, and PostgreSQL when the URL is given)."""
 
 import datetime as dt
 
@@ -30,22 +30,21 @@ def _day(day: dt.date, registered: set[str], export_date: dt.date | None = None)
     return conform_output(frame.iloc[::-1], load_contract(TABLE))  # written out of order on purpose
 
 
-def _stored(warehouse: Warehouse) -> tuple[int, int, int]:
-    """(content rows, distinct contents, day entries)."""
+def _stored(warehouse: Warehouse) -> tuple[int, int]:
+    """(ranges, day entries)."""
     with warehouse.engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT count(*) FROM {TABLE}__contents")).scalar()
-        contents = conn.execute(sa.text(f"SELECT count(DISTINCT content_id) FROM {TABLE}__contents")).scalar()
+        ranges = conn.execute(sa.text(f"SELECT count(*) FROM {TABLE}__ranges")).scalar()
         entries = conn.execute(sa.text(f"SELECT count(*) FROM {TABLE}__days")).scalar()
-    return int(rows or 0), int(contents or 0), int(entries or 0)
+    return int(ranges or 0), int(entries or 0)
 
 
-def test_a_village_that_did_not_change_is_stored_once_and_each_day_keeps_its_own_dates(database_url):
+def test_a_person_who_did_not_change_is_stored_once_and_each_day_keeps_its_own_dates(database_url):
     warehouse = Warehouse(database_url)
     # 龙潭村 changes on the second day (李四 registers), 新华村 never does
     for day, registered in zip(DAYS, [{"p1"}, {"p1", "p2"}, {"p1", "p2"}]):
         warehouse.replace([Replacement(TABLE, _day(day, registered), {"snapshot_date": day})])
-    # 龙潭村 twice (2 rows each), 新华村 once (1 row); 3 days × 2 villages of entries
-    assert _stored(warehouse) == (5, 3, 6)
+    # p1 and p3 one range each over the three days, p2 two (before and after registering); one entry a day
+    assert _stored(warehouse) == (4, 3)
     rows = warehouse.read(TABLE)
     assert rows[["snapshot_date", "village", "person_key", "registered", "export_date"]].values.tolist() == [
         [DAYS[0], "新华村", "p3", False, DAYS[0]],
@@ -65,21 +64,22 @@ def test_a_village_that_did_not_change_is_stored_once_and_each_day_keeps_its_own
     assert viewed == 5
 
 
-def test_content_no_day_uses_is_deleted_and_an_emptied_day_leaves_nothing(database_url):
+def test_a_rerun_day_joins_its_ranges_and_an_emptied_day_leaves_nothing(database_url):
     warehouse = Warehouse(database_url)
     warehouse.replace([Replacement(TABLE, _day(DAYS[0], {"p1"}), {"snapshot_date": DAYS[0]})])
     warehouse.replace([Replacement(TABLE, _day(DAYS[1], {"p1", "p2"}), {"snapshot_date": DAYS[1]})])
-    assert _stored(warehouse) == (5, 3, 4)
-    # the second day rerun with the first day's answers: its 龙潭村 content is no day's any more
+    assert _stored(warehouse) == (4, 2)
+    # the second day rerun with the first day's answers: p2's second range is gone, its first takes the day
     warehouse.replace([Replacement(TABLE, _day(DAYS[1], {"p1"}), {"snapshot_date": DAYS[1]})])
-    assert _stored(warehouse) == (3, 2, 4)
+    assert _stored(warehouse) == (3, 2)
+    assert warehouse.read(TABLE, {"snapshot_date": DAYS[1]})["registered"].tolist() == [False, True, False]
     warehouse.replace([Replacement(TABLE, _day(DAYS[1], set()).iloc[0:0], {"snapshot_date": DAYS[1]})])
-    assert warehouse.read(TABLE, {"snapshot_date": DAYS[1]}).empty and _stored(warehouse) == (3, 2, 2)
+    assert warehouse.read(TABLE, {"snapshot_date": DAYS[1]}).empty and _stored(warehouse) == (3, 1)
     warehouse.replace([Replacement(TABLE, _day(DAYS[0], set()).iloc[0:0], {"snapshot_date": DAYS[0]})])
-    assert _stored(warehouse) == (0, 0, 0)
+    assert _stored(warehouse) == (0, 0)
 
 
-def test_counties_never_share_a_villages_content(database_url):
+def test_counties_never_share_a_row(database_url):
     for county in ("500242", "509901"):
         Warehouse(database_url, county_code=county).replace(
             [Replacement(TABLE, _day(DAYS[0], {"p1"}), {"snapshot_date": DAYS[0]})]
@@ -93,15 +93,25 @@ def test_counties_never_share_a_villages_content(database_url):
     assert city.read(TABLE)["registered"].tolist() == [False, True, False, False, False, False]
 
 
-def test_a_day_column_that_differs_within_a_village_is_refused_and_nothing_is_written(database_url):
+def test_a_row_whose_data_date_is_not_the_days_keeps_its_own(database_url):
     warehouse = Warehouse(database_url)
     warehouse.replace([Replacement(TABLE, _day(DAYS[0], {"p1"}), {"snapshot_date": DAYS[0]})])
     mixed = _day(DAYS[1], {"p1"})
     mixed.loc[mixed["person_key"] == "p1", "export_date"] = DAYS[0]
-    with pytest.raises(ValueError, match=r"cadre_registration.*龙潭村.*export_date"):
-        warehouse.replace([Replacement(TABLE, mixed, {"snapshot_date": DAYS[1]})])
-    assert _stored(warehouse) == (3, 2, 2)  # the transaction rolled back: the first day as it was
-    assert warehouse.read(TABLE, {"snapshot_date": DAYS[1]}).empty
+    warehouse.replace([Replacement(TABLE, mixed, {"snapshot_date": DAYS[1]})])
+    second = warehouse.read(TABLE, {"snapshot_date": DAYS[1]}).set_index("person_key")["export_date"]
+    assert second.to_dict() == {"p1": DAYS[0], "p2": DAYS[1], "p3": DAYS[1]}  # the day's date is the most common
+    # p1's row names its date itself, so it is a range of its own; p2 and p3 go on from the first day
+    assert _stored(warehouse) == (4, 2)
+
+
+def test_a_write_of_part_of_a_day_is_refused_and_nothing_is_written(database_url):
+    warehouse = Warehouse(database_url)
+    warehouse.replace([Replacement(TABLE, _day(DAYS[0], {"p1"}), {"snapshot_date": DAYS[0]})])
+    other = _day(DAYS[1], {"p1"})
+    with pytest.raises(ValueError, match=r"cadre_registration.*没有日期"):
+        warehouse.replace([Replacement(TABLE, other, {"snapshot_date": DAYS[0]})])
+    assert _stored(warehouse) == (3, 1)  # the transaction rolled back: the first day as it was
 
 
 def test_an_older_plain_table_is_converted_row_for_row(database_url):
@@ -118,4 +128,36 @@ def test_an_older_plain_table_is_converted_row_for_row(database_url):
     rows = warehouse.read(TABLE)
     assert len(rows) == 9 and set(rows["export_date"]) == {DAYS[0]}
     assert rows.groupby("snapshot_date")["registered"].sum().tolist() == [1, 1, 1]
-    assert _stored(warehouse) == (5, 3, 6)  # 新华村 once; 龙潭村 as on the first two days, and as on the third
+    assert _stored(warehouse) == (5, 3)  # p3 once; p1 and p2 as on the first two days, and as on the third
+
+
+def test_a_warehouse_stored_per_village_is_converted_row_for_row(database_url):
+    """An older release kept cadre_registration per village: a view over `__contents` and `__days`. Opened now, the
+    view's rows are stored as ranges, the old tables are gone, and every day reads as before."""
+    logical = Warehouse(database_url).stored_once[TABLE]
+    older = sa.Table(
+        f"{TABLE}__contents", sa.MetaData(), *(sa.Column(c.name, c.type, nullable=c.nullable) for c in logical.c)
+    )
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        older.create(conn)
+        conn.execute(sa.text(f"CREATE TABLE {TABLE}__days (county_code TEXT, content_id TEXT)"))
+        for day, registered in zip(DAYS, [{"p1"}, {"p1"}, {"p2"}]):
+            conn.execute(older.insert(), _coded(day, registered).assign(county_code="500242").to_dict("records"))
+        columns = ", ".join(c.name for c in logical.c)
+        conn.execute(sa.text(f"CREATE VIEW {TABLE} AS SELECT {columns} FROM {TABLE}__contents"))
+    engine.dispose()
+    warehouse = Warehouse(database_url)
+    rows = warehouse.read(TABLE)
+    assert len(rows) == 9 and rows.groupby("snapshot_date")["registered"].sum().tolist() == [1, 1, 1]
+    assert rows["export_date"].tolist() == [d for d in DAYS for _ in range(3)]
+    assert _stored(warehouse) == (5, 3)
+    assert f"{TABLE}__contents" not in sa.inspect(warehouse.engine).get_table_names()
+    # and the pipeline writes on: the third day written again is the same ranges
+    warehouse.replace([Replacement(TABLE, _coded(DAYS[2], {"p2"}), {"snapshot_date": DAYS[2]})])
+    assert _stored(warehouse) == (5, 3)
+
+
+def _coded(day: dt.date, registered: set[str]) -> pd.DataFrame:
+    """A day's rows with their statistical codes, as the pipeline stores them."""
+    return _day(day, registered).assign(township_code="500242104", village_code="500242104001")
