@@ -25,8 +25,8 @@ size: one row per 两委 member per village (`village_progress` has one per vill
 most one per village and role group). The demo's roster has 7.2 两委 members per village (1,909 in 264 villages), so
 the benchmark city's 11,000 villages make ~80,000 rows a day (the default). A real county writes its own share of
 that (~2,000 rows for 300 villages); ~80,000 is what the 38 counties write together. (`cadre_registration` has more
-rows, but it is stored per village and writes only villages whose rows changed, warehouse/stored_by_unit.py; the
-reference files' rows, `roster_input` …, are written once per landed file.)
+rows, but it is stored as ranges and inserts only rows that changed, warehouse/stored_as_ranges.py; the reference
+files' rows, `roster_input` …, are written once per landed file.)
 
 Everything happens in a fresh schema of the database given (default: YUKUAI_TEST_POSTGRES_URL, else the local test
 database), with a fresh login role; both are dropped at the end, whatever happens.
