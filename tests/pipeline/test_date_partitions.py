@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from yukuai_pipeline.contracts import conform_output, load_contract
 from yukuai_pipeline.warehouse import Replacement, Warehouse, retention
 
 FEB, MAR, APR = dt.date(2023, 2, 27), dt.date(2023, 3, 1), dt.date(2023, 4, 3)
@@ -146,6 +147,30 @@ def test_retention_removes_whole_months_and_contents_no_kept_day_uses(database_u
         retention.drop_before(warehouse, APR)
     with pytest.raises(ValueError, match="至少为 1"):
         retention.first_kept_month(APR, 0)
+
+
+def test_retention_forgets_the_inputs_versions_no_kept_day_was_computed_from(database_url):
+    warehouse = Warehouse(database_url)
+    for day, version in ((FEB, "a" * 64), (APR, "b" * 64)):
+        run = {"step": "village_targets", "snapshot_date": day, "inputs_version": version, "computed_on": day}
+        seen = {"step": "village_targets", "inputs_version": version, "inputs": "{}", "outputs": "[]"}
+        seen |= {"outcome": "{}", "recorded_at": dt.datetime(2023, 4, 1)}
+        warehouse.replace(
+            [
+                Replacement(
+                    "step_runs", _conformed("step_runs", run), {"step": "village_targets", "snapshot_date": day}
+                ),
+                Replacement("step_versions", _conformed("step_versions", seen), upsert=True),
+            ]
+        )
+    city = Warehouse(database_url, county_code=None)
+    retention.drop_before(city, MAR)
+    assert city.read("step_runs")["inputs_version"].tolist() == ["b" * 64]
+    assert city.read("step_versions")["inputs_version"].tolist() == ["b" * 64]
+
+
+def _conformed(table: str, row: dict) -> pd.DataFrame:
+    return conform_output(pd.DataFrame([row]), load_contract(table))
 
 
 def test_a_detached_month_is_kept_as_a_table_of_its_own(database_url):

@@ -3,7 +3,8 @@ administrator's step for the whole warehouse, `yukuai warehouse-retention`).
 
 On PostgreSQL a month is one partition per table (date_partitions.py): it is dropped, or detached and kept as a plain
 table `<table>__pYYYYMM` for the administrator to dump and archive. On SQLite the same rows are deleted. The
-stored-once tables follow their day maps: a content no remaining day uses is deleted. What is not daily stays:
+stored-once tables follow their day maps: a content no remaining day uses is deleted; so is a step's inputs version
+no remaining day was computed from (step_versions). What is not daily stays:
 the ingest log, the input snapshots a day's tables were computed from (a roster in force can be older than every
 kept month), the campaigns and the alerts.
 """
@@ -64,11 +65,23 @@ def drop_before(warehouse, first_kept: dt.date, detach: bool = False) -> dict[st
         for name in warehouse.stored_once:
             if not load_contract(name).stored_as_ranges:  # its ranges are dated themselves (stored_as_ranges.py)
                 _unused_contents(warehouse, conn, name)
+        _unused_versions(warehouse, conn)
     return removed
 
 
 def _daily(warehouse) -> list[sa.Table]:
     return [t for t in warehouse.metadata.sorted_tables if date_partitions.column_of(t)]
+
+
+def _unused_versions(warehouse, conn: sa.Connection) -> None:
+    """A step's inputs versions (steps/unchanged.py) that no remaining day of step_runs was computed from."""
+    runs, versions = warehouse.table("step_runs"), warehouse.table("step_versions")
+    used = sa.select(sa.literal(1)).where(
+        runs.c[COUNTY_COLUMN] == versions.c[COUNTY_COLUMN],
+        runs.c.step == versions.c.step,
+        runs.c.inputs_version == versions.c.inputs_version,
+    )
+    conn.execute(versions.delete().where(~used.exists()))
 
 
 def _unused_contents(warehouse, conn: sa.Connection, name: str) -> None:
