@@ -1,5 +1,5 @@
-"""A contract's storage declaration is checked when it is loaded: a unit it is stored per must be part of its key, a
-day column must be a plain column (its one value then stands for the unit's rows)."""
+"""A contract's storage declaration is checked when it is loaded: stored as ranges, its scope is made of required
+columns, a day column is another column and the order names columns; stored by content, it declares none of these."""
 
 from dataclasses import replace
 
@@ -8,22 +8,42 @@ import pytest
 from yukuai_pipeline.contracts import _check_stored_once, load_contract
 
 
-def test_cadre_registration_is_stored_per_village_with_its_data_dates_per_day():
-    contract = load_contract("cadre_registration")
-    assert contract.stored_once and contract.stored_once_per == ("township", "village")
-    assert contract.stored_once_day_columns == ("export_date", "roster_date")
-    assert load_contract("roster_members").stored_once and not load_contract("roster_members").stored_once_per
+def test_the_tables_stored_as_ranges_and_their_day_columns():
+    cadres = load_contract("cadre_registration")
+    assert cadres.stored_as_ranges and cadres.stored_once_per == ()
+    assert cadres.stored_once_day_columns == ("export_date", "roster_date")
+    assert cadres.stored_once_order == ("township", "village", "person_key")
+    issues = load_contract("data_quality_issues")
+    assert issues.stored_as_ranges and issues.stored_once_per == ("stage",)
+    assert issues.stored_once_day_columns == ("source_file",)
+    members = load_contract("roster_members")
+    assert members.stored_once and not members.stored_as_ranges and not members.stored_once_per
 
 
 @pytest.mark.parametrize(
-    ("per", "day_columns", "message"),
+    ("per", "day_columns", "order", "message"),
     [
-        (("name",), (), "stored_once.per 的 name 不在主键中"),
-        (("village",), ("person_key",), "stored_once.day_columns 的 person_key 不是非主键的列"),
-        (("village",), ("exported",), "stored_once.day_columns 的 exported 不是非主键的列"),
+        (("township_code",), (), (), "stored_once.per 的 township_code 不是必填的列"),
+        (("nowhere",), (), (), "stored_once.per 的 nowhere 不是必填的列"),
+        (("village",), ("village",), (), "stored_once.day_columns 的 village 不是范围之外的列"),
+        ((), ("exported",), (), "stored_once.day_columns 的 exported 不是范围之外的列"),
+        ((), (), ("rank",), "stored_once.order 的 rank 不是列"),
     ],
 )
-def test_a_unit_outside_the_key_or_a_day_column_in_it_is_refused(per, day_columns, message):
-    contract = replace(load_contract("cadre_registration"), stored_once_per=per, stored_once_day_columns=day_columns)
+def test_a_scope_day_column_or_order_that_does_not_fit_is_refused(per, day_columns, order, message):
+    contract = replace(
+        load_contract("cadre_registration"),
+        stored_once_per=per,
+        stored_once_day_columns=day_columns,
+        stored_once_order=order,
+    )
     with pytest.raises(ValueError, match=f"schemas/tables/x.yaml: {message}"):
         _check_stored_once(contract, "tables/x.yaml")
+
+
+def test_a_table_stored_by_content_declares_no_scope_and_an_unknown_storage_is_refused():
+    by_content = replace(load_contract("roster_members"), stored_once_day_columns=("roster_date",))
+    with pytest.raises(ValueError, match="只用于 as: ranges"):
+        _check_stored_once(by_content, "tables/x.yaml")
+    with pytest.raises(ValueError, match="只能是 contents 或 ranges（收到 rows）"):
+        _check_stored_once(replace(load_contract("roster_members"), stored_once_as="rows"), "tables/x.yaml")
