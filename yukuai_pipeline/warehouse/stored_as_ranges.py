@@ -148,10 +148,12 @@ def write(warehouse, conn: sa.Connection, item: Replacement, partition: str) -> 
     entry = sa.and_(
         days.c[COUNTY_COLUMN] == county, days.c[partition] == day, *(days.c[c] == v for c, v in scope.items())
     )
-    old = conn.execute(days.delete().where(entry).returning(*(days.c[c] for c in day_columns))).first()
+    # the day's date returned too: a table without day columns still learns whether the day had an entry
+    deleted = days.delete().where(entry).returning(days.c[partition], *(days.c[c] for c in day_columns))
+    old = conn.execute(deleted).first()
     # a write of the whole scope sets the day's values; a narrower one (one check's rows) keeps them
     whole = set(rest) == set(scope)
-    values = _day_values(frame, day_columns) if whole or old is None else dict(zip(day_columns, old))
+    values = _day_values(frame, day_columns) if whole or old is None else dict(zip(day_columns, old[1:]))
     if len(frame) or (old is not None and not whole):  # an emptied day leaves no entry
         entry_row = {COUNTY_COLUMN: county, partition: day, MONTH: month_of(day), **scope, **values}
         conn.execute(days.insert().values(**entry_row))
