@@ -214,6 +214,8 @@ def test_the_officer_runs_a_campaign_day_from_the_default_dialog_and_reads_it_da
     page.goto(f"{server.url}/assets/township_progress?view=checks")
     page.get_by_text("completed_not_falling", exact=True).first.click(timeout=FIRST_LOAD_MS)
     page.get_by_text("数据日期 / data date").first.wait_for()
+    # the evaluation's description can render after its metadata (CI on a loaded machine read the page in between)
+    page.get_by_text(f"{day}：").first.wait_for(timeout=FIRST_LOAD_MS)
     body = page.inner_text("body")
     assert f"{day}：" in body and "完成数不下降" in body
     page.screenshot(path=shots / "dated-check.png")
