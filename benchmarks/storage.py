@@ -22,22 +22,28 @@ from yukuai_pipeline.warehouse import Warehouse
 
 def as_plain_tables(warehouse: Warehouse) -> dict[str, int]:
     """Each stored-once view replaced by a plain daily table holding its rows (what a warehouse held before); returns
-    the rows kept per table."""
+    the rows kept per table. Copied a day at a time (a year of the roster is ~10 million rows: read at once, it did
+    not fit in this machine's memory)."""
     kept = {}
-    # each day's rows in the order the warehouse gives them
-    everything = {name: warehouse.read(name) for name in warehouse.stored_once}
-    with warehouse.engine.begin() as conn:
-        for name, logical in warehouse.stored_once.items():
-            frame = everything[name]
-            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-            conn.exec_driver_sql(f"DROP VIEW {name}")
-            for physical in ("contents", "days", "ranges"):  # per unit (stored_by_unit.py), as ranges (…_as_ranges)
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}__{physical}")
-            plain = logical.to_metadata(sa.MetaData())
+    for name, logical in warehouse.stored_once.items():
+        plain = logical.to_metadata(sa.MetaData(), name=f"{name}__plain")
+        view = warehouse.table(name)
+        with warehouse.engine.begin() as conn:
             plain.create(conn)
-            if rows:
+            days = conn.execute(sa.select(view.c.snapshot_date).distinct()).scalars().all()
+        kept[name] = 0
+        for day in sorted(days):  # each day's rows in the order the warehouse gives them
+            frame = warehouse.read(name, {"snapshot_date": day})
+            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+            with warehouse.engine.begin() as conn:
                 conn.execute(plain.insert(), rows)
-            kept[name] = len(rows)
+            kept[name] += len(rows)
+    with warehouse.engine.begin() as conn:
+        for name in warehouse.stored_once:
+            conn.exec_driver_sql(f"DROP VIEW {name}")
+            for physical in ("contents", "days", "ranges"):  # as ranges (stored_as_ranges.py)
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}__{physical}")
+            conn.exec_driver_sql(f"ALTER TABLE {name}__plain RENAME TO {name}")
         conn.exec_driver_sql("DROP TABLE snapshot_contents")
     return kept
 
