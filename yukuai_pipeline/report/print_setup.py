@@ -16,6 +16,8 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from yukuai_pipeline.report.cells import restyle
+
 MAX_WIDTH = 40  # characters; CJK count double
 # A4 landscape in points; the notice's margins in inches (narrow, so 40 rows fit at a legible scale)
 PAGE_WIDTH_PT, PAGE_HEIGHT_PT = 841.9, 595.3
@@ -54,27 +56,32 @@ def _fit_columns(ws: Worksheet) -> None:
     # the sheet's own store of written cells: iter_rows would make a cell for every empty position of a city's
     # million-cell sheet and look each one up
     long = []
-    for (row, column), cell in ws._cells.items():
-        if cell.value is None or (row, column) in merged:
+    for position, cell in ws._cells.items():
+        value = cell._value
+        if value is None or position in merged:
             continue
-        width = _display_width(cell)
+        width = _text_width(value) if value.__class__ is str else _display_width(value)
+        column = position[1]
         if width > widths.get(column, 0):
             widths[column] = width
         if width > MAX_WIDTH:
-            long.append((row, column))
+            long.append(position)
     for row, column in sorted(long):  # row by row, as styles are numbered in the order they are first used
-        cell = ws._cells[(row, column)]  # long messages wrap instead of widening the page
-        cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top", wrap_text=True)
+        restyle(ws._cells[(row, column)], ("wrapped",), _wrapped)  # long messages wrap instead of widening the page
     for column, width in widths.items():
         ws.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 6), MAX_WIDTH)
 
 
-def _display_width(cell: Cell) -> int:
-    if isinstance(cell.value, (dt.date, dt.datetime)):
+def _wrapped(cell: Cell) -> None:
+    cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top", wrap_text=True)
+
+
+def _display_width(value: object) -> int:
+    if isinstance(value, (dt.date, dt.datetime)):
         return 10
-    if isinstance(cell.value, (int, float)):
-        return len(f"{cell.value:,.2f}") if isinstance(cell.value, float) else len(f"{cell.value:,}")
-    return _text_width(str(cell.value))
+    if isinstance(value, (int, float)):
+        return len(f"{value:,.2f}") if isinstance(value, float) else len(f"{value:,}")
+    return _text_width(str(value))
 
 
 def notice_page(ws: Worksheet, widths: list[int], header_row: int, table_end: int) -> int:

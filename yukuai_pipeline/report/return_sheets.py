@@ -7,6 +7,7 @@ formula; issue values arrive masked and are written as they are.
 from typing import Any
 
 import pandas as pd
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -22,6 +23,7 @@ from yukuai_pipeline.report.cells import (
     put_line,
     put_text,
     put_value,
+    restyle,
     write_table,
 )
 from yukuai_pipeline.report.columns import (
@@ -86,13 +88,30 @@ def overview_sheet(ws: Worksheet, data: ReportData, row: pd.Series, townships_ra
         put_value(ws.cell(offset, 2), value, kind)
         put_text(ws.cell(offset, 3), NOT_YET if is_missing(value) else note or None)
         for col in range(1, width + 1):
-            ws.cell(offset, col).border = BORDER
+            restyle(ws.cell(offset, col), ("border",), _bordered)
     last = 3 + len(OVERVIEW_ITEMS)
-    notes = [note for note in (date_note(data.data_dates, kind) for kind in INPUTS) if note]
+    notes = _input_date_notes(data.data_dates)
     for offset, note in enumerate(notes or ["各项数据的日期：暂无记录。"], start=last + 2):
         put_line(ws, offset, note, width)
         ws.cell(offset, 1).alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
     print_ready(ws, data.snapshot_date, header_row=3, freeze="A4", title_rows="1:3")
+
+
+def _bordered(cell: Cell) -> None:
+    cell.border = BORDER
+
+
+def _input_date_notes(dates: pd.DataFrame) -> list[str]:
+    """Each input's date line: the same in every township's return of the day, so made once for all of them."""
+    kept = _DATE_NOTES.get(id(dates))
+    if kept is None or kept[0] is not dates:
+        _DATE_NOTES.clear()
+        notes = [note for note in (date_note(dates, kind) for kind in INPUTS) if note]
+        kept = _DATE_NOTES[id(dates)] = (dates, notes)
+    return kept[1]
+
+
+_DATE_NOTES: dict[int, tuple[pd.DataFrame, list[str]]] = {}  # as _SPLIT: the frame is held so its id stays its own
 
 
 def _nothing_here(ws: Worksheet, data: ReportData, rows: pd.DataFrame, message: str) -> bool:

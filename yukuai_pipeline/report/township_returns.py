@@ -8,6 +8,7 @@ themselves are in report/return_sheets.py.
 """
 
 import datetime as dt
+import gc
 import multiprocessing
 import re
 import unicodedata
@@ -23,6 +24,7 @@ from yukuai_pipeline.file_modes import private_dir, private_file
 from yukuai_pipeline.report import return_sheets
 from yukuai_pipeline.report.charts import official_townships
 from yukuai_pipeline.report.data import ReportData
+from yukuai_pipeline.report.gc_paused import gc_paused
 from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes, stable_zip_bytes, write_atomically
 
 __all__ = [
@@ -116,7 +118,12 @@ PARALLEL_FROM = 100
 
 
 def _payloads(data: ReportData, named: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
-    return [(name, stable_workbook_bytes(township_workbook(data, t), data.snapshot_date)) for t, name in named]
+    return [(name, _return_bytes(data, township)) for township, name in named]
+
+
+def _return_bytes(data: ReportData, township: str) -> bytes:
+    with gc_paused():
+        return stable_workbook_bytes(township_workbook(data, township), data.snapshot_date)
 
 
 class _Pending:
@@ -150,6 +157,9 @@ _WORKER_DATA: list[ReportData] = []  # the day's report data in a worker process
 
 
 def _receive(data: ReportData) -> None:
+    # what the worker was forked with stays as it is: the collector would walk it all, touching (and so copying)
+    # every page of the parent's objects
+    gc.freeze()
     _WORKER_DATA[:] = [data]
 
 

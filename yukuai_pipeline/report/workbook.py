@@ -16,6 +16,7 @@ from yukuai_pipeline.campaign import Campaign
 from yukuai_pipeline.report.analysis_sheet import analysis_sheet
 from yukuai_pipeline.report.charts import official_townships, progress_chart_png
 from yukuai_pipeline.report.data import ReportData, report_title
+from yukuai_pipeline.report.gc_paused import gc_paused
 from yukuai_pipeline.report.org_sheet import org_sheet
 from yukuai_pipeline.report.registry_sheet import registry_sheet
 from yukuai_pipeline.report.score_sheet import score_sheet
@@ -55,7 +56,8 @@ def write_workbook(data: ReportData, directory: Path) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / report_file_name(data.snapshot_date, data.campaign)
-    payload = stable_workbook_bytes(build_workbook(data), data.snapshot_date)  # same data, same bytes
+    with gc_paused():
+        payload = stable_workbook_bytes(build_workbook(data), data.snapshot_date)  # same data, same bytes
     return write_atomically(payload, path)
 
 

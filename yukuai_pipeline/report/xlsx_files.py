@@ -72,8 +72,8 @@ def save_stable_workbook(wb: Workbook, path: Path, when: dt.datetime = FIXED_TIM
 
 
 def _workbook_parts(wb: Workbook) -> dict[str, bytes]:
-    buffer = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
+    buffer = io.BytesIO()  # stored, not compressed: the parts are compressed once, when the dated zip is written
+    ExcelWriter(wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED)).save()
     with zipfile.ZipFile(buffer) as saved:
         return {name: saved.read(name) for name in saved.namelist()}
 
