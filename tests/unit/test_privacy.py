@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from support.leaks import leaks as _leaks
@@ -65,3 +66,23 @@ def test_a_decimal_fraction_is_not_a_phone_number():
 
     assert leaks('"duration_ms": 91.15966599893') == []
     assert leaks("联系电话 13987654321。") == ["13987654321"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("电话13812345678，身份证110101199003077777", "电话138****5678，身份证110101********7777"),
+        ("１３８１２３４５６７８", "１３８****５６７８"),  # full-width, as a Chinese input method types it
+        ("１号楼 联系：１３８１２３４５６７８ 好", "１号楼 联系：１３８****５６７８ 好"),  # other digits as typed
+        ("身份证５００２４２１９９００１０１１２３４", "身份证５００２４２********１２３４"),
+        ("x110101199003077777", "x110101********7777"),
+        ("1381234567", "1381234567"),  # ten digits: neither
+        ("王小明", "王小明"),
+    ],
+)
+def test_free_text_is_scrubbed_of_numbers_in_any_digits(typed, masked):
+    from yukuai_pipeline.intake.privacy import scrub_column, scrub_text
+
+    assert scrub_text(typed) == masked
+    column = pd.Series(["张三", typed, None], dtype="str")  # the cheap first look (Arrow) must find it too
+    assert scrub_column(column).tolist()[:2] == ["张三", masked]
