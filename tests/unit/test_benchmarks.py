@@ -152,3 +152,39 @@ def test_city_splits_into_counties_that_hold_exactly_the_citys_rows(tmp_path, mo
         registry_rows += len(registry)
     assert sorted(towns) == sorted(pd.read_csv(city / "assets" / "attachment.csv")["township"])  # each once
     assert sorted(ids) == sorted(users["用户ID"]) and registry_rows == 60
+
+
+def test_a_backfill_day_lands_each_countys_export_as_it_stood_that_evening(tmp_path):
+    """benchmarks.city_backfill's landing (its run needs PostgreSQL: benchmarks/README.md): the users registered
+    by the day's end, renumbered, under the platform's title and footer; the day before's export replaced."""
+    from benchmarks.city_backfill import land_day
+
+    users = pd.DataFrame(
+        {
+            "序号": ["1", "2", "3", "4", "5"],
+            "用户ID": ["YK1", "YK2", "YK2", "YK3", "YK4"],
+            "昵称": ["甲", "乙", "乙", "丙", "丁"],
+            "手机号": ["13800000001", "13800000002", "13800000002", "13800000003", "13800000004"],
+            "乡镇（街道）": ["钟多街道"] * 5,
+            "村（社区）": ["桃花源社区"] * 5,
+            "注册时间": [
+                "2023-06-01 08:00:00",
+                "2023-06-01 23:59:59",
+                "2023-06-02 00:00:00",
+                "2023-06-02 12:00:00",
+                "2023-06-03 09:00:00",
+            ],
+            "审核状态": ["已通过", "已通过", "已通过", "待审核", "已通过"],
+        }
+    )
+    landing = tmp_path / "landing"
+    (landing / "509901").mkdir(parents=True)
+    assert land_day(landing, {"509901": users}, dt.date(2023, 6, 1)) == 2
+    assert land_day(landing, {"509901": users}, dt.date(2023, 6, 2)) == 2  # YK2 twice, YK3 not yet approved
+    files = list((landing / "509901").iterdir())
+    assert [f.name for f in files] == ["渝快社区注册用户_20230602.csv"]
+    lines = files[0].read_text(encoding="utf-8-sig").splitlines()
+    assert lines[:2] == ["渝快社区注册用户明细,,,,,,,", "导出时间：2023-06-02 23:59,,,,,,,"]
+    assert lines[-2:] == ["合计,共4人,,,,,,", "制表人：系统导出,,,,,,,"]
+    landed = pd.read_csv(files[0], skiprows=2, dtype=str).iloc[:-2]
+    assert list(landed["序号"]) == ["1", "2", "3", "4"] and list(landed["用户ID"]) == ["YK1", "YK2", "YK2", "YK3"]
