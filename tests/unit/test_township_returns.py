@@ -4,6 +4,7 @@ zip of them all, private modes, safe file names and literal text. No Dagster: ha
 import datetime as dt
 import multiprocessing
 import stat
+import time
 import zipfile
 
 import openpyxl
@@ -231,8 +232,8 @@ def test_returns_built_in_worker_processes_are_the_same_bytes(tmp_path, written,
     monkeypatch.setattr(township_returns, "PARALLEL_FROM", 2)  # the 3 townships here go to the workers
     pools, real = [], township_returns._in_workers
     monkeypatch.setattr(township_returns, "_in_workers", lambda *args: pools.append(real(*args)) or pools[-1])
-    finish = township_returns.start_township_returns(report_data(), tmp_path / "pool", workers=2)
-    again, again_archive = finish()
+    under_way = township_returns.start_township_returns(report_data(), tmp_path / "pool", workers=2)
+    again, again_archive = under_way.finish()
     assert len(pools) == 1 and isinstance(pools[0], township_returns._Pending)  # not the one-process fallback
     assert [p.name for p in again] == [p.name for p in paths]
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
@@ -313,3 +314,40 @@ def test_report_workers_setting(monkeypatch, value, expected):
     env = {} if value is None else {"YUKUAI_REPORT_WORKERS": value}
     # unset or unreadable: one per core, capped at 4 (each worker holds the day's report data)
     assert settings.report_workers(env) == (settings.REPORT_WORKERS_MAX if expected == "cores" else expected)
+
+
+def test_cancelled_returns_write_nothing_and_leave_no_workers(tmp_path, monkeypatch):
+    """The county workbook failed: the returns under way are dropped, their worker processes end, no file is written."""
+    monkeypatch.setattr(township_returns, "PARALLEL_FROM", 2)
+    under_way = township_returns.start_township_returns(report_data(), tmp_path / "pool", workers=2)
+    workers = list(under_way.pending.pool._processes.values())  # forked at the first chunk's submission
+    assert workers
+    under_way.cancel()
+    deadline = time.monotonic() + 60  # the pool's own thread joins them too: wait until it has, not on a join here
+    while any(worker.is_alive() for worker in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(worker.is_alive() for worker in workers)
+    assert not (tmp_path / "pool").exists()
+
+
+def test_the_report_step_cancels_the_returns_when_its_workbook_fails(tmp_path, monkeypatch):
+    from yukuai_pipeline.steps import report as report_step
+
+    cancelled = []
+
+    class UnderWay:
+        def cancel(self):
+            cancelled.append(True)
+
+        def finish(self):
+            raise AssertionError("the returns must not be written beside a failed workbook")
+
+    def failing_workbook(data, directory):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report_step, "report_data", lambda ctx, day: report_data())
+    monkeypatch.setattr(report_step, "start_township_returns", lambda data, directory: UnderWay())
+    monkeypatch.setattr(report_step, "write_workbook", failing_workbook)
+    with pytest.raises(OSError, match="disk full"):
+        report_step.excel_report(None, dt.date(2023, 2, 17), tmp_path / "reports")
+    assert cancelled == [True]

@@ -12,7 +12,6 @@ import gc
 import multiprocessing
 import re
 import unicodedata
-from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from yukuai_pipeline.report.gc_paused import gc_paused
 from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes, stable_zip_bytes, write_atomically
 
 __all__ = [
+    "ReturnsUnderWay",
     "returns_folder_name",
     "safe_file_stem",
     "start_township_returns",
@@ -91,26 +91,35 @@ def write_township_returns(data: ReportData, directory: Path) -> tuple[list[Path
     """Write every attachment township's return and the zip of them all; returns the files (attachment order)
     and the zip. A re-run of the same day replaces the day's files and removes the return of a township that is
     no longer in the data, so the folder and the zip always hold the same set."""
-    return start_township_returns(data, directory, workers=1)()
+    return start_township_returns(data, directory, workers=1).finish()
 
 
-def start_township_returns(
-    data: ReportData, directory: Path, workers: int | None = None
-) -> Callable[[], tuple[list[Path], Path]]:
+def start_township_returns(data: ReportData, directory: Path, workers: int | None = None) -> "ReturnsUnderWay":
     """write_township_returns begun: with PARALLEL_FROM townships or more and more than one worker
     (settings.report_workers), the workbooks are built in worker processes while the caller goes on (the county
-    workbook); the function returned waits for them and writes the files. The bytes are the same either way."""
+    workbook); `finish()` waits for them and writes the files, `cancel()` stops them when the caller failed. The
+    bytes are the same either way."""
     day = data.snapshot_date
     official = official_townships(data.townships)
     named = list(zip(official["township"], _file_names(official, day)))
     workers = settings.report_workers() if workers is None else workers
     pending = _in_workers(data, named, workers) if len(named) >= PARALLEL_FROM and workers > 1 else None
+    return ReturnsUnderWay(data, Path(directory), named, pending)
 
-    def finish() -> tuple[list[Path], Path]:
-        payloads = dict(pending.result()) if pending else dict(_payloads(data, named))
-        return _write_returns(data, Path(directory), payloads)
 
-    return finish
+class ReturnsUnderWay:
+    def __init__(self, data: ReportData, directory: Path, named: list[tuple[str, str]], pending: "_Pending | None"):
+        self.data, self.directory, self.named, self.pending = data, directory, named, pending
+
+    def finish(self) -> tuple[list[Path], Path]:
+        """The returns and their zip written (built here when no workers were started)."""
+        payloads = dict(self.pending.result()) if self.pending else dict(_payloads(self.data, self.named))
+        return _write_returns(self.data, self.directory, payloads)
+
+    def cancel(self) -> None:
+        """Nothing written; the workers stopped once their chunk at hand is done, the chunks not begun dropped."""
+        if self.pending:
+            self.pending.pool.shutdown(wait=False, cancel_futures=True)
 
 
 # below this many townships (a county has 20–40) starting the workers costs more than it saves

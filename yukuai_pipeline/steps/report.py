@@ -89,10 +89,14 @@ def excel_report(ctx: StepContext, day: dt.date, report_dir: Path) -> StepResult
     if data.townships.empty:
         raise ValueError(f"{day} 还没有乡镇进度数据：请先物化该日（yukuai materialize --date {day}）")
     report_dir = private_dir(report_dir)
-    finish_returns = start_township_returns(data, report_dir)  # a city's returns build while the workbook is written
-    path = private_file(write_workbook(data, report_dir))
-    chart = private_file(progress_chart_png(data, report_dir / CHART_NAME.format(day=day)))
-    returns, archive = finish_returns()
+    under_way = start_township_returns(data, report_dir)  # a city's returns build while the workbook is written
+    try:
+        path = private_file(write_workbook(data, report_dir))
+        chart = private_file(progress_chart_png(data, report_dir / CHART_NAME.format(day=day)))
+    except BaseException:
+        under_way.cancel()  # no returns beside a workbook that failed, and no workers left behind
+        raise
+    returns, archive = under_way.finish()
     bulletin, bulletin_text = (private_file(p) for p in write_bulletin(data, report_dir))
     image = base64.b64encode(chart.read_bytes()).decode()
     return StepResult(
