@@ -87,6 +87,12 @@ def test_a_warehouse_of_daily_copies_is_converted_and_every_report_query_is_unch
     warehouse = runner.warehouse
     before = {t: warehouse.read(t) for t in TABLES}
     reports = {day: report_data(StepContext(warehouse, runner.resource.landing_dir), day) for day in DAYS}
+    with warehouse.engine.connect() as conn:  # the villages' targets: the same registry and targets every day
+        targets = "SELECT count(DISTINCT content_id) FROM snapshot_contents WHERE stored_table = 'village_targets'"
+        assert conn.execute(sa.text(targets)).scalar() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM village_targets__contents")).scalar() == len(
+            warehouse.read("village_targets", {"snapshot_date": DAYS[0]})
+        )
     kept = as_plain_tables(warehouse)
     assert kept["roster_members"] % 3 == 0 and kept["roster_members"] > 3 * 20_000  # every day's copy, as before
     warehouse.dispose()
