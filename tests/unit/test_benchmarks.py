@@ -188,3 +188,15 @@ def test_a_backfill_day_lands_each_countys_export_as_it_stood_that_evening(tmp_p
     assert lines[-2:] == ["合计,共4人,,,,,,", "制表人：系统导出,,,,,,,"]
     landed = pd.read_csv(files[0], skiprows=2, dtype=str).iloc[:-2]
     assert list(landed["序号"]) == ["1", "2", "3", "4"] and list(landed["用户ID"]) == ["YK1", "YK2", "YK2", "YK3"]
+
+
+def test_the_whole_process_contenders_count_the_same_day(tmp_path):
+    """benchmarks.whole_process's two processes (the county it picks is the city's: benchmarks/README.md): the
+    officer's `yukuai materialize --date`, report included, and the bare pandas script, on the tiny city."""
+    from benchmarks.whole_process import run_peer, run_pipeline
+
+    data = generate("tiny", tmp_path / "data")
+    pipeline_s, pipeline_completed = run_pipeline(data, tmp_path / "pipeline")
+    peer_s, peer_completed = run_peer(data, tmp_path / "peer")
+    assert pipeline_completed == peer_completed == 2_532 and pipeline_s > 0 and peer_s > 0
+    assert list((tmp_path / "pipeline" / "reports").glob("*.xlsx"))  # the report is part of the officer's wait
