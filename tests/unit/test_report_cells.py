@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from yukuai_pipeline.gc_paused import gc_paused
 from yukuai_pipeline.report.cells import (
     BORDER,
     DATE,
@@ -25,7 +26,6 @@ from yukuai_pipeline.report.cells import (
     restyle,
     write_table,
 )
-from yukuai_pipeline.report.gc_paused import gc_paused
 
 COLUMNS = [
     ("序号", "seq", SERIAL),

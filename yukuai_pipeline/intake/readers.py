@@ -10,12 +10,9 @@ is parsed, and whatever goes wrong inside reading a file ends as an InputFileErr
 
 import codecs
 import csv
-import gc
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 import pandas as pd
 from python_calamine import CalamineSheet, CalamineWorkbook
 
+from yukuai_pipeline.gc_paused import gc_paused
 from yukuai_pipeline.intake.arrow_csv import read_csv_arrow
 from yukuai_pipeline.intake.limits import (
     CsvRecordGuard,
@@ -111,7 +109,7 @@ def read_raw(path: Path, nrows: int | None = None) -> list[RawSheet]:
 def _read_workbook(path: Path, nrows: int | None, head: bytes, limits: InputLimits) -> list[RawSheet]:
     try:
         sheets = _loaded_sheets(path, head, limits)
-        with _collector_paused():
+        with gc_paused():  # calamine's rows cannot form a reference cycle
             return [
                 RawSheet(name=name, cells=_frame(sheet.to_python(skip_empty_area=False, nrows=nrows)))
                 for name, sheet in sheets
@@ -182,19 +180,6 @@ def _frame(rows: list[list[Any]]) -> pd.DataFrame:
 def _column(cells: list[Any]) -> pd.Series:
     text = text_or_none(cells)  # straight from the list: no object column built first
     return pd.Series(cells, dtype="object") if text is None else text
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """calamine's rows and the columns built from them are millions of small lists and strings that cannot form a
-    reference cycle; left on, the cyclic collector walks them again and again (~15 % of a workbook's read)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def detect_encoding(sample: bytes) -> str:

@@ -99,8 +99,8 @@ def write_table(ws: Worksheet, top: int, columns: list[tuple[str, str, str]], fr
     if frame.empty:
         return top
     # A city's sheets hold a million cells. Each column is converted once, and each cell is made directly with a
-    # copy of the style its column, look and fill share: openpyxl's value and style setters check, hash and look up
-    # every cell again (most of a big sheet's time before).
+    # copy of the style its look and fill share: openpyxl's value and style setters check, hash and look up every
+    # cell again (most of a big sheet's time before).
     statuses = frame["status"].tolist() if "status" in frame.columns else [None] * len(frame)
     fills = [status if isinstance(status, str) and status in FILLS else None for status in statuses]
     written = [_written_column(frame, key, kind) for _, key, kind in columns]

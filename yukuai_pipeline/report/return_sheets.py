@@ -4,7 +4,8 @@ rows says so in one line. Every value from input reaches its cell through report
 formula; issue values arrive masked and are written as they are.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 from openpyxl.cell.cell import Cell
@@ -53,6 +54,7 @@ OVERVIEW_ITEMS = [
     ("日均新增（近7日）", "new_7d_avg", ONE_DECIMAL, ""),
 ]
 NOT_YET = "暂无数据"
+T = TypeVar("T")
 
 
 def rows_of(frame: pd.DataFrame | None, township: str) -> pd.DataFrame:
@@ -60,17 +62,24 @@ def rows_of(frame: pd.DataFrame | None, township: str) -> pd.DataFrame:
     Each frame is split by township once: a city's 1,000 returns would otherwise each scan every row."""
     if frame is None or "township" not in frame.columns:
         return pd.DataFrame()
-    split = _SPLIT.get(id(frame))
-    if split is None or split[0] is not frame:
-        if len(_SPLIT) >= _SPLITS_KEPT:
-            _SPLIT.clear()
-        split = _SPLIT[id(frame)] = (frame, frame.groupby("township", sort=False).indices)
-    return frame.iloc[split[1].get(township, [])].reset_index(drop=True)
+    positions = _once_per_frame(frame, "split", lambda: frame.groupby("township", sort=False).indices)
+    return frame.iloc[positions.get(township, [])].reset_index(drop=True)
 
 
-# frame id -> (the frame, township -> row positions): the frame is held so that its id cannot be reused
-_SPLIT: dict[int, tuple[pd.DataFrame, dict[str, Any]]] = {}
-_SPLITS_KEPT = 8  # a return reads four frames; a few days' reports in one process stay small
+def _once_per_frame(frame: pd.DataFrame, what: str, compute: Callable[[], T]) -> T:
+    """`compute()`, kept for this frame: the same for every township's return of the day."""
+    key = (id(frame), what)
+    kept = _PER_FRAME.get(key)
+    if kept is None or kept[0] is not frame:
+        if len(_PER_FRAME) >= _FRAMES_KEPT:
+            _PER_FRAME.clear()
+        kept = _PER_FRAME[key] = (frame, compute())
+    return cast(T, kept[1])
+
+
+# (frame id, what) -> (the frame, what was computed from it): the frame is held so that its id cannot be reused
+_PER_FRAME: dict[tuple[int, str], tuple[pd.DataFrame, Any]] = {}
+_FRAMES_KEPT = 8  # a return reads five frames; a few days' reports in one process stay small
 
 
 def overview_sheet(ws: Worksheet, data: ReportData, row: pd.Series, townships_ranked: int) -> None:
@@ -102,16 +111,10 @@ def _bordered(cell: Cell) -> None:
 
 
 def _input_date_notes(dates: pd.DataFrame) -> list[str]:
-    """Each input's date line: the same in every township's return of the day, so made once for all of them."""
-    kept = _DATE_NOTES.get(id(dates))
-    if kept is None or kept[0] is not dates:
-        _DATE_NOTES.clear()
-        notes = [note for note in (date_note(dates, kind) for kind in INPUTS) if note]
-        kept = _DATE_NOTES[id(dates)] = (dates, notes)
-    return kept[1]
-
-
-_DATE_NOTES: dict[int, tuple[pd.DataFrame, list[str]]] = {}  # as _SPLIT: the frame is held so its id stays its own
+    """Each input's date line, made once for all the day's returns."""
+    return _once_per_frame(
+        dates, "date notes", lambda: [note for note in (date_note(dates, kind) for kind in INPUTS) if note]
+    )
 
 
 def _nothing_here(ws: Worksheet, data: ReportData, rows: pd.DataFrame, message: str) -> bool:

@@ -20,10 +20,10 @@ from openpyxl import Workbook
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.file_modes import private_dir, private_file
+from yukuai_pipeline.gc_paused import gc_paused
 from yukuai_pipeline.report import return_sheets
 from yukuai_pipeline.report.charts import official_townships
 from yukuai_pipeline.report.data import ReportData
-from yukuai_pipeline.report.gc_paused import gc_paused
 from yukuai_pipeline.report.xlsx_files import stable_workbook_bytes, stable_zip_bytes, write_atomically
 
 __all__ = [

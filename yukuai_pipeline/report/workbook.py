@@ -13,10 +13,10 @@ from openpyxl import Workbook
 
 from yukuai_pipeline import settings
 from yukuai_pipeline.campaign import Campaign
+from yukuai_pipeline.gc_paused import gc_paused
 from yukuai_pipeline.report.analysis_sheet import analysis_sheet
 from yukuai_pipeline.report.charts import official_townships, progress_chart_png
 from yukuai_pipeline.report.data import ReportData, report_title
-from yukuai_pipeline.report.gc_paused import gc_paused
 from yukuai_pipeline.report.org_sheet import org_sheet
 from yukuai_pipeline.report.registry_sheet import registry_sheet
 from yukuai_pipeline.report.score_sheet import score_sheet
